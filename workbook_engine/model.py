@@ -167,7 +167,7 @@ def simulate(scenario: Scenario) -> Results:
         "id": f.ids,
         "notice": f.notice,
         "income": income,
-        "parts": parts,
+        "parts_used": parts,
         "indicator": indicator,
     }
     for g in range(gn):

@@ -16,6 +16,7 @@ import pandas as pd
 from .domain import Scenario
 from .money import excel_round
 
+TRANCHE_COLUMNS = ["grid", "tranche", "label", "lower", "upper", "amount", "families", "pupils", "revenue"]
 MONEY_DIGITS = 2
 RATIO_DIGITS = 6
 
@@ -70,7 +71,8 @@ def build_results(scenario: Scenario, families: pd.DataFrame) -> Results:
         revenue = float(due.sum())
         old_revenue = float(families[f"old_due_g{g}"].to_numpy(dtype=float).sum())
         n_fam = sum(r["families"] for r in per_tranche)
-        first, last = grid.tranches[0].amount, grid.tranches[-1].amount
+        first = grid.tranches[0].amount if grid.tranches else 0.0
+        last = grid.tranches[-1].amount if grid.tranches else 0.0
         grid_rows.append(
             {
                 "grid": g,
@@ -81,14 +83,14 @@ def build_results(scenario: Scenario, families: pd.DataFrame) -> Results:
                 "old_revenue": old_revenue,
                 "change_pct": revenue / old_revenue - 1 if old_revenue != 0 else None,
                 "amplitude": last / first if first > 0 else None,
-                "top_share": per_tranche[-1]["families"] / n_fam if n_fam > 0 else None,
+                "top_share": per_tranche[-1]["families"] / n_fam if n_fam > 0 and per_tranche else None,
                 "families": n_fam,
                 "pupils": sum(r["pupils"] for r in per_tranche),
                 "families_without_notice": int(np.count_nonzero(~notice & in_grid)),
             }
         )
     grids = pd.DataFrame(grid_rows)
-    tranches = pd.DataFrame(tranche_rows)
+    tranches = pd.DataFrame(tranche_rows, columns=TRANCHE_COLUMNS)
     change = families["change"].to_numpy(dtype=float)
     targets = [g.budget_target for g in scenario.grids if g.budget_target is not None]
     revenue = sum(r["revenue"] for r in grid_rows)

@@ -1,0 +1,571 @@
+"""The workbook layout: the one place that knows where every cell is.
+
+``build_layout(n_grids)`` describes a whole workbook: its sheets, every input
+cell (with the scenario field it holds), every formula (as text, in the file's
+own English syntax), every defined name. The writer, the reader, the checker
+and the evaluator all derive from this description; no other module types a
+cell address.
+
+Sheets, in order: ``Mode d'emploi``, ``Paramètres``, ``Grille 1`` ...
+``Grille N``, ``Familles``, ``Synthèse``, ``Barème``.
+
+Formulas are built from templates whose ``{key}`` placeholders name other
+layout cells. Family-row templates keep a ``{r}`` placeholder for the row
+number, so each family column is one formula in relative (R1C1) terms.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Iterator, Literal
+
+from xlsxwriter.utility import quote_sheetname, xl_col_to_name, xl_rowcol_to_cell
+
+Kind = Literal["text", "money", "number", "parts", "integer", "rate", "ratio", "count", "choice", "label"]
+
+# Workbook words for the scenario's codes (the bursar sees French).
+YES, NO = "oui", "non"
+INDICATOR_TEXT = {"qf": "QF", "rfr": "RFR"}
+PARTS_POLICY_TEXT = {"fiscal": "fiscales", "custom": "calculées"}
+SCOPE_TEXT = {"structure": "structure", "network": "réseau"}
+BOOL_TEXT = {True: YES, False: NO}
+SCALE_INDICATOR_TEXT = {
+    "qf": "Indicateur : quotient familial = revenu fiscal de référence / nombre de parts",
+    "rfr": "Indicateur : revenu fiscal de référence (RFR) de l'avis d'imposition",
+}
+
+SHEET_HELP = "Mode d'emploi"
+SHEET_PARAMS = "Paramètres"
+SHEET_FAMILIES = "Familles"
+SHEET_SUMMARY = "Synthèse"
+SHEET_SCALE = "Barème"
+
+DEFAULT_SLOTS = 10
+DEFAULT_CAPACITY = 2000
+
+
+def grid_sheet(g: int) -> str:
+    return f"Grille {g}"
+
+
+@dataclass(frozen=True)
+class Ref:
+    """One cell, 0-based like xlsxwriter."""
+
+    sheet: str
+    row: int
+    col: int
+
+    @property
+    def a1(self) -> str:
+        return xl_rowcol_to_cell(self.row, self.col)
+
+    @property
+    def absolute(self) -> str:
+        """Sheet-qualified absolute reference, e.g. 'Grille 1'!$B$3."""
+        return f"{quote_sheetname(self.sheet)}!{xl_rowcol_to_cell(self.row, self.col, True, True)}"
+
+
+@dataclass(frozen=True)
+class Cell:
+    """A scalar cell: an input (``formula`` is None) or a computed figure."""
+
+    key: str
+    ref: Ref
+    label: str
+    kind: Kind
+    formula: str | None = None
+    name: str | None = None
+    choices: dict | None = None  # scenario value -> workbook text
+    help: str = ""
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of the family table (rows ``first_row``..``last_row``)."""
+
+    key: str
+    col: int
+    header: str
+    kind: Kind
+    template: str | None = None  # formula with a {r} row placeholder; None = input
+    grid: int | None = None
+    name: str | None = None
+    choices: dict | None = None
+    help: str = ""
+
+    @property
+    def letter(self) -> str:
+        return xl_col_to_name(self.col)
+
+    def formula(self, excel_row: int) -> str:
+        assert self.template is not None
+        return self.template.replace("{r}", str(excel_row))
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One tranche line of a grid sheet: three inputs and four formulas."""
+
+    number: int
+    label: Cell
+    lower: Cell
+    upper: Cell
+    amount: Cell
+    families: Cell
+    pupils: Cell
+    revenue: Cell
+
+
+@dataclass(frozen=True)
+class GridLayout:
+    number: int
+    sheet: str
+    name: Cell
+    old_tariff: Cell
+    budget_target: Cell
+    slots: tuple[Slot, ...]
+    totals: tuple[Cell, ...]  # families, pupils, revenue of the tranche table
+    summary: tuple[Cell, ...]  # revenue, target, old revenue, gap, ... (see grid_summary)
+    header_row: int
+
+    @property
+    def inputs(self) -> tuple[Cell, ...]:
+        return (self.name, self.old_tariff, self.budget_target) + tuple(
+            c for s in self.slots for c in (s.label, s.lower, s.amount)
+        )
+
+    def summary_cell(self, key: str) -> Cell:
+        return next(c for c in self.summary if c.key.endswith("." + key))
+
+    def column_range(self, attr: str) -> str:
+        """Absolute range of one slot column, e.g. the lower bounds."""
+        first, last = getattr(self.slots[0], attr).ref, getattr(self.slots[-1], attr).ref
+        return f"{quote_sheetname(self.sheet)}!{xl_rowcol_to_cell(first.row, first.col, True, True)}:" \
+               f"{xl_rowcol_to_cell(last.row, last.col, True, True)}"
+
+
+@dataclass(frozen=True)
+class Layout:
+    n_grids: int
+    n_slots: int
+    capacity: int
+    params: tuple[Cell, ...]
+    grids: tuple[GridLayout, ...]
+    columns: tuple[Column, ...]
+    first_row: int  # 0-based row of the first family
+    summary: tuple[Cell, ...]  # Synthèse: per-grid lines and totals
+    scale: tuple[Cell, ...]  # Barème: printable bracket tables
+    family_headers: tuple[Cell, ...] = field(default=())
+
+    # -- family table ------------------------------------------------------
+    @property
+    def last_row(self) -> int:
+        return self.first_row + self.capacity - 1
+
+    @cached_property
+    def column(self) -> dict[str, Column]:
+        return {c.key: c for c in self.columns}
+
+    def column_range(self, key: str) -> str:
+        c = self.column[key]
+        return (f"{quote_sheetname(SHEET_FAMILIES)}!${c.letter}${self.first_row + 1}:"
+                f"${c.letter}${self.last_row + 1}")
+
+    @property
+    def input_columns(self) -> tuple[Column, ...]:
+        return tuple(c for c in self.columns if c.template is None)
+
+    @property
+    def formula_columns(self) -> tuple[Column, ...]:
+        return tuple(c for c in self.columns if c.template is not None)
+
+    # -- every cell ----------------------------------------------------------
+    @cached_property
+    def param(self) -> dict[str, Cell]:
+        return {c.key: c for c in self.params}
+
+    def scalar_cells(self) -> Iterator[Cell]:
+        """Every scalar cell (inputs and formulas) outside the family rows."""
+        yield from self.params
+        for g in self.grids:
+            yield from (g.name, g.old_tariff, g.budget_target)
+            for s in g.slots:
+                yield from (s.label, s.lower, s.upper, s.amount, s.families, s.pupils, s.revenue)
+            yield from g.totals
+            yield from g.summary
+        yield from self.family_headers
+        yield from self.summary
+        yield from self.scale
+
+    def formula_cells(self) -> Iterator[Cell]:
+        return (c for c in self.scalar_cells() if c.formula is not None)
+
+    @cached_property
+    def defined_names(self) -> dict[str, str]:
+        """The SPEC's defined names (and a few of ours) -> absolute reference."""
+        names: dict[str, str] = {}
+        for c in self.scalar_cells():
+            if c.name:
+                names[c.name] = c.ref.absolute
+        for g in self.grids:
+            names[f"FAMILLES_TRANCHE_G{g.number}"] = g.column_range("families")
+            names[f"ELEVES_TRANCHE_G{g.number}"] = g.column_range("pupils")
+            names[f"RECETTES_TRANCHE_G{g.number}"] = g.column_range("revenue")
+        for c in self.columns:
+            if c.name:
+                names[c.name] = self.column_range(c.key)
+        return dict(sorted(names.items()))
+
+
+# ---------------------------------------------------------------------------
+# Building the description
+# ---------------------------------------------------------------------------
+
+def _render(template: str, refs: dict[str, str]) -> str:
+    """Fill ``{key}`` placeholders, keeping ``{r}`` for the family row."""
+    return template.format(r="{r}", **refs)
+
+
+def _param_cells() -> tuple[Cell, ...]:
+    """Paramètres: label in column A, value in B, help in C; one row each."""
+    rows: list[tuple[str, str, Kind, dict | None, str] | None] = [
+        ("structure", "Structure (OGEC)", "text", None, "Nom de l'OGEC ou de l'établissement."),
+        ("year", "Année scolaire", "text", None, "Par exemple 2026-2027."),
+        ("indicator", "Indicateur de revenu", "choice", INDICATOR_TEXT,
+         "QF = quotient familial (revenu / nombre de parts) ; RFR = revenu fiscal de référence."),
+        ("include_caf_aid", "Ajouter l'aide CAF au revenu", "choice", BOOL_TEXT,
+         "oui : l'aide CAF annuelle de la famille s'ajoute à son revenu."),
+        ("parts_policy", "Nombre de parts", "choice", PARTS_POLICY_TEXT,
+         "fiscales : les parts de l'avis d'imposition ; calculées : selon les coefficients ci-dessous."),
+        ("sibling_scope", "Rang des enfants", "choice", SCOPE_TEXT,
+         "structure : rang parmi les enfants inscrits dans ce classeur ; réseau : les enfants "
+         "scolarisés dans d'autres établissements catholiques prennent les premiers rangs."),
+        None,
+        ("rate_2", "Réduction 2e enfant", "rate", None, "Entre 0 % et 100 %."),
+        ("rate_3", "Réduction 3e enfant", "rate", None, "Entre 0 % et 100 %."),
+        ("rate_4", "Réduction 4e enfant et suivants", "rate", None, "Entre 0 % et 100 %."),
+        None,
+        ("cp_adult", "Parts par adulte", "parts", None, "Utilisé quand les parts sont « calculées »."),
+        ("cp_child_1", "Parts pour le 1er enfant", "parts", None, ""),
+        ("cp_child_2", "Parts pour le 2e enfant", "parts", None, ""),
+        ("cp_child_3_plus", "Parts par enfant à partir du 3e", "parts", None, ""),
+        ("cp_single_parent_bonus", "Bonus parent isolé", "parts", None, "Un adulte et au moins un enfant."),
+        ("cp_other_dependent", "Parts par autre personne à charge", "parts", None, ""),
+    ]
+    cells, row = [], 2
+    for spec in rows:
+        if spec is not None:
+            key, label, kind, choices, help_ = spec
+            cells.append(Cell(key, Ref(SHEET_PARAMS, row, 1), label, kind, choices=choices, help=help_))
+        row += 1
+    return tuple(cells)
+
+
+# Family input columns: key, header, kind, choices, help.
+_FAMILY_INPUTS: tuple[tuple[str, str, Kind, dict | None, str], ...] = (
+    ("id", "Identifiant famille", "text", None, "Code anonyme, unique (pas de nom)."),
+    ("rfr_1", "RFR déclarant 1", "money", None, "Revenu fiscal de référence de l'avis."),
+    ("rfr_2", "RFR déclarant 2", "money", None, "Si les parents déclarent séparément (vide = 0)."),
+    ("caf_aid", "Aide CAF annuelle", "money", None, "Prise en compte si le paramètre le demande."),
+    ("parts", "Parts fiscales", "parts", None, "Nombre de parts de l'avis."),
+    ("adults", "Adultes", "integer", None, "1 ou 2."),
+    ("children", "Enfants à charge", "integer", None, ""),
+    ("other_dependents", "Autres personnes à charge", "integer", None, ""),
+    ("notice", "Avis d'imposition fourni", "choice", BOOL_TEXT, "non : la famille paie la tranche la plus haute."),
+    ("other_enrolled", "Enfants dans d'autres établissements catholiques", "integer", None,
+     "Utilisé quand le rang des enfants est « réseau »."),
+)
+
+
+def _column_specs(n_grids: int) -> list[tuple]:
+    """The family table, left to right: inputs, pupils per grid, then results.
+    Each spec: (key, header, kind, template, grid, choices, help)."""
+    specs: list[tuple] = [(k, h, kind, None, None, ch, hp) for k, h, kind, ch, hp in _FAMILY_INPUTS]
+    for g in range(1, n_grids + 1):
+        specs.append((f"pupils_g{g}", f"Élèves grille {g}", "integer", None, g, None, "Nombre d'enfants inscrits."))
+    for key, header, kind, template, g in _family_formulas(n_grids):
+        specs.append((key, header, kind, template, g, None, ""))
+    return specs
+
+
+def _family_columns(specs: list[tuple], refs: dict[str, str]) -> tuple[Column, ...]:
+    n_grids = sum(1 for s in specs if s[0].startswith("pupils_g"))
+    names = {"id": "ID_FAMILLE", "total_due": "DU_FAMILLE"}
+    names.update({f"due_g{g}": f"DU_FAMILLE_G{g}" for g in range(1, n_grids + 1)})
+    refs = dict(refs)
+    refs.update({key: f"{xl_col_to_name(i)}{{r}}" for i, (key, *_rest) in enumerate(specs)})
+    columns = []
+    for i, (key, header, kind, template, g, choices, help_) in enumerate(specs):
+        rendered = None if template is None else _render(template, refs)
+        columns.append(Column(key, i, header, kind, rendered, g, names.get(key), choices, help_))
+    return tuple(columns)
+
+
+def _family_formulas(n: int) -> list[tuple[str, str, Kind, str, int | None]]:
+    """Result columns of a family row, as templates over the row's cells
+    (``{key}``: a family column of the row; ``{P_key}``: a parameter;
+    ``{gN_...}``: a range of grid N)."""
+    blank = 'IF({id}="","",'
+    no_notice = '{notice}="%s"' % NO
+    out: list[tuple[str, str, Kind, str, int | None]] = [
+        ("income", "Revenu retenu", "money",
+         f'IF(OR({{id}}="",{no_notice}),"",{{rfr_1}}+{{rfr_2}}+IF({{P_include_caf_aid}}="{YES}",{{caf_aid}},0))', None),
+        ("parts_used", "Parts retenues", "parts",
+         blank + f'IF({{P_parts_policy}}="{PARTS_POLICY_TEXT["fiscal"]}",IF({{parts}}="","",{{parts}}),'
+         '{adults}*{P_cp_adult}+MIN({children},1)*{P_cp_child_1}+({children}>=2)*{P_cp_child_2}'
+         '+MAX({children}-2,0)*{P_cp_child_3_plus}+({adults}=1)*({children}>=1)*{P_cp_single_parent_bonus}'
+         '+{other_dependents}*{P_cp_other_dependent}))', None),
+        ("indicator", "Indicateur", "money",
+         f'IF(OR({{id}}="",{no_notice}),"",IF({{P_indicator}}="{INDICATOR_TEXT["rfr"]}",{{income}},{{income}}/{{parts_used}}))',
+         None),
+    ]
+    for g in range(1, n + 1):
+        others = []
+        for h in range(1, n + 1):
+            if h != g:
+                op = ">=" if h < g else ">"
+                others.append(f"({{amount_g{h}}}{op}{{amount_g{g}}})*{{pupils_g{h}}}")
+        before = f'IF({{P_sibling_scope}}="{SCOPE_TEXT["network"]}",{{other_enrolled}},0)' + "".join("+" + o for o in others)
+
+        def d(n_: str) -> str:
+            return f"{{P_rate_2}}*({n_}>=2)+{{P_rate_3}}*({n_}>=3)+{{P_rate_4}}*MAX({n_}-3,0)"
+
+        b, p = f"{{ranked_before_g{g}}}", f"{{pupils_g{g}}}"
+        after = f"{b}+{p}"
+        minus_d = "-".join(["", f"{{P_rate_2}}*({b}>=2)", f"{{P_rate_3}}*({b}>=3)", f"{{P_rate_4}}*MAX({b}-3,0)"])
+        out += [
+            (f"tranche_no_g{g}", f"N° tranche G{g}", "count",
+             blank + f'IF({no_notice},{{g{g}_count}},MATCH({{indicator}},{{g{g}_lowers}},1)))', g),
+            (f"tranche_g{g}", f"Tranche G{g}", "label", blank + f"INDEX({{g{g}_labels}},{{tranche_no_g{g}}}))", g),
+            (f"amount_g{g}", f"Tarif G{g}", "money", blank + f"INDEX({{g{g}_amounts}},{{tranche_no_g{g}}}))", g),
+            (f"ranked_before_g{g}", f"Enfants classés avant G{g}", "count", blank + before + ")", g),
+            (f"factor_g{g}", f"Élèves payants G{g}", "number", blank + f"{p}-({d(after)}{minus_d}))", g),
+            (f"due_g{g}", f"Dû G{g}", "money", blank + f"ROUND({{amount_g{g}}}*{{factor_g{g}}},2))", g),
+            (f"old_due_g{g}", f"Ancien dû G{g}", "money", blank + f"ROUND({{g{g}_old}}*{{factor_g{g}}},2))", g),
+        ]
+    dues = ",".join(f"{{due_g{g}}}" for g in range(1, n + 1))
+    olds = ",".join(f"{{old_due_g{g}}}" for g in range(1, n + 1))
+    out += [
+        ("total_due", "Total dû", "money", blank + f"SUM({dues}))", None),
+        ("old_due", "Ancien total", "money", blank + f"SUM({olds}))", None),
+        ("change", "Évolution", "money", blank + "ROUND({total_due}-{old_due},2))", None),
+        ("effort", "Taux d'effort", "ratio",
+         f'IF(OR({{id}}="",{no_notice}),"",IF({{income}}>0,{{total_due}}/{{income}},""))', None),
+    ]
+    return out
+
+
+def _grid_layout(g: int, n_slots: int, fam_range) -> GridLayout:
+    """A grid sheet: name/old tariff/target, the tranche table, its summary."""
+    sheet = grid_sheet(g)
+    name = Cell(f"grid{g}.name", Ref(sheet, 2, 1), "Nom de la grille", "text", help="Par exemple École, Collège, Lycée.")
+    old = Cell(f"grid{g}.old_tariff", Ref(sheet, 3, 1), "Ancien tarif unique (par élève et par an)", "money",
+               help="Facultatif : pour comparer avec l'ancienne contribution.")
+    target = Cell(f"grid{g}.budget_target", Ref(sheet, 4, 1), "Objectif de recettes (par an)", "money",
+                  help="Facultatif : le total des contributions visé.")
+    header_row = 6
+    first = header_row + 1
+    k = lambda key: fam_range(f"{key}_g{g}")  # noqa: E731
+    slots = []
+    for i in range(n_slots):
+        row = first + i
+        label = Cell(f"grid{g}.slot{i + 1}.label", Ref(sheet, row, 0), "Tranche", "label")
+        lower = Cell(f"grid{g}.slot{i + 1}.lower", Ref(sheet, row, 1), "Indicateur à partir de", "money")
+        amount = Cell(f"grid{g}.slot{i + 1}.amount", Ref(sheet, row, 3), "Montant annuel par élève", "money")
+        if_used = f'IF({lower.ref.a1}="","",'
+        if i + 1 < n_slots:
+            nxt = Ref(sheet, row + 1, 1).a1
+            upper_f = f'IF(OR({lower.ref.a1}="",{nxt}=""),"",{nxt})'
+        else:
+            upper_f = '""'
+        slots.append(Slot(
+            i + 1, label, lower,
+            Cell(f"grid{g}.slot{i + 1}.upper", Ref(sheet, row, 2), "jusqu'à (exclu)", "money", upper_f),
+            amount,
+            Cell(f"grid{g}.slot{i + 1}.families", Ref(sheet, row, 4), "Familles", "count",
+                 if_used + f'COUNTIFS({k("tranche_no")},{i + 1},{k("pupils")},">0"))'),
+            Cell(f"grid{g}.slot{i + 1}.pupils", Ref(sheet, row, 5), "Élèves", "count",
+                 if_used + f'SUMIFS({k("pupils")},{k("tranche_no")},{i + 1}))'),
+            Cell(f"grid{g}.slot{i + 1}.revenue", Ref(sheet, row, 6), "Recettes", "money",
+                 if_used + f'SUMIFS({k("due")},{k("tranche_no")},{i + 1}))'),
+        ))
+    total_row = first + n_slots
+
+    def col_sum(col: int, key: str, kind: Kind) -> Cell:
+        top, bottom = Ref(sheet, first, col).a1, Ref(sheet, total_row - 1, col).a1
+        return Cell(f"grid{g}.total_{key}", Ref(sheet, total_row, col), "Total", kind, f"SUM({top}:{bottom})")
+
+    totals = (col_sum(4, "families", "count"), col_sum(5, "pupils", "count"), col_sum(6, "revenue", "money"))
+    rng = lambda attr: (f"{getattr(slots[0], attr).ref.a1}:{getattr(slots[-1], attr).ref.a1}")  # noqa: E731
+    lowers = rng("lower")
+    row = total_row + 2
+    s_rev = Ref(sheet, row, 1)
+    s_target = Ref(sheet, row + 1, 1)
+    s_old = Ref(sheet, row + 2, 1)
+    s_count = Ref(sheet, row + 8, 1)
+    tgt = target.ref.a1
+    fam_total = totals[0].ref.a1
+    summary = (
+        Cell(f"grid{g}.revenue", s_rev, "Recettes", "money", f"SUM({k('due')})", f"RECETTES_G{g}"),
+        Cell(f"grid{g}.budget_target", s_target, "Objectif", "money", f'IF({tgt}="","",{tgt})', f"OBJECTIF_G{g}"),
+        Cell(f"grid{g}.old_revenue", s_old, "Anciennes recettes", "money", f"SUM({k('old_due')})",
+             f"ANCIENNES_RECETTES_G{g}"),
+        Cell(f"grid{g}.gap", Ref(sheet, row + 3, 1), "Écart à l'objectif", "money",
+             f'IF({tgt}="","",{s_rev.a1}-{tgt})', f"ECART_G{g}"),
+        Cell(f"grid{g}.change_pct", Ref(sheet, row + 4, 1), "Évolution par rapport à l'ancien tarif", "ratio",
+             f'IF({s_old.a1}=0,"",{s_rev.a1}/{s_old.a1}-1)'),
+        Cell(f"grid{g}.amplitude", Ref(sheet, row + 5, 1), "Amplitude (tarif le plus haut / le plus bas)", "ratio",
+             f'IF(N({slots[0].amount.ref.a1})>0,INDEX({rng("amount")},{s_count.a1})/{slots[0].amount.ref.a1},"")'),
+        Cell(f"grid{g}.top_share", Ref(sheet, row + 6, 1), "Part des familles dans la tranche la plus haute", "ratio",
+             f'IF({fam_total}=0,"",INDEX({rng("families")},{s_count.a1})/{fam_total})'),
+        Cell(f"grid{g}.families_without_notice", Ref(sheet, row + 7, 1), "Familles sans avis d'imposition", "count",
+             f'COUNTIFS({fam_range("notice")},"{NO}",{k("pupils")},">0",{k("tranche_no")},">0")'),
+        Cell(f"grid{g}.tranche_count", s_count, "Nombre de tranches", "count", f"COUNT({lowers})"),
+    )
+    return GridLayout(g, sheet, name, old, target, tuple(slots), totals, summary, header_row)
+
+
+def _grid_refs(grid: GridLayout) -> dict[str, str]:
+    """Absolute references of one grid that family formulas use."""
+    g = grid.number
+    return {
+        f"g{g}_count": grid.summary_cell("tranche_count").ref.absolute,
+        f"g{g}_lowers": grid.column_range("lower"),
+        f"g{g}_labels": grid.column_range("label"),
+        f"g{g}_amounts": grid.column_range("amount"),
+        f"g{g}_old": grid.old_tariff.ref.absolute,
+    }
+
+
+def _summary_cells(grids: tuple[GridLayout, ...], fam_range) -> tuple[Cell, ...]:
+    """Synthèse: one line per grid, a total line, then the families' changes."""
+    s = SHEET_SUMMARY
+    first = 3
+    cells: list[Cell] = []
+    per_grid = ("families", "pupils", "revenue", "budget_target", "gap", "old_revenue", "change_pct",
+                "amplitude", "top_share", "families_without_notice")
+    src = {
+        "families": lambda gl: gl.totals[0], "pupils": lambda gl: gl.totals[1],
+    }
+    for i, gl in enumerate(grids):
+        row = first + i
+        cells.append(Cell(f"summary.grid{gl.number}.name", Ref(s, row, 0), "Grille", "text",
+                          f'IF({gl.name.ref.absolute}="","{gl.sheet}",{gl.name.ref.absolute})'))
+        for j, key in enumerate(per_grid, start=1):
+            origin = src[key](gl) if key in src else gl.summary_cell(key)
+            kind = origin.kind
+            formula = f'IF({origin.ref.absolute}="","",{origin.ref.absolute})' if kind != "count" \
+                else origin.ref.absolute
+            cells.append(Cell(f"summary.grid{gl.number}.{key}", Ref(s, row, j), SUMMARY_HEADERS[key], kind, formula))
+    row = first + len(grids)
+    col = {key: j for j, key in enumerate(per_grid, start=1)}
+
+    def span(key: str) -> str:
+        c = col[key]
+        return f"{Ref(s, first, c).a1}:{Ref(s, row - 1, c).a1}"
+
+    rev, tgt, old = Ref(s, row, col["revenue"]), Ref(s, row, col["budget_target"]), Ref(s, row, col["old_revenue"])
+    cells += [
+        Cell("total.families", Ref(s, row, col["families"]), "Familles", "count", f'COUNTIF({fam_range("id")},"<>")'),
+        Cell("total.pupils", Ref(s, row, col["pupils"]), "Élèves", "count", f"SUM({span('pupils')})"),
+        Cell("total.revenue", rev, "Recettes", "money", f"SUM({span('revenue')})", "TOTAL_RECETTES"),
+        Cell("total.budget_target", tgt, "Objectif", "money",
+             f'IF(COUNT({span("budget_target")})=0,"",SUM({span("budget_target")}))', "TOTAL_OBJECTIF"),
+        Cell("total.gap", Ref(s, row, col["gap"]), "Écart", "money", f'IF({tgt.a1}="","",{rev.a1}-{tgt.a1})',
+             "TOTAL_ECART"),
+        Cell("total.old_revenue", old, "Anciennes recettes", "money", f"SUM({span('old_revenue')})",
+             "TOTAL_ANCIENNES_RECETTES"),
+        Cell("total.change_pct", Ref(s, row, col["change_pct"]), "Évolution", "ratio",
+             f'IF({old.a1}=0,"",{rev.a1}/{old.a1}-1)'),
+    ]
+    row += 2
+    change = fam_range("change")
+    for i, (key, label, crit) in enumerate((
+        ("families_pay_more", "Familles qui paient plus qu'avec l'ancien tarif", '">0"'),
+        ("families_unchanged", "Familles qui paient autant", "0"),
+        ("families_pay_less", "Familles qui paient moins", '"<0"'),
+    )):
+        cells.append(Cell(f"total.{key}", Ref(s, row + i, 2), label, "count", f"COUNTIF({change},{crit})"))
+    return tuple(cells)
+
+
+SUMMARY_HEADERS = {
+    "families": "Familles", "pupils": "Élèves", "revenue": "Recettes", "budget_target": "Objectif",
+    "gap": "Écart", "old_revenue": "Anciennes recettes", "change_pct": "Évolution",
+    "amplitude": "Amplitude", "top_share": "Part tranche haute", "families_without_notice": "Familles sans avis",
+}
+
+
+def _scale_cells(grids: tuple[GridLayout, ...], params: dict[str, Cell]) -> tuple[Cell, ...]:
+    """Barème: the printable bracket table of each grid, for the financial rules."""
+    s = SHEET_SCALE
+    cells: list[Cell] = []
+    ind = params["indicator"].ref.absolute
+    rfr_text, qf_text = (SCALE_INDICATOR_TEXT[k].replace('"', '""') for k in ("rfr", "qf"))
+    cells.append(Cell("scale.indicator", Ref(s, 2, 0), "Indicateur", "text",
+                      f'IF({ind}="{INDICATOR_TEXT["rfr"]}","{rfr_text}","{qf_text}")'))
+    row = 4
+    for gl in grids:
+        nm = gl.name.ref.absolute
+        cells.append(Cell(f"scale.grid{gl.number}.title", Ref(s, row, 0), "Grille", "text",
+                          f'IF({nm}="","{gl.sheet}",{nm})'))
+        row += 2  # title, then the header line
+        for slot in gl.slots:
+            for col, (attr, kind) in enumerate((("label", "label"), ("lower", "money"), ("upper", "money"),
+                                                ("amount", "money"))):
+                src = getattr(slot, attr).ref.absolute
+                cells.append(Cell(f"scale.grid{gl.number}.slot{slot.number}.{attr}", Ref(s, row, col),
+                                  attr, kind, f'IF({src}="","",{src})'))
+            row += 1
+        row += 1
+    return tuple(cells)
+
+
+def scale_rows(layout: Layout) -> dict[int, tuple[int, int]]:
+    """Barème: grid number -> (title row, header row), for the writer's labels."""
+    out = {}
+    for c in layout.scale:
+        if c.key.endswith(".title"):
+            g = int(c.key.split(".")[1][4:])
+            out[g] = (c.ref.row, c.ref.row + 1)
+    return out
+
+
+def build_layout(n_grids: int, n_slots: int = DEFAULT_SLOTS, capacity: int = DEFAULT_CAPACITY) -> Layout:
+    """Describe the workbook of ``n_grids`` grids, ``n_slots`` tranche lines per
+    grid and room for ``capacity`` families."""
+    if n_grids < 1:
+        raise ValueError("a workbook has at least one grid")
+    if n_slots < 1 or capacity < 1:
+        raise ValueError("a workbook needs at least one tranche line and one family row")
+    params = _param_cells()
+    pmap = {c.key: c for c in params}
+    first_row = 3
+
+    # Grid sheets need the family ranges before the family formulas (which
+    # need the grid ranges) can be rendered: the column order comes first.
+    specs = _column_specs(n_grids)
+    index = {spec[0]: i for i, spec in enumerate(specs)}
+
+    def fam_range(key: str) -> str:
+        letter = xl_col_to_name(index[key])
+        return f"{quote_sheetname(SHEET_FAMILIES)}!${letter}${first_row + 1}:${letter}${first_row + capacity}"
+
+    grids = tuple(_grid_layout(g, n_slots, fam_range) for g in range(1, n_grids + 1))
+    refs = {f"P_{k}": c.ref.absolute for k, c in pmap.items()}
+    for gl in grids:
+        refs.update(_grid_refs(gl))
+    columns = _family_columns(specs, refs)
+    headers = tuple(
+        Cell(f"families.header.grid{gl.number}", Ref(SHEET_FAMILIES, 1, next(c.col for c in columns
+             if c.key == f"tranche_no_g{gl.number}")), "Grille", "text",
+             f'IF({gl.name.ref.absolute}="","{gl.sheet}",{gl.name.ref.absolute})')
+        for gl in grids
+    )
+    return Layout(
+        n_grids=n_grids, n_slots=n_slots, capacity=capacity, params=params, grids=grids, columns=columns,
+        first_row=first_row, summary=_summary_cells(grids, fam_range), scale=_scale_cells(grids, pmap),
+        family_headers=headers,
+    )

@@ -1,0 +1,49 @@
+"""Recalculate workbooks with LibreOffice headless: our stand-in for the
+bursar's familiar spreadsheet application.
+
+LibreOffice does not recalculate OOXML on load by default; a private user
+profile whose settings set ``OOXMLRecalcMode`` to 0 ("always") makes
+``soffice --convert-to xlsx`` recalculate every formula before saving.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+_SETTINGS = """<?xml version="1.0" encoding="UTF-8"?>
+<oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema"
+           xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="OOXMLRecalcMode" oor:op="fuse"><value>0</value></prop></item>
+<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="ODFRecalcMode" oor:op="fuse"><value>0</value></prop></item>
+</oor:items>
+"""
+
+
+def soffice() -> str | None:
+    """The LibreOffice executable, or None when it is not installed."""
+    return shutil.which("soffice") or shutil.which("libreoffice")
+
+
+def recalculate(paths: list[Path] | Path, out_dir: Path, timeout: float = 600) -> list[Path]:
+    """Open each workbook in LibreOffice, recalculate everything, save it as
+    xlsx into ``out_dir`` (same file names); returns the saved paths."""
+    exe = soffice()
+    if exe is None:
+        raise RuntimeError("LibreOffice (soffice) is not installed")
+    paths = [paths] if isinstance(paths, Path) else list(paths)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="lo-profile-") as profile:
+        user = Path(profile) / "user"
+        user.mkdir()
+        (user / "registrymodifications.xcu").write_text(_SETTINGS, encoding="utf-8")
+        cmd = [exe, f"-env:UserInstallation={Path(profile).as_uri()}", "--headless", "--norestore",
+               "--nologo", "--convert-to", "xlsx:Calc MS Excel 2007 XML", "--outdir", str(out_dir)]
+        done = subprocess.run(cmd + [str(p) for p in paths], capture_output=True, text=True, timeout=timeout)
+    outs = [out_dir / (p.stem + ".xlsx") for p in paths]
+    missing = [o for o in outs if not o.exists()]
+    if done.returncode != 0 or missing:
+        raise RuntimeError(f"LibreOffice failed ({done.returncode}): {done.stderr.strip() or done.stdout.strip()}")
+    return outs
