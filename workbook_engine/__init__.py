@@ -9,6 +9,8 @@ The small API for scripts::
     results.to_json()                                    # the SPEC's results JSON
 """
 
+__version__ = "0.1.0"
+
 from .domain import CustomParts, Family, Grid, Scenario, Tranche
 from .model import simulate
 from .problems import InputError, Problem

@@ -1,0 +1,20 @@
+"""Shared fixtures. Tests that need LibreOffice skip with a clear reason on a
+laptop without it, but fail in CI (CI=true), where .ci/run installs it."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from workbook_engine.libreoffice import soffice
+
+
+@pytest.fixture(scope="session")
+def libreoffice() -> str:
+    exe = soffice()
+    if exe is None:
+        if os.environ.get("CI"):
+            pytest.fail("LibreOffice (soffice) is required in CI: .ci/run installs libreoffice-calc-nogui")
+        pytest.skip("LibreOffice (soffice) is not installed: apt-get install -y libreoffice-calc-nogui")
+    return exe
