@@ -22,6 +22,7 @@ from .problems import InputError, Problem
 from .report import format_summary
 from .sample import load_sample
 from .scenario_json import dumps_scenario
+from .templates import write_templates
 
 EXIT_OK, EXIT_FINDINGS, EXIT_UNUSABLE, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -86,6 +87,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_templates(args: argparse.Namespace) -> int:
+    for path in write_templates(args.output):
+        print(f"écrit : {path}")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="workbook-engine",
                                 description="Tarification sociale des OGEC : modèle Python et classeurs Excel.")
@@ -110,6 +117,10 @@ def build_parser() -> argparse.ArgumentParser:
     d = sub.add_parser("demo", help="exemple complet sur les données fournies avec le paquet")
     d.add_argument("-o", "--output", default="workbook-engine-demo", help="dossier de sortie")
     d.set_defaults(run=cmd_demo)
+
+    t = sub.add_parser("templates", help="régénérer les modèles 1UP, 2UP, 3UP (vierges et exemples)")
+    t.add_argument("-o", "--output", default="templates", help="dossier des modèles (défaut templates)")
+    t.set_defaults(run=cmd_templates)
     return p
 
 

@@ -30,6 +30,7 @@ Decisions:
 from __future__ import annotations
 
 import io
+import json
 import math
 import re
 from dataclasses import dataclass, field, replace
@@ -41,6 +42,7 @@ from .domain import Family, Scenario
 from .problems import InputError, Problem, errors_only
 from .scenario_json import load_scenario_json, merge_problems, scenario_from_dict
 from .textnum import parse_int, parse_number, parse_yes_no
+from .validation import validate, validate_families
 
 __all__ = ["read_families_csv", "load_scenario", "FAMILY_COLUMNS"]
 
@@ -97,8 +99,6 @@ def load_scenario(path: str | Path, families_csv: str | Path | None = None) -> S
     """
     if families_csv is None:
         return load_scenario_json(path)
-    from .validation import validate, validate_families
-
     json_source = str(path)
     scenario, json_problems = _read_scenario_json(path)
     # Without the JSON, the grid count is unknown: still read the CSV, taking
@@ -120,8 +120,6 @@ def load_scenario(path: str | Path, families_csv: str | Path | None = None) -> S
 def _read_scenario_json(path: str | Path) -> tuple[Scenario | None, list[Problem]]:
     """Mirror of :func:`scenario_json.load_scenario_json` that returns the
     reading problems (with their source) instead of raising, and does not validate."""
-    import json
-
     source = str(path)
 
     def fail(where: str, message: str) -> tuple[None, list[Problem]]:
@@ -145,8 +143,6 @@ def _family_rules_by_line(scenario: Scenario, read: _CsvRead) -> list[Problem]:
     """The SPEC's family rules, checked one family at a time so that each
     problem points at the family's CSV line (repeated ids are already
     reported, with their lines, by the reader)."""
-    from .validation import validate_families
-
     out = []
     for family, line, cells in zip(scenario.families, read.lines, read.cells):
         for p in validate_families(replace(scenario, families=(family,))):

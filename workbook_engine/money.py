@@ -29,6 +29,8 @@ def excel_round_array(x: np.ndarray, digits: int = 2) -> np.ndarray:
     with :func:`excel_round`. NaN stays NaN.
     """
     x = np.asarray(x, dtype=float)
+    shape = x.shape
+    x = x.ravel()
     scale = 10.0**digits
     scaled = np.abs(x) * scale
     out = np.sign(x) * np.floor(scaled + 0.5) / scale
@@ -41,4 +43,4 @@ def excel_round_array(x: np.ndarray, digits: int = 2) -> np.ndarray:
         out[idx] = [excel_round(v, digits) for v in x[idx]]
     out[np.isnan(x)] = np.nan
     # -0.0 would print as "-0.0" in JSON.
-    return out + 0.0
+    return (out + 0.0).reshape(shape)

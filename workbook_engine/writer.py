@@ -79,7 +79,7 @@ class Formats:
         self.header = self.wb.add_format({"bold": True, "text_wrap": True, "valign": "top", "border": 1,
                                           "bg_color": HEADER_FILL})
         self.label = self.wb.add_format({})
-        self.help = self.wb.add_format({"italic": True, "font_color": "#595959", "text_wrap": True})
+        self.help = self.wb.add_format({"italic": True, "font_color": "#595959"})
         self.text = self.wb.add_format({"text_wrap": True, "valign": "top"})
         self._input = {k: self.wb.add_format({"num_format": f, "bg_color": INPUT_FILL, "border": 1,
                                               "border_color": "#BFBFBF", "locked": False})
@@ -285,9 +285,8 @@ def write_params(ws: Worksheet, fmt: Formats, layout: Layout, inputs: dict) -> N
 
 def write_grid(wb: Workbook, ws: Worksheet, fmt: Formats, layout: Layout, gl, inputs: dict, cached: dict) -> None:
     ws.write_string(0, 0, f"{gl.sheet} : tranches et résultats", fmt.title)
-    ws.set_column(0, 0, 30)
+    ws.set_column(0, 0, 44)
     ws.set_column(1, 6, 15)
-    ws.set_column(7, 7, 40)
     for cell in (gl.name, gl.old_tariff, gl.budget_target):
         ws.write_string(cell.ref.row, 0, cell.label, fmt.label)
         write_input(ws, fmt, cell, inputs[cell.key])
@@ -344,7 +343,7 @@ def add_grid_charts(wb: Workbook, ws: Worksheet, gl) -> None:
                                                                                   "num_format": '#,##0 "€"'}})
     rev.set_title({"name": "Recettes, objectif et ancien tarif"})
     rev.set_legend({"none": True})
-    rev.set_x_axis({"num_format": '#,##0 "€"'})
+    rev.set_x_axis({"num_format": '#,##0 "€"', "min": 0})
     ws.insert_chart(gl.header_row + 16, 8, rev, {"x_scale": 1.1, "y_scale": 0.8})
 
 
