@@ -1,8 +1,9 @@
-"""Cell values of a workbook file, as a spreadsheet last computed them.
+"""Cell values of a workbook file, read once into memory.
 
-``cached_values(path)`` reads the values stored with the formulas (what
-Excel or LibreOffice computed when it last saved, or what the engine wrote):
-a mapping usable as the ``value`` callback of ``workbook_results``.
+``SheetValues`` maps a layout ``Ref`` to what the file holds there: with
+``data_only=True`` the values stored with the formulas (what Excel or
+LibreOffice computed when it last saved, or what the engine wrote); with
+``data_only=False`` the formulas as text (``"=SUM(...)"``) and the constants.
 """
 
 from __future__ import annotations
@@ -15,15 +16,24 @@ from .layout import Ref
 
 
 class SheetValues:
-    """All values of a workbook's sheets, read once (openpyxl, read-only)."""
+    """All values of a workbook's sheets (openpyxl, read-only mode)."""
 
-    def __init__(self, path: str | Path, *, data_only: bool = True):
+    def __init__(self, sheets: dict[str, list[tuple]], path: Path | None = None):
+        self.sheets = sheets
+        self.path = path
+        self._cached: SheetValues | None = None
+
+    @classmethod
+    def load(cls, path: str | Path, *, data_only: bool = True) -> "SheetValues":
         wb = openpyxl.load_workbook(path, read_only=True, data_only=data_only)
         try:
-            self.sheets: dict[str, list[tuple]] = {ws.title: [tuple(r) for r in ws.iter_rows(values_only=True)]
-                                                   for ws in wb.worksheets}
+            return cls.from_workbook(wb, Path(path))
         finally:
             wb.close()
+
+    @classmethod
+    def from_workbook(cls, wb, path: Path | None = None) -> "SheetValues":
+        return cls({ws.title: [tuple(r) for r in ws.iter_rows(values_only=True)] for ws in wb.worksheets}, path)
 
     def __call__(self, ref: Ref) -> object:
         rows = self.sheets.get(ref.sheet)
@@ -32,6 +42,12 @@ class SheetValues:
         row = rows[ref.row]
         return row[ref.col] if ref.col < len(row) else None
 
+    def cached(self, ref: Ref) -> object:
+        """The cached value of a cell that holds a formula (loaded on demand)."""
+        if self._cached is None:
+            self._cached = SheetValues.load(self.path, data_only=True) if self.path else SheetValues({})
+        return self._cached(ref)
+
 
 def cached_values(path: str | Path) -> SheetValues:
-    return SheetValues(path, data_only=True)
+    return SheetValues.load(path, data_only=True)

@@ -10,19 +10,24 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
 from . import __version__
+from .check import check_workbook, reports_json
 from .families_csv import load_scenario
 from .generate import blank_scenario, generate_workbook
 from .layout import DEFAULT_CAPACITY, DEFAULT_SLOTS
 from .model import simulate
 from .problems import InputError, Problem
-from .report import format_summary
+from .reader import read_workbook
+from .report import format_results_json, format_summary
 from .sample import load_sample
 from .scenario_json import dumps_scenario
 from .templates import write_templates
+from .workbook_results import results_json_from_cells
+from .writing import write_text_atomic
 
 EXIT_OK, EXIT_FINDINGS, EXIT_UNUSABLE, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -87,6 +92,77 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_read(args: argparse.Namespace) -> int:
+    read = read_workbook(args.workbook)
+    for p in read.warnings:
+        print(f"  attention : {p}", file=sys.stderr)
+    for fid, row in read.below_formulas.items():
+        print(f"  attention : {args.workbook} : famille {fid} saisie ligne {row + 1}, sous la dernière ligne de "
+              "formules : elle est lue, mais le classeur ne calcule pas son tarif (régénérez-le)", file=sys.stderr)
+    if read.scenario is None:
+        raise InputError(read.problems)
+    text = dumps_scenario(read.scenario)
+    if args.output:
+        out = Path(args.output)
+        refuse_overwrite(out, Path(args.workbook))
+        write_text_atomic(out, text)
+        print(f"Scénario écrit : {out} ({read.scenario.n_grids} grille(s), {len(read.scenario.families)} "
+              "famille(s))")
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from .evaluator import evaluate_workbook
+
+    read = read_workbook(args.workbook)
+    ev = evaluate_workbook(Path(args.workbook), engine=args.engine)
+    results = results_json_from_cells(read.layout, ev)
+    if args.json:
+        print_json(results)
+    else:
+        sys.stdout.write(format_results_json(results, read.scenario.structure if read.scenario else ""))
+    if ev.fallback_cells:
+        print(f"  {len(ev.fallback_cells)} cellule(s) calculée(s) par le moteur de secours (formulas) : "
+              + ", ".join(ev.fallback_cells[:10]), file=sys.stderr)
+    return EXIT_OK
+
+
+def workbook_paths(items: list[str]) -> list[Path]:
+    """Files as given, folders expanded to the workbooks they hold (sorted)."""
+    paths: list[Path] = []
+    for item in items:
+        p = Path(item)
+        if p.is_dir():
+            paths += sorted(x for x in p.rglob("*") if x.suffix.lower() in (".xlsx", ".xlsm") and
+                            not x.name.startswith(("~$", ".~")))
+        else:
+            paths.append(p)
+    return paths
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    paths = workbook_paths(args.workbooks)
+    if not paths:
+        raise UsageError("aucun classeur .xlsx à contrôler")
+    reports = [check_workbook(p, engine=args.engine) for p in paths]
+    if args.json:
+        sys.stdout.write(reports_json(reports) if len(args.workbooks) > 1 or len(paths) > 1
+                         else json.dumps(reports[0].to_json(), ensure_ascii=False, indent=2, default=str) + "\n")
+    elif len(paths) == 1:
+        sys.stdout.write(reports[0].format())
+    else:
+        for r in reports:
+            status = {"ok": "OK", "findings": f"{len(r.findings)} constat(s)", "unusable": "INUTILISABLE"}[r.status]
+            first = f" ; {r.first_finding()}" if r.status != "ok" else ""
+            print(f"{r.path} : {status}{first}")
+        counts = {s: sum(1 for r in reports if r.status == s) for s in ("ok", "findings", "unusable")}
+        print(f"Total : {len(reports)} classeur(s), {counts['ok']} cohérent(s), {counts['findings']} avec "
+              f"constats, {counts['unusable']} inutilisable(s)")
+    return max(r.exit_code for r in reports)
+
+
 def cmd_templates(args: argparse.Namespace) -> int:
     for path in write_templates(args.output):
         print(f"écrit : {path}")
@@ -118,6 +194,25 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("-o", "--output", default="workbook-engine-demo", help="dossier de sortie")
     d.set_defaults(run=cmd_demo)
 
+    r = sub.add_parser("read", help="lire les saisies d'un classeur rempli (scénario JSON)")
+    r.add_argument("workbook", help="classeur .xlsx")
+    r.add_argument("-o", "--output", help="scénario JSON à écrire (sinon affiché)")
+    r.set_defaults(run=cmd_read)
+
+    e = sub.add_parser("evaluate", help="calculer les résultats d'après les formules du classeur, sans tableur")
+    e.add_argument("workbook", help="classeur .xlsx")
+    e.add_argument("--json", action="store_true", help="résultats au format JSON")
+    e.add_argument("--engine", choices=("native", "formulas"), default="native",
+                   help="moteur de calcul (défaut : native ; formulas : l'ancien, pour comparer)")
+    e.set_defaults(run=cmd_evaluate)
+
+    c = sub.add_parser("check", help="contrôler des classeurs : formules, calculs, saisies")
+    c.add_argument("workbooks", nargs="+", help="classeurs .xlsx ou dossiers")
+    c.add_argument("--json", action="store_true", help="rapport au format JSON")
+    c.add_argument("--engine", choices=("native", "formulas"), default="native",
+                   help="moteur de calcul (défaut : native)")
+    c.set_defaults(run=cmd_check)
+
     t = sub.add_parser("templates", help="régénérer les modèles 1UP, 2UP, 3UP (vierges et exemples)")
     t.add_argument("-o", "--output", default="templates", help="dossier des modèles (défaut templates)")
     t.set_defaults(run=cmd_templates)
@@ -138,6 +233,9 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as exc:
         print(f"workbook-engine : {exc}", file=sys.stderr)
         return EXIT_UNUSABLE
+    except BrokenPipeError:  # output piped into `head`: not an error
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keep Python quiet at exit
+        return EXIT_OK
     except OSError as exc:
         print(f"workbook-engine : {exc.filename or ''} : {exc.strerror or exc}", file=sys.stderr)
         return EXIT_UNUSABLE
@@ -149,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def report_problems(problems: list[Problem]) -> None:
     errors = [p for p in problems if p.severity == "error"]
-    print(f"workbook-engine : {len(errors)} problème(s) empêchent le calcul :", file=sys.stderr)
+    print(f"workbook-engine : {len(errors)} problème(s) rendent l'entrée inutilisable :", file=sys.stderr)
     for p in problems:
         print(f"  - {p}", file=sys.stderr)
 

@@ -1,56 +1,50 @@
-"""A readable summary of results, in French, for the terminal."""
+"""A readable summary of results, in French, for the terminal.
+
+It formats the SPEC's results JSON, so the model's results (``simulate``) and
+a workbook's own (``evaluate``) print the same way.
+"""
 
 from __future__ import annotations
-
-import math
 
 from .results import Results
 
 
 def eur(x) -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
+    if x is None:
         return "-"
     return f"{x:,.2f} €".replace(",", "\u202f").replace(".", ",")
 
 
 def pct(x) -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "-"
-    return f"{x * 100:+.1f} %".replace(".", ",")
+    return "-" if x is None else f"{x * 100:+.1f} %".replace(".", ",")
 
 
 def share(x) -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "-"
-    return f"{x * 100:.1f} %".replace(".", ",")
+    return "-" if x is None else f"{x * 100:.1f} %".replace(".", ",")
 
 
 def ratio(x) -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "-"
-    return f"1 : {x:.2f}".replace(".", ",")
+    return "-" if x is None else f"1 : {x:.2f}".replace(".", ",")
 
 
-def format_summary(r: Results, title: str = "") -> str:
+def format_results_json(results: dict, title: str = "") -> str:
     out: list[str] = []
     if title:
         out += [title, "=" * len(title), ""]
-    for grid in r.grids.to_dict("records"):
-        g = grid["grid"]
+    for g, grid in enumerate(results["grids"], start=1):
         out.append(f"Grille {g} : {grid['name'] or '(sans nom)'}")
         out.append(f"  {'Tranche':<10}{'Familles':>10}{'Élèves':>10}{'Recettes':>18}")
-        for t in r.tranches[r.tranches["grid"] == g].to_dict("records"):
+        for t in grid["tranches"]:
             out.append(f"  {t['label']:<10}{t['families']:>10}{t['pupils']:>10}{eur(t['revenue']):>18}")
         out.append(f"  {'Total':<10}{grid['families']:>10}{grid['pupils']:>10}{eur(grid['revenue']):>18}")
-        target = grid["budget_target"]
-        if target is not None and not (isinstance(target, float) and math.isnan(target)):
-            out.append(f"  Objectif : {eur(target)}, écart {eur(grid['gap'])}")
+        if grid["budget_target"] is not None:
+            out.append(f"  Objectif : {eur(grid['budget_target'])}, écart {eur(grid['gap'])}")
         out.append(f"  Ancien tarif : {eur(grid['old_revenue'])} de recettes, évolution {pct(grid['change_pct'])}")
         out.append(f"  Amplitude des tarifs : {ratio(grid['amplitude'])} ; "
                    f"familles dans la tranche la plus haute : {share(grid['top_share'])} ; "
                    f"familles sans avis d'imposition : {grid['families_without_notice']}")
         out.append("")
-    t = r.total
+    t = results["total"]
     out.append("Structure")
     out.append(f"  Recettes : {eur(t['revenue'])}")
     if t["budget_target"] is not None:
@@ -59,3 +53,7 @@ def format_summary(r: Results, title: str = "") -> str:
     out.append(f"  Familles : {t['families']} ; paient plus : {t['families_pay_more']}, autant : "
                f"{t['families_unchanged']}, moins : {t['families_pay_less']}")
     return "\n".join(out) + "\n"
+
+
+def format_summary(r: Results, title: str = "") -> str:
+    return format_results_json(r.to_json(), title)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as _dt
 import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +35,7 @@ from .layout import (
     scale_rows,
 )
 from .results import Results
+from .writing import atomic_output
 
 # A fixed date keeps files byte-identical from one run to the next.
 FIXED_DATE = _dt.datetime(2026, 1, 1)
@@ -98,27 +98,12 @@ class Formats:
 
 
 def write_workbook(path: str | Path, layout: Layout, scenario: Scenario, results: Results) -> None:
-    """Write the workbook to ``path`` through a temporary file and an atomic
-    rename, so an interrupted run never leaves a half-written workbook."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=".~", suffix=".xlsx", dir=path.parent or ".")
-    os.close(fd)
-    try:
-        wb = xlsxwriter.Workbook(tmp, {"strings_to_formulas": False, "strings_to_urls": False})
+    """Write the workbook to ``path`` (atomically: see ``writing``)."""
+    with atomic_output(path) as tmp:
+        wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False})
         wb.worksheet_class = LayoutWorksheet
         _write_all(wb, layout, scenario, results)
         wb.close()
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual rights
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def _write_all(wb: Workbook, layout: Layout, s: Scenario, r: Results) -> None:

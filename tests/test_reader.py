@@ -1,0 +1,169 @@
+"""Reading filled workbooks back: exact round trip, tolerance of real input
+(each oddity a warning naming its cell), errors naming their cell."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import openpyxl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from strategies import scenarios
+
+from workbook_engine.cli import main
+from workbook_engine.generate import blank_scenario, generate_workbook, layout_for
+from workbook_engine.layout import SHEET_FAMILIES
+from workbook_engine.libreoffice import recalculate
+from workbook_engine.problems import InputError
+from workbook_engine.reader import load_workbook_scenario, read_workbook
+from workbook_engine.sample import load_sample
+
+
+@pytest.fixture(scope="module")
+def sample_path(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("read") / "sample.xlsx"
+    generate_workbook(load_sample(), path)
+    return path
+
+
+def edit(src: Path, dst: Path, changes: dict[tuple[str, str], object]) -> Path:
+    """Change cells as a bursar would, and save (openpyxl drops cached values)."""
+    wb = openpyxl.load_workbook(src)
+    for (sheet, cell), value in changes.items():
+        wb[sheet][cell] = value
+    wb.save(dst)
+    return dst
+
+
+def test_round_trip_of_the_sample(sample_path):
+    read = read_workbook(sample_path)
+    assert read.problems == []
+    assert read.scenario == load_sample()
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                 HealthCheck.too_slow])
+@given(scenarios(max_grids=5, max_families=25))
+def test_round_trip_of_random_scenarios(tmp_path, scenario):
+    path = tmp_path / "s.xlsx"
+    generate_workbook(scenario, path, capacity=25)
+    assert load_workbook_scenario(path) == scenario
+
+
+def test_tolerated_oddities_are_warnings_naming_the_cell(sample_path, tmp_path):
+    s = load_sample()
+    layout = layout_for(s)
+    col = {k: c.letter for k, c in layout.column.items()}
+    r = layout.first_row + 1  # Excel row of the first family
+    path = edit(sample_path, tmp_path / "odd.xlsx", {
+        (SHEET_FAMILIES, f"{col['rfr_1']}{r}"): "35 000,50 €",
+        (SHEET_FAMILIES, f"{col['rfr_2']}{r + 1}"): "1200.5",
+        (SHEET_FAMILIES, f"{col['notice']}{r + 2}"): "N",
+        (SHEET_FAMILIES, f"{col['notice']}{r + 3}"): "x",
+        (SHEET_FAMILIES, f"{col['id']}{r + 4}"): f"  {s.families[4].id} ",
+        (SHEET_FAMILIES, f"{col['pupils_g1']}{r + 5}"): "2",
+        ("Paramètres", layout.param["indicator"].ref.a1): "quotient familial",
+    })
+    read = read_workbook(path)
+    assert read.errors == []
+    where = {p.where.split(" ")[0] for p in read.warnings}
+    assert {f"{SHEET_FAMILIES}!{col['rfr_1']}{r}", f"{SHEET_FAMILIES}!{col['rfr_2']}{r + 1}",
+            f"{SHEET_FAMILIES}!{col['notice']}{r + 2}", f"{SHEET_FAMILIES}!{col['notice']}{r + 3}",
+            f"{SHEET_FAMILIES}!{col['id']}{r + 4}", f"{SHEET_FAMILIES}!{col['pupils_g1']}{r + 5}",
+            f"Paramètres!{layout.param['indicator'].ref.a1}"} <= where
+    fams = read.scenario.families
+    assert fams[0].rfr_1 == 35000.5
+    assert fams[1].rfr_2 == 1200.5
+    assert fams[2].notice is False and fams[3].notice is True
+    assert fams[4].id == s.families[4].id
+    assert fams[5].pupils[0] == 2
+    assert read.scenario.indicator == "qf"
+
+
+def test_blank_rows_and_families_below_the_formulas_are_kept(sample_path, tmp_path):
+    s = load_sample()
+    layout = layout_for(s)
+    col = {k: c.letter for k, c in layout.column.items()}
+    r = layout.first_row + 1
+    below = layout.last_row + 1 + 5  # Excel row under the last formula row
+    changes = {(SHEET_FAMILIES, f"{col[k]}{r + 10}"): None for k in ("id", "rfr_1", "rfr_2", "caf_aid", "parts",
+                                                                      "adults", "children", "other_dependents",
+                                                                      "notice", "other_enrolled", "pupils_g1",
+                                                                      "pupils_g2", "pupils_g3")}
+    changes.update({(SHEET_FAMILIES, f"{col['id']}{below}"): "LATE1", (SHEET_FAMILIES, f"{col['rfr_1']}{below}"): 21000,
+                    (SHEET_FAMILIES, f"{col['parts']}{below}"): 2, (SHEET_FAMILIES, f"{col['pupils_g2']}{below}"): 1})
+    read = read_workbook(edit(sample_path, tmp_path / "rows.xlsx", changes))
+    assert read.errors == []
+    ids = [f.id for f in read.scenario.families]
+    assert s.families[10].id not in ids and len(ids) == len(s.families)  # one blanked, one added
+    assert ids[-1] == "LATE1" and read.below_formulas == {"LATE1": below - 1}
+    assert any(p.where.startswith(f"{SHEET_FAMILIES}!A{r + 10}") for p in read.warnings)
+
+
+def test_unreadable_values_are_errors_naming_the_cell(sample_path, tmp_path):
+    s = load_sample()
+    layout = layout_for(s)
+    col = {k: c.letter for k, c in layout.column.items()}
+    r = layout.first_row + 1
+    path = edit(sample_path, tmp_path / "bad.xlsx", {
+        (SHEET_FAMILIES, f"{col['rfr_1']}{r}"): "trente mille",
+        (SHEET_FAMILIES, f"{col['notice']}{r + 1}"): "peut-être",
+        (SHEET_FAMILIES, f"{col['id']}{r + 2}"): s.families[0].id,  # duplicate
+        (SHEET_FAMILIES, f"{col['id']}{r + 3}"): None,  # data without id
+        (SHEET_FAMILIES, f"{col['parts']}{r + 4}"): 0,  # rule: parts > 0 with a notice
+        ("Grille 1", layout.grids[0].slots[1].lower.ref.a1): 0,  # bounds not increasing
+    })
+    read = read_workbook(path)
+    assert read.scenario is None
+    where = " | ".join(p.where for p in read.errors)
+    for cell in (f"{col['rfr_1']}{r}", f"{col['notice']}{r + 1}", f"{col['id']}{r + 2}", f"{col['id']}{r + 3}",
+                 f"{col['parts']}{r + 4}"):
+        assert f"{SHEET_FAMILIES}!{cell}" in where
+    assert f"Grille 1!{layout.grids[0].slots[1].lower.ref.a1}" in where
+    assert main(["read", str(path)]) == 2
+
+
+def test_a_workbook_resaved_by_libreoffice_reads_the_same(libreoffice, sample_path, tmp_path):
+    out = recalculate([sample_path], tmp_path / "lo")[0]
+    assert load_workbook_scenario(out) == load_sample()
+
+
+def test_read_cli_writes_the_scenario_and_never_its_input(sample_path, tmp_path):
+    out = tmp_path / "s.json"
+    assert main(["read", str(sample_path), "-o", str(out)]) == 0
+    from workbook_engine.scenario_json import load_scenario_json
+    assert load_scenario_json(out) == load_sample()
+    before = sample_path.read_bytes()
+    assert main(["read", str(sample_path), "-o", str(sample_path)]) == 2
+    assert sample_path.read_bytes() == before
+
+
+@pytest.mark.parametrize("content", [b"", b"id;rfr_1\nF1;35000\n", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600])
+def test_files_that_are_not_workbooks_are_unusable(tmp_path, content):
+    path = tmp_path / "x.xlsx"
+    path.write_bytes(content)
+    with pytest.raises(InputError) as exc:
+        read_workbook(path)
+    assert "x.xlsx" in str(exc.value)
+    assert main(["read", str(path)]) == 2
+
+
+def test_a_workbook_missing_a_layout_sheet_is_unusable(tmp_path):
+    path = tmp_path / "blank.xlsx"
+    generate_workbook(blank_scenario(1), path, capacity=10)
+    wb = openpyxl.load_workbook(path)
+    del wb["Familles"]
+    wb.save(path)
+    with pytest.raises(InputError) as exc:
+        read_workbook(path)
+    assert "Familles" in str(exc.value)
+
+
+def test_blank_workbook_reads_as_defaults_with_grid_errors(tmp_path):
+    path = tmp_path / "blank.xlsx"
+    generate_workbook(blank_scenario(2), path, capacity=10)
+    read = read_workbook(path)
+    assert [p.field for p in read.errors] == ["tranches", "tranches"]
+    s = replace(blank_scenario(2))
+    assert read.layout.n_grids == s.n_grids
