@@ -21,7 +21,8 @@ from .generate import blank_scenario, generate_workbook
 from .layout import DEFAULT_CAPACITY, DEFAULT_SLOTS
 from .model import simulate
 from .problems import InputError, Problem
-from .reader import read_workbook
+from .reader import load_workbook_scenario, read_workbook
+from .restructure import merge_scenarios, select_grids
 from .report import format_results_json, format_summary
 from .sample import load_sample
 from .scenario_json import dumps_scenario
@@ -163,6 +164,56 @@ def cmd_check(args: argparse.Namespace) -> int:
     return max(r.exit_code for r in reports)
 
 
+def cmd_merge(args: argparse.Namespace) -> int:
+    out = Path(args.output)
+    sources = [Path(p) for p in args.workbooks]
+    refuse_overwrite(out, *sources)
+    problems, inputs = [], []
+    for path in sources:
+        try:
+            inputs.append((str(path), load_workbook_scenario(path)))
+        except InputError as exc:
+            problems += exc.problems
+    if problems:
+        raise InputError(problems)
+    scenario, report = merge_scenarios(inputs)
+    generate_workbook(scenario, out)
+    if args.json:
+        print_json(report.to_json() | {"output": str(out), "grid_count": scenario.n_grids,
+                                       "family_count": len(scenario.families)})
+    else:
+        sys.stdout.write(report.format())
+        print(f"Classeur fusionné écrit : {out} ({scenario.n_grids} grilles, {len(scenario.families)} familles)")
+    return EXIT_OK
+
+
+def parse_grid_list(text: str, n_grids: int) -> list[int]:
+    try:
+        grids = [int(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise UsageError(f"--grids {text} : numéros de grilles séparés par des virgules attendus (ex. 1,2)")
+    bad = [g for g in grids if not 1 <= g <= n_grids]
+    if not grids or bad:
+        raise UsageError(f"--grids {text} : le classeur a {n_grids} grille(s), numérotées de 1 à {n_grids}")
+    return grids
+
+
+def cmd_split(args: argparse.Namespace) -> int:
+    source = Path(args.workbook)
+    scenario = load_workbook_scenario(source)
+    parts = [parse_grid_list(text, scenario.n_grids) for text in args.grids]
+    out_dir = Path(args.output)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for grids in parts:
+        part, dropped = select_grids(scenario, grids)
+        out = out_dir / f"{source.stem}_grilles_{'-'.join(map(str, grids))}.xlsx"
+        refuse_overwrite(out, source)
+        generate_workbook(part, out)
+        print(f"{out} : grille(s) {', '.join(g.name or str(i) for i, g in zip(grids, part.grids))}, "
+              f"{len(part.families)} famille(s) ; {dropped} famille(s) sans élève dans ces grilles retirée(s)")
+    return EXIT_OK
+
+
 def cmd_templates(args: argparse.Namespace) -> int:
     for path in write_templates(args.output):
         print(f"écrit : {path}")
@@ -212,6 +263,19 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--engine", choices=("native", "formulas"), default="native",
                    help="moteur de calcul (défaut : native)")
     c.set_defaults(run=cmd_check)
+
+    m = sub.add_parser("merge", help="fusionner des classeurs d'une même structure en un classeur de N grilles")
+    m.add_argument("workbooks", nargs="+", help="classeurs .xlsx, dans l'ordre des grilles")
+    m.add_argument("-o", "--output", required=True, help="classeur fusionné à écrire")
+    m.add_argument("--json", action="store_true", help="rapport de fusion au format JSON")
+    m.set_defaults(run=cmd_merge)
+
+    sp = sub.add_parser("split", help="répartir les grilles d'un classeur dans plusieurs classeurs")
+    sp.add_argument("workbook", help="classeur .xlsx")
+    sp.add_argument("--grids", action="append", required=True,
+                    help="grilles d'un classeur à écrire, ex. 1,2 (répétez --grids pour chaque classeur)")
+    sp.add_argument("-o", "--output", required=True, help="dossier de sortie")
+    sp.set_defaults(run=cmd_split)
 
     t = sub.add_parser("templates", help="régénérer les modèles 1UP, 2UP, 3UP (vierges et exemples)")
     t.add_argument("-o", "--output", default="templates", help="dossier des modèles (défaut templates)")
