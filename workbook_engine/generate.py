@@ -7,7 +7,7 @@ from pathlib import Path
 from .domain import Grid, Scenario
 from .layout import DEFAULT_CAPACITY, DEFAULT_SLOTS, Layout, build_layout
 from .model import simulate
-from .writer import write_workbook
+from .writer import ReportSheet, write_workbook
 
 
 def layout_for(scenario: Scenario, slots: int = DEFAULT_SLOTS, capacity: int = DEFAULT_CAPACITY) -> Layout:
@@ -23,8 +23,9 @@ def blank_scenario(n_grids: int) -> Scenario:
 
 
 def generate_workbook(scenario: Scenario, path: str | Path, *, slots: int = DEFAULT_SLOTS,
-                      capacity: int = DEFAULT_CAPACITY) -> Layout:
-    """Write the workbook of a (validated, or blank) scenario; returns its layout."""
+                      capacity: int = DEFAULT_CAPACITY, reports: tuple[ReportSheet, ...] = ()) -> Layout:
+    """Write the workbook of a (validated, or blank) scenario, with optional
+    report sheets of plain values after the layout's; returns its layout."""
     layout = layout_for(scenario, slots, capacity)
-    write_workbook(path, layout, scenario, simulate(scenario))
+    write_workbook(path, layout, scenario, simulate(scenario), reports)
     return layout

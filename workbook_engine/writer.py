@@ -97,12 +97,26 @@ class Formats:
         return self._computed[kind]
 
 
-def write_workbook(path: str | Path, layout: Layout, scenario: Scenario, results: Results) -> None:
+@dataclass(frozen=True)
+class ReportSheet:
+    """An extra sheet of plain values (e.g. a calibration's before/after
+    comparison): a record of what a command did, not a computation, so it
+    holds values, never formulas. The first row is the header."""
+
+    name: str
+    title: str
+    rows: tuple[tuple, ...]
+
+
+def write_workbook(path: str | Path, layout: Layout, scenario: Scenario, results: Results,
+                   reports: tuple[ReportSheet, ...] = ()) -> None:
     """Write the workbook to ``path`` (atomically: see ``writing``)."""
     with atomic_output(path) as tmp:
         wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False})
         wb.worksheet_class = LayoutWorksheet
         _write_all(wb, layout, scenario, results)
+        for report in reports:
+            write_report(wb.add_worksheet(report.name), Formats(wb), report)
         wb.close()
 
 
@@ -411,6 +425,23 @@ def write_summary(wb: Workbook, ws: Worksheet, fmt: Formats, layout: Layout, cac
     chart.set_title({"name": "Recettes par grille"})
     chart.set_y_axis({"num_format": '#,##0 "€"', "major_gridlines": {"visible": True}})
     ws.insert_chart(total_row + 6, 0, chart, {"x_scale": 1.4})
+    print_setup(ws, landscape=True)
+    protect(ws)
+
+
+def write_report(ws: Worksheet, fmt: Formats, report: ReportSheet) -> None:
+    ws.write_string(0, 0, report.title, fmt.title)
+    if not report.rows:
+        return
+    widths = [max(len(str(r[i])) if i < len(r) and r[i] is not None else 0 for r in report.rows)
+              for i in range(max(len(r) for r in report.rows))]
+    for col, width in enumerate(widths):
+        ws.set_column(col, col, min(max(width + 2, 10), 60))
+    for col, text in enumerate(report.rows[0]):
+        ws.write_string(2, col, str(text), fmt.header)
+    for i, row in enumerate(report.rows[1:], start=3):
+        for col, value in enumerate(row):
+            write_value(ws, i, col, value, fmt.text)
     print_setup(ws, landscape=True)
     protect(ws)
 
