@@ -56,5 +56,13 @@ class InputError(Exception):
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
+def family_where(family_id: str, number: int, id_count: int) -> str:
+    """How a problem names a family: by id, and by its position too when the
+    id is blank or shared by several families (so no two are confused)."""
+    if not family_id:
+        return f"famille n°{number}"
+    return f"famille {family_id}" if id_count <= 1 else f"famille {family_id} (n°{number})"
+
+
 def errors_only(problems: list[Problem]) -> list[Problem]:
     return [p for p in problems if p.severity == "error"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ from .domain import (
     Scenario,
     Tranche,
 )
-from .problems import InputError, Problem
+from .problems import InputError, Problem, family_where
 
 _SCENARIO_KEYS = (
     "structure", "year", "indicator", "include_caf_aid", "parts_policy", "custom_parts",
@@ -166,9 +167,12 @@ def scenario_from_dict(data: Any) -> tuple[Scenario, list[Problem]]:
         )
 
     families = []
-    for fi, fraw in enumerate(r.items(top, "families", "scénario", required=False), start=1):
+    raw_families = r.items(top, "families", "scénario", required=False)
+    raw_ids = Counter(f.get("id") for f in raw_families if isinstance(f, dict) and isinstance(f.get("id"), str))
+    for fi, fraw in enumerate(raw_families, start=1):
         fid = fraw.get("id") if isinstance(fraw, dict) else None
-        where = f"famille {fid}" if isinstance(fid, str) and fid else f"famille n°{fi}"
+        fid = fid if isinstance(fid, str) else ""
+        where = family_where(fid, fi, raw_ids[fid])
         f = r.keys(fraw, _FAMILY_KEYS, where)
         pupils = []
         for pi, v in enumerate(r.items(f, "pupils", where), start=1):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import Counter
 
 from .domain import Scenario
-from .problems import Problem
+from .problems import Problem, family_where
 
 
 def validate(s: Scenario) -> list[Problem]:
@@ -63,7 +63,7 @@ def validate_families(s: Scenario) -> list[Problem]:
     out = []
     ids = Counter(f.id for f in s.families)
     for fi, f in enumerate(s.families, start=1):
-        where = f"famille {f.id}" if f.id else f"famille n°{fi}"
+        where = family_where(f.id, fi, ids[f.id])
 
         def bad(field: str, value: object, message: str) -> None:
             out.append(Problem(where, field, value, message))
