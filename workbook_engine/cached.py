@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 
 from .domain import Scenario
-from .layout import SCALE_INDICATOR_TEXT, Layout
+from .layout import GRID_SUMMARY, SCALE_INDICATOR_TEXT, SUMMARY_COLUMNS, Layout
 from .results import Results
 
 
@@ -47,16 +47,13 @@ def scalar_values(layout: Layout, s: Scenario, r: Results) -> dict[str, object]:
         values[f"grid{g}.total_families"] = int(row["families"])
         values[f"grid{g}.total_pupils"] = int(row["pupils"])
         values[f"grid{g}.total_revenue"] = float(trs["revenue"].sum()) if len(trs) else 0
-        for key in ("revenue", "budget_target", "old_revenue", "gap", "change_pct", "amplitude", "top_share",
-                    "families_without_notice"):
-            values[f"grid{g}.{key}"] = _cell(row[key])
-        values[f"grid{g}.tranche_count"] = len(grid.tranches)
+        for key in GRID_SUMMARY:
+            values[f"grid{g}.{key}"] = len(grid.tranches) if key == "tranche_count" else _cell(row[key])
         title = grid.name or gl.sheet
         values[f"summary.grid{g}.name"] = title
         values[f"families.header.grid{g}"] = title
         values[f"scale.grid{g}.title"] = title
-        for key in ("families", "pupils", "revenue", "budget_target", "gap", "old_revenue", "change_pct",
-                    "amplitude", "top_share", "families_without_notice"):
+        for key in SUMMARY_COLUMNS:
             values[f"summary.grid{g}.{key}"] = _cell(row[key])
         for slot in gl.slots:
             i = slot.number

@@ -357,6 +357,10 @@ def _family_formulas(n: int) -> list[tuple[str, str, Kind, str, int | None]]:
     return out
 
 
+GRID_SUMMARY = ("revenue", "budget_target", "old_revenue", "gap", "change_pct", "amplitude", "top_share",
+                "families_without_notice", "tranche_count")
+
+
 def _grid_layout(g: int, n_slots: int, fam_range) -> GridLayout:
     """A grid sheet: name/old tariff/target, the tranche table, its summary."""
     sheet = grid_sheet(g)
@@ -367,7 +371,10 @@ def _grid_layout(g: int, n_slots: int, fam_range) -> GridLayout:
                   help="Facultatif : le total des contributions visé.")
     header_row = 6
     first = header_row + 1
-    k = lambda key: fam_range(f"{key}_g{g}")  # noqa: E731
+
+    def k(key: str) -> str:
+        return fam_range(f"{key}_g{g}")
+
     slots = []
     for i in range(n_slots):
         row = first + i
@@ -398,32 +405,31 @@ def _grid_layout(g: int, n_slots: int, fam_range) -> GridLayout:
         return Cell(f"grid{g}.total_{key}", Ref(sheet, total_row, col), "Total", kind, f"SUM({top}:{bottom})")
 
     totals = (col_sum(4, "families", "count"), col_sum(5, "pupils", "count"), col_sum(6, "revenue", "money"))
-    rng = lambda attr: (f"{getattr(slots[0], attr).ref.a1}:{getattr(slots[-1], attr).ref.a1}")  # noqa: E731
-    lowers = rng("lower")
-    row = total_row + 2
-    s_rev = Ref(sheet, row, 1)
-    s_target = Ref(sheet, row + 1, 1)
-    s_old = Ref(sheet, row + 2, 1)
-    s_count = Ref(sheet, row + 8, 1)
-    tgt = target.ref.a1
-    fam_total = totals[0].ref.a1
-    summary = (
-        Cell(f"grid{g}.revenue", s_rev, "Recettes", "money", f"SUM({k('due')})", f"RECETTES_G{g}"),
-        Cell(f"grid{g}.budget_target", s_target, "Objectif", "money", f'IF({tgt}="","",{tgt})', f"OBJECTIF_G{g}"),
-        Cell(f"grid{g}.old_revenue", s_old, "Anciennes recettes", "money", f"SUM({k('old_due')})",
-             f"ANCIENNES_RECETTES_G{g}"),
-        Cell(f"grid{g}.gap", Ref(sheet, row + 3, 1), "Écart à l'objectif", "money",
-             f'IF({tgt}="","",{s_rev.a1}-{tgt})', f"ECART_G{g}"),
-        Cell(f"grid{g}.change_pct", Ref(sheet, row + 4, 1), "Évolution par rapport à l'ancien tarif", "ratio",
-             f'IF({s_old.a1}=0,"",{s_rev.a1}/{s_old.a1}-1)'),
-        Cell(f"grid{g}.amplitude", Ref(sheet, row + 5, 1), "Amplitude (tarif le plus haut / le plus bas)", "ratio",
-             f'IF(N({slots[0].amount.ref.a1})>0,INDEX({rng("amount")},{s_count.a1})/{slots[0].amount.ref.a1},"")'),
-        Cell(f"grid{g}.top_share", Ref(sheet, row + 6, 1), "Part des familles dans la tranche la plus haute", "ratio",
-             f'IF({fam_total}=0,"",INDEX({rng("families")},{s_count.a1})/{fam_total})'),
-        Cell(f"grid{g}.families_without_notice", Ref(sheet, row + 7, 1), "Familles sans avis d'imposition", "count",
-             f'COUNTIFS({fam_range("notice")},"{NO}",{k("pupils")},">0",{k("tranche_no")},">0")'),
-        Cell(f"grid{g}.tranche_count", s_count, "Nombre de tranches", "count", f"COUNT({lowers})"),
-    )
+    def rng(attr: str) -> str:
+        return f"{getattr(slots[0], attr).ref.a1}:{getattr(slots[-1], attr).ref.a1}"
+
+    # The summary block, one line each under the tranche table. Revenue,
+    # target and old revenue come first: the grid's bar chart plots them.
+    at = {key: Ref(sheet, total_row + 2 + i, 1) for i, key in enumerate(GRID_SUMMARY)}
+    rev, old_rev, count, tgt = at["revenue"].a1, at["old_revenue"].a1, at["tranche_count"].a1, target.ref.a1
+    first_amount, fam_total = slots[0].amount.ref.a1, totals[0].ref.a1
+    specs = {
+        "revenue": ("Recettes", "money", f"SUM({k('due')})", f"RECETTES_G{g}"),
+        "budget_target": ("Objectif", "money", f'IF({tgt}="","",{tgt})', f"OBJECTIF_G{g}"),
+        "old_revenue": ("Anciennes recettes", "money", f"SUM({k('old_due')})", f"ANCIENNES_RECETTES_G{g}"),
+        "gap": ("Écart à l'objectif", "money", f'IF({tgt}="","",{rev}-{tgt})', f"ECART_G{g}"),
+        "change_pct": ("Évolution par rapport à l'ancien tarif", "ratio", f'IF({old_rev}=0,"",{rev}/{old_rev}-1)',
+                       None),
+        "amplitude": ("Amplitude (tarif le plus haut / le plus bas)", "ratio",
+                      f'IF(N({first_amount})>0,INDEX({rng("amount")},{count})/{first_amount},"")', None),
+        "top_share": ("Part des familles dans la tranche la plus haute", "ratio",
+                      f'IF({fam_total}=0,"",INDEX({rng("families")},{count})/{fam_total})', None),
+        "families_without_notice": ("Familles sans avis d'imposition", "count",
+                                    f'COUNTIFS({fam_range("notice")},"{NO}",{k("pupils")},">0",'
+                                    f'{k("tranche_no")},">0")', None),
+        "tranche_count": ("Nombre de tranches", "count", f"COUNT({rng('lower')})", None),
+    }
+    summary = tuple(Cell(f"grid{g}.{key}", at[key], *specs[key]) for key in GRID_SUMMARY)
     return GridLayout(g, sheet, name, old, target, tuple(slots), totals, summary, header_row)
 
 
@@ -444,8 +450,7 @@ def _summary_cells(grids: tuple[GridLayout, ...], fam_range) -> tuple[Cell, ...]
     s = SHEET_SUMMARY
     first = 3
     cells: list[Cell] = []
-    per_grid = ("families", "pupils", "revenue", "budget_target", "gap", "old_revenue", "change_pct",
-                "amplitude", "top_share", "families_without_notice")
+    per_grid = SUMMARY_COLUMNS
     src = {
         "families": lambda gl: gl.totals[0], "pupils": lambda gl: gl.totals[1],
     }
@@ -491,6 +496,8 @@ def _summary_cells(grids: tuple[GridLayout, ...], fam_range) -> tuple[Cell, ...]
     return tuple(cells)
 
 
+SUMMARY_COLUMNS = ("families", "pupils", "revenue", "budget_target", "gap", "old_revenue", "change_pct",
+                   "amplitude", "top_share", "families_without_notice")
 SUMMARY_HEADERS = {
     "families": "Familles", "pupils": "Élèves", "revenue": "Recettes", "budget_target": "Objectif",
     "gap": "Écart", "old_revenue": "Anciennes recettes", "change_pct": "Évolution",

@@ -1,0 +1,494 @@
+"""Read an xlsx file: sheets, constant cells, formula text, defined names.
+
+The sheet XML is streamed through expat (no openpyxl cell objects: 3x
+faster on the 2,000-family workbook, and nothing but the values kept in
+memory). Constants go straight into the column store; formula cells are
+handed, in row order, to a sink (the run builder) that parses each distinct
+formula once. Whatever wrote the file (the engine, Excel, LibreOffice):
+shared formulas, inline strings, prefixed XML, missing cell addresses and
+absent cached values are all handled. Documents with a DTD are refused (no
+entity expansion, no external entity is ever fetched).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import posixpath
+import re
+import zipfile
+from array import array
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Protocol
+from xml.parsers import expat
+
+import numpy as np
+
+from .refs import col_index
+from .store import Book, Sheet
+from .values import BOOL, ERR, NUM, STR, error
+
+MAX_PART_BYTES = 2 << 30  # refuse (claimed) decompressed parts over 2 GiB
+_REL_OFFICE_DOC = "/officeDocument"
+_REL_WORKSHEET = "/worksheet"
+_REL_SHARED_STRINGS = "/sharedStrings"
+
+
+class UnreadableWorkbook(ValueError):
+    """The file is not a workbook this engine can read (message in French)."""
+
+
+@dataclass
+class SheetInfo:
+    name: str
+    part: str | None  # zip member of the worksheet XML; None: not a worksheet
+    state: str = "visible"
+
+
+@dataclass
+class WorkbookMeta:
+    sheets: list[SheetInfo]
+    names: dict[tuple[str, int | None], str] = field(default_factory=dict)  # (NAME, local sheet) -> text
+    defined_names: dict[str, str] = field(default_factory=dict)  # as displayed: name or "Sheet!name"
+    date1904: bool = False
+
+
+class FormulaSink(Protocol):
+    def add(self, row: int, col: int, text: str | None, kind: str, si: str | None, ref: str | None) -> None: ...
+
+    def finish(self) -> None: ...
+
+
+# ---------------------------------------------------------------------------
+# Small XML parts
+# ---------------------------------------------------------------------------
+
+def _parser() -> expat.XMLParserType:
+    p = expat.ParserCreate()
+
+    def no_dtd(*_args):
+        raise UnreadableWorkbook("XML refusé : les déclarations DTD ne sont pas admises dans un classeur")
+
+    p.StartDoctypeDeclHandler = no_dtd
+    p.EntityDeclHandler = no_dtd
+    p.buffer_text = True
+    return p
+
+
+def _local(name: str) -> str:
+    return name.rpartition(":")[2]
+
+
+def _attr(attrs: dict, key: str):
+    """An attribute, with or without a namespace prefix (r:id)."""
+    if key in attrs:
+        return attrs[key]
+    for k, v in attrs.items():
+        if _local(k) == key:
+            return v
+    return None
+
+
+def _elements(data: bytes, wanted: set[str], text_of: set[str] = frozenset()) -> list[tuple[str, dict, str]]:
+    """(local name, attributes, text) of the wanted elements of a small part."""
+    out: list[tuple[str, dict, str]] = []
+    stack: list[list] = []
+
+    def start(name, attrs):
+        local = _local(name)
+        if local in wanted:
+            item = [local, attrs, []]
+            out.append(item)
+            stack.append(item)
+        else:
+            stack.append(None)
+
+    def end(name):
+        stack.pop()
+
+    def chars(data):
+        if stack and stack[-1] is not None and stack[-1][0] in text_of:
+            stack[-1][2].append(data)
+
+    p = _parser()
+    p.StartElementHandler, p.EndElementHandler, p.CharacterDataHandler = start, end, chars
+    p.Parse(data, True)
+    return [(n, a, "".join(t)) for n, a, t in out]
+
+
+_ESCAPED = re.compile(r"_x([0-9A-Fa-f]{4})_")
+
+
+def _unescape(text: str) -> str:
+    """OOXML escapes control characters as _xHHHH_."""
+    if "_x" not in text:
+        return text
+    return _ESCAPED.sub(lambda m: chr(int(m.group(1), 16)), text)
+
+
+def _shared_strings(data: bytes) -> list[str]:
+    strings: list[str] = []
+    buf: list[str] = []
+    depth_rph = 0
+    in_t = False
+
+    def start(name, attrs):
+        nonlocal in_t, depth_rph
+        local = _local(name)
+        if local == "si":
+            buf.clear()
+        elif local == "rPh":
+            depth_rph += 1
+        elif local == "t" and not depth_rph:
+            in_t = True
+
+    def end(name):
+        nonlocal in_t, depth_rph
+        local = _local(name)
+        if local == "si":
+            strings.append(_unescape("".join(buf)))
+        elif local == "rPh":
+            depth_rph -= 1
+        elif local == "t":
+            in_t = False
+
+    def chars(d):
+        if in_t:
+            buf.append(d)
+
+    p = _parser()
+    p.StartElementHandler, p.EndElementHandler, p.CharacterDataHandler = start, end, chars
+    p.Parse(data, True)
+    return strings
+
+
+# ---------------------------------------------------------------------------
+# The workbook
+# ---------------------------------------------------------------------------
+
+class XlsxFile:
+    """An open xlsx package."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        try:
+            self.zip = zipfile.ZipFile(self.path)
+        except FileNotFoundError:
+            raise UnreadableWorkbook(f"{self.path} : fichier introuvable") from None
+        except IsADirectoryError:
+            raise UnreadableWorkbook(f"{self.path} : c'est un dossier, pas un classeur") from None
+        except (zipfile.BadZipFile, OSError) as exc:
+            raise UnreadableWorkbook(f"{self.path} : ce n'est pas un classeur xlsx lisible ({exc})") from None
+        self.members = {info.filename: info for info in self.zip.infolist()}
+
+    def close(self) -> None:
+        self.zip.close()
+
+    def info(self, name: str) -> zipfile.ZipInfo:
+        info = self.members.get(name)
+        if info is None:
+            # some writers differ in case
+            for k, v in self.members.items():
+                if k.lower() == name.lower():
+                    info = v
+                    break
+        if info is None:
+            raise UnreadableWorkbook(f"{self.path} : partie {name} absente du classeur")
+        if info.file_size > MAX_PART_BYTES:
+            raise UnreadableWorkbook(f"{self.path} : partie {name} trop volumineuse ({info.file_size} octets)")
+        return info
+
+    def read(self, name: str) -> bytes:
+        try:
+            return self.zip.read(self.info(name))
+        except (zipfile.BadZipFile, OSError, EOFError) as exc:
+            raise UnreadableWorkbook(f"{self.path} : partie {name} illisible ({exc})") from None
+
+    def has(self, name: str) -> bool:
+        return name in self.members or any(k.lower() == name.lower() for k in self.members)
+
+    def open(self, name: str):
+        return self.zip.open(self.info(name))
+
+
+def _rels(xf: XlsxFile, part: str) -> dict[str, tuple[str, str]]:
+    """Relationships of a part: id -> (type, resolved target)."""
+    folder, base = posixpath.split(part)
+    rels_name = posixpath.join(folder, "_rels", base + ".rels")
+    if not xf.has(rels_name):
+        return {}
+    out = {}
+    for _, attrs, _ in _elements(xf.read(rels_name), {"Relationship"}):
+        target = attrs.get("Target", "")
+        if attrs.get("TargetMode") == "External":
+            continue
+        if target.startswith("/"):
+            resolved = target.lstrip("/")
+        else:
+            resolved = posixpath.normpath(posixpath.join(folder, target))
+        out[attrs.get("Id", "")] = (attrs.get("Type", ""), resolved)
+    return out
+
+
+def read_meta(xf: XlsxFile) -> tuple[WorkbookMeta, str, dict]:
+    """Sheets (in order), defined names, date system; the workbook part and
+    its relationships."""
+    root_rels = _rels(xf, "")
+    wb_part = next((t for typ, t in root_rels.values() if typ.endswith(_REL_OFFICE_DOC)), "xl/workbook.xml")
+    try:
+        items = _elements(xf.read(wb_part), {"sheet", "definedName", "workbookPr"}, {"definedName"})
+    except expat.ExpatError as exc:
+        raise UnreadableWorkbook(f"{xf.path} : {wb_part} mal formé ({exc})") from None
+    rels = _rels(xf, wb_part)
+    sheets: list[SheetInfo] = []
+    raw_names: list[tuple[dict, str]] = []
+    date1904 = False
+    for local, attrs, text in items:
+        if local == "sheet":
+            rid = _attr(attrs, "id")
+            typ, target = rels.get(rid, ("", None))
+            part = target if (target and typ.endswith(_REL_WORKSHEET)) else None
+            sheets.append(SheetInfo(attrs.get("name", f"Sheet{len(sheets) + 1}"), part, attrs.get("state", "visible")))
+        elif local == "definedName":
+            raw_names.append((attrs, text))
+        elif local == "workbookPr":
+            date1904 = attrs.get("date1904", "0") in ("1", "true")
+    if not sheets:
+        raise UnreadableWorkbook(f"{xf.path} : le classeur ne contient aucune feuille")
+    meta = WorkbookMeta(sheets, date1904=date1904)
+    for attrs, text in raw_names:
+        name = attrs.get("name", "")
+        local = attrs.get("localSheetId")
+        idx = int(local) if local is not None and local.isdigit() and int(local) < len(sheets) else None
+        meta.names[(name.upper(), idx)] = text
+        meta.defined_names[name if idx is None else f"{sheets[idx].name}!{name}"] = text
+    return meta, wb_part, rels
+
+
+# ---------------------------------------------------------------------------
+# Sheets
+# ---------------------------------------------------------------------------
+
+class _Stop(Exception):
+    pass
+
+
+_EXCEL_EPOCH = _dt.datetime(1899, 12, 30)
+_EPOCH_1904 = _dt.datetime(1904, 1, 1)
+
+
+def _date_serial(text: str, date1904: bool) -> float | None:
+    try:
+        d = _dt.datetime.fromisoformat(text.rstrip("Z"))
+    except ValueError:
+        return None
+    delta = d - (_EPOCH_1904 if date1904 else _EXCEL_EPOCH)
+    return delta.days + delta.seconds / 86400 + delta.microseconds / 86400e6
+
+
+class _Constants:
+    """Constant cells of one sheet, collected compactly then stored."""
+
+    def __init__(self):
+        self.num_r, self.num_c, self.num_v = array("q"), array("q"), array("d")
+        self.obj_r, self.obj_c, self.obj_t, self.obj_v = array("q"), array("q"), array("b"), []
+        self.bool_r, self.bool_c, self.bool_v = array("q"), array("q"), array("d")
+
+    def store(self, sheet: Sheet) -> None:
+        _scatter(sheet, self.num_r, self.num_c, NUM, np.frombuffer(self.num_v, dtype=np.float64) if self.num_v else None)
+        _scatter(sheet, self.bool_r, self.bool_c, BOOL,
+                 np.frombuffer(self.bool_v, dtype=np.float64) if self.bool_v else None)
+        if self.obj_v:
+            o = np.empty(len(self.obj_v), dtype=object)
+            o[:] = self.obj_v
+            types = np.frombuffer(self.obj_t, dtype=np.int8)
+            for code in (STR, ERR):
+                sel = types == code
+                if sel.any():
+                    _scatter(sheet, np.frombuffer(self.obj_r, dtype=np.int64)[sel],
+                             np.frombuffer(self.obj_c, dtype=np.int64)[sel], code, None, o[sel])
+
+
+def _scatter(sheet: Sheet, rows, cols, code: int, nums, objs=None) -> None:
+    if len(rows) == 0:
+        return
+    rows = np.asarray(rows if isinstance(rows, np.ndarray) else np.frombuffer(rows, dtype=np.int64))
+    cols = np.asarray(cols if isinstance(cols, np.ndarray) else np.frombuffer(cols, dtype=np.int64))
+    if len(rows) == 0:
+        return
+    order = np.argsort(cols, kind="stable")
+    cols_sorted = cols[order]
+    bounds = np.flatnonzero(np.diff(cols_sorted)) + 1
+    for chunk in np.split(order, bounds):
+        c = int(cols[chunk[0]])
+        sheet.set_constants(c, rows[chunk], code, None if nums is None else nums[chunk],
+                            None if objs is None else objs[chunk])
+
+
+def read_sheet(xf: XlsxFile, part: str, sheet: Sheet, sst: list[str], sink: FormulaSink, date1904: bool) -> None:
+    """Stream one worksheet: constants into ``sheet``, formulas to ``sink``."""
+    consts = _Constants()
+    num_r, num_c, num_v = consts.num_r.append, consts.num_c.append, consts.num_v.append
+    obj_r, obj_c, obj_t, obj_v = consts.obj_r.append, consts.obj_c.append, consts.obj_t.append, consts.obj_v.append
+    bool_r, bool_c, bool_v = consts.bool_r.append, consts.bool_c.append, consts.bool_v.append
+    add_formula = sink.add
+
+    C, F, V_, IS, T, ROW, SD = range(7)
+    tags: dict[str, int | None] = {"c": C, "f": F, "v": V_, "is": IS, "t": T, "row": ROW, "sheetData": SD}
+    col_cache: dict[str, int] = {}
+    digits = "0123456789"
+
+    # parser state
+    st = {"in_data": False}
+    row_no = -1
+    cell = [0, 0, "n"]  # row, col, type
+    last_col = -1
+    f_attrs = None
+    f_text = None
+    v_text = None
+    is_parts: list[str] | None = None
+    collecting: list[str] | None = None
+
+    def tag_of(name):
+        tag = tags.get(name, -1)
+        if tag == -1:
+            tag = tags[name] = tags.get(_local(name))
+        return tag
+
+    def start(name, attrs):
+        nonlocal row_no, last_col, f_attrs, f_text, v_text, is_parts, collecting
+        tag = tag_of(name)
+        if tag is None:
+            return
+        if tag == C:
+            ref = attrs.get("r")
+            if ref:
+                letters = ref.rstrip(digits)
+                col = col_cache.get(letters)
+                if col is None:
+                    col = col_cache[letters] = col_index(letters)
+                row = int(ref[len(letters):]) - 1
+            else:
+                col, row = last_col + 1, row_no
+            cell[0], cell[1], cell[2] = row, col, attrs.get("t", "n")
+            last_col = col
+            f_attrs = f_text = v_text = is_parts = None
+        elif tag == F:
+            f_attrs = attrs
+            collecting = []
+        elif tag == V_:
+            collecting = []
+        elif tag == ROW:
+            r = attrs.get("r")
+            row_no = int(r) - 1 if r else row_no + 1
+            last_col = -1
+        elif tag == IS:
+            is_parts = []
+        elif tag == T:
+            if is_parts is not None:
+                collecting = []
+        elif tag == SD:
+            st["in_data"] = True
+
+    def chars(data):
+        if collecting is not None:
+            collecting.append(data)
+
+    def end(name):
+        nonlocal f_text, v_text, collecting
+        tag = tag_of(name)
+        if tag is None:
+            return
+        if tag == V_:
+            v_text = "".join(collecting) if collecting is not None else ""
+            collecting = None
+        elif tag == F:
+            f_text = "".join(collecting) if collecting is not None else ""
+            collecting = None
+        elif tag == T:
+            if is_parts is not None and collecting is not None:
+                is_parts.append("".join(collecting))
+            collecting = None
+        elif tag == C:
+            row, col, typ = cell
+            if f_attrs is not None:
+                kind = f_attrs.get("t", "normal")
+                if kind != "dataTable" and (f_text or kind == "shared"):
+                    add_formula(row, col, f_text or None, kind, f_attrs.get("si"), f_attrs.get("ref"))
+                    return
+            if typ == "n":
+                if v_text:
+                    num_r(row)
+                    num_c(col)
+                    num_v(float(v_text))
+            elif typ == "s":
+                if v_text:
+                    obj_r(row)
+                    obj_c(col)
+                    obj_t(STR)
+                    obj_v(sst[int(v_text)])
+            elif typ == "inlineStr" or typ == "str":
+                text = "".join(is_parts) if is_parts is not None else (v_text or "")
+                if typ == "inlineStr" or v_text is not None:
+                    obj_r(row)
+                    obj_c(col)
+                    obj_t(STR)
+                    obj_v(_unescape(text))
+            elif typ == "b":
+                if v_text:
+                    bool_r(row)
+                    bool_c(col)
+                    bool_v(1.0 if v_text.strip() in ("1", "true") else 0.0)
+            elif typ == "e":
+                if v_text:
+                    obj_r(row)
+                    obj_c(col)
+                    obj_t(ERR)
+                    obj_v(error(v_text.strip()))
+            elif typ == "d":
+                if v_text:
+                    x = _date_serial(v_text, date1904)
+                    if x is not None:
+                        num_r(row)
+                        num_c(col)
+                        num_v(x)
+        elif tag == SD:
+            raise _Stop
+
+    p = _parser()
+    p.StartElementHandler, p.EndElementHandler, p.CharacterDataHandler = start, end, chars
+    try:
+        with xf.open(part) as fh:
+            p.ParseFile(fh)
+    except _Stop:
+        pass
+    except (expat.ExpatError, zipfile.BadZipFile, OSError, EOFError, IndexError, ValueError) as exc:
+        if isinstance(exc, UnreadableWorkbook):
+            raise
+        raise UnreadableWorkbook(f"{xf.path} : feuille « {sheet.name} » illisible ({exc})") from None
+    consts.store(sheet)
+    sink.finish()
+
+
+def read_workbook(path: str | Path, make_sink: Callable[[WorkbookMeta, Book, int], FormulaSink]
+                  ) -> tuple[WorkbookMeta, Book]:
+    """Read every sheet of ``path``; ``make_sink(meta, book, sheet_index)``
+    gives the object that receives that sheet's formula cells."""
+    xf = XlsxFile(path)
+    try:
+        meta, wb_part, rels = read_meta(xf)
+        book = Book([s.name for s in meta.sheets])
+        sst: list[str] = []
+        sst_part = next((t for typ, t in rels.values() if typ.endswith(_REL_SHARED_STRINGS)), None)
+        if sst_part and xf.has(sst_part):
+            try:
+                sst = _shared_strings(xf.read(sst_part))
+            except expat.ExpatError as exc:
+                raise UnreadableWorkbook(f"{xf.path} : table des textes illisible ({exc})") from None
+        for i, info in enumerate(meta.sheets):
+            if info.part is None or not xf.has(info.part):
+                continue
+            read_sheet(xf, info.part, book[i], sst, make_sink(meta, book, i), meta.date1904)
+        return meta, book
+    finally:
+        xf.close()

@@ -1,0 +1,127 @@
+"""Column runs: consecutive rows of one column holding the same formula in
+relative (R1C1) terms.
+
+Formula cells arrive in row order. A cell extends the open run of its column
+when its text is exactly what the run's template gives for that row (one
+``str.format`` and a string comparison, no tokenizing); otherwise the run is
+closed and the cell starts a new one, with a form found among the column's
+recent forms or parsed anew. So an edited cell, or a constant pasted over a
+formula, splits the run and is evaluated on its own. Shared formulas (Excel,
+LibreOffice) join their master's run directly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .parser import Form, Resolver, parse_formula
+from .refs import parse_area
+
+RECENT_FORMS = 4
+
+
+@dataclass
+class Run:
+    """Rows ``r0``..``r1`` of column ``col`` of sheet ``sheet`` hold ``form``."""
+
+    sheet: int
+    col: int
+    r0: int
+    r1: int
+    form: Form
+
+    @property
+    def size(self) -> int:
+        return self.r1 - self.r0 + 1
+
+    def text(self, row: int) -> str:
+        """The formula text of one of the run's cells (with '=')."""
+        form = self.form
+        if row == form.row and self.col == form.col:
+            return form.text
+        if form.template is not None:
+            return "=" + form.template.render(row, self.col)
+        from openpyxl.formula.translate import Translator
+        from .refs import cell_name
+        return Translator(form.text, origin=cell_name(form.row, form.col)).translate_formula(
+            cell_name(row, self.col))
+
+
+class SheetRuns:
+    """Receives one sheet's formula cells (a reader sink) and builds its runs."""
+
+    def __init__(self, sheet: int, resolver: Resolver, runs: list[Run]):
+        self.sheet = sheet
+        self.resolver = resolver
+        self.runs = runs
+        self.open: dict[int, Run] = {}
+        self.recent: dict[int, list[Form]] = {}
+        self.shared: dict[str, Form] = {}
+        self.pending: list[tuple[int, int, str]] = []  # shared children seen before their master
+        self.parsed = 0
+
+    def _close(self, col: int) -> None:
+        run = self.open.pop(col, None)
+        if run is not None:
+            self.runs.append(run)
+
+    def _parse(self, text: str, row: int, col: int) -> Form:
+        self.parsed += 1
+        return parse_formula("=" + text, self.sheet, row, col, self.resolver)
+
+    def add(self, row: int, col: int, text: str | None, kind: str, si: str | None, ref: str | None) -> None:
+        run = self.open.get(col)
+        if text is None:  # a shared formula's child: the master's formula, moved
+            form = self.shared.get(si or "")
+            if form is None:
+                self.pending.append((row, col, si or ""))
+                return
+            if run is not None and run.form is form and row == run.r1 + 1:
+                run.r1 = row
+                return
+            self._close(col)
+            self.open[col] = Run(self.sheet, col, row, row, form)
+            return
+        if kind == "array" and ref and not _single_cell(ref):
+            form = self._parse(text, row, col)
+            form.tree = None
+            form.reason = "formule matricielle sur plusieurs cellules"
+            self._close(col)
+            self.runs.append(Run(self.sheet, col, row, row, form))
+            return
+        if run is not None and row == run.r1 + 1:
+            tpl = run.form.template
+            if tpl is not None and run.form.col == col and tpl.same_column(row) == text:
+                run.r1 = row
+                if kind == "shared" and si is not None:
+                    self.shared[si] = run.form
+                return
+        self._close(col)
+        form = None
+        recent = self.recent.setdefault(col, [])
+        for f in recent:
+            if f.template is not None and f.col == col and f.template.same_column(row) == text:
+                form = f
+                break
+        if form is None:
+            form = self._parse(text, row, col)
+            recent.insert(0, form)
+            del recent[RECENT_FORMS:]
+        if kind == "shared" and si is not None:
+            self.shared[si] = form
+        self.open[col] = Run(self.sheet, col, row, row, form)
+
+    def finish(self) -> None:
+        for col in list(self.open):
+            self._close(col)
+        for row, col, si in self.pending:
+            form = self.shared.get(si)
+            if form is None:
+                continue  # a child without master: nothing to evaluate
+            self.runs.append(Run(self.sheet, col, row, row, form))
+        self.pending.clear()
+
+
+def _single_cell(ref: str) -> bool:
+    a = parse_area(ref)
+    return a is not None and a.is_cell
