@@ -22,6 +22,8 @@ from typing import Iterator, Literal
 
 from xlsxwriter.utility import quote_sheetname, xl_col_to_name, xl_rowcol_to_cell
 
+from .model import FACTOR_DIGITS
+
 Kind = Literal["text", "money", "number", "parts", "integer", "rate", "ratio", "count", "choice", "label"]
 
 # Workbook words for the scenario's codes (the bursar sees French).
@@ -341,7 +343,10 @@ def _family_formulas(n: int) -> list[tuple[str, str, Kind, str, int | None]]:
             (f"tranche_g{g}", f"Tranche G{g}", "label", blank + f"INDEX({{g{g}_labels}},{{tranche_no_g{g}}}))", g),
             (f"amount_g{g}", f"Tarif G{g}", "money", blank + f"INDEX({{g{g}_amounts}},{{tranche_no_g{g}}}))", g),
             (f"ranked_before_g{g}", f"Enfants classés avant G{g}", "count", blank + before + ")", g),
-            (f"factor_g{g}", f"Élèves payants G{g}", "number", blank + f"{p}-({d(after)}{minus_d}))", g),
+            # Rounded to 9 decimals: summing rates in binary leaves noise (0.30999999999999983
+            # for 0.31) that would tip a half cent the wrong way in the due.
+            (f"factor_g{g}", f"Élèves payants G{g}", "number",
+             blank + f"ROUND({p}-({d(after)}{minus_d}),{FACTOR_DIGITS}))", g),
             (f"due_g{g}", f"Dû G{g}", "money", blank + f"ROUND({{amount_g{g}}}*{{factor_g{g}}},2))", g),
             (f"old_due_g{g}", f"Ancien dû G{g}", "money", blank + f"ROUND({{g{g}_old}}*{{factor_g{g}}},2))", g),
         ]

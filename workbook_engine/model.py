@@ -17,6 +17,8 @@ from .domain import Scenario
 from .money import excel_round_array
 from .results import Results, build_results
 
+FACTOR_DIGITS = 9  # decimals kept of the paying-pupil factor (see paying_factor)
+
 
 @dataclass(frozen=True)
 class FamilyArrays:
@@ -132,7 +134,9 @@ def paying_factor(s: Scenario, before: np.ndarray, pupils: np.ndarray) -> np.nda
     """Sum over the grid's children of (1 - rate(rank)) = p - (D(b+p) - D(b))."""
     a1, a2, a3 = cumulative_discount(s, before + pupils)
     b1, b2, b3 = cumulative_discount(s, before)
-    return pupils - (a1 + a2 + a3 - b1 - b2 - b3)
+    # Rounded like the workbook's formula, which drops the binary noise of
+    # summing rates so that dues match exact decimal arithmetic.
+    return excel_round_array(pupils - (a1 + a2 + a3 - b1 - b2 - b3), FACTOR_DIGITS)
 
 
 def simulate(scenario: Scenario) -> Results:

@@ -8,6 +8,7 @@ here, so the two are compared through the very same JSON.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -110,72 +111,62 @@ def build_results(scenario: Scenario, families: pd.DataFrame) -> Results:
     return Results(scenario.n_grids, families.reset_index(drop=True), grids, tranches, total)
 
 
+def _blank(x) -> bool:
+    return x is None or (isinstance(x, str) and x == "") or (isinstance(x, float) and math.isnan(x))
+
+
 def money(x) -> float | None:
     """A money value for JSON: rounded to the cent, blank as None."""
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return None
-    return excel_round(float(x), MONEY_DIGITS)
+    return None if _blank(x) else excel_round(float(x), MONEY_DIGITS)
 
 
 def ratio(x) -> float | None:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return None
-    return excel_round(float(x), RATIO_DIGITS)
+    return None if _blank(x) else excel_round(float(x), RATIO_DIGITS)
 
 
 def count(x) -> int:
-    return int(x)
+    return 0 if _blank(x) else int(x)
 
 
-def results_json(r: Results) -> dict:
-    """The SPEC's results JSON (SPEC keys first, then documented extras)."""
-    fam = r.families
-    gs = range(1, r.n_grids + 1)
-    tranche_cols = [fam[f"tranche_g{g}"].tolist() for g in gs]
-    due_cols = [fam[f"due_g{g}"].tolist() for g in gs]
-    families = [
-        {
-            "id": fid,
-            "tranches": [str(c[i]) for c in tranche_cols],
-            "due": [money(c[i]) for c in due_cols],
-            "total_due": money(total),
-            "old_due": money(old),
-            "change": money(change),
-            "effort": ratio(effort),
-        }
-        for i, (fid, total, old, change, effort) in enumerate(
-            zip(fam["id"], fam["total_due"], fam["old_due"], fam["change"], fam["effort"])
-        )
-    ]
-    grids = []
-    for row in r.grids.to_dict("records"):
-        trs = r.tranches[r.tranches["grid"] == row["grid"]].to_dict("records")
-        grids.append(
-            {
-                "name": row["name"],
-                "revenue": money(row["revenue"]),
-                "budget_target": money(row["budget_target"]),
-                "gap": money(row["gap"]),
-                "old_revenue": money(row["old_revenue"]),
-                "tranches": [
-                    {
-                        "label": t["label"],
-                        "families": count(t["families"]),
-                        "pupils": count(t["pupils"]),
-                        "revenue": money(t["revenue"]),
-                    }
-                    for t in trs
-                ],
-                "families": count(row["families"]),
-                "pupils": count(row["pupils"]),
-                "families_without_notice": count(row["families_without_notice"]),
-                "change_pct": ratio(row["change_pct"]),
-                "amplitude": ratio(row["amplitude"]),
-                "top_share": ratio(row["top_share"]),
-            }
-        )
-    t = r.total
-    total = {
+def label(x) -> str | None:
+    """A tranche label as text; a label typed as a number (1, 2...) reads "1"."""
+    if _blank(x):
+        return None
+    if isinstance(x, float) and x.is_integer():
+        return str(int(x))
+    return str(x)
+
+
+# The SPEC's results JSON, one converter per object. The model and the
+# workbook reader both build plain mappings and go through these.
+
+def family_json(fid, tranches, dues, total_due, old_due, change, effort) -> dict:
+    return {"id": fid, "tranches": [label(t) for t in tranches], "due": [money(d) for d in dues],
+            "total_due": money(total_due), "old_due": money(old_due), "change": money(change),
+            "effort": ratio(effort)}
+
+
+def grid_json(g: Mapping, tranches: Iterable[Mapping]) -> dict:
+    """SPEC keys first, then the documented extras."""
+    return {
+        "name": "" if _blank(g["name"]) else str(g["name"]),
+        "revenue": money(g["revenue"]),
+        "budget_target": money(g["budget_target"]),
+        "gap": money(g["gap"]),
+        "old_revenue": money(g["old_revenue"]),
+        "tranches": [{"label": label(t["label"]), "families": count(t["families"]), "pupils": count(t["pupils"]),
+                      "revenue": money(t["revenue"])} for t in tranches],
+        "families": count(g["families"]),
+        "pupils": count(g["pupils"]),
+        "families_without_notice": count(g["families_without_notice"]),
+        "change_pct": ratio(g["change_pct"]),
+        "amplitude": ratio(g["amplitude"]),
+        "top_share": ratio(g["top_share"]),
+    }
+
+
+def total_json(t: Mapping) -> dict:
+    return {
         "revenue": money(t["revenue"]),
         "budget_target": money(t["budget_target"]),
         "gap": money(t["gap"]),
@@ -186,4 +177,20 @@ def results_json(r: Results) -> dict:
         "families_unchanged": count(t["families_unchanged"]),
         "families_pay_less": count(t["families_pay_less"]),
     }
-    return {"families": families, "grids": grids, "total": total}
+
+
+def results_json(r: Results) -> dict:
+    """The SPEC's results JSON of the model's results."""
+    fam = r.families
+    gs = range(1, r.n_grids + 1)
+    tranche_cols = [fam[f"tranche_g{g}"].tolist() for g in gs]
+    due_cols = [fam[f"due_g{g}"].tolist() for g in gs]
+    families = [
+        family_json(fid, [c[i] for c in tranche_cols], [c[i] for c in due_cols], total, old, change, effort)
+        for i, (fid, total, old, change, effort) in enumerate(
+            zip(fam["id"], fam["total_due"], fam["old_due"], fam["change"], fam["effort"])
+        )
+    ]
+    grids = [grid_json(row, r.tranches[r.tranches["grid"] == row["grid"]].to_dict("records"))
+             for row in r.grids.to_dict("records")]
+    return {"families": families, "grids": grids, "total": total_json(r.total)}
