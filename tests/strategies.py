@@ -36,13 +36,33 @@ def cents(min_eur: float, max_eur: float) -> st.SearchStrategy[float]:
     return st.integers(round(min_eur * 100), round(max_eur * 100)).map(lambda c: c / 100)
 
 
-def whole_or_cents(min_eur: int, max_eur: int) -> st.SearchStrategy[float]:
-    """Mostly whole euros (as bursars type them), sometimes with cents."""
-    return st.one_of(st.integers(min_eur, max_eur).map(float), cents(min_eur, max_eur))
+def _money(c: int) -> float:
+    """Whole cents ``c`` as euros: three times in four cut to whole euros (as
+    bursars mostly type them), otherwise with their cents. Derived from one
+    drawn integer, because Hypothesis pays per draw and a scenario holds
+    hundreds of values."""
+    return c / 100 if c % 4 == 0 else float(c // 100)
+
+
+def money(min_eur: int, max_eur: int) -> st.SearchStrategy[float]:
+    """Mostly whole euros, sometimes with cents, in [min_eur, max_eur]."""
+    return st.integers(min_eur * 100, max_eur * 100).map(_money)
+
+
+def optional_money(max_eur: int, *, blank=None) -> st.SearchStrategy[float | None]:
+    """``blank`` about half of the time (it is also what shrinking reaches),
+    otherwise money in [0, max_eur]."""
+    return st.integers(-max_eur * 100, max_eur * 100).map(lambda c: blank if c <= 0 else _money(c))
 
 
 rates = st.integers(0, 100).map(lambda k: k / 100)
 """A sibling reduction rate in [0, 1] with two decimals."""
+
+
+_STEP = st.integers(1, 2_000_000)
+_AMOUNT = st.integers(0, 500_000)
+_OLD_TARIFF = st.integers(-500_000, 500_000).map(lambda c: None if c < 0 else c / 100)
+_BUDGET = optional_money(2_000_000)
 
 
 @st.composite
@@ -53,11 +73,11 @@ def tranches(draw, max_tranches: int = 8) -> tuple[Tranche, ...]:
     lowers = [0.0]
     lower_cents = 0
     for _ in range(n - 1):
-        # mostly realistic steps of whole euros, sometimes tiny or with cents
-        step = draw(st.one_of(st.integers(1, 20_000).map(lambda e: e * 100), st.integers(1, 2_000_000)))
-        lower_cents += step
+        # mostly steps of whole euros, sometimes tiny or with cents
+        step = draw(_STEP)
+        lower_cents += step if step % 4 == 0 else max(100, step // 100 * 100)
         lowers.append(lower_cents / 100)
-    amounts = draw(st.lists(cents(0, 5_000), min_size=n, max_size=n))
+    amounts = [draw(_AMOUNT) / 100 for _ in range(n)]
     return tuple(Tranche(label=LABELS[i], lower=lowers[i], amount=amounts[i]) for i in range(n))
 
 
@@ -67,8 +87,8 @@ def grids(draw, index: int = 0, max_tranches: int = 8) -> Grid:
     return Grid(
         name=name,
         tranches=draw(tranches(max_tranches)),
-        old_tariff=draw(st.none() | cents(0, 5_000)),
-        budget_target=draw(st.none() | whole_or_cents(0, 2_000_000)),
+        old_tariff=draw(_OLD_TARIFF),
+        budget_target=draw(_BUDGET),
     )
 
 
@@ -89,30 +109,62 @@ def custom_parts(draw) -> CustomParts:
     )
 
 
-family_ids = st.from_regex(r"[A-Z]{1,2}[0-9]{1,5}", fullmatch=True)
+PUPIL_DIGITS = (0, 0, 0, 1, 1, 2, 3, 4)  # one base-8 digit per grid, skewed to few pupils
+
+# Strategies built once: building (and validating) them anew for every family
+# would cost more than drawing from them.
+_KIND = st.integers(0, 11)
+_RFR = money(0, 150_000)
+_PARTS = st.sampled_from(FISCAL_PARTS)
+_COMPOSITION = st.integers(0, 2 * 7 * 3 * 4 - 1)
+_RFR_2 = optional_money(80_000, blank=0.0)
+_CAF = optional_money(15_000, blank=0.0)
+_PUPIL_CODES = [st.integers(0, 8**n - 1) for n in range(13)]
+
+
+def draw_family(draw, fid: str, n_grids: int) -> Family:
+    """One family (``draw`` from inside a composite strategy). About one in
+    six gives no tax notice; half of those have no RFR and no parts at all.
+    Composition and pupils are each packed in one drawn integer (fast to
+    generate; shrinking still heads for 0 pupils, 1 adult, no children)."""
+    kind = draw(_KIND)
+    notice, blank = kind >= 2, kind == 0
+    rfr_1 = None if blank else draw(_RFR)
+    parts = None if blank else draw(_PARTS)
+    comp = draw(_COMPOSITION)
+    adults, comp = 1 + comp % 2, comp // 2
+    children, comp = comp % 7, comp // 7
+    other_dependents, other_enrolled = comp % 3, comp // 3
+    codes = _PUPIL_CODES[n_grids] if n_grids < len(_PUPIL_CODES) else st.integers(0, 8**n_grids - 1)
+    code = draw(codes)
+    pupils = tuple(PUPIL_DIGITS[(code >> (3 * g)) & 7] for g in range(n_grids))
+    return Family(
+        id=fid,
+        pupils=pupils,
+        rfr_1=rfr_1,
+        rfr_2=draw(_RFR_2),
+        caf_aid=draw(_CAF),
+        parts=parts,
+        adults=adults,
+        children=children,
+        other_dependents=other_dependents,
+        notice=notice,
+        other_enrolled=other_enrolled,
+    )
 
 
 @st.composite
 def families(draw, fid: str, n_grids: int) -> Family:
-    """One family. About one in six gives no tax notice; those sometimes have
-    no RFR or parts at all."""
-    notice = draw(st.integers(0, 5)) > 0
-    blank_when_no_notice = not notice and draw(st.booleans())
-    rfr_1 = None if blank_when_no_notice else draw(whole_or_cents(0, 150_000))
-    parts = None if blank_when_no_notice else draw(st.sampled_from(FISCAL_PARTS))
-    return Family(
-        id=fid,
-        pupils=tuple(draw(st.lists(st.integers(0, 4), min_size=n_grids, max_size=n_grids))),
-        rfr_1=rfr_1,
-        rfr_2=draw(st.just(0.0) | whole_or_cents(0, 80_000)),
-        caf_aid=draw(st.just(0.0) | cents(0, 15_000)),
-        parts=parts,
-        adults=draw(st.sampled_from((1, 2))),
-        children=draw(st.integers(0, 6)),
-        other_dependents=draw(st.integers(0, 2)),
-        notice=notice,
-        other_enrolled=draw(st.integers(0, 3)),
-    )
+    """One valid family with ``n_grids`` pupil counts (see :func:`draw_family`)."""
+    return draw_family(draw, fid, n_grids)
+
+
+@st.composite
+def family_ids(draw, n: int) -> list[str]:
+    """``n`` unique pseudonymous ids (``F0042``, ``É-7``...)."""
+    prefix = draw(st.sampled_from(("F", "FAM-", "É-", "")))
+    start, step = draw(st.integers(0, 9_999)), draw(st.integers(1, 3))
+    return [f"{prefix}{start + i * step:04d}" for i in range(n)]
 
 
 @st.composite
@@ -123,8 +175,8 @@ def scenarios(draw, max_grids: int = 5, max_families: int = 40, max_tranches: in
     drawn among its allowed values."""
     n_grids = draw(st.integers(1, max_grids))
     gs = tuple(draw(grids(i, max_tranches)) for i in range(n_grids))
-    ids = draw(st.lists(family_ids, min_size=min_families, max_size=max_families, unique=True))
-    fams = tuple(draw(families(fid, n_grids)) for fid in ids)
+    ids = draw(family_ids(draw(st.integers(min_families, max_families))))
+    fams = tuple(draw_family(draw, fid, n_grids) for fid in ids)
     return Scenario(
         grids=gs,
         families=fams,

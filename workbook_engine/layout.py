@@ -483,7 +483,7 @@ def _summary_cells(grids: tuple[GridLayout, ...], fam_range) -> tuple[Cell, ...]
         Cell("total.revenue", rev, "Recettes", "money", f"SUM({span('revenue')})", "TOTAL_RECETTES"),
         Cell("total.budget_target", tgt, "Objectif", "money",
              f'IF(COUNT({span("budget_target")})=0,"",SUM({span("budget_target")}))', "TOTAL_OBJECTIF"),
-        Cell("total.gap", Ref(s, row, col["gap"]), "Écart", "money", f'IF({tgt.a1}="","",{rev.a1}-{tgt.a1})',
+        Cell("total.gap", Ref(s, row, col["gap"]), "Écart", "money", f'IF({tgt.a1}="","",SUM({span("gap")}))',
              "TOTAL_ECART"),
         Cell("total.old_revenue", old, "Anciennes recettes", "money", f"SUM({span('old_revenue')})",
              "TOTAL_ANCIENNES_RECETTES"),

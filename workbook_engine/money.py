@@ -18,7 +18,7 @@ def excel_round(x: float, digits: int = 2) -> float:
     if not np.isfinite(x):
         return float(x)
     d = Decimal(format(float(x), ".15g"))
-    return float(d.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP))
+    return float(d.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)) + 0.0  # never -0.0
 
 
 def excel_round_array(x: np.ndarray, digits: int = 2) -> np.ndarray:

@@ -100,7 +100,8 @@ def build_results(scenario: Scenario, families: pd.DataFrame) -> Results:
     total = {
         "revenue": revenue,
         "budget_target": target,
-        "gap": None if target is None else revenue - target,
+        # Only grids with a target have a gap: the structure's is their sum.
+        "gap": None if target is None else sum(r["gap"] for r in grid_rows if r["gap"] is not None),
         "old_revenue": old_revenue,
         "change_pct": revenue / old_revenue - 1 if old_revenue != 0 else None,
         "families": len(families),

@@ -24,6 +24,10 @@ def validate_parameters(s: Scenario) -> list[Problem]:
     for name, value in vars(s.custom_parts).items():
         if value is not None and value < 0:
             out.append(Problem("custom_parts", name, value, "un coefficient de parts ne peut pas être négatif"))
+    if s.parts_policy == "custom" and s.custom_parts.adult <= 0:
+        # Every family has an adult: a positive coefficient keeps every quotient finite.
+        out.append(Problem("custom_parts", "adult", s.custom_parts.adult,
+                           "les parts par adulte doivent être positives quand les parts sont calculées"))
     if not s.grids:
         out.append(Problem("scénario", "grids", [], "au moins une grille tarifaire est nécessaire"))
     return out
