@@ -298,7 +298,9 @@ def check_workbook(path: str | Path, evaluate: Evaluate | None = None, engine: s
     if read.scenario is not None:
         value, fallback = (evaluate or native_evaluation(engine))(path)
         report.fallback_cells = fallback
-        report.findings += check_numbers(read, value)
+        present = set(read.sheet_names)
+        # A deleted or renamed sheet is a structure finding; its cells read blank.
+        report.findings += check_numbers(read, lambda ref: value(ref) if ref.sheet in present else None)
     else:
         report.findings.append(Finding("numbers", "error", str(path), "calculs non vérifiés : les saisies "
                                        "ci-dessous empêchent de calculer le modèle"))
