@@ -151,3 +151,16 @@ def test_engine_formulas_path_agrees_on_a_small_workbook(tmp_path):
     # which is why the native evaluator is the default.
     assert [f for f in report.findings if "famille" in f.where] == [], report.format()
     assert check_workbook(path).exit_code == 0
+
+
+def test_blank_children_under_custom_parts_agree(tmp_path):
+    """MIN(blank, 1) is 1 in a spreadsheet (MIN skips a blank reference): the
+    formula reads N(children) so a blank counts 0, as in the model."""
+    from dataclasses import replace
+    s = load_sample()
+    fams = (replace(s.families[0], children=None, adults=1),) + s.families[1:6]
+    small = replace(s, parts_policy="custom", families=fams)
+    path = tmp_path / "blank_children.xlsx"
+    generate_workbook(small, path, capacity=10)
+    report = check_workbook(path)
+    assert report.exit_code == 0, report.format()

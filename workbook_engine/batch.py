@@ -57,7 +57,7 @@ import csv
 import io
 import re
 import unicodedata
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pandas as pd
@@ -72,7 +72,7 @@ from .scenario_json import load_scenario_json
 from .textnum import parse_number
 from .validation import validate_grids, validate_parameters
 
-__all__ = ["batch", "BatchResult", "BatchRow", "safe_stem", "SCHOOL_COLUMNS", "INDEX_NAME"]
+__all__ = ["INDEX_NAME", "SCHOOL_COLUMNS", "BatchResult", "BatchRow", "batch", "safe_stem"]
 
 SCHOOL_COLUMNS = ("structure", "year", "rate_2", "rate_3", "rate_4")
 _GRID_COLUMN = re.compile(r"(grid|old_tariff|budget_target|tranches)_([1-9][0-9]*)")
@@ -157,9 +157,9 @@ def _fold(name: str) -> str:
     return " ".join(plain.casefold().split())
 
 
-def read_schools_csv(path: str | Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
-    """The canonical column names and each non-blank row (its first line and
-    its cells by column). Raises InputError when the file is unusable."""
+def read_schools_csv(path: str | Path) -> list[tuple[int, dict[str, str]]]:
+    """Each non-blank row: its first line and its cells by (canonical)
+    column name. Raises InputError when the file is unusable."""
     source = str(path)
 
     def unusable(where: str, message: str, value: object = None) -> InputError:
@@ -219,7 +219,7 @@ def read_schools_csv(path: str | Path) -> tuple[list[str], list[tuple[int, dict[
         if extra:  # kept so the row is reported, not silently cut
             row["\0extra"] = f"{len(cells)} valeurs pour {len(columns)} colonnes"
         rows.append((line, row))
-    return [c for c in columns if c], rows
+    return rows
 
 
 class _Row:
@@ -341,7 +341,7 @@ def batch(schools_csv: str | Path, base_scenario: str | Path | Scenario | None, 
     out_dir = Path(out_dir)
     source = str(schools_csv)
     base = load_base(base_scenario)
-    _columns, records = read_schools_csv(schools_csv)
+    records = read_schools_csv(schools_csv)
     index = out_dir / INDEX_NAME
     inputs = [Path(schools_csv)] + ([Path(base_scenario)] if isinstance(base_scenario, (str, Path)) else [])
     if index.exists() and any(index.samefile(p) for p in inputs):
@@ -373,8 +373,9 @@ def batch(schools_csv: str | Path, base_scenario: str | Path | Scenario | None, 
     failures = iter(run_parallel(_write_one, jobs, workers=workers, label="Classeurs écrits", progress=progress))
     rows = [r if r.file is None else _written(r, next(failures), source) for r in rows]
     write_csv(index_frame(rows, out_dir), index)
-    notes = (f"les {len(base.families)} famille(s) du scénario de base sont ignorées : les classeurs sont "
-             "envoyés sans famille",) if base.families else ()
+    ignored = (f"les {len(base.families)} famille(s) du scénario de base sont ignorées : les classeurs sont "
+               "envoyés sans famille")
+    notes = (ignored,) if base.families else ()
     return BatchResult(tuple(rows), out_dir, index, notes)
 
 

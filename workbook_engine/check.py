@@ -81,6 +81,7 @@ class CheckReport:
     unusable: str | None = None
     families: int = 0
     engine: str = "native"
+    notes: list[str] = field(default_factory=list)  # macros, links...: reported, not findings
 
     @property
     def exit_code(self) -> int:
@@ -100,7 +101,8 @@ class CheckReport:
     def to_json(self) -> dict:
         return {"file": str(self.path), "status": self.status, "exit_code": self.exit_code,
                 "unusable": self.unusable, "families": self.families, "engine": self.engine,
-                "findings": [f.as_dict() for f in self.findings], "fallback_cells": self.fallback_cells}
+                "findings": [f.as_dict() for f in self.findings], "fallback_cells": self.fallback_cells,
+                "notes": self.notes}
 
     def format(self) -> str:
         lines = [f"Contrôle de {self.path}"]
@@ -109,6 +111,7 @@ class CheckReport:
         if not self.findings:
             lines.append(f"  Classeur cohérent : formules intactes, résultats identiques au modèle au centime près "
                          f"({self.families} familles).")
+        lines += [f"  Note : {n}" for n in self.notes]
         titles = {"structure": "Structure (formules, feuilles, noms)", "numbers": "Calculs (comparés au modèle)",
                   "inputs": "Saisies"}
         for part, title in titles.items():
@@ -291,6 +294,7 @@ def check_workbook(path: str | Path, evaluate: Evaluate | None = None, engine: s
         report.unusable = "; ".join(p.message for p in exc.problems)
         return report
     report.families = len(read.family_rows)
+    report.notes = read.notes
     report.findings += check_structure(read)
     for p in read.problems:
         report.findings.append(Finding("inputs", p.severity, p.where, f"{p.field + ' : ' if p.field else ''}"

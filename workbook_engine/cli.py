@@ -15,37 +15,29 @@ import sys
 from pathlib import Path
 
 from . import __version__
+from . import anonymize, federation
+from .calibrate import command as calibrate_command
 from .check import check_workbook, reports_json
 from .families_csv import load_scenario
 from .generate import blank_scenario, generate_workbook
 from .layout import DEFAULT_CAPACITY, DEFAULT_SLOTS
 from .model import simulate
-from .problems import InputError, Problem
+from .problems import InputError, Problem, UsageError
 from .reader import load_workbook_scenario, read_workbook
 from .restructure import merge_scenarios, select_grids
 from .report import format_results_json, format_summary
+from .safety import workbook_password
 from .sample import load_sample
 from .scenario_json import dumps_scenario
 from .templates import write_templates
 from .workbook_results import results_json_from_cells
-from .writing import write_text_atomic
+from .writing import refuse_overwrite, workbook_paths, write_text_atomic
 
 EXIT_OK, EXIT_FINDINGS, EXIT_UNUSABLE, EXIT_INTERNAL = 0, 1, 2, 3
 
 
-class UsageError(Exception):
-    """A command line that cannot be carried out (message in French)."""
-
-
 def print_json(data: object) -> None:
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
-
-
-def refuse_overwrite(output: Path, *inputs: Path | None) -> None:
-    """Never write over an input file."""
-    for source in inputs:
-        if source is not None and output.exists() and source.exists() and output.samefile(source):
-            raise UsageError(f"{output} : refus d'écraser un fichier d'entrée ; choisissez un autre nom de sortie")
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
@@ -89,12 +81,17 @@ def cmd_demo(args: argparse.Namespace) -> int:
     for n in (1, 2, 3):
         generate_workbook(blank_scenario(n), out / f"vierge_{n}UP.xlsx")
     print(f"\nFichiers écrits dans {out}/ : exemple_scenario.json, exemple_resultats.json, "
-          "exemple_3UP.xlsx, vierge_1UP.xlsx, vierge_2UP.xlsx, vierge_3UP.xlsx")
-    return EXIT_OK
+          "exemple_3UP.xlsx, vierge_1UP.xlsx, vierge_2UP.xlsx, vierge_3UP.xlsx\n")
+    # Close the loop: the workbook's own formulas, evaluated headlessly, against the model.
+    report = check_workbook(out / "exemple_3UP.xlsx")
+    sys.stdout.write(report.format())
+    return report.exit_code
 
 
 def cmd_read(args: argparse.Namespace) -> int:
     read = read_workbook(args.workbook)
+    for p in read.notes:
+        print(f"  note : {args.workbook} : {p}", file=sys.stderr)
     for p in read.warnings:
         print(f"  attention : {p}", file=sys.stderr)
     for fid, row in read.below_formulas.items():
@@ -128,19 +125,6 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         print(f"  {len(ev.fallback_cells)} cellule(s) calculée(s) par le moteur de secours (formulas) : "
               + ", ".join(ev.fallback_cells[:10]), file=sys.stderr)
     return EXIT_OK
-
-
-def workbook_paths(items: list[str]) -> list[Path]:
-    """Files as given, folders expanded to the workbooks they hold (sorted)."""
-    paths: list[Path] = []
-    for item in items:
-        p = Path(item)
-        if p.is_dir():
-            paths += sorted(x for x in p.rglob("*") if x.suffix.lower() in (".xlsx", ".xlsm") and
-                            not x.name.startswith(("~$", ".~")))
-        else:
-            paths.append(p)
-    return paths
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -220,6 +204,11 @@ def cmd_templates(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def add_password(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--password", help="mot de passe d'un classeur chiffré (ou variable "
+                                           "WORKBOOK_ENGINE_PASSWORD, qui n'apparaît pas dans l'historique)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="workbook-engine",
                                 description="Tarification sociale des OGEC : modèle Python et classeurs Excel.")
@@ -248,6 +237,7 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("read", help="lire les saisies d'un classeur rempli (scénario JSON)")
     r.add_argument("workbook", help="classeur .xlsx")
     r.add_argument("-o", "--output", help="scénario JSON à écrire (sinon affiché)")
+    add_password(r)
     r.set_defaults(run=cmd_read)
 
     e = sub.add_parser("evaluate", help="calculer les résultats d'après les formules du classeur, sans tableur")
@@ -255,6 +245,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--json", action="store_true", help="résultats au format JSON")
     e.add_argument("--engine", choices=("native", "formulas"), default="native",
                    help="moteur de calcul (défaut : native ; formulas : l'ancien, pour comparer)")
+    add_password(e)
     e.set_defaults(run=cmd_evaluate)
 
     c = sub.add_parser("check", help="contrôler des classeurs : formules, calculs, saisies")
@@ -262,12 +253,14 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--json", action="store_true", help="rapport au format JSON")
     c.add_argument("--engine", choices=("native", "formulas"), default="native",
                    help="moteur de calcul (défaut : native)")
+    add_password(c)
     c.set_defaults(run=cmd_check)
 
     m = sub.add_parser("merge", help="fusionner des classeurs d'une même structure en un classeur de N grilles")
     m.add_argument("workbooks", nargs="+", help="classeurs .xlsx, dans l'ordre des grilles")
     m.add_argument("-o", "--output", required=True, help="classeur fusionné à écrire")
     m.add_argument("--json", action="store_true", help="rapport de fusion au format JSON")
+    add_password(m)
     m.set_defaults(run=cmd_merge)
 
     sp = sub.add_parser("split", help="répartir les grilles d'un classeur dans plusieurs classeurs")
@@ -275,7 +268,12 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--grids", action="append", required=True,
                     help="grilles d'un classeur à écrire, ex. 1,2 (répétez --grids pour chaque classeur)")
     sp.add_argument("-o", "--output", required=True, help="dossier de sortie")
+    add_password(sp)
     sp.set_defaults(run=cmd_split)
+
+    federation.register(sub)
+    calibrate_command.register(sub)
+    add_password(anonymize.register(sub))
 
     t = sub.add_parser("templates", help="régénérer les modèles 1UP, 2UP, 3UP (vierges et exemples)")
     t.add_argument("-o", "--output", default="templates", help="dossier des modèles (défaut templates)")
@@ -289,8 +287,11 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse already printed its message
         return EXIT_OK if exc.code == 0 else EXIT_UNUSABLE
+    # An encrypted workbook's password reaches every reader through the gate.
+    password = getattr(args, "password", None) or os.environ.get("WORKBOOK_ENGINE_PASSWORD")
     try:
-        return args.run(args)
+        with workbook_password(password):
+            return args.run(args)
     except InputError as exc:
         report_problems(exc.problems)
         return EXIT_UNUSABLE

@@ -38,74 +38,70 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Literal
 
-import openpyxl
 import pandas as pd
 
 from .cells import SheetValues
 from .check import CheckReport, Evaluate, Finding, check_workbook, native_evaluation
 from .layout import SHEET_FAMILIES, Layout, Ref
 from .parallel import run_parallel
+from .safety import inspect_workbook, load_openpyxl
 from .reader import infer_layout, read_workbook
 from .results import money, ratio
 from .workbook_results import family_rows, results_json_from_cells
 
-__all__ = ["collect", "collect_network", "Network", "WorkbookSummary", "summarize_workbook", "safe_finding",
-           "WORKBOOK_COLUMNS", "GRID_COLUMNS", "TRANCHE_COLUMNS", "DISTRIBUTION_COLUMNS", "TOTAL_LABELS"]
+__all__ = ["DISTRIBUTION_COLUMNS", "GRID_COLUMNS", "TOTAL_LABELS", "TRANCHE_COLUMNS", "WORKBOOK_COLUMNS", "Network",
+           "WorkbookSummary", "collect", "collect_network", "safe_finding", "summarize_workbook"]
 
 Kind = Literal["text", "count", "eur", "pct", "ratio"]
 Status = Literal["ok", "findings", "unusable"]
 
 # (key, French label, kind): one description drives the DataFrames, the CSV
 # and the report workbook.
-WORKBOOK_COLUMNS: tuple[tuple[str, str, Kind], ...] = (
-    ("file", "Fichier", "text"),
-    ("status", "État", "text"),
-    ("findings", "Constats", "count"),
-    ("first_finding", "Premier constat", "text"),
-    ("structure", "Structure", "text"),
-    ("year", "Année", "text"),
-    ("grids", "Grilles", "text"),
-    ("families", "Familles", "count"),
-    ("pupils", "Élèves", "count"),
+_FILE = ("file", "Fichier", "text")
+_STRUCTURE = ("structure", "Structure", "text")
+_GRID = (("grid", "N° grille", "count"), ("grid_name", "Grille", "text"))
+_PEOPLE = (("families", "Familles", "count"), ("pupils", "Élèves", "count"))
+_FIGURES = (
     ("revenue", "Recettes", "eur"),
     ("budget_target", "Objectif", "eur"),
     ("gap", "Écart à l'objectif", "eur"),
     ("old_revenue", "Anciennes recettes", "eur"),
     ("change_pct", "Évolution des recettes", "pct"),
-    ("amplitude_max", "Amplitude max. (haut / bas)", "ratio"),
-    ("top_share_max", "Part max. en tranche haute", "pct"),
-    ("families_without_notice", "Familles sans avis", "count"),
+)
+_CHANGE = (
     ("families_pay_more", "Familles payant plus", "count"),
     ("families_unchanged", "Familles payant autant", "count"),
     ("families_pay_less", "Familles payant moins", "count"),
 )
+_WITHOUT_NOTICE = ("families_without_notice", "Familles sans avis", "count")
+WORKBOOK_COLUMNS: tuple[tuple[str, str, Kind], ...] = (
+    _FILE,
+    ("status", "État", "text"),
+    ("findings", "Constats", "count"),
+    ("first_finding", "Premier constat", "text"),
+    _STRUCTURE,
+    ("year", "Année", "text"),
+    ("grids", "Grilles", "text"),
+    *_PEOPLE,
+    *_FIGURES,
+    ("amplitude_max", "Amplitude max. (haut / bas)", "ratio"),
+    ("top_share_max", "Part max. en tranche haute", "pct"),
+    _WITHOUT_NOTICE,
+    *_CHANGE,
+)
 GRID_COLUMNS: tuple[tuple[str, str, Kind], ...] = (
-    ("file", "Fichier", "text"),
-    ("structure", "Structure", "text"),
-    ("grid", "N° grille", "count"),
-    ("grid_name", "Grille", "text"),
-    ("families", "Familles", "count"),
-    ("pupils", "Élèves", "count"),
-    ("revenue", "Recettes", "eur"),
-    ("budget_target", "Objectif", "eur"),
-    ("gap", "Écart à l'objectif", "eur"),
-    ("old_revenue", "Anciennes recettes", "eur"),
-    ("change_pct", "Évolution des recettes", "pct"),
+    _FILE, _STRUCTURE, *_GRID, *_PEOPLE, *_FIGURES,
     ("amplitude", "Amplitude (haut / bas)", "ratio"),
     ("top_share", "Part en tranche haute", "pct"),
-    ("families_without_notice", "Familles sans avis", "count"),
+    _WITHOUT_NOTICE,
 )
 TRANCHE_COLUMNS: tuple[tuple[str, str, Kind], ...] = (
-    ("file", "Fichier", "text"),
-    ("structure", "Structure", "text"),
-    ("grid", "N° grille", "count"),
-    ("grid_name", "Grille", "text"),
+    _FILE, _STRUCTURE, *_GRID,
     ("tranche", "N° tranche", "count"),
     ("label", "Tranche", "text"),
     ("lower", "Borne inférieure", "eur"),
     ("amount", "Montant par élève", "eur"),
-    ("families", "Familles", "count"),
-    ("pupils", "Élèves", "count"),
+    *_PEOPLE,
     ("revenue", "Recettes", "eur"),
 )
 DISTRIBUTION_COLUMNS: tuple[tuple[str, str, Kind], ...] = (
@@ -119,20 +115,18 @@ TOTAL_LABELS: tuple[tuple[str, str, Kind], ...] = (
     ("workbooks_ok", "Classeurs cohérents", "count"),
     ("workbooks_findings", "Classeurs avec constats", "count"),
     ("workbooks_unusable", "Classeurs inutilisables", "count"),
-    ("families", "Familles", "count"),
-    ("pupils", "Élèves", "count"),
+    *_PEOPLE,
     ("revenue", "Recettes", "eur"),
-    ("budget_target", "Objectif", "eur"),
-    ("gap", "Écart à l'objectif", "eur"),
+    ("budget_target", "Objectifs (classeurs qui en ont un)", "eur"),
+    ("gap", "Écarts à l'objectif (mêmes classeurs)", "eur"),
     ("old_revenue", "Anciennes recettes", "eur"),
     ("change_pct", "Évolution des recettes", "pct"),
-    ("families_without_notice", "Familles sans avis", "count"),
-    ("families_pay_more", "Familles payant plus", "count"),
-    ("families_unchanged", "Familles payant autant", "count"),
-    ("families_pay_less", "Familles payant moins", "count"),
+    _WITHOUT_NOTICE,
+    *_CHANGE,
 )
 STATUS_TEXT = {"ok": "cohérent", "findings": "constats", "unusable": "inutilisable"}
 _FAMILY_WORDS = re.compile(r"famille|Familles!", re.IGNORECASE)
+_EXCEL_ERROR = re.compile(r"#(?:N/A|VALUE!|REF!|DIV/0!|NAME\?|NUM!|NULL!)")
 _CELL = re.compile(r"^'?[^'!(]+'?!\$?[A-Z]+\$?\d+")
 
 
@@ -181,27 +175,24 @@ def safe_finding(finding: Finding) -> str:
 
 
 class _EvaluateOnce:
-    """The check's evaluation, kept for the aggregates: each file is evaluated once."""
+    """The check's evaluation of one file, kept for the aggregates: the file is evaluated once."""
 
     def __init__(self, evaluate: Evaluate):
         self._evaluate = evaluate
-        self._done: dict[Path, tuple] = {}
+        self._result: tuple | None = None
 
     def __call__(self, path: Path):
-        if path not in self._done:
-            self._done[path] = self._evaluate(path)
-        return self._done[path]
+        if self._result is None:
+            self._result = self._evaluate(path)
+        return self._result
 
 
 def _layout_of(path: Path) -> Layout:
     """The file's layout from its defined names, without reading its cells
     again (the check just did); a full read only when names were deleted."""
-    wb = openpyxl.load_workbook(path, read_only=True)
-    try:
+    with load_openpyxl(inspect_workbook(path), data_only=False) as wb:
         names = {n: d.attr_text for n, d in wb.defined_names.items()}
         sheets = list(wb.sheetnames)
-    finally:
-        wb.close()
     if "FAMILLES_TRANCHE_G1" in names and "ID_FAMILLE" in names:
         return infer_layout(path, SheetValues({}), names, sheets)
     return read_workbook(path).layout
@@ -219,6 +210,12 @@ def _aggregates(path: Path, value: Callable[[Ref], object]) -> dict:
     """The workbook's own figures: structure, year, per-grid, per-tranche, totals."""
     layout = _layout_of(path)
     results = results_json_from_cells(layout, value)
+    # A figure that is text is an error code the formulas show (#VALUE!...):
+    # no aggregate can be made of it.
+    shown = [v for g in results["grids"] for v in g.values() if isinstance(v, str) and v.startswith("#")]
+    shown += [v for v in results["total"].values() if isinstance(v, str)]
+    if shown:
+        raise ValueError(f"formula error {shown[0]}")
     income = layout.column["income"].col
     blank_income = sum(1 for row in family_rows(layout, value)
                        if value(Ref(SHEET_FAMILIES, row, income)) in (None, ""))
@@ -258,9 +255,20 @@ def summarize_workbook(path: str | Path, engine: str = "native", evaluate: Evalu
         value, _fallback = once(path)  # already done unless the inputs kept the check from computing
         figures = _aggregates(path, value)
     except Exception as exc:  # noqa: BLE001 - one bad file must not stop a network's collection
-        return WorkbookSummary(name, "unusable", first_finding=f"calcul impossible ({type(exc).__name__} : {exc})")
+        return WorkbookSummary(name, "unusable", first_finding=_failure(exc))
     first = safe_finding(report.findings[0]) if report.findings else ""
     return WorkbookSummary(name, report.status, len(report.findings), first, **figures)
+
+
+def _failure(exc: Exception) -> str:
+    """Why a workbook gave no figures, in French. The exception's own text is
+    not shown (it might quote a cell a family typed), only an error code the
+    formulas displayed, or the exception's kind."""
+    code = _EXCEL_ERROR.search(str(exc))
+    if code:
+        return (f"le classeur affiche l'erreur {code[0]} dans ses résultats (saisie ou tranche à corriger) : "
+                "lancez workbook-engine check sur le classeur")
+    return f"calcul impossible ({type(exc).__name__}) : lancez workbook-engine check sur le classeur"
 
 
 def _summarize_job(job: tuple[Path, str, str, Evaluate | None]) -> WorkbookSummary:

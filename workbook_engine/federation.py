@@ -31,9 +31,11 @@ from .batch import batch
 from .collect import STATUS_TEXT, collect_network
 from .network_report import write_csv, write_network_report
 from .parallel import show_progress
+from .problems import UsageError
 from .report import eur, pct
+from .writing import refuse_overwrite, workbook_paths
 
-__all__ = ["register", "cmd_batch", "cmd_collect"]
+__all__ = ["cmd_batch", "cmd_collect", "register"]
 
 
 def _jobs(value: str) -> int:
@@ -81,10 +83,6 @@ def cmd_batch(args: argparse.Namespace) -> int:
 
 
 def cmd_collect(args: argparse.Namespace) -> int:
-    # The command-line layer owns folder expansion and overwrite rules (imported
-    # here: cli imports this module to register the commands).
-    from .cli import UsageError, refuse_overwrite, workbook_paths
-
     paths = workbook_paths(args.workbooks)
     report = Path(args.output) if args.output else None
     if report is not None:
@@ -118,6 +116,7 @@ def _print_summary(network) -> None:
         if row.status != "ok":
             count = f"{row.findings} constat(s) ; " if row.status == "findings" else ""
             print(f"  {row.file} : {STATUS_TEXT[row.status]} : {count}{row.first_finding}")
-    target = f", objectif {eur(t['budget_target'])}, écart {eur(t['gap'])}" if t["budget_target"] is not None else ""
-    print(f"Réseau : {t['families']} familles, {t['pupils']} élèves ; recettes {eur(t['revenue'])}{target} ; "
-          f"anciennes recettes {eur(t['old_revenue'])}, évolution {pct(t['change_pct'])}")
+    target = (f" ; objectifs {eur(t['budget_target'])}, écarts {eur(t['gap'])} (classeurs ayant un objectif)"
+              if t["budget_target"] is not None else "")
+    print(f"Réseau : {t['families']} familles, {t['pupils']} élèves ; recettes {eur(t['revenue'])}, anciennes "
+          f"recettes {eur(t['old_revenue'])}, évolution {pct(t['change_pct'])}{target}")

@@ -22,7 +22,7 @@ from typing import Iterator, Literal
 
 from xlsxwriter.utility import quote_sheetname, xl_col_to_name, xl_rowcol_to_cell
 
-from .model import FACTOR_DIGITS
+from .money import FACTOR_DIGITS
 
 Kind = Literal["text", "money", "number", "parts", "integer", "rate", "ratio", "count", "choice", "label"]
 
@@ -316,7 +316,7 @@ def _family_formulas(n: int) -> list[tuple[str, str, Kind, str, int | None]]:
          f'IF(OR({{id}}="",{no_notice}),"",{{rfr_1}}+{{rfr_2}}+IF({{P_include_caf_aid}}="{YES}",{{caf_aid}},0))', None),
         ("parts_used", "Parts retenues", "parts",
          blank + f'IF({{P_parts_policy}}="{PARTS_POLICY_TEXT["fiscal"]}",IF({{parts}}="","",{{parts}}),'
-         '{adults}*{P_cp_adult}+MIN({children},1)*{P_cp_child_1}+({children}>=2)*{P_cp_child_2}'
+         '{adults}*{P_cp_adult}+MIN(N({children}),1)*{P_cp_child_1}+({children}>=2)*{P_cp_child_2}'
          '+MAX({children}-2,0)*{P_cp_child_3_plus}+({adults}=1)*({children}>=1)*{P_cp_single_parent_bonus}'
          '+{other_dependents}*{P_cp_other_dependent}))', None),
         ("indicator", "Indicateur", "money",

@@ -14,10 +14,8 @@ import numpy as np
 import pandas as pd
 
 from .domain import Scenario
-from .money import excel_round_array
+from .money import FACTOR_DIGITS, excel_round_array
 from .results import Results, build_results
-
-FACTOR_DIGITS = 9  # decimals kept of the paying-pupil factor (see paying_factor)
 
 
 @dataclass(frozen=True)

@@ -12,11 +12,13 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
 
+FACTOR_DIGITS = 9  # decimals kept of the paying-pupil factor (model.paying_factor)
+
 
 def excel_round(x: float, digits: int = 2) -> float:
     """ROUND(x, digits) with spreadsheet semantics, for one number."""
-    if not np.isfinite(x):
-        return float(x)
+    if not np.isfinite(x) or abs(x) >= 1e15:
+        return float(x)  # 15 significant digits leave no decimal to round
     d = Decimal(format(float(x), ".15g"))
     return float(d.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)) + 0.0  # never -0.0
 

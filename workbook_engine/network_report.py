@@ -19,6 +19,7 @@ not control.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pandas as pd
@@ -39,7 +40,7 @@ from .collect import (
 from .writer import FIXED_DATE
 from .writing import atomic_output
 
-__all__ = ["write_network_report", "write_csv"]
+__all__ = ["write_csv", "write_network_report"]
 
 SHEET_NETWORK = "Réseau"
 SHEET_WORKBOOKS = "Établissements"
@@ -78,7 +79,7 @@ class _Formats:
 
 def _write_value(ws: Worksheet, row: int, col: int, value, kind: Kind, fmt: _Formats) -> None:
     cell_format = fmt.kind[kind]
-    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         ws.write_blank(row, col, None, cell_format)
     elif kind == "text":
         ws.write_string(row, col, str(value), cell_format)  # never a formula, whatever the text
@@ -145,9 +146,11 @@ def _write_network(wb: Workbook, ws: Worksheet, network: Network, fmt: _Formats)
                           "categories": [SHEET_WORKBOOKS, 1, names, n, names],
                           "values": [SHEET_WORKBOOKS, 1, change, n, change],
                           "invert_if_negative": False})
-        chart.set_title({"name": "Évolution des recettes par établissement (nouveau tarif / ancien)"})
-        chart.set_x_axis({"num_format": "0%", "major_gridlines": {"visible": True}})
-        chart.set_y_axis({"reverse": True})  # first school on top, as in the table
+        chart.set_title({"name": "Évolution des recettes par établissement"})
+        chart.set_x_axis({"name": "recettes du nouveau tarif / recettes de l'ancien - 1", "num_format": "0%",
+                          "major_gridlines": {"visible": True}})
+        # First school on top, as in the table; names at the left edge, clear of negative bars.
+        chart.set_y_axis({"reverse": True, "label_position": "low"})
         chart.set_legend({"none": True})
         chart.set_size({"width": 620, "height": max(320, 60 + 18 * n)})
         ws.insert_chart(20, 5, chart)

@@ -56,6 +56,10 @@ class InputError(Exception):
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
+class UsageError(Exception):
+    """A command that cannot be carried out as asked (message in French)."""
+
+
 def family_where(family_id: str, number: int, id_count: int) -> str:
     """How a problem names a family: by id, and by its position too when the
     id is blank or shared by several families (so no two are confused)."""

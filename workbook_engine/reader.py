@@ -12,11 +12,8 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import openpyxl
 
 from .cells import SheetValues
 from .domain import CustomParts, Family, Grid, Scenario, Tranche
@@ -33,6 +30,12 @@ from .layout import (
     grid_sheet,
 )
 from .problems import InputError, Problem
+from .safety import (
+    inspect_workbook,
+    load_openpyxl,
+    sheet_rows,
+    unreadable_as_input_error,
+)
 from .scenario_json import merge_problems
 from .textnum import needed_tolerance, parse_int, parse_number, parse_yes_no
 from .validation import validate
@@ -45,6 +48,7 @@ _CHOICE_WORDS = {
                      "calculees": "custom", "calculée": "custom", "calculee": "custom", "custom": "custom"},
     "sibling_scope": {"structure": "structure", "réseau": "network", "reseau": "network", "network": "network"},
 }
+MAX_CELL_NUMBER = 1e12  # no income, amount or count is this large: a typing accident
 _RANGE = re.compile(r"\$?([A-Z]+)\$?(\d+):\$?([A-Z]+)\$?(\d+)$")
 
 
@@ -61,6 +65,11 @@ class WorkbookRead:
     family_rows: dict[str, int] = field(default_factory=dict)  # id -> 0-based row
     defined_names: dict[str, str] = field(default_factory=dict)
     sheet_names: list[str] = field(default_factory=list)
+
+    @property
+    def notes(self) -> list[str]:
+        """Macros, links to other workbooks...: found, never run nor followed."""
+        return self.cells.safe.notes() if self.cells.safe is not None else []
 
     @property
     def below_formulas(self) -> dict[str, int]:
@@ -81,25 +90,18 @@ def unusable(path: Path, message: str) -> InputError:
     return InputError([Problem("", "", None, message, source=str(path))])
 
 
-def open_workbook(path: str | Path) -> tuple[SheetValues, dict[str, str], list[str]]:
+def open_workbook(path: str | Path, password: str | None = None) -> tuple[SheetValues, dict[str, str], list[str]]:
     """The sheets' values (formulas as text), the defined names, the sheet
-    names. Raises InputError (one French line) when the file is no workbook."""
-    path = Path(path)
-    if not path.exists():
-        raise unusable(path, "fichier introuvable")
-    if not zipfile.is_zipfile(path):
-        raise unusable(path, "ce n'est pas un classeur Excel .xlsx (fichier vide, texte, CSV, ancien .xls "
-                             "ou classeur chiffré ?)")
-    try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=False)
-    except Exception as exc:  # noqa: BLE001 - any failure to open is an unusable file
-        raise unusable(path, f"classeur illisible ({type(exc).__name__} : {exc})") from None
-    try:
+    names. The file first passes the safety gate (bounded time and memory;
+    macros never run, links never followed, XML entities never expanded);
+    ``password`` (default: the ``--password`` context) decrypts an encrypted
+    workbook. Raises InputError (one French line) when the file is no usable
+    workbook. ``values.safe.warnings()`` lists what was found and left alone."""
+    safe = inspect_workbook(path, password)
+    with unreadable_as_input_error(safe.path), load_openpyxl(safe, data_only=False) as wb:
         names = {n: d.attr_text for n, d in wb.defined_names.items()}
         sheet_names = list(wb.sheetnames)
-        values = SheetValues.from_workbook(wb, path)
-    finally:
-        wb.close()
+        values = SheetValues(sheet_rows(wb, safe.path), safe.path, safe)
     return values, names, sheet_names
 
 
@@ -218,6 +220,8 @@ class _Reader:
         v = self.values(ref)
         if isinstance(v, str) and v.startswith("=") and len(v) > 1:
             cached = self.values.cached(ref)
+            if cached == v:  # text that merely begins with "=" (the engine writes ids as text)
+                return v
             self.warn(ref, "", v, "formule dans une cellule de saisie : sa dernière valeur calculée est utilisée")
             return cached
         return v
@@ -242,6 +246,9 @@ class _Reader:
             self.error(ref, field_, str(v), "un nombre est attendu (la cellule contient une date ou VRAI/FAUX)", who)
             return None
         if isinstance(v, (int, float)):
+            if not abs(v) < MAX_CELL_NUMBER:  # also NaN and infinities
+                self.error(ref, field_, v, "valeur démesurée : vérifiez la saisie", who)
+                return None
             if integer and v != int(v):
                 self.error(ref, field_, v, "un nombre entier est attendu", who)
                 return None
@@ -249,7 +256,8 @@ class _Reader:
         try:
             number = parse_int(v) if integer else parse_number(v)
         except ValueError as exc:
-            self.error(ref, field_, v, f"nombre illisible : {exc}", who)
+            reason = str(exc)
+            self.error(ref, field_, v, reason if "illisible" in reason else f"nombre illisible : {reason}", who)
             return None
         if needed_tolerance(v) or v != v.strip():
             self.warn(ref, field_, v, f"nombre saisi comme texte, lu comme {number:g}", who)

@@ -116,17 +116,31 @@ def _blank(x) -> bool:
     return x is None or (isinstance(x, str) and x == "") or (isinstance(x, float) and math.isnan(x))
 
 
-def money(x) -> float | None:
+def _not_a_number(x) -> str | None:
+    """What a cell shows instead of a number (an error code such as #VALUE!,
+    or stray text), kept as text so a check can say what it found."""
+    if isinstance(x, str):
+        return x
+    return None
+
+
+def money(x) -> float | str | None:
     """A money value for JSON: rounded to the cent, blank as None."""
-    return None if _blank(x) else excel_round(float(x), MONEY_DIGITS)
+    if _blank(x) or _not_a_number(x):
+        return None if _blank(x) else x
+    return excel_round(float(x), MONEY_DIGITS)
 
 
-def ratio(x) -> float | None:
-    return None if _blank(x) else excel_round(float(x), RATIO_DIGITS)
+def ratio(x) -> float | str | None:
+    if _blank(x) or _not_a_number(x):
+        return None if _blank(x) else x
+    return excel_round(float(x), RATIO_DIGITS)
 
 
-def count(x) -> int:
-    return 0 if _blank(x) else int(x)
+def count(x) -> int | str:
+    if _blank(x) or _not_a_number(x):
+        return 0 if _blank(x) else x
+    return int(x)
 
 
 def label(x) -> str | None:

@@ -35,3 +35,26 @@ def atomic_output(path: str | Path) -> Iterator[Path]:
 def write_text_atomic(path: str | Path, text: str) -> None:
     with atomic_output(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
+
+
+def refuse_overwrite(output: Path, *inputs: Path | None) -> None:
+    """Never write over an input file."""
+    from .problems import UsageError
+
+    for source in inputs:
+        if source is not None and output.exists() and source.exists() and output.samefile(source):
+            raise UsageError(f"{output} : refus d'écraser un fichier d'entrée ; choisissez un autre nom de sortie")
+
+
+def workbook_paths(items: list[str]) -> list[Path]:
+    """Files as given, folders expanded to the workbooks they hold (sorted;
+    Excel's lock files and our temporary files left out)."""
+    paths: list[Path] = []
+    for item in items:
+        p = Path(item)
+        if p.is_dir():
+            paths += sorted(x for x in p.rglob("*") if x.suffix.lower() in (".xlsx", ".xlsm") and
+                            not x.name.startswith(("~$", ".~")))
+        else:
+            paths.append(p)
+    return paths

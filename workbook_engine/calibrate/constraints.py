@@ -23,6 +23,7 @@ from ..problems import Problem
 
 # Constraint codes (reports and JSON) and their French names.
 FLOOR, CEILING, RATIO, KEPT, MONOTONE = "floor", "ceiling", "ratio", "kept_tariff", "monotone"
+RANKS = "ranks"  # internal: the search keeps the sibling ranking across grids
 CONSTRAINT_NAMES = {
     FLOOR: "montant minimal",
     CEILING: "montant maximal",
@@ -91,6 +92,16 @@ class Resolved:
     kept: int | None
     kept_amount: float | None
     monotone: bool = True
+    # Per-bracket bounds of the search (not the bursar's): they keep the
+    # sibling ranking across grids as it is (see core).
+    lo_t: tuple[float, ...] | None = None
+    hi_t: tuple[float, ...] | None = None
+
+    def lower(self, t: int) -> float:
+        return max(self.lo, self.lo_t[t]) if self.lo_t is not None else self.lo
+
+    def upper(self, t: int) -> float:
+        return min(self.hi, self.hi_t[t]) if self.hi_t is not None else self.hi
 
     def without(self, code: str) -> "Resolved":
         """The same constraints with one of them dropped."""
@@ -187,6 +198,8 @@ def violations(a, r: Resolved) -> list[str]:
         out.append(FLOOR)
     if any(x > r.hi * (1 + _REL) for x in a):
         out.append(CEILING)
+    if r.lo_t is not None and any(x < r.lo_t[t] * (1 - _REL) or x > r.hi_t[t] * (1 + _REL) for t, x in enumerate(a)):
+        out.append(RANKS)
     if r.monotone and any(x > y for x, y in zip(a, a[1:])):
         out.append(MONOTONE)
     if r.ratio is not None and a and not (a[0] > 0 and a[-1] <= r.ratio * a[0] * (1 + _REL)):
@@ -194,10 +207,11 @@ def violations(a, r: Resolved) -> list[str]:
     return sorted(set(out))
 
 
-def greatest(r: Resolved) -> np.ndarray | None:
-    """The greatest feasible amounts (each as high as the constraints allow),
-    or None when no grid meets the constraints. May hold inf (no ceiling)."""
-    a = [r.hi] * r.n
+def greatest(r: Resolved) -> np.ndarray:
+    """The greatest feasible amounts: each as high as the constraints allow
+    (inf without a ceiling or a ratio to bound it). Meaningful only when
+    :func:`least` finds the constraints compatible."""
+    a = [r.down(r.upper(t)) for t in range(r.n)]
     if r.kept is not None:
         a[r.kept] = r.kept_amount
     for _ in range(4 * r.n + 4):
@@ -213,22 +227,17 @@ def greatest(r: Resolved) -> np.ndarray | None:
                     a[t] = cap
         if a == before:
             break
-    out = np.array(a, dtype=float)
-    return out if not violations(np.where(np.isinf(out), r.lo, out), r) or _only_inf_issue(out, r) else None
-
-
-def _only_inf_issue(a: np.ndarray, r: Resolved) -> bool:
-    """An unbounded greatest grid (no ceiling, no ratio) is feasible in spirit."""
-    if not np.isinf(a).any():
-        return False
-    finite = np.where(np.isinf(a), 1e12, a)
-    return not violations(np.array([x if t == r.kept else r.nearest(x) for t, x in enumerate(finite)]),
-                          replace(r, hi=math.inf))
+    return np.array(a, dtype=float)
 
 
 def least(r: Resolved) -> np.ndarray | None:
-    """The least feasible amounts, or None when no grid meets the constraints."""
-    a = [r.lo] * r.n
+    """The least feasible amounts, or None when no grid meets the constraints.
+
+    Each constraint is either raised here as a lower bound (floor, ratio on
+    the first amount, monotone on the next one) or is a pure upper bound
+    (ceiling, kept tariff): every feasible grid lies above this one, so if it
+    breaks an upper bound, no grid meets them all."""
+    a = [r.up(r.lower(t)) for t in range(r.n)]
     if r.kept is not None:
         a[r.kept] = r.kept_amount
     for _ in range(4 * r.n + 4):

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .values import BLANK, BOOL, ERR, NUM, STR, ERRORS, compare_numbers, eq15, text_to_number
+from .values import BLANK, BOOL, ERR, ERRORS, NUM, STR, compare_numbers, eq15, text_to_number
 
 _OPS = ("<=", ">=", "<>", "<", ">", "=")
 
@@ -33,7 +33,11 @@ class Criterion:
             return self.op in ("", "=")
         return self.op == "<>"
 
-    def mask(self, t: np.ndarray, n: np.ndarray, o: np.ndarray | None) -> np.ndarray:
+    def mask(self, t: np.ndarray, n: np.ndarray, o: np.ndarray | None, low: np.ndarray | None = None
+             ) -> np.ndarray:
+        """Cells of a range (flattened types, numbers, objects) that match;
+        ``low``: the range's text in lower case (see :func:`lowered`), when
+        the caller keeps it across criteria."""
         op, kind, value = self.op or "=", self.kind, self.value
         if kind == "empty":
             if self.op == "":  # "" matches empty cells and empty text
@@ -71,20 +75,31 @@ class Criterion:
         s = t == STR
         out = np.zeros(len(t), dtype=bool)
         if s.any():
+            if low is None:
+                low = lowered(t, o)
             idx = np.flatnonzero(s)
-            texts = [x.lower() for x in o[idx].tolist()]
             if op in ("=", "<>"):
                 pattern = _wildcard(value)
                 if pattern is None:
-                    out[idx] = [x == value for x in texts]
+                    out = s & (low == value)
                 else:
-                    out[idx] = [pattern.fullmatch(x) is not None for x in texts]
+                    out[idx] = [pattern.fullmatch(x) is not None for x in low[idx].tolist()]
                 return out if op == "=" else ~out
+            texts = low[idx].tolist()
             cmp = {"<": lambda x: x < value, ">": lambda x: x > value,
                    "<=": lambda x: x <= value, ">=": lambda x: x >= value}[op]
             out[idx] = [cmp(x) for x in texts]
             return out
         return out if op != "<>" else ~out
+
+
+def lowered(t: np.ndarray, o: np.ndarray | None) -> np.ndarray:
+    """The text cells of a range in lower case (None elsewhere)."""
+    low = np.empty(len(t), dtype=object)
+    if o is not None:
+        idx = np.flatnonzero(t == STR)
+        low[idx] = [x.lower() for x in o[idx].tolist()]
+    return low
 
 
 def _wildcard(text: str) -> re.Pattern | None:

@@ -12,6 +12,7 @@ that take it.
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_UP, Decimal
 from typing import Callable
@@ -19,8 +20,8 @@ from typing import Callable
 import numpy as np
 
 from ..money import excel_round, excel_round_array
-from .criteria import criterion
-from .vector import Block, ConstBlock, Ctx, Engine, NotVectorizable, VaryingBlock
+from .criteria import _wildcard, criterion, lowered
+from .nodes import Missing
 from .values import (
     BLANK,
     BOOL,
@@ -38,9 +39,9 @@ from .values import (
     text_to_number,
     to_bool,
     to_number,
-    uniform_types,
     with_errors,
 )
+from .vector import Block, ConstBlock, Ctx, Engine, NotVectorizable, VaryingBlock
 
 
 @dataclass(frozen=True)
@@ -535,7 +536,12 @@ def _lookup_table(block, match_type: int):
     num = np.flatnonzero(t == NUM)
     out[NUM] = (num, n[num])
     txt = np.flatnonzero(t == STR)
-    out[STR] = (txt, [s.lower() for s in o[txt].tolist()] if len(txt) else [])
+    low = [s.lower() for s in o[txt].tolist()] if len(txt) else []
+    out[STR] = (txt, low)
+    first: dict[str, int] = {}
+    for p, s in zip(txt.tolist(), low):
+        first.setdefault(s, p)
+    out["first"] = first
     bl = np.flatnonzero(t == BOOL)
     out[BOOL] = (bl, n[bl])
     return out
@@ -595,8 +601,6 @@ def fn_match(eng, ctx, args):
         found[idx] = ok
     sel = xt == STR
     if sel.any():
-        import bisect
-        from .criteria import _wildcard
         pos, vals = table[STR]
         for i in np.flatnonzero(sel).tolist():
             s = x.o[i].lower()
@@ -604,8 +608,13 @@ def fn_match(eng, ctx, args):
                 continue
             if kind == 0:
                 pat = _wildcard(s)
+                if pat is None:
+                    p = table["first"].get(s)
+                    if p is not None:
+                        res[i], found[i] = p + 1, True
+                    continue
                 for p, v in zip(pos.tolist(), vals):
-                    if (pat.fullmatch(v) if pat else v == s):
+                    if pat.fullmatch(v):
                         res[i], found[i] = p + 1, True
                         break
             elif kind == 1:
@@ -630,9 +639,8 @@ def fn_index(eng, ctx, args):
     a = _range(eng, ctx, args[0])
     if isinstance(a, V):
         return _not_a_range(a)
-    else:
-        block_h, block_w = a.h, a.w
-        data = a.data()
+    block_h, block_w = a.h, a.w
+    data = a.data()
     r = to_number(eng.value(args[1], ctx)) if not _missing(args, 1) else V.const(0.0)
     c = to_number(eng.value(args[2], ctx)) if not _missing(args, 2) else None
     size = max(len(r.t), 1 if c is None else len(c.t))
@@ -646,9 +654,17 @@ def fn_index(eng, ctx, args):
             ci = np.zeros(size, dtype=np.int64)  # a whole row: not a single value
     else:
         ci = np.broadcast_to(np.trunc(c.n), size).astype(np.int64)
-    # 0 means the whole row/column: fine only when there is one
+    # 0 means the whole row/column: fine when there is one; otherwise, in a
+    # cell, the one in the formula's own row/column (implicit intersection)
     ri = np.where((ri == 0) & (block_h == 1), 1, ri)
     ci = np.where((ci == 0) & (block_w == 1), 1, ci)
+    if isinstance(a, Block) and ((ri == 0).any() or (ci == 0).any()):
+        size = max(size, ctx.size)
+        ri, ci = np.broadcast_to(ri, size).copy(), np.broadcast_to(ci, size).copy()
+        rows = np.broadcast_to(ctx.rows, size)
+        row_in = (rows >= a.r0) & (rows <= a.r1)
+        ri = np.where(ri == 0, np.where(row_in, rows - a.r0 + 1, -1), ri)
+        ci = np.where(ci == 0, (ctx.col - a.c0 + 1) if a.c0 <= ctx.col <= a.c1 else -1, ci)
     bad_value = (ri < 0) | (ci < 0) | (ri == 0) | (ci == 0)
     bad_ref = (ri > block_h) | (ci > block_w)
     t, n, o, stored = data
@@ -677,7 +693,6 @@ def fn_index(eng, ctx, args):
 
 
 def _missing(args, i) -> bool:
-    from .nodes import Missing
     return i >= len(args) or isinstance(args[i], Missing)
 
 
@@ -734,15 +749,17 @@ def _conditional(eng, ctx, sum_node, pairs, mode: str) -> V:
     tail = (h - height) * w  # blank cells past the last used row
     size = max(len(c.t) for c in crits)
     crit_values = [np.broadcast_to(np.array(c.tolist(), dtype=object), size) for c in crits]
-    keys = list(zip(*[cv.tolist() for cv in crit_values])) if size > 1 else [tuple(cv[0] for cv in crit_values)]
+    # typed keys: TRUE and 1 are different criteria (but equal in Python)
+    columns = [[(type(x), x) for x in cv.tolist()] for cv in crit_values]
+    keys = list(zip(*columns)) if size > 1 else [tuple(col[0] for col in columns)]
     results: dict[tuple, object] = {}
     for key in dict.fromkeys(keys):
-        crit_objs = [criterion(k) for k in key]
+        crit_objs = [criterion(x) for _, x in key]
         mask = None
         blank_all = True
         for b, cr in zip(blocks, crit_objs):
             m = eng.remember(("crit", b.key, height, cr.key),
-                             lambda b=b, cr=cr: cr.mask(*_padded(b, height)))
+                             lambda b=b, cr=cr: cr.mask(*_padded(b, height), _lowered(eng, b, height, cr)))
             mask = m if mask is None else mask & m
             blank_all &= cr.matches_blank
         if mode == "count":
@@ -760,6 +777,12 @@ def _conditional(eng, ctx, sum_node, pairs, mode: str) -> V:
         return V.const(results[keys[0]])
     vals = [results[k] for k in keys]
     return assemble(size, [(np.arange(size), _from_python(vals))])
+
+
+def _lowered(eng, block, height: int, cr):
+    if cr.kind != "text":
+        return None
+    return eng.remember(("lower", block.key, height), lambda: lowered(*_padded(block, height)[::2]))
 
 
 def _from_python(vals: list) -> V:

@@ -21,8 +21,8 @@ from typing import Callable
 from openpyxl.formula.tokenizer import Token, Tokenizer
 
 from .functions import FUNCTIONS
-from .refs import MAX_COL, MAX_ROW, Area, col_index, col_letters, parse_area, split_sheet
 from .nodes import ArrayConst, Binary, Call, Cell, Const, Missing, Node, Range, Unary
+from .refs import MAX_COL, MAX_ROW, Area, col_index, col_letters, parse_area, split_sheet
 from .values import REF, error
 
 
@@ -73,7 +73,7 @@ class Template:
     ``same_column(row)`` is the fast path (a ``str.format`` call) used to
     recognise the rows of a column run."""
 
-    __slots__ = ("pieces", "anchor_col", "_fmt", "_offsets", "_max_off", "_min_off")
+    __slots__ = ("pieces", "anchor_col", "_fmt", "_offsets", "same_column")
 
     def __init__(self, pieces: list, anchor_col: int):
         self.pieces = pieces
@@ -87,21 +87,23 @@ class Template:
                 if p[1] not in offsets:
                     offsets.append(p[1])
                 parts.append("{%d}" % offsets.index(p[1]))
-            else:  # a relative column at the anchor's column
-                parts.append(col_letters(anchor_col + p[1]).replace("{", ""))
+            else:  # a relative column, at the anchor's column
+                parts.append(col_letters(anchor_col + p[1]))
         self._fmt = "".join(parts)
         self._offsets = tuple(offsets)
-        self._max_off = max(offsets, default=0)
-        self._min_off = min(offsets, default=0)
-
-    def same_column(self, row: int) -> str | None:
-        """The text at 0-based ``row`` of the anchor's column (no '=')."""
-        if row + self._min_off < 0 or row + self._max_off >= MAX_ROW:
-            return None
-        offs = self._offsets
-        if len(offs) == 1:
-            return self._fmt.format(row + 1 + offs[0])
-        return self._fmt.format(*[row + 1 + o for o in offs])
+        # same_column(row): the text at 0-based ``row`` of the anchor's column
+        # (no '='). No bounds check: a row out of the sheet renders as text no
+        # real formula has ("A0", "A-1"), so it never matches.
+        fmt = self._fmt.format
+        if not offsets:
+            text = self._fmt.replace("{{", "{").replace("}}", "}")
+            self.same_column = lambda row: text
+        elif len(offsets) == 1:
+            shift = offsets[0] + 1
+            self.same_column = lambda row: fmt(row + shift)
+        else:
+            shifts = [o + 1 for o in offsets]
+            self.same_column = lambda row: fmt(*[row + s for s in shifts])
 
     def render(self, row: int, col: int) -> str:
         """The text at any cell (no '=')."""
@@ -365,6 +367,9 @@ class _Builder:
         if tok.subtype == Token.ERROR:
             return Const(error(v.upper()))
         # a reference or a defined name
+        if "[" in v:
+            self.fail(f"référence structurée ou externe {v}")
+            return Const(None)
         area = parse_area(v)
         if area is None:
             if v.upper().endswith("#REF!"):

@@ -13,13 +13,14 @@ entity expansion, no external entity is ever fetched).
 from __future__ import annotations
 
 import datetime as _dt
+import io
 import posixpath
 import re
 import zipfile
 from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Protocol
+from typing import BinaryIO, Callable, Protocol, Union
 from xml.parsers import expat
 
 import numpy as np
@@ -54,7 +55,9 @@ class WorkbookMeta:
 
 
 class FormulaSink(Protocol):
-    def add(self, row: int, col: int, text: str | None, kind: str, si: str | None, ref: str | None) -> None: ...
+    def add(self, row: int, col: int, text: str | None, attrs: dict) -> None:
+        """A formula cell: its text (None for a shared formula's child) and
+        the attributes of its <f> element (t, si, ref...)."""
 
     def finish(self) -> None: ...
 
@@ -166,13 +169,22 @@ def _shared_strings(data: bytes) -> list[str]:
 # The workbook
 # ---------------------------------------------------------------------------
 
-class XlsxFile:
-    """An open xlsx package."""
+Source = Union[str, Path, bytes, BinaryIO]
 
-    def __init__(self, path: str | Path):
-        self.path = Path(path)
+
+class XlsxFile:
+    """An open xlsx package: a path, the file's bytes, or a binary file object
+    (e.g. a workbook decrypted in memory)."""
+
+    def __init__(self, source: Source):
+        if isinstance(source, (str, Path)):
+            self.path = Path(source)
+            target = self.path
+        else:
+            self.path = Path(getattr(source, "name", None) or "<classeur>")
+            target = io.BytesIO(source) if isinstance(source, (bytes, bytearray)) else source
         try:
-            self.zip = zipfile.ZipFile(self.path)
+            self.zip = zipfile.ZipFile(target)
         except FileNotFoundError:
             raise UnreadableWorkbook(f"{self.path} : fichier introuvable") from None
         except IsADirectoryError:
@@ -295,7 +307,8 @@ class _Constants:
         self.bool_r, self.bool_c, self.bool_v = array("q"), array("q"), array("d")
 
     def store(self, sheet: Sheet) -> None:
-        _scatter(sheet, self.num_r, self.num_c, NUM, np.frombuffer(self.num_v, dtype=np.float64) if self.num_v else None)
+        nums = np.frombuffer(self.num_v, dtype=np.float64) if self.num_v else None
+        _scatter(sheet, self.num_r, self.num_c, NUM, nums)
         _scatter(sheet, self.bool_r, self.bool_c, BOOL,
                  np.frombuffer(self.bool_v, dtype=np.float64) if self.bool_v else None)
         if self.obj_v:
@@ -333,88 +346,71 @@ def read_sheet(xf: XlsxFile, part: str, sheet: Sheet, sst: list[str], sink: Form
     bool_r, bool_c, bool_v = consts.bool_r.append, consts.bool_c.append, consts.bool_v.append
     add_formula = sink.add
 
-    C, F, V_, IS, T, ROW, SD = range(7)
-    tags: dict[str, int | None] = {"c": C, "f": F, "v": V_, "is": IS, "t": T, "row": ROW, "sheetData": SD}
     col_cache: dict[str, int] = {}
     digits = "0123456789"
+    miss = -1
 
     # parser state
-    st = {"in_data": False}
     row_no = -1
-    cell = [0, 0, "n"]  # row, col, type
+    row = col = 0
+    typ = "n"
     last_col = -1
     f_attrs = None
     f_text = None
     v_text = None
+    text = None
     is_parts: list[str] | None = None
-    collecting: list[str] | None = None
 
-    def tag_of(name):
-        tag = tags.get(name, -1)
-        if tag == -1:
-            tag = tags[name] = tags.get(_local(name))
-        return tag
-
+    # Element names are compared as strings (expat interns them, so these are
+    # identity checks); a prefixed name (x:c) is handled by its local name.
     def start(name, attrs):
-        nonlocal row_no, last_col, f_attrs, f_text, v_text, is_parts, collecting
-        tag = tag_of(name)
-        if tag is None:
-            return
-        if tag == C:
+        nonlocal row_no, row, col, typ, last_col, f_attrs, f_text, v_text, text, is_parts
+        if name == "c":
             ref = attrs.get("r")
             if ref:
                 letters = ref.rstrip(digits)
-                col = col_cache.get(letters)
-                if col is None:
+                col = col_cache.get(letters, miss)
+                if col == miss:
                     col = col_cache[letters] = col_index(letters)
                 row = int(ref[len(letters):]) - 1
             else:
                 col, row = last_col + 1, row_no
-            cell[0], cell[1], cell[2] = row, col, attrs.get("t", "n")
+            typ = attrs.get("t", "n")
             last_col = col
             f_attrs = f_text = v_text = is_parts = None
-        elif tag == F:
+        elif name == "v":
+            text = None
+        elif name == "f":
             f_attrs = attrs
-            collecting = []
-        elif tag == V_:
-            collecting = []
-        elif tag == ROW:
+            text = None
+        elif name == "row":
             r = attrs.get("r")
             row_no = int(r) - 1 if r else row_no + 1
             last_col = -1
-        elif tag == IS:
+        elif name == "is":
             is_parts = []
-        elif tag == T:
-            if is_parts is not None:
-                collecting = []
-        elif tag == SD:
-            st["in_data"] = True
+        elif name == "t":
+            text = None
+        elif ":" in name:
+            start(_local(name), attrs)
 
     def chars(data):
-        if collecting is not None:
-            collecting.append(data)
+        nonlocal text
+        text = data if text is None else text + data
 
     def end(name):
-        nonlocal f_text, v_text, collecting
-        tag = tag_of(name)
-        if tag is None:
-            return
-        if tag == V_:
-            v_text = "".join(collecting) if collecting is not None else ""
-            collecting = None
-        elif tag == F:
-            f_text = "".join(collecting) if collecting is not None else ""
-            collecting = None
-        elif tag == T:
-            if is_parts is not None and collecting is not None:
-                is_parts.append("".join(collecting))
-            collecting = None
-        elif tag == C:
-            row, col, typ = cell
+        nonlocal f_text, v_text, text
+        if name == "v":
+            v_text = text or ""
+            text = None
+        elif name == "c":
             if f_attrs is not None:
-                kind = f_attrs.get("t", "normal")
-                if kind != "dataTable" and (f_text or kind == "shared"):
-                    add_formula(row, col, f_text or None, kind, f_attrs.get("si"), f_attrs.get("ref"))
+                if f_text:
+                    if not f_attrs or f_attrs.get("t") != "dataTable":
+                        add_formula(row, col, f_text, f_attrs)
+                        return
+                elif f_attrs.get("t") == "shared":
+                    add_formula(row, col, None, f_attrs)
                     return
             if typ == "n":
                 if v_text:
@@ -428,12 +424,12 @@ def read_sheet(xf: XlsxFile, part: str, sheet: Sheet, sst: list[str], sink: Form
                     obj_t(STR)
                     obj_v(sst[int(v_text)])
             elif typ == "inlineStr" or typ == "str":
-                text = "".join(is_parts) if is_parts is not None else (v_text or "")
+                value = "".join(is_parts) if is_parts is not None else (v_text or "")
                 if typ == "inlineStr" or v_text is not None:
                     obj_r(row)
                     obj_c(col)
                     obj_t(STR)
-                    obj_v(_unescape(text))
+                    obj_v(_unescape(value))
             elif typ == "b":
                 if v_text:
                     bool_r(row)
@@ -452,8 +448,17 @@ def read_sheet(xf: XlsxFile, part: str, sheet: Sheet, sst: list[str], sink: Form
                         num_r(row)
                         num_c(col)
                         num_v(x)
-        elif tag == SD:
+        elif name == "f":
+            f_text = text or ""
+            text = None
+        elif name == "t":
+            if is_parts is not None:
+                is_parts.append(text or "")
+            text = None
+        elif name == "sheetData":
             raise _Stop
+        elif ":" in name:
+            end(_local(name))
 
     p = _parser()
     p.StartElementHandler, p.EndElementHandler, p.CharacterDataHandler = start, end, chars
@@ -470,25 +475,35 @@ def read_sheet(xf: XlsxFile, part: str, sheet: Sheet, sst: list[str], sink: Form
     sink.finish()
 
 
-def read_workbook(path: str | Path, make_sink: Callable[[WorkbookMeta, Book, int], FormulaSink]
+def read_workbook(path: Source, make_sink: Callable[[WorkbookMeta, Book, int], FormulaSink]
                   ) -> tuple[WorkbookMeta, Book]:
     """Read every sheet of ``path``; ``make_sink(meta, book, sheet_index)``
     gives the object that receives that sheet's formula cells."""
     xf = XlsxFile(path)
     try:
-        meta, wb_part, rels = read_meta(xf)
-        book = Book([s.name for s in meta.sheets])
-        sst: list[str] = []
-        sst_part = next((t for typ, t in rels.values() if typ.endswith(_REL_SHARED_STRINGS)), None)
-        if sst_part and xf.has(sst_part):
-            try:
-                sst = _shared_strings(xf.read(sst_part))
-            except expat.ExpatError as exc:
-                raise UnreadableWorkbook(f"{xf.path} : table des textes illisible ({exc})") from None
-        for i, info in enumerate(meta.sheets):
-            if info.part is None or not xf.has(info.part):
-                continue
-            read_sheet(xf, info.part, book[i], sst, make_sink(meta, book, i), meta.date1904)
-        return meta, book
+        return _read_all(xf, make_sink)
+    except UnreadableWorkbook as exc:
+        if str(xf.path) in str(exc):
+            raise
+        raise UnreadableWorkbook(f"{xf.path} : {exc}") from None
+    except (expat.ExpatError, zipfile.BadZipFile, EOFError, UnicodeDecodeError) as exc:
+        raise UnreadableWorkbook(f"{xf.path} : classeur mal formé ({exc})") from None
     finally:
         xf.close()
+
+
+def _read_all(xf: XlsxFile, make_sink) -> tuple[WorkbookMeta, Book]:
+    meta, wb_part, rels = read_meta(xf)
+    book = Book([s.name for s in meta.sheets])
+    sst: list[str] = []
+    sst_part = next((t for typ, t in rels.values() if typ.endswith(_REL_SHARED_STRINGS)), None)
+    if sst_part and xf.has(sst_part):
+        try:
+            sst = _shared_strings(xf.read(sst_part))
+        except expat.ExpatError as exc:
+            raise UnreadableWorkbook(f"{xf.path} : table des textes illisible ({exc})") from None
+    for i, info in enumerate(meta.sheets):
+        if info.part is None or not xf.has(info.part):
+            continue
+        read_sheet(xf, info.part, book[i], sst, make_sink(meta, book, i), meta.date1904)
+    return meta, book

@@ -65,7 +65,9 @@ class Area:
 
     @property
     def is_cell(self) -> bool:
-        return self.r0 == self.r1 and self.c0 == self.c1
+        """One cell wherever the formula is copied (A1:A1 yes, $A$1:A1 no)."""
+        return (self.r0 == self.r1 and self.c0 == self.c1 and self.r0_abs == self.r1_abs
+                and self.c0_abs == self.c1_abs)
 
 
 _CELL = re.compile(r"(\$?)([A-Za-z]{1,3})(\$?)(\d{1,7})$")

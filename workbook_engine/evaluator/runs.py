@@ -15,7 +15,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .parser import Form, Resolver, parse_formula
-from .refs import parse_area
 
 RECENT_FORMS = 4
 
@@ -30,6 +29,11 @@ class Run:
     r1: int
     form: Form
 
+    def __post_init__(self) -> None:
+        tpl = self.form.template
+        # the text expected at the next rows of this column, or None
+        self.match = tpl.same_column if tpl is not None and self.form.col == self.col else None
+
     @property
     def size(self) -> int:
         return self.r1 - self.r0 + 1
@@ -42,6 +46,7 @@ class Run:
         if form.template is not None:
             return "=" + form.template.render(row, self.col)
         from openpyxl.formula.translate import Translator
+
         from .refs import cell_name
         return Translator(form.text, origin=cell_name(form.row, form.col)).translate_formula(
             cell_name(row, self.col))
@@ -69,8 +74,17 @@ class SheetRuns:
         self.parsed += 1
         return parse_formula("=" + text, self.sheet, row, col, self.resolver)
 
-    def add(self, row: int, col: int, text: str | None, kind: str, si: str | None, ref: str | None) -> None:
+    def add(self, row: int, col: int, text: str | None, attrs: dict) -> None:
+        """One formula cell: its text (None for a shared formula's child) and
+        the attributes of its <f> element."""
         run = self.open.get(col)
+        kind = attrs.get("t")
+        if kind is None and run is not None and row == run.r1 + 1:  # the common case, fast
+            match = run.match
+            if match is not None and match(row) == text:
+                run.r1 = row
+                return
+        si = attrs.get("si")
         if text is None:  # a shared formula's child: the master's formula, moved
             form = self.shared.get(si or "")
             if form is None:
@@ -82,16 +96,17 @@ class SheetRuns:
             self._close(col)
             self.open[col] = Run(self.sheet, col, row, row, form)
             return
-        if kind == "array" and ref and not _single_cell(ref):
+        if kind == "array":
+            # array (CSE / dynamic array) semantics: the formulas package
             form = self._parse(text, row, col)
             form.tree = None
-            form.reason = "formule matricielle sur plusieurs cellules"
+            form.reason = "formule matricielle"
             self._close(col)
             self.runs.append(Run(self.sheet, col, row, row, form))
             return
-        if run is not None and row == run.r1 + 1:
-            tpl = run.form.template
-            if tpl is not None and run.form.col == col and tpl.same_column(row) == text:
+        if kind is not None and run is not None and row == run.r1 + 1:
+            match = run.match
+            if match is not None and match(row) == text:
                 run.r1 = row
                 if kind == "shared" and si is not None:
                     self.shared[si] = run.form
@@ -121,7 +136,3 @@ class SheetRuns:
             self.runs.append(Run(self.sheet, col, row, row, form))
         self.pending.clear()
 
-
-def _single_cell(ref: str) -> bool:
-    a = parse_area(ref)
-    return a is not None and a.is_cell

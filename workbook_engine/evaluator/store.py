@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .values import BLANK, BOOL, ERR, NUM, STR, V, uniform_types
+from .values import BLANK, BOOL, NUM, V, uniform_types
 
 
 class Column:
@@ -168,5 +168,3 @@ class Book:
     def __getitem__(self, index: int) -> Sheet:
         return self.sheets[index]
 
-
-__all__ = ["Book", "Column", "Sheet", "BLANK", "NUM", "STR", "BOOL", "ERR"]

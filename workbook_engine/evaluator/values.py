@@ -401,7 +401,9 @@ def with_errors(result: V, err: tuple[np.ndarray, np.ndarray] | None) -> V:
     if err is None:
         return result
     mask, errs = err
-    size = len(mask)
+    size = max(len(mask), len(result.t))
+    if len(mask) != size:
+        mask, errs = np.broadcast_to(mask, size), np.broadcast_to(errs, size)
     result = result.broadcast(size)
     t = np.array(result.t, dtype=np.int8)
     t[mask] = ERR

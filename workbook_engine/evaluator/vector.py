@@ -18,10 +18,7 @@ import numpy as np
 from .nodes import ArrayConst, Binary, Call, Cell, Const, Missing, Node, Range, Unary
 from .store import Book, Sheet
 from .values import (
-    BLANK,
-    BOOL,
     DIV0,
-    ERR,
     NUM,
     NUM_ERR,
     REF,
@@ -89,11 +86,6 @@ class Block:
         """(types, numbers, objects, stored height): only the rows up to the
         sheet's last used row are stored; the rest are blank."""
         return self.engine.block_data(self)
-
-    def cell(self, i: int, j: int):
-        """Flat index of (i, j) in ``data()`` or None when in the blank tail."""
-        t, _, _, stored = self.data()
-        return i * self.w + j if i < stored else None
 
 
 class ConstBlock:
@@ -369,5 +361,4 @@ def concat(a: V, b: V) -> V:
     return with_errors(out, err) if err is not None else out
 
 
-__all__ = ["Block", "ConstBlock", "Ctx", "Engine", "NotVectorizable", "VaryingBlock", "arithmetic", "concat",
-           "BLANK", "BOOL", "ERR", "NUM", "STR"]
+__all__ = ["Block", "ConstBlock", "Ctx", "Engine", "NotVectorizable", "VaryingBlock", "arithmetic", "concat"]

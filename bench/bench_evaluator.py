@@ -1,0 +1,294 @@
+"""Benchmark: the headless evaluator against `formulas`, LibreOffice, IronCalc
+and formualizer, on 3-grid workbooks of 200, 2,000 and 20,000 families.
+
+    python bench/bench_evaluator.py [--slow] [--batch 10] [--repeat 3] [--no-20k]
+
+Generates its workbooks in a temporary folder (``generate_workbook(
+make_sample(n), path, capacity=n)``), then times:
+
+* this engine in-process (best of ``--repeat``, file reading included) with
+  its tracemalloc peak;
+* a batch of ``--batch`` load+evaluate of the 2,000-family file in one fresh
+  process, for this engine, IronCalc and formualizer alike (skipped with a
+  note when not installed); peak = the process's peak RSS (VmHWM), with its
+  value right after the imports;
+* ``formulas`` (``ExcelModel().loads().finish().calculate()``) on 200
+  families, and 2,000 with ``--slow`` (minutes), in a fresh process;
+* LibreOffice headless recalculation (``libreoffice.recalculate``), max RSS of
+  its processes (RUSAGE_CHILDREN of a small launcher process).
+
+Every engine's values are read back through ``results_json_from_cells`` and
+compared with the model (``agrees``). Ratios are to this engine at the same
+size and in the same mode (one evaluation, or the batch).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+import tracemalloc
+from pathlib import Path
+
+from workbook_engine.generate import generate_workbook
+from workbook_engine.model import simulate
+from workbook_engine.sample import make_sample
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Code run in a fresh interpreter: prints one JSON line.
+CHILD = textwrap.dedent('''
+    import json, resource, sys, time
+    from pathlib import Path
+    engine, path, batch = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    expected_path, families = sys.argv[4], int(sys.argv[5])
+
+    def rss():
+        """Peak RSS in MB: this process's (VmHWM, fresh since exec: ru_maxrss
+        would include the parent's RSS at fork), or for LibreOffice its
+        processes' (RUSAGE_CHILDREN; this process stays small before it)."""
+        if engine == "libreoffice":
+            return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        try:
+            with open("/proc/self/status") as fh:
+                for line in fh:
+                    if line.startswith("VmHWM:"):
+                        return int(line.split()[1]) / 1024
+        except OSError:
+            pass
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+    def timed(fn):
+        base = rss()
+        t, c = time.perf_counter(), time.process_time()
+        if engine == "libreoffice":
+            ch = resource.getrusage(resource.RUSAGE_CHILDREN)
+        out = fn()
+        secs, cpu = time.perf_counter() - t, time.process_time() - c
+        if engine == "libreoffice":
+            ch2 = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu = (ch2.ru_utime + ch2.ru_stime) - (ch.ru_utime + ch.ru_stime)
+        return secs, cpu, base, rss(), out
+
+    if engine == "native":
+        from workbook_engine.evaluator import evaluate_workbook
+        secs, cpu, base, peak, values = timed(lambda: [evaluate_workbook(path) for _ in range(batch)][-1])
+    elif engine == "formulas":
+        from workbook_engine.evaluator import evaluate_workbook
+        secs, cpu, base, peak, values = timed(lambda: evaluate_workbook(path, engine="formulas"))
+    elif engine == "ironcalc":
+        import ironcalc
+        def run():
+            for _ in range(batch):
+                m = ironcalc.load_from_xlsx(path)
+                m.evaluate()
+            return m
+        secs, cpu, base, peak, m = timed(run)
+        names = [p["name"] for p in m.get_worksheets_properties()]
+        values = lambda ref: m.get_cell_value(names.index(ref.sheet), ref.row + 1, ref.col + 1)
+    elif engine == "formualizer":
+        import formualizer
+        def run():
+            for _ in range(batch):
+                wb = formualizer.load_workbook(path)
+                wb.evaluate_all()
+            return wb
+        secs, cpu, base, peak, wb = timed(run)
+        values = lambda ref: wb.get_value(ref.sheet, ref.row + 1, ref.col + 1)
+    else:  # libreoffice, loaded alone: importing the package (pandas) first would grow soffice's RSS
+        import importlib.util
+        import tempfile
+        spec = importlib.util.spec_from_file_location("lo", sys.argv[6])
+        lo = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(lo)
+        recalculate = lo.recalculate
+        out = tempfile.mkdtemp()
+        secs, cpu, base, peak, got = timed(lambda: recalculate([Path(path)], Path(out))[0])
+        from workbook_engine.cells import cached_values
+        values = cached_values(got)
+
+    # check the values against the model (imports pandas: after the measures)
+    from workbook_engine.generate import layout_for
+    from workbook_engine.sample import make_sample
+    from workbook_engine.workbook_results import results_json_from_cells
+    layout = layout_for(make_sample(families), capacity=families)
+    expected = json.loads(Path(expected_path).read_text())
+    try:
+        got = results_json_from_cells(layout, values)
+        bad = sum(a != b for a, b in zip(got["families"], expected["families"]))
+        agrees = "yes" if got == expected else (
+            f"no: {bad} families differ" if bad else "no: totals differ")
+    except Exception as exc:  # an engine returning odd values
+        agrees = f"no ({type(exc).__name__})"
+    print(json.dumps({"seconds": secs, "cpu": cpu, "maxrss_mb": peak, "base_mb": base, "agrees": agrees}))
+''')
+
+
+def child(engine: str, path: Path, batch: int, expected: Path, families: int, timeout: float) -> dict | str:
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    try:
+        lo_module = ROOT / "workbook_engine" / "libreoffice.py"
+        done = subprocess.run([sys.executable, "-c", CHILD, engine, str(path), str(batch), str(expected),
+                               str(families), str(lo_module)], capture_output=True, text=True, timeout=timeout,
+                              env=env)
+    except subprocess.TimeoutExpired:
+        return f"timed out after {timeout:.0f} s"
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["?"])[-1]
+        return f"failed: {last[:90]}"
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _rss(r: dict) -> str:
+    return f"{r['maxrss_mb']:.0f} (peak RSS; {r['base_mb']:.0f} after imports)"
+
+
+def importable(module: str) -> bool:
+    try:
+        __import__(module)
+        return True
+    except ImportError:
+        return False
+
+
+def in_process(path: Path, repeat: int) -> tuple[float, float, float]:
+    """Best wall time and CPU time of ``repeat`` evaluations, and the
+    tracemalloc peak of one."""
+    from workbook_engine.evaluator import evaluate_workbook
+
+    evaluate_workbook(path)  # warm imports and caches
+    times, cpus = [], []
+    for _ in range(repeat):
+        t, c = time.perf_counter(), time.process_time()
+        evaluate_workbook(path)
+        times.append(time.perf_counter() - t)
+        cpus.append(time.process_time() - c)
+    tracemalloc.start()
+    evaluate_workbook(path)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return min(times), min(cpus), peak / 1e6
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--slow", action="store_true", help="also time `formulas` on 2,000 families (minutes)")
+    p.add_argument("--batch", type=int, default=10, help="files per process in the batch runs")
+    p.add_argument("--repeat", type=int, default=3)
+    p.add_argument("--no-20k", action="store_true", help="skip the 20,000-family workbook")
+    p.add_argument("--timeout", type=float, default=3600)
+    args = p.parse_args(argv)
+
+    sizes = [200, 2000] + ([] if args.no_20k else [20000])
+    rows: list[tuple] = []
+    notes: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="bench-evaluator-") as tmp:
+        tmp = Path(tmp)
+        files, expected = {}, {}
+        for n in sizes:
+            t = time.perf_counter()
+            s = make_sample(n)
+            files[n] = tmp / f"3UP_{n}.xlsx"
+            generate_workbook(s, files[n], capacity=n)
+            expected[n] = tmp / f"expected_{n}.json"
+            expected[n].write_text(json.dumps(simulate(s).to_json()))
+            print(f"generated 3 grids x {n:,} families in {time.perf_counter() - t:.1f} s", file=sys.stderr)
+
+        # reference times of this engine: ("one", n) in-process, ("batch",) in a fresh process
+        ref: dict[tuple, tuple[float, float]] = {}
+        for n in sizes:
+            secs, cpu, mb = in_process(files[n], args.repeat)
+            ref[("one", n)] = (secs, cpu)
+            rows.append(("this engine", f"{n:,}", ("one", n), secs, cpu, f"{mb:.1f} (tracemalloc)", "-"))
+        print("in-process runs done", file=sys.stderr)
+
+        for engine in ("native", "ironcalc", "formualizer"):
+            label = {"native": "this engine", "ironcalc": "IronCalc", "formualizer": "formualizer"}[engine]
+            if engine != "native" and not importable(engine):
+                notes.append(f"{label}: not installed (pip install {engine}), skipped")
+                continue
+            r = child(engine, files[2000], args.batch, expected[2000], 2000, args.timeout)
+            if isinstance(r, str):
+                notes.append(f"{label}: {r}")
+                continue
+            if engine == "native":
+                ref[("batch",)] = (r["seconds"], r["cpu"])
+            rows.append((label, f"2,000 x{args.batch}", ("batch",), r["seconds"], r["cpu"], _rss(r), r["agrees"]))
+            print(f"{label} batch done", file=sys.stderr)
+
+        for n in [200] + ([2000] if args.slow else []):
+            r = child("formulas", files[n], 1, expected[n], n, args.timeout)
+            if isinstance(r, str):
+                notes.append(f"formulas on {n:,}: {r}")
+                continue
+            rows.append(("formulas", f"{n:,}", ("one", n), r["seconds"], r["cpu"], _rss(r), r["agrees"]))
+            print(f"formulas {n} done", file=sys.stderr)
+
+        from workbook_engine.libreoffice import soffice
+        if soffice() is None:
+            notes.append("LibreOffice: soffice not installed, skipped")
+        else:
+            for n in sizes:
+                r = child("libreoffice", files[n], 1, expected[n], n, args.timeout)
+                if isinstance(r, str):
+                    notes.append(f"LibreOffice on {n:,}: {r}")
+                    continue
+                rows.append(("LibreOffice", f"{n:,}", ("one", n), r["seconds"], r["cpu"],
+                             f"{r['maxrss_mb']:.0f} (max RSS, soffice)", r["agrees"]))
+                print(f"LibreOffice {n} done", file=sys.stderr)
+
+    def ratios(key, secs, cpu) -> tuple[float | None, float | None]:
+        if key not in ref:
+            return None, None
+        return secs / ref[key][0], cpu / ref[key][1]
+
+    print()
+    print("Ratios are to this engine at the same size and in the same mode, in wall time and in CPU time")
+    print("(CPU time is steadier on a shared machine).")
+    print()
+    print(f"{'engine':<14}{'families':>14}{'seconds':>10}{'cpu s':>9}  {'peak MB':<34}{'x (wall)':>10}"
+          f"{'x (cpu)':>10}  agrees with model")
+    for name, fam, key, secs, cpu, mb, agrees in rows:
+        rw, rc = ratios(key, secs, cpu)
+        fw = "-" if rw is None else f"{rw:,.1f}x"
+        fc = "-" if rc is None else f"{rc:,.1f}x"
+        print(f"{name:<14}{fam:>14}{secs:>10.3f}{cpu:>9.3f}  {mb:<34}{fw:>10}{fc:>10}  {agrees}")
+    for note in notes:
+        print(f"note: {note}")
+
+    # the targets of the issue
+    print()
+
+    def row(name, fam):
+        return next((r for r in rows if r[0] == name and r[1] == fam), None)
+
+    f200, f2000 = row("formulas", "200"), row("formulas", "2,000")
+    if f2000:
+        rw, rc = ratios(*f2000[2:5])
+        print(f"target >= 100x faster than formulas on 2,000 families: {rw:,.0f}x (wall), {rc:,.0f}x (cpu)")
+    elif f200:
+        rw, rc = ratios(*f200[2:5])
+        one2k = ref[("one", 2000)]
+        print(f"target >= 100x faster than formulas: {rw:,.0f}x (wall), {rc:,.0f}x (cpu) on 200 families; "
+              f"on 2,000 at least {10 * f200[3] / one2k[0]:,.0f}x (wall), {10 * f200[4] / one2k[1]:,.0f}x (cpu) "
+              "(formulas is at least linear in families; --slow measures it)")
+    iron = next((r for r in rows if r[0] == "IronCalc"), None)
+    if iron and ("batch",) in ref:
+        rw, rc = ratios(*iron[2:5])
+        print(f"comparable to IronCalc (batch of {args.batch}): IronCalc takes {rw:.2f}x (wall), {rc:.2f}x (cpu) "
+              "this engine's time")
+    mem = float(row("this engine", "2,000")[5].split()[0])
+    print(f"peak memory of one evaluation (2,000 families) < 150 MB: {mem:.1f} MB (tracemalloc)")
+    if ("one", 20000) in ref:
+        a, b = ref[("one", 20000)], ref[("one", 2000)]
+        print(f"linear in families (20,000 within 12x of 2,000): {a[0] / b[0]:.1f}x (wall), {a[1] / b[1]:.1f}x (cpu)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,51 @@
+"""Headless evaluation of a workbook's own formula text.
+
+    from workbook_engine.evaluator import evaluate_workbook, Evaluation, ExcelError
+    ev = evaluate_workbook("classeur.xlsx")        # engine="native" (default) or "formulas"
+    ev(Ref("Familles", 3, 21))                     # float | str | bool | None (blank) | ExcelError
+    ev.fallback_cells                              # ["Familles!V9", ...]: computed by `formulas`
+    ev.formulas[("Familles", 3, 21)]               # '=IF(A4="","",ROUND(S4*U4,2))'
+    ev.defined_names["TOTAL_RECETTES"]             # "Synthèse!$D$7"
+    ev.circular_cells                              # cells on a circular reference (#REF!)
+
+``evaluate_workbook`` takes a path, the file's bytes or a binary file object,
+and raises :class:`UnreadableWorkbook` (a ``ValueError``, French message
+naming the file) when the file is not a readable workbook.
+
+Every number comes from the formula text in the file, never from the Python
+model. Formulas that repeat down a column (identical in R1C1 terms: the family
+rows) are parsed once and evaluated as one numpy operation per column run; an
+edited cell breaks its run and is evaluated on its own. The other cells are
+evaluated one by one, all in dependency order.
+
+Spreadsheet semantics where money depends on them: ROUND / ROUNDUP /
+ROUNDDOWN at 15 significant digits then half away from zero (``money.py``);
+comparisons of numbers at 15 significant digits (0.1+0.2=0.3 is TRUE), of
+text ignoring case; across types number < text < logical; a blank is 0 in
+arithmetic and "" in comparisons, and a formula showing a blank cell shows 0;
+errors propagate (the leftmost operand's first); IF and IFERROR evaluate a
+branch only on the rows that take it; approximate MATCH skips blank cells
+and cells of another type (so trailing blank tranche lines never match);
+lookups compare exactly (as Excel's do); COUNTIF(S)/SUMIF(S) criteria as in
+Excel (">0", "<>", "", "=", wildcards, numeric text counting as its number).
+
+The native functions are listed in ``NATIVE_FUNCTIONS``; a formula calling
+any other goes to the ``formulas`` package (compiled once per R1C1 form, its
+ROUND/ROUNDUP/ROUNDDOWN replaced by the spreadsheet's), and so do array
+formulas.
+
+Modules, one concern each: ``reader`` (xlsx -> constants and formula text,
+streamed with expat), ``runs`` (column runs), ``parser`` (formula text ->
+tree, with openpyxl's Tokenizer; text templates), ``nodes`` (the tree),
+``graph`` (dependency order, cycles), ``vector`` (vectorised evaluation),
+``functions`` and ``criteria`` (the native library), ``values`` (typed value
+vectors and coercions), ``store`` (column store), ``refs`` (A1 references),
+``fallback`` (the ``formulas`` package), ``evaluate`` (orchestration).
+"""
+
+from .evaluate import Evaluation, evaluate_workbook
+from .functions import NATIVE_FUNCTIONS
+from .reader import UnreadableWorkbook
+from .values import ExcelError
+
+__all__ = ["Evaluation", "ExcelError", "NATIVE_FUNCTIONS", "UnreadableWorkbook", "evaluate_workbook"]

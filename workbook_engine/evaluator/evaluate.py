@@ -1,0 +1,143 @@
+"""Evaluate a workbook file: read, order, compute; the Evaluation result."""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+import numpy as np
+
+from ..layout import Ref
+from .fallback import CellFallback
+from .graph import ASC, CYCLE, DESC, order
+from .parser import Resolver
+from .reader import Source, WorkbookMeta, read_workbook
+from .refs import address
+from .runs import Run, SheetRuns
+from .store import Book
+from .values import REF, V
+from .vector import Ctx, Engine, NotVectorizable
+
+
+class Evaluation:
+    """The values of a workbook after evaluating its own formulas.
+
+    ``ev(ref)`` is the value of a cell (``Ref``: sheet name, 0-based row and
+    column): float, str, bool, None for a blank cell, or ExcelError. A formula
+    whose result is a reference to a blank cell shows 0, like a spreadsheet.
+    """
+
+    def __init__(self, book: Book, runs: list[Run], meta: WorkbookMeta, fallback_cells: list[str],
+                 circular_cells: list[str], engine: str):
+        self.book = book
+        self.runs = runs
+        self.meta = meta
+        self.fallback_cells = fallback_cells
+        self.circular_cells = circular_cells
+        self.engine = engine
+        self.defined_names: dict[str, str] = dict(meta.defined_names)
+
+    def __call__(self, ref: Ref) -> object:
+        sheet = self.book.find(ref.sheet)
+        if sheet is None:
+            raise KeyError(f"feuille « {ref.sheet} » absente du classeur")
+        return sheet.value(ref.row, ref.col)
+
+    def value(self, sheet: str, row: int, col: int) -> object:
+        return self(Ref(sheet, row, col))
+
+    @property
+    def sheet_names(self) -> list[str]:
+        return [s.name for s in self.book.sheets]
+
+    @cached_property
+    def formulas(self) -> dict[tuple[str, int, int], str]:
+        """(sheet, row, col) -> formula text with its leading '=', for every
+        formula cell (rebuilt from each run's template: the exact text read)."""
+        out: dict[tuple[str, int, int], str] = {}
+        for run in sorted(self.runs, key=lambda r: (r.sheet, r.r0, r.col)):
+            name = self.book[run.sheet].name
+            for row in range(run.r0, run.r1 + 1):
+                out[(name, row, run.col)] = run.text(row)
+        return out
+
+
+def read(path: Source) -> tuple[WorkbookMeta, Book, list[Run]]:
+    """Read a workbook: its meta data, constant values and formula runs."""
+    runs: list[Run] = []
+    state: dict = {}
+
+    def make_sink(meta: WorkbookMeta, book: Book, index: int) -> SheetRuns:
+        if "resolver" not in state:
+            def sheet_index(name: str) -> int | None:
+                s = book.find(name)
+                return None if s is None else s.index
+            state["resolver"] = Resolver(sheet_index, meta.names)
+        return SheetRuns(index, state["resolver"], runs)
+
+    meta, book = read_workbook(path, make_sink)
+    for run in runs:  # room for the results
+        book[run.sheet].column(run.col, run.r1 + 1)
+    return meta, book, runs
+
+
+def evaluate_native(path: Source) -> Evaluation:
+    meta, book, runs = read(path)
+    steps = order(runs)
+    engine = Engine(book)
+    fallback = CellFallback(book, meta.names)
+    fallback_cells: list[str] = []
+    circular: list[str] = []
+    for step in steps:
+        run, form = step.run, step.run.form
+        sheet = book[run.sheet]
+        if step.mode == CYCLE:
+            sheet.write(run.col, run.r0, None, V.full(REF, run.size))
+            circular.extend(address(sheet.name, r, run.col) for r in range(run.r0, run.r1 + 1))
+            continue
+        if not form.native:
+            for r in range(run.r0, run.r1 + 1):
+                v = fallback.value(form, r, run.col, run.text(r))
+                sheet.write(run.col, r, None, V.const(0.0 if v is None else v))
+                fallback_cells.append(address(sheet.name, r, run.col))
+            continue
+        if step.mode in (ASC, DESC):
+            rows = range(run.r0, run.r1 + 1) if step.mode == ASC else range(run.r1, run.r0 - 1, -1)
+            engine.cache_ranges = False
+            try:
+                for r in rows:
+                    _evaluate_rows(engine, form.tree, sheet, run.col, r, r)
+            finally:
+                engine.cache_ranges = True
+            continue
+        try:
+            _evaluate_rows(engine, form.tree, sheet, run.col, run.r0, run.r1)
+        except NotVectorizable:
+            for r in range(run.r0, run.r1 + 1):
+                _evaluate_rows(engine, form.tree, sheet, run.col, r, r)
+    return Evaluation(book, runs, meta, fallback_cells, circular, "native")
+
+
+def _evaluate_rows(engine: Engine, tree, sheet, col: int, r0: int, r1: int) -> None:
+    rows = np.arange(r0, r1 + 1)
+    ctx = Ctx(sheet, col, rows, True)
+    v = engine.value(tree, ctx)
+    sheet.write(col, r0, None, v.broadcast(len(rows)) if len(v.t) != len(rows) else v)
+
+
+def evaluate_workbook(path: Source, engine: str = "native") -> Evaluation:
+    """Evaluate every formula of the workbook at ``path`` (a path, or the
+    file's bytes, or a binary file object) from its own text.
+
+    ``engine="native"``: this package's vectorised engine (fast), with the
+    ``formulas`` package for the few formulas it does not handle (listed in
+    ``fallback_cells``). ``engine="formulas"``: the whole file with the
+    ``formulas`` package (slow; for comparison).
+
+    Raises :class:`UnreadableWorkbook` (a ValueError) for a file that is not
+    a readable workbook."""
+    if engine == "native":
+        return evaluate_native(path)
+    if engine == "formulas":
+        from .fallback import evaluate_with_formulas
+        return evaluate_with_formulas(path)
+    raise ValueError(f"moteur inconnu : {engine!r} (native ou formulas)")

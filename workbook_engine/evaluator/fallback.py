@@ -1,0 +1,243 @@
+"""The ``formulas`` package: fallback for single cells, and the whole-file
+``engine="formulas"`` path (slow, kept for comparison).
+
+Its ROUND/ROUNDUP/ROUNDDOWN multiply in binary before rounding
+(ROUND(1.005, 2) = 1.0 there); while this module uses the package they are
+replaced by the spreadsheet's (15 significant digits, then half away from
+zero / away / toward zero).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import re
+import tempfile
+import threading
+from decimal import ROUND_DOWN, ROUND_UP
+from pathlib import Path
+
+import numpy as np
+
+from ..money import excel_round
+from .refs import parse_area, split_sheet
+from .store import Book
+from .values import ExcelError, V, error
+
+_LOCK = threading.RLock()
+
+
+def _excel_roundup(x: float, digits: float) -> float:
+    from .functions import _roundup_one
+    return _roundup_one(float(x), int(digits), ROUND_UP)
+
+
+def _excel_rounddown(x: float, digits: float) -> float:
+    from .functions import _roundup_one
+    return _roundup_one(float(x), int(digits), ROUND_DOWN)
+
+
+@contextlib.contextmanager
+def spreadsheet_rounding():
+    """Within the block, the ``formulas`` package rounds like a spreadsheet."""
+    import formulas
+    from formulas.functions import wrap_ufunc
+
+    table = formulas.get_functions()
+    with _LOCK:
+        saved = {k: table.get(k) for k in ("ROUND", "ROUNDUP", "ROUNDDOWN")}
+        table["ROUND"] = wrap_ufunc(lambda x, d=0: excel_round(float(x), int(d)))
+        table["ROUNDUP"] = wrap_ufunc(_excel_roundup)
+        table["ROUNDDOWN"] = wrap_ufunc(_excel_rounddown)
+        try:
+            yield
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    table.pop(k, None)
+                else:
+                    table[k] = v
+
+
+@contextlib.contextmanager
+def _quiet():
+    """The package logs every failed function and draws progress bars."""
+    loggers = [logging.getLogger(n) for n in ("schedula", "formulas")]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(logging.CRITICAL)
+    try:
+        with contextlib.redirect_stderr(io.StringIO()):
+            yield
+    finally:
+        for lg, level in zip(loggers, levels):
+            lg.setLevel(level)
+
+
+def to_python(x):
+    """A ``formulas`` result as float | str | bool | None | ExcelError."""
+    import schedula as sh
+    from formulas.tokens.operand import XlError
+
+    while isinstance(x, np.ndarray):
+        if x.size == 0:
+            return None
+        x = x.ravel()[0]
+    if x is sh.EMPTY or x is None:
+        return None
+    if isinstance(x, XlError):
+        return error(str(x))
+    if isinstance(x, (bool, np.bool_)):
+        return bool(x)
+    if isinstance(x, (int, float, np.integer, np.floating)):
+        return float(x)
+    if isinstance(x, str):
+        return x
+    return error("#VALUE!")
+
+
+def _from_python(v):
+    import schedula as sh
+    from formulas.tokens.operand import Error
+
+    if v is None:
+        return sh.EMPTY
+    if isinstance(v, ExcelError):
+        return Error.errors.get(str(v), Error.errors["#VALUE!"])
+    return v
+
+
+_POSITIONAL = re.compile(r"\b(ROW|COLUMN|ROWS|COLUMNS|INDIRECT|OFFSET|CELL)\s*\(", re.I)
+
+
+class CellFallback:
+    """Evaluates formulas the native engine does not handle with the
+    ``formulas`` package, reading their inputs from the native engine's
+    values. A formula is compiled once per distinct R1C1 form (compiling
+    costs ~40 ms, a call ~1 ms): the other cells of its run call the same
+    function with their own, shifted, inputs."""
+
+    def __init__(self, book: Book, names: dict[tuple[str, int | None], str]):
+        self.book = book
+        self.names = names
+        self._compiled: dict[int, tuple] = {}
+
+    def value(self, form, row: int, col: int, text: str):
+        """The value of ``form`` (a :class:`~.parser.Form`) at (row, col),
+        whose own text there is ``text``."""
+        with _LOCK, spreadsheet_rounding(), _quiet():
+            reusable = not form.dynamic and not _POSITIONAL.search(form.text)
+            entry = self._compiled.get(id(form)) if reusable else None
+            if entry is None:
+                source, anchor = (form.text, (form.row, form.col)) if reusable else (text, (row, col))
+                entry = (form, self._compile(source), anchor)
+                if reusable:
+                    self._compiled[id(form)] = entry
+            _, func, (arow, acol) = entry
+            if isinstance(func, ExcelError):
+                return func
+            try:
+                inputs = [self._input(name, form.sheet, row - arow, col - acol) for name in func.inputs]
+            except KeyError:
+                return error("#REF!")
+            return self._call(func, inputs)
+
+    @staticmethod
+    def _compile(text: str):
+        import formulas
+        try:
+            return formulas.Parser().ast(text)[1].compile()
+        except Exception:  # the package's parse errors are of many kinds
+            return error("#NAME?")
+
+    @staticmethod
+    def _call(func, inputs):
+        from schedula.utils.exc import DispatcherError
+        try:
+            return to_python(func(*inputs))
+        except DispatcherError as exc:
+            cause = exc.args[2] if len(exc.args) > 2 else None
+            return error("#NAME?" if isinstance(cause, NotImplementedError) else "#VALUE!")
+        except Exception:
+            return error("#VALUE!")
+
+    def _input(self, name: str, sheet: int, drow: int, dcol: int):
+        area = parse_area(name)
+        target = sheet
+        if area is None:
+            sheet_name, rest = split_sheet(name) if "!" in name else (None, name)
+            text = self.names.get((rest.upper(), sheet)) or self.names.get((rest.upper(), None))
+            if text is None:
+                raise KeyError(name)
+            area = parse_area(text)
+            if area is None:
+                raise KeyError(name)
+            drow = dcol = 0  # a defined name does not move with the cell
+        if area.sheet is not None:
+            s = self.book.find(area.sheet)
+            if s is None:
+                raise KeyError(name)
+            target = s.index
+        r0 = area.r0 if area.r0_abs else area.r0 + drow
+        r1 = area.r1 if area.r1_abs else area.r1 + drow
+        c0 = area.c0 if area.c0_abs else area.c0 + dcol
+        c1 = area.c1 if area.c1_abs else area.c1 + dcol
+        r0, r1 = min(r0, r1), max(r0, r1)
+        c0, c1 = min(c0, c1), max(c0, c1)
+        if r0 < 0 or c0 < 0:
+            raise KeyError(name)
+        sh_ = self.book[target]
+        if r0 == r1 and c0 == c1 and area.is_cell:
+            return _from_python(sh_.value(r0, c0))
+        r1 = min(r1, max(sh_.nrows - 1, r0))
+        out = np.empty((r1 - r0 + 1, c1 - c0 + 1), dtype=object)
+        for i in range(out.shape[0]):
+            for j in range(out.shape[1]):
+                out[i, j] = _from_python(sh_.value(r0 + i, c0 + j))
+        return out
+
+
+def evaluate_with_formulas(path: str | Path):
+    """The whole workbook computed by ``formulas.ExcelModel`` (slow), as an
+    :class:`~workbook_engine.evaluator.Evaluation`. Constants and formula
+    texts are read by this package's reader; formula values are the
+    package's (with spreadsheet rounding)."""
+    import formulas
+
+    from .evaluate import Evaluation, read
+
+    meta, book, runs = read(path)
+    with contextlib.ExitStack() as stack:
+        if not isinstance(path, (str, Path)):  # the package reads files only
+            data = path if isinstance(path, (bytes, bytearray)) else (path.seek(0), path.read())[1]
+            tmp = Path(stack.enter_context(tempfile.TemporaryDirectory())) / "classeur.xlsx"
+            tmp.write_bytes(data)
+            path = tmp
+        with _LOCK, spreadsheet_rounding(), _quiet():
+            model = formulas.ExcelModel().loads(str(path)).finish()
+            solution = model.calculate()
+    by_upper = {s.name.upper(): s for s in book.sheets}
+    formula_cells = {(r.sheet, r.col, row) for r in runs for row in range(r.r0, r.r1 + 1)}
+    for key, value in solution.items():
+        ref = str(key)
+        if "]" not in ref or "!" not in ref:
+            continue
+        sheet_part, _, addr = ref.rpartition("!")
+        sheet_name = sheet_part.strip("'").split("]", 1)[1].replace("''", "'")
+        sheet = by_upper.get(sheet_name.upper())
+        area = parse_area(addr)
+        if sheet is None or area is None or not area.is_cell:
+            continue
+        if (sheet.index, area.c0, area.r0) not in formula_cells:
+            continue
+        v = to_python(getattr(value, "value", value))
+        _store(sheet, area.r0, area.c0, 0.0 if v is None else v)
+    return Evaluation(book, runs, meta, fallback_cells=[], circular_cells=[], engine="formulas")
+
+
+def _store(sheet, row: int, col: int, v) -> None:
+    sheet.write(col, row, None, V.const(v))
+
+
+__all__ = ["CellFallback", "evaluate_with_formulas", "spreadsheet_rounding", "to_python"]
