@@ -340,9 +340,6 @@ def test_encrypted_workbook_reads_with_its_password(base, encrypted_base, tmp_pa
     assert not list(tmp_path.glob(".~*")), "no decrypted copy left on disk"
 
 
-@pytest.mark.xfail(strict=True, reason="lead: the evaluator opens the path itself, so `check --password` on an "
-                                       "encrypted workbook ends in exit 3 (UnreadableWorkbook); it must read "
-                                       "through safety.inspect_workbook(...).open()")
 def test_encrypted_workbook_checks_with_its_password(encrypted_base):
     r = run(["check", str(encrypted_base)], PASSWORD)
     report("chiffré, bon mot de passe", "check", r)

@@ -24,7 +24,7 @@ from openpyxl.formula.tokenizer import Tokenizer
 
 from .layout import SHEET_FAMILIES, Layout, Ref
 from .model import simulate
-from .problems import InputError
+from .problems import InputError, Problem
 from .reader import WorkbookRead, cell_name, read_workbook
 from .report import eur
 from .workbook_results import family_rows, results_json_from_cells
@@ -276,11 +276,27 @@ def check_numbers(read: WorkbookRead, value: Callable[[Ref], object]) -> list[Fi
 Evaluate = Callable[[Path], tuple[Callable[[Ref], object], list[str]]]
 
 
+def evaluate_file(path: Path, engine: str = "native"):
+    """Evaluate a workbook's formulas through the safety gate (bounded, and
+    decrypted in memory when a password was given); an unreadable file is an
+    InputError."""
+    from .evaluator import evaluate_workbook
+    from .evaluator.reader import UnreadableWorkbook
+    from .safety import inspect_workbook
+
+    safe = inspect_workbook(path)
+    try:
+        if engine == "native":
+            with safe.open() as fh:
+                return evaluate_workbook(fh, engine=engine)
+        return evaluate_workbook(path, engine=engine)
+    except UnreadableWorkbook as exc:
+        raise InputError([Problem("", "", None, str(exc), source=str(path))]) from None
+
+
 def native_evaluation(engine: str = "native") -> Evaluate:
     def run(path: Path):
-        from .evaluator import evaluate_workbook
-
-        ev = evaluate_workbook(path, engine=engine)
+        ev = evaluate_file(path, engine)
         return ev, list(ev.fallback_cells)
     return run
 
@@ -300,7 +316,11 @@ def check_workbook(path: str | Path, evaluate: Evaluate | None = None, engine: s
         report.findings.append(Finding("inputs", p.severity, p.where, f"{p.field + ' : ' if p.field else ''}"
                                        f"{p.message}", None, p.value if p.value not in (None, "") else None))
     if read.scenario is not None:
-        value, fallback = (evaluate or native_evaluation(engine))(path)
+        try:
+            value, fallback = (evaluate or native_evaluation(engine))(path)
+        except InputError as exc:
+            report.unusable = "; ".join(p.message for p in exc.problems)
+            return report
         report.fallback_cells = fallback
         present = set(read.sheet_names)
         # A deleted or renamed sheet is a structure finding; its cells read blank.

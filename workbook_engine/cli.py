@@ -9,6 +9,7 @@ input, 3 internal error (a bug: please report it).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -17,7 +18,7 @@ from pathlib import Path
 from . import __version__
 from . import anonymize, federation
 from .calibrate import command as calibrate_command
-from .check import check_workbook, reports_json
+from .check import check_workbook, evaluate_file, reports_json
 from .families_csv import load_scenario
 from .generate import blank_scenario, generate_workbook
 from .layout import DEFAULT_CAPACITY, DEFAULT_SLOTS
@@ -112,10 +113,8 @@ def cmd_read(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from .evaluator import evaluate_workbook
-
     read = read_workbook(args.workbook)
-    ev = evaluate_workbook(Path(args.workbook), engine=args.engine)
+    ev = evaluate_file(Path(args.workbook), engine=args.engine)
     results = results_json_from_cells(read.layout, ev)
     if args.json:
         print_json(results)
@@ -290,7 +289,7 @@ def main(argv: list[str] | None = None) -> int:
     # An encrypted workbook's password reaches every reader through the gate.
     password = getattr(args, "password", None) or os.environ.get("WORKBOOK_ENGINE_PASSWORD")
     try:
-        with workbook_password(password):
+        with workbook_password(password) if password else contextlib.nullcontext():
             return args.run(args)
     except InputError as exc:
         report_problems(exc.problems)
