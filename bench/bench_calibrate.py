@@ -12,8 +12,9 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from timing import best_of  # bench/ is on sys.path when a script here runs
 
 from workbook_engine.calibrate import CalibrationOptions, GridConstraints, calibrate, calibration_sheets
 from workbook_engine.generate import generate_workbook
@@ -28,15 +29,6 @@ CASES = (
     ("top split at 20 %, ratio 4", CalibrationOptions(GridConstraints(step=5, max_ratio=4), split_top_share=0.2)),
     ("ceiling 900 (target out of reach)", CalibrationOptions(GridConstraints(step=5, ceiling=900))),
 )
-
-
-def best_of(fn, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return min(times)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -12,30 +12,13 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
-import time
-import tracemalloc
 from pathlib import Path
+
+from timing import best_of, peak_mb  # bench/ is on sys.path when a script here runs
 
 from workbook_engine.generate import generate_workbook
 from workbook_engine.model import simulate
 from workbook_engine.sample import make_sample
-
-
-def best_of(fn, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return min(times)
-
-
-def peak_mb(fn) -> float:
-    tracemalloc.start()
-    fn()
-    peak = tracemalloc.get_traced_memory()[1]
-    tracemalloc.stop()
-    return peak / 1e6
 
 
 def main(argv: list[str] | None = None) -> int:

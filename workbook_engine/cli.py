@@ -208,6 +208,14 @@ def add_password(parser: argparse.ArgumentParser) -> None:
                                            "WORKBOOK_ENGINE_PASSWORD, qui n'apparaît pas dans l'historique)")
 
 
+def add_evaluation_options(parser: argparse.ArgumentParser, json_help: str) -> None:
+    """Options of the commands that evaluate a workbook's formulas."""
+    parser.add_argument("--json", action="store_true", help=json_help)
+    parser.add_argument("--engine", choices=("native", "formulas"), default="native",
+                        help="moteur de calcul (défaut : native ; formulas : l'ancien, pour comparer)")
+    add_password(parser)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="workbook-engine",
                                 description="Tarification sociale des OGEC : modèle Python et classeurs Excel.")
@@ -241,18 +249,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     e = sub.add_parser("evaluate", help="calculer les résultats d'après les formules du classeur, sans tableur")
     e.add_argument("workbook", help="classeur .xlsx")
-    e.add_argument("--json", action="store_true", help="résultats au format JSON")
-    e.add_argument("--engine", choices=("native", "formulas"), default="native",
-                   help="moteur de calcul (défaut : native ; formulas : l'ancien, pour comparer)")
-    add_password(e)
+    add_evaluation_options(e, "résultats au format JSON")
     e.set_defaults(run=cmd_evaluate)
 
     c = sub.add_parser("check", help="contrôler des classeurs : formules, calculs, saisies")
     c.add_argument("workbooks", nargs="+", help="classeurs .xlsx ou dossiers")
-    c.add_argument("--json", action="store_true", help="rapport au format JSON")
-    c.add_argument("--engine", choices=("native", "formulas"), default="native",
-                   help="moteur de calcul (défaut : native)")
-    add_password(c)
+    add_evaluation_options(c, "rapport au format JSON")
     c.set_defaults(run=cmd_check)
 
     m = sub.add_parser("merge", help="fusionner des classeurs d'une même structure en un classeur de N grilles")
