@@ -33,10 +33,6 @@ class SheetValues:
     def from_safe(cls, safe: SafeWorkbook, *, data_only: bool) -> "SheetValues":
         return cls(read_sheets(safe, data_only=data_only), safe.path, safe)
 
-    @classmethod
-    def from_workbook(cls, wb, path: Path | None = None) -> "SheetValues":
-        return cls({ws.title: [tuple(r) for r in ws.iter_rows(values_only=True)] for ws in wb.worksheets}, path)
-
     def __call__(self, ref: Ref) -> object:
         rows = self.sheets.get(ref.sheet)
         if rows is None or ref.row >= len(rows):
