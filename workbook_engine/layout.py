@@ -206,7 +206,7 @@ class Layout:
 
     @cached_property
     def defined_names(self) -> dict[str, str]:
-        """The SPEC's defined names (and a few of ours) -> absolute reference."""
+        """The SPEC's defined names -> absolute reference."""
         names: dict[str, str] = {}
         for c in self.scalar_cells():
             if c.name:
