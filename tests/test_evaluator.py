@@ -18,21 +18,25 @@ from workbook_engine.evaluator.refs import parse_cell_address
 from workbook_engine.layout import Ref
 
 
+def write_cell(ws, r: int, c: int, v: object) -> None:
+    """A formula ("=..."), boolean, number or text, as its own cell type."""
+    if isinstance(v, str) and v.startswith("="):
+        ws.write_formula(r, c, v)
+    elif isinstance(v, bool):
+        ws.write_boolean(r, c, v)
+    elif isinstance(v, (int, float)):
+        ws.write_number(r, c, v)
+    elif v is not None:
+        ws.write_string(r, c, v)
+
+
 def write_book(path: Path, sheets: dict[str, dict[str, object]]) -> Path:
     """Cells by address: '=...' is a formula, numbers/bools/text constants."""
     wb = xlsxwriter.Workbook(path, {"strings_to_formulas": False, "strings_to_numbers": False})
     for name, cells in sheets.items():
         ws = wb.add_worksheet(name)
         for addr, v in cells.items():
-            r, c = parse_cell_address(addr)
-            if isinstance(v, str) and v.startswith("="):
-                ws.write_formula(r, c, v)
-            elif isinstance(v, bool):
-                ws.write_boolean(r, c, v)
-            elif isinstance(v, (int, float)):
-                ws.write_number(r, c, v)
-            elif v is not None:
-                ws.write_string(r, c, v)
+            write_cell(ws, *parse_cell_address(addr), v)
     wb.close()
     return path
 

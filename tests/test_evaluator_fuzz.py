@@ -14,6 +14,7 @@ import numpy as np
 import xlsxwriter
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_evaluator import write_cell
 
 from workbook_engine.evaluator import ExcelError, evaluate_workbook
 from workbook_engine.evaluator.vector import Ctx, Engine, NotVectorizable
@@ -93,14 +94,7 @@ def test_column_runs_equal_cell_by_cell_evaluation(tmp_path_factory, data, exprs
     ws = wb.add_worksheet(SHEET)
     for r, row in enumerate(data):
         for c, v in enumerate(row):
-            if isinstance(v, str) and v.startswith("="):
-                ws.write_formula(r, c, v)
-            elif isinstance(v, bool):
-                ws.write_boolean(r, c, v)
-            elif isinstance(v, (int, float)):
-                ws.write_number(r, c, v)
-            elif v is not None:
-                ws.write_string(r, c, v)
+            write_cell(ws, r, c, v)
         for k, expr in enumerate(exprs):
             ws.write_formula(r, 4 + k, "=" + expr.replace("{r}", str(r + 1)))
     wb.close()

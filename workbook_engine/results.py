@@ -116,31 +116,26 @@ def _blank(x) -> bool:
     return x is None or (isinstance(x, str) and x == "") or (isinstance(x, float) and math.isnan(x))
 
 
-def _not_a_number(x) -> str | None:
-    """What a cell shows instead of a number (an error code such as #VALUE!,
-    or stray text), kept as text so a check can say what it found."""
-    if isinstance(x, str):
-        return x
-    return None
+def _number(x, blank, convert):
+    """A cell value for JSON: ``blank`` for a blank, text as it is (an error
+    code such as #VALUE!, or stray text, so a check can say what it found),
+    a number through ``convert``."""
+    if _blank(x):
+        return blank
+    return x if isinstance(x, str) else convert(x)
 
 
 def money(x) -> float | str | None:
     """A money value for JSON: rounded to the cent, blank as None."""
-    if _blank(x) or _not_a_number(x):
-        return None if _blank(x) else x
-    return excel_round(float(x), MONEY_DIGITS)
+    return _number(x, None, lambda v: excel_round(float(v), MONEY_DIGITS))
 
 
 def ratio(x) -> float | str | None:
-    if _blank(x) or _not_a_number(x):
-        return None if _blank(x) else x
-    return excel_round(float(x), RATIO_DIGITS)
+    return _number(x, None, lambda v: excel_round(float(v), RATIO_DIGITS))
 
 
 def count(x) -> int | str:
-    if _blank(x) or _not_a_number(x):
-        return 0 if _blank(x) else x
-    return int(x)
+    return _number(x, 0, int)
 
 
 def label(x) -> str | None:
