@@ -1,25 +1,29 @@
-"""Benchmark: the headless evaluator against `formulas`, LibreOffice, IronCalc
-and formualizer, on 3-grid workbooks of 200, 2,000 and 20,000 families.
+"""Benchmark: this engine's `check` and `evaluate` against `formulas`,
+LibreOffice, IronCalc and formualizer, on 3-grid workbooks of 200, 2,000 and
+20,000 families.
 
     python bench/bench_evaluator.py [--slow] [--batch 10] [--repeat 3] [--no-20k]
 
 Generates its workbooks in a temporary folder (``generate_workbook(
 make_sample(n), path, capacity=n)``), then times:
 
-* this engine in-process (best of ``--repeat``, file reading included) with
-  its tracemalloc peak;
-* a batch of ``--batch`` load+evaluate of the 2,000-family file in one fresh
-  process, for this engine, IronCalc and formualizer alike (skipped with a
-  note when not installed); peak = the process's peak RSS (VmHWM), with its
-  value right after the imports;
+* this engine in-process, ``evaluate_workbook`` and ``check_workbook`` (best
+  of ``--repeat``, file reading included), with their tracemalloc peaks;
+* a batch of ``--batch`` files of 2,000 families in one fresh process: this
+  engine's check, this engine's evaluation, IronCalc and formualizer (load +
+  evaluate; skipped with a note when not installed); peak = the process's
+  peak RSS (VmHWM), with its value right after the imports;
+* one check of 2,000 families in a fresh process (the peak RSS of a
+  single-file check, imports included);
 * ``formulas`` (``ExcelModel().loads().finish().calculate()``) on 200
   families, and 2,000 with ``--slow`` (minutes), in a fresh process;
 * LibreOffice headless recalculation (``libreoffice.recalculate``), max RSS of
   its processes (RUSAGE_CHILDREN of a small launcher process).
 
 Every engine's values are read back through ``results_json_from_cells`` and
-compared with the model (``agrees``). Ratios are to this engine at the same
-size and in the same mode (one evaluation, or the batch).
+compared with the model (``agrees``; for the check: its status is ``ok``
+too). Ratios are to this engine's check (``x check``) and evaluation (``x
+evaluate``) at the same size and in the same mode (one file, or the batch).
 """
 
 from __future__ import annotations
@@ -78,6 +82,10 @@ CHILD = textwrap.dedent('''
     if engine == "native":
         from workbook_engine.evaluator import evaluate_workbook
         secs, cpu, base, peak, values = timed(lambda: [evaluate_workbook(path) for _ in range(batch)][-1])
+    elif engine == "check":
+        from workbook_engine.check import check_workbook
+        secs, cpu, base, peak, report = timed(lambda: [check_workbook(path) for _ in range(batch)][-1])
+        values = report.values
     elif engine == "formulas":
         from workbook_engine.evaluator import evaluate_workbook
         secs, cpu, base, peak, values = timed(lambda: evaluate_workbook(path, engine="formulas"))
@@ -123,6 +131,8 @@ CHILD = textwrap.dedent('''
         bad = sum(a != b for a, b in zip(got["families"], expected["families"]))
         agrees = "yes" if got == expected else (
             f"no: {bad} families differ" if bad else "no: totals differ")
+        if engine == "check" and report.status != "ok":
+            agrees = f"no: check {report.status}: {report.first_finding()[:60]}"
     except Exception as exc:  # an engine returning odd values
         agrees = f"no ({type(exc).__name__})"
     print(json.dumps({"seconds": secs, "cpu": cpu, "maxrss_mb": peak, "base_mb": base, "agrees": agrees}))
@@ -156,26 +166,27 @@ def importable(module: str) -> bool:
         return False
 
 
-def in_process(path: Path, repeat: int) -> tuple[float, float, float]:
-    """Best wall time and CPU time of ``repeat`` evaluations, and the
-    tracemalloc peak of one."""
-    from workbook_engine.evaluator import evaluate_workbook
-
-    evaluate_workbook(path)  # warm imports and caches
+def in_process(fn, path: Path, repeat: int) -> tuple[float, float, float]:
+    """Best wall time and CPU time of ``repeat`` runs of ``fn(path)``, and
+    the tracemalloc peak of one."""
+    fn(path)  # warm imports and caches
     times, cpus = [], []
     for _ in range(repeat):
         t, c = time.perf_counter(), time.process_time()
-        evaluate_workbook(path)
+        fn(path)
         times.append(time.perf_counter() - t)
         cpus.append(time.process_time() - c)
     tracemalloc.start()
-    evaluate_workbook(path)
+    fn(path)
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     return min(times), min(cpus), peak / 1e6
 
 
 def main(argv: list[str] | None = None) -> int:
+    from workbook_engine.check import check_workbook
+    from workbook_engine.evaluator import evaluate_workbook
+
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--slow", action="store_true", help="also time `formulas` on 2,000 families (minutes)")
     p.add_argument("--batch", type=int, default=10, help="files per process in the batch runs")
@@ -185,8 +196,10 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
 
     sizes = [200, 2000] + ([] if args.no_20k else [20000])
-    rows: list[tuple] = []
+    rows: list[tuple] = []  # (engine, families, mode key, seconds, cpu, peak text, agrees)
     notes: list[str] = []
+    # this engine's times: ref[(what, mode...)] = (seconds, cpu); what: "check" or "evaluate"
+    ref: dict[tuple, tuple[float, float]] = {}
     with tempfile.TemporaryDirectory(prefix="bench-evaluator-") as tmp:
         tmp = Path(tmp)
         files, expected = {}, {}
@@ -199,27 +212,35 @@ def main(argv: list[str] | None = None) -> int:
             expected[n].write_text(json.dumps(simulate(s).to_json()))
             print(f"generated 3 grids x {n:,} families in {time.perf_counter() - t:.1f} s", file=sys.stderr)
 
-        # reference times of this engine: ("one", n) in-process, ("batch",) in a fresh process
-        ref: dict[tuple, tuple[float, float]] = {}
         for n in sizes:
-            secs, cpu, mb = in_process(files[n], args.repeat)
-            ref[("one", n)] = (secs, cpu)
-            rows.append(("this engine", f"{n:,}", ("one", n), secs, cpu, f"{mb:.1f} (tracemalloc)", "-"))
+            for what, fn in (("check", check_workbook), ("evaluate", evaluate_workbook)):
+                secs, cpu, mb = in_process(fn, files[n], args.repeat)
+                ref[(what, "one", n)] = (secs, cpu)
+                rows.append((f"this engine: {what}", f"{n:,}", ("one", n), secs, cpu, f"{mb:.1f} (tracemalloc)",
+                             "-"))
         print("in-process runs done", file=sys.stderr)
 
-        for engine in ("native", "ironcalc", "formualizer"):
-            label = {"native": "this engine", "ironcalc": "IronCalc", "formualizer": "formualizer"}[engine]
-            if engine != "native" and not importable(engine):
+        for engine in ("check", "native", "ironcalc", "formualizer"):
+            label = {"check": "this engine: check", "native": "this engine: evaluate", "ironcalc": "IronCalc",
+                     "formualizer": "formualizer"}[engine]
+            if engine in ("ironcalc", "formualizer") and not importable(engine):
                 notes.append(f"{label}: not installed (pip install {engine}), skipped")
                 continue
             r = child(engine, files[2000], args.batch, expected[2000], 2000, args.timeout)
             if isinstance(r, str):
                 notes.append(f"{label}: {r}")
                 continue
-            if engine == "native":
-                ref[("batch",)] = (r["seconds"], r["cpu"])
+            if engine in ("check", "native"):
+                ref[(label.split(": ")[1], "batch")] = (r["seconds"], r["cpu"])
             rows.append((label, f"2,000 x{args.batch}", ("batch",), r["seconds"], r["cpu"], _rss(r), r["agrees"]))
             print(f"{label} batch done", file=sys.stderr)
+
+        single = child("check", files[2000], 1, expected[2000], 2000, args.timeout)
+        if isinstance(single, str):
+            notes.append(f"single check: {single}")
+        else:
+            rows.append(("this engine: check", "2,000 (own process)", ("one", 2000), single["seconds"],
+                         single["cpu"], _rss(single), single["agrees"]))
 
         for n in [200] + ([2000] if args.slow else []):
             r = child("formulas", files[n], 1, expected[n], n, args.timeout)
@@ -242,22 +263,24 @@ def main(argv: list[str] | None = None) -> int:
                              f"{r['maxrss_mb']:.0f} (max RSS, soffice)", r["agrees"]))
                 print(f"LibreOffice {n} done", file=sys.stderr)
 
-    def ratios(key, secs, cpu) -> tuple[float | None, float | None]:
-        if key not in ref:
-            return None, None
-        return secs / ref[key][0], cpu / ref[key][1]
+    def ratio(what: str, key: tuple, secs: float, cpu: float) -> tuple[float | None, float | None]:
+        base = ref.get((what, *key))
+        return (None, None) if base is None else (secs / base[0], cpu / base[1])
+
+    def show(x: float | None) -> str:
+        return "-" if x is None else f"{x:,.2f}x" if x < 10 else f"{x:,.0f}x"
 
     print()
-    print("Ratios are to this engine at the same size and in the same mode, in wall time and in CPU time")
-    print("(CPU time is steadier on a shared machine).")
+    print("x check / x evaluate: time over this engine's check / evaluation at the same size and in the same")
+    print("mode (wall time; cpu: CPU time, steadier on a shared machine).")
     print()
-    print(f"{'engine':<14}{'families':>14}{'seconds':>10}{'cpu s':>9}  {'peak MB':<34}{'x (wall)':>10}"
-          f"{'x (cpu)':>10}  agrees with model")
+    print(f"{'engine':<22}{'families':>20}{'seconds':>10}{'cpu s':>9}  {'peak MB':<34}{'x check':>9}"
+          f"{'(cpu)':>9}{'x evaluate':>11}  agrees with model")
     for name, fam, key, secs, cpu, mb, agrees in rows:
-        rw, rc = ratios(key, secs, cpu)
-        fw = "-" if rw is None else f"{rw:,.1f}x"
-        fc = "-" if rc is None else f"{rc:,.1f}x"
-        print(f"{name:<14}{fam:>14}{secs:>10.3f}{cpu:>9.3f}  {mb:<34}{fw:>10}{fc:>10}  {agrees}")
+        cw, cc = ratio("check", key, secs, cpu)
+        ew, _ec = ratio("evaluate", key, secs, cpu)
+        print(f"{name:<22}{fam:>20}{secs:>10.3f}{cpu:>9.3f}  {mb:<34}{show(cw):>9}{show(cc):>9}{show(ew):>11}  "
+              f"{agrees}")
     for note in notes:
         print(f"note: {note}")
 
@@ -269,24 +292,27 @@ def main(argv: list[str] | None = None) -> int:
 
     f200, f2000 = row("formulas", "200"), row("formulas", "2,000")
     if f2000:
-        rw, rc = ratios(*f2000[2:5])
-        print(f"target >= 100x faster than formulas on 2,000 families: {rw:,.0f}x (wall), {rc:,.0f}x (cpu)")
+        rw, rc = ratio("check", *f2000[2:5])
+        print(f"check >= 100x faster than formulas on 2,000 families: {rw:,.0f}x (wall), {rc:,.0f}x (cpu)")
     elif f200:
-        rw, rc = ratios(*f200[2:5])
-        one2k = ref[("one", 2000)]
-        print(f"target >= 100x faster than formulas: {rw:,.0f}x (wall), {rc:,.0f}x (cpu) on 200 families; "
+        rw, rc = ratio("check", *f200[2:5])
+        one2k = ref[("check", "one", 2000)]
+        print(f"check >= 100x faster than formulas: {rw:,.0f}x (wall), {rc:,.0f}x (cpu) on 200 families; "
               f"on 2,000 at least {10 * f200[3] / one2k[0]:,.0f}x (wall), {10 * f200[4] / one2k[1]:,.0f}x (cpu) "
               "(formulas is at least linear in families; --slow measures it)")
     iron = next((r for r in rows if r[0] == "IronCalc"), None)
-    if iron and ("batch",) in ref:
-        rw, rc = ratios(*iron[2:5])
-        print(f"comparable to IronCalc (batch of {args.batch}): IronCalc takes {rw:.2f}x (wall), {rc:.2f}x (cpu) "
-              "this engine's time")
-    mem = float(row("this engine", "2,000")[5].split()[0])
-    print(f"peak memory of one evaluation (2,000 families) < 150 MB: {mem:.1f} MB (tracemalloc)")
-    if ("one", 20000) in ref:
-        a, b = ref[("one", 20000)], ref[("one", 2000)]
-        print(f"linear in families (20,000 within 12x of 2,000): {a[0] / b[0]:.1f}x (wall), {a[1] / b[1]:.1f}x (cpu)")
+    if iron and ("check", "batch") in ref:
+        rw, rc = ratio("check", *iron[2:5])
+        print(f"check no slower than IronCalc (batch of {args.batch}): IronCalc takes {rw:.2f}x (wall), "
+              f"{rc:.2f}x (cpu) the time of this engine's check")
+    if not isinstance(single, str):
+        print(f"peak memory of a single-file check (2,000 families) < 150 MB: {single['maxrss_mb']:.0f} MB peak RSS "
+              f"of its process, imports included ({single['base_mb']:.0f} MB after the imports)")
+    for what in ("check", "evaluate"):
+        if (what, "one", 20000) in ref:
+            a, b = ref[(what, "one", 20000)], ref[(what, "one", 2000)]
+            print(f"{what} linear in families (20,000 within 12x of 2,000): {a[0] / b[0]:.1f}x (wall), "
+                  f"{a[1] / b[1]:.1f}x (cpu)")
     return 0
 
 

@@ -288,6 +288,12 @@ def far_cell(base: Path, path: Path) -> Path:
                                             "A1:XFD1048576"))
 
 
+def cell_beyond_the_sheet(base: Path, path: Path) -> Path:
+    """A cell whose address lies past any sheet's last row, in a row that
+    does not (the gate looks at rows, the cell's own address is the reader's)."""
+    return with_sheet(base, path, sheet_xml(b'<row r="1"><c r="A99999999999999999999"><v>1</v></c></row>'))
+
+
 def long_text(base: Path, path: Path, mib: int = 2) -> Path:
     text = b"A" * (mib << 20)
     return with_sheet(base, path, sheet_xml(b'<row r="1"><c r="A1" t="inlineStr"><is><t>' + text

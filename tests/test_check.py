@@ -51,17 +51,34 @@ def test_evaluate_json_equals_simulate_json(clean, tmp_path, capsys):
     assert evaluated == simulate(load_sample()).to_json()
 
 
-@pytest.mark.parametrize("case", ["constant", "edited", "deleted_sheet", "renamed_sheet", "deleted_name",
-                                  "family_below"])
+def due_formula(row: int) -> str:
+    """The layout's formula of the amount due in grid 1, at an Excel row."""
+    return "=" + layout_for(load_sample(), capacity=CAPACITY).column["due_g1"].formula(row)
+
+
+@pytest.mark.parametrize("case", ["constant", "edited", "erased", "formula_as_text", "last_row", "whole_column",
+                                  "deleted_sheet", "renamed_sheet", "deleted_name", "family_below"])
 def test_each_tampering_is_found_and_named(clean, tmp_path, case, capsys):
     s = load_sample()
     due, row = col("due_g1"), 4 + 7  # Excel row of the 8th family
+    first, last = 4, 4 + CAPACITY - 1  # Excel rows of the family formulas
 
     def edit(wb):
+        fam = wb[SHEET_FAMILIES]
+        assert fam[f"{due}{row}"].value == due_formula(row)  # the formula the cases tamper with
         if case == "constant":
-            wb[SHEET_FAMILIES][f"{due}{row}"] = 123.45
+            fam[f"{due}{row}"] = 123.45
         elif case == "edited":
-            wb[SHEET_FAMILIES][f"{due}{row}"] = f"=ROUND({col('amount_g1')}{row}*{col('factor_g1')}{row},2)+10"
+            fam[f"{due}{row}"] = due_formula(row) + "+10"
+        elif case == "erased":
+            fam[f"{due}{row}"] = None
+        elif case == "formula_as_text":  # the right text, but typed as text: computes nothing
+            fam[f"{due}{row}"].value, fam[f"{due}{row}"].data_type = due_formula(row), "s"
+        elif case == "last_row":
+            fam[f"{due}{last}"] = due_formula(last).replace("ROUND(", "ROUNDUP(")
+        elif case == "whole_column":  # an edit filled down: every row, one finding
+            for r in range(first, last + 1):
+                fam[f"{due}{r}"] = due_formula(r) + "*1.1"
         elif case == "deleted_sheet":
             del wb["Barème"]
         elif case == "renamed_sheet":
@@ -80,13 +97,20 @@ def test_each_tampering_is_found_and_named(clean, tmp_path, case, capsys):
     text = report.format()
     structure = [f for f in report.findings if f.part == "structure"]
     assert structure, text
-    expected_where = {
-        "constant": f"{SHEET_FAMILIES}!{due}{row}", "edited": f"{SHEET_FAMILIES}!{due}{row}",
-        "deleted_sheet": "Barème", "renamed_sheet": "Synthèse", "deleted_name": "TOTAL_RECETTES",
-        "family_below": "famille LATE",
+    expected_where, kind = {
+        "constant": (f"{SHEET_FAMILIES}!{due}{row}", "formule remplacée par une valeur"),
+        "edited": (f"{SHEET_FAMILIES}!{due}{row}", "formule modifiée"),
+        "erased": (f"{SHEET_FAMILIES}!{due}{row}", "formule effacée"),
+        "formula_as_text": (f"{SHEET_FAMILIES}!{due}{row}", "formule remplacée par une valeur"),
+        "last_row": (f"{SHEET_FAMILIES}!{due}{last}", "formule modifiée"),
+        "whole_column": (f"{SHEET_FAMILIES}!{due}{first}, ", f"et {CAPACITY - 5} autre(s)"),
+        "deleted_sheet": ("Barème", ""), "renamed_sheet": ("Synthèse", ""), "deleted_name": ("TOTAL_RECETTES", ""),
+        "family_below": ("famille LATE", ""),
     }[case]
-    assert any(expected_where in f.where for f in structure), text
-    if case in ("constant", "edited"):
+    assert any(expected_where in f.where and kind in str(f) for f in structure), text
+    if case in ("constant", "edited", "erased", "formula_as_text", "last_row", "whole_column"):
+        assert len(structure) == 1, text  # one tampered cell or column: one finding, nothing else
+    if case in ("constant", "edited", "erased", "formula_as_text"):
         fid = s.families[7].id
         numbers = [f for f in report.findings if f.part == "numbers"]
         assert any(fid in f.where and f.where.startswith(f"{SHEET_FAMILIES}!{due}{row}") for f in numbers), text
@@ -116,6 +140,22 @@ def test_changed_inputs_resaved_by_libreoffice_evaluate_to_the_model(libreoffice
     from workbook_engine.workbook_results import results_json_from_cells
     got = results_json_from_cells(layout_for(scenario, capacity=CAPACITY), evaluate_workbook(resaved))
     assert got == simulate(scenario).to_json()
+
+
+def test_check_and_collect_parse_each_file_once(clean, monkeypatch):
+    """The reader, the structure check, the evaluation and collect's
+    aggregates share one parse of the file (no openpyxl pass)."""
+    import workbook_engine.workbook_file as workbook_file
+    from workbook_engine.collect import summarize_workbook
+
+    parses = []
+    real = workbook_file.parse_workbook
+    monkeypatch.setattr(workbook_file, "parse_workbook", lambda source: parses.append(1) or real(source))
+    monkeypatch.setattr(openpyxl, "load_workbook", lambda *a, **k: pytest.fail("openpyxl parsed the file again"))
+    assert check_workbook(clean).status == "ok"
+    assert len(parses) == 1
+    assert summarize_workbook(clean).status == "ok"
+    assert len(parses) == 2
 
 
 def test_unusable_file_exits_2(tmp_path, capsys):

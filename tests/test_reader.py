@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import replace
 from pathlib import Path
 
@@ -81,6 +82,33 @@ def test_tolerated_oddities_are_warnings_naming_the_cell(sample_path, tmp_path):
     assert read.scenario.indicator == "qf"
 
 
+def test_a_formula_in_an_input_cell_is_read_as_its_value_with_a_warning(sample_path, tmp_path):
+    layout = layout_for(load_sample())
+    col = {k: c.letter for k, c in layout.column.items()}
+    r = layout.first_row + 1
+    path = edit(sample_path, tmp_path / "formula.xlsx", {
+        (SHEET_FAMILIES, f"{col['rfr_1']}{r}"): "=30000+5000.5",  # openpyxl saves no cached value
+        (SHEET_FAMILIES, f"{col['parts']}{r}"): f"=1+{col['adults']}{r}/2",
+    })
+    read = read_workbook(path)
+    assert read.errors == []
+    family = read.scenario.families[0]
+    assert family.rfr_1 == 35000.5 and family.parts == 1 + family.adults / 2
+    warned = {p.where.split(" ")[0] for p in read.warnings if "formule" in p.message}
+    assert warned == {f"{SHEET_FAMILIES}!{col['rfr_1']}{r}", f"{SHEET_FAMILIES}!{col['parts']}{r}"}
+
+
+def test_text_that_starts_with_an_equals_sign_is_text_not_a_formula(sample_path, tmp_path):
+    layout = layout_for(load_sample())
+    wb = openpyxl.load_workbook(sample_path)
+    cell = wb[SHEET_FAMILIES][f"A{layout.first_row + 1}"]
+    cell.value, cell.data_type = "=F1", "s"  # an id typed as text
+    wb.save(tmp_path / "text.xlsx")
+    read = read_workbook(tmp_path / "text.xlsx")
+    assert read.scenario.families[0].id == "=F1"
+    assert not any("formule" in p.message for p in read.problems)
+
+
 def test_blank_rows_and_families_below_the_formulas_are_kept(sample_path, tmp_path):
     s = load_sample()
     layout = layout_for(s)
@@ -113,13 +141,17 @@ def test_unreadable_values_are_errors_naming_the_cell(sample_path, tmp_path):
         (SHEET_FAMILIES, f"{col['id']}{r + 3}"): None,  # data without id
         (SHEET_FAMILIES, f"{col['parts']}{r + 4}"): 0,  # rule: parts > 0 with a notice
         ("Grille 1", layout.grids[0].slots[1].lower.ref.a1): 0,  # bounds not increasing
+        (SHEET_FAMILIES, f"{col['rfr_1']}{r + 5}"): datetime.date(2025, 3, 12),  # "12/03/2025" typed: a date
+        (SHEET_FAMILIES, f"{col['caf_aid']}{r + 6}"): True,
     })
     read = read_workbook(path)
     assert read.scenario is None
     where = " | ".join(p.where for p in read.errors)
     for cell in (f"{col['rfr_1']}{r}", f"{col['notice']}{r + 1}", f"{col['id']}{r + 2}", f"{col['id']}{r + 3}",
-                 f"{col['parts']}{r + 4}"):
+                 f"{col['parts']}{r + 4}", f"{col['rfr_1']}{r + 5}", f"{col['caf_aid']}{r + 6}"):
         assert f"{SHEET_FAMILIES}!{cell}" in where
+    assert any("date" in p.message and p.where.startswith(f"{SHEET_FAMILIES}!{col['rfr_1']}{r + 5}")
+               for p in read.errors)
     assert f"Grille 1!{layout.grids[0].slots[1].lower.ref.a1}" in where
     assert main(["read", str(path)]) == 2
 

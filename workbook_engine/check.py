@@ -18,15 +18,18 @@ import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Literal
+from typing import Callable, Iterator, Literal
 
 from openpyxl.formula.tokenizer import Tokenizer
 
+from .evaluator import Evaluation, UnreadableWorkbook, evaluate_workbook
 from .layout import SHEET_FAMILIES, Layout, Ref
 from .model import simulate
-from .problems import InputError, Problem
+from .problems import InputError
 from .reader import WorkbookRead, cell_name, read_workbook
 from .report import eur
+from .safety import inspect_workbook
+from .workbook_file import WorkbookFile, open_workbook_file, unreadable
 from .workbook_results import family_rows, results_json_from_cells
 
 Part = Literal["structure", "numbers", "inputs"]
@@ -82,6 +85,8 @@ class CheckReport:
     families: int = 0
     engine: str = "native"
     notes: list[str] = field(default_factory=list)  # macros, links...: reported, not findings
+    layout: Layout | None = field(default=None, repr=False)
+    values: Callable[[Ref], object] | None = field(default=None, repr=False)  # the evaluated cells
 
     @property
     def exit_code(self) -> int:
@@ -149,17 +154,8 @@ def normalize_formula(text: str) -> tuple:
     return tuple(out)
 
 
-def expected_formulas(layout: Layout) -> dict[tuple[str, int, int], tuple[str, str]]:
-    """(sheet, row, col) -> (formula, what it computes) for every computed cell."""
-    out = {(c.ref.sheet, c.ref.row, c.ref.col): ("=" + c.formula, c.label) for c in layout.formula_cells()}
-    for c in layout.formula_columns:
-        for row in range(layout.first_row, layout.last_row + 1):
-            out[(SHEET_FAMILIES, row, c.col)] = ("=" + c.formula(row + 1), c.header)
-    return out
-
-
 def check_structure(read: WorkbookRead) -> list[Finding]:
-    layout, values = read.layout, read.cells
+    layout = read.layout
     findings: list[Finding] = []
     expected_sheets = ["Mode d'emploi", "Paramètres"] + [g.sheet for g in layout.grids] + \
                       ["Familles", "Synthèse", "Barème"]
@@ -176,20 +172,14 @@ def check_structure(read: WorkbookRead) -> list[Finding]:
     # Group by (sheet, what the cell computes) so a column filled down with an
     # edited formula is one finding, not two thousand.
     groups: dict[tuple[str, str, str], list[tuple[Ref, str, object]]] = {}
-    for (sheet, row, col), (formula, label) in expected_formulas(layout).items():
-        if sheet not in values.sheets:
-            continue
-        ref = Ref(sheet, row, col)
-        got = values(ref)
-        if isinstance(got, str) and got.startswith("="):
-            if got == formula or normalize_formula(got) == normalize_formula(formula):
-                continue
+    for ref, formula, label, got in _formula_differences(read):
+        if read.cells.is_formula(ref):
             kind = "formule modifiée"
         elif got is None or got == "":
             kind = "formule effacée"
         else:
             kind = "formule remplacée par une valeur"
-        groups.setdefault((sheet, label, kind), []).append((ref, formula, got))
+        groups.setdefault((ref.sheet, label, kind), []).append((ref, formula, got))
     for (sheet, label, kind), cells in groups.items():
         first_ref, formula, got = cells[0]
         names = ", ".join(cell_name(r) for r, _f, _g in cells[:MAX_LISTED])
@@ -201,6 +191,52 @@ def check_structure(read: WorkbookRead) -> list[Finding]:
                                 "famille saisie sous la dernière ligne de formules : son tarif n'est pas "
                                 "calculé dans le classeur"))
     return findings
+
+
+def _formula_differences(read: WorkbookRead) -> Iterator[tuple[Ref, str, str, object]]:
+    """(cell, expected formula, what it computes, what the file holds) for
+    every computed cell that does not hold its layout formula."""
+    layout, cells = read.layout, read.cells
+    present = set(read.sheet_names)
+    for c in layout.formula_cells():
+        if c.ref.sheet in present and not (cells.is_formula(c.ref) and _same_formula(cells(c.ref), "=" + c.formula)):
+            yield c.ref, "=" + c.formula, c.label, cells(c.ref)
+    if SHEET_FAMILIES not in present:
+        return
+    first, last = layout.first_row, layout.last_row
+    for column in layout.formula_columns:
+        # Family rows come as runs of one formula in R1C1 terms. Each row
+        # reference of a run and of the layout template is either fixed or
+        # moves with the row, so a run that matches at its first and last
+        # rows matches at every row between: two comparisons per run, not
+        # one per cell.
+        covered = first
+        for run in cells.formula_runs(SHEET_FAMILIES, column.col):
+            r0, r1 = max(run.r0, first), min(run.r1, last)
+            if r0 > r1:
+                continue
+            yield from _column_cells(read, column, covered, r0 - 1)  # not formulas
+            covered = r1 + 1
+            if _same_formula(run.text(r0), "=" + column.formula(r0 + 1)) and \
+                    _same_formula(run.text(r1), "=" + column.formula(r1 + 1)):
+                continue
+            for row in range(r0, r1 + 1):
+                if not _same_formula(run.text(row), "=" + column.formula(row + 1)):
+                    yield Ref(SHEET_FAMILIES, row, column.col), "=" + column.formula(row + 1), column.header, \
+                        run.text(row)
+        yield from _column_cells(read, column, covered, last)
+
+
+def _column_cells(read: WorkbookRead, column, r0: int, r1: int) -> Iterator[tuple[Ref, str, str, object]]:
+    """Rows of a formula column that hold no formula at all."""
+    for row in range(r0, r1 + 1):
+        ref = Ref(SHEET_FAMILIES, row, column.col)
+        yield ref, "=" + column.formula(row + 1), column.header, read.cells(ref)
+
+
+def _same_formula(got: object, formula: str) -> bool:
+    return isinstance(got, str) and got.startswith("=") and \
+        (got == formula or normalize_formula(got) == normalize_formula(formula))
 
 
 def _family_of(read: WorkbookRead, ref: Ref) -> str:
@@ -276,55 +312,54 @@ def check_numbers(read: WorkbookRead, value: Callable[[Ref], object]) -> list[Fi
 Evaluate = Callable[[Path], tuple[Callable[[Ref], object], list[str]]]
 
 
-def evaluate_file(path: Path, engine: str = "native"):
-    """Evaluate a workbook's formulas through the safety gate (bounded, and
-    decrypted in memory when a password was given); an unreadable file is an
-    InputError."""
-    from .evaluator import evaluate_workbook
-    from .evaluator.reader import UnreadableWorkbook
-    from .safety import inspect_workbook
-
-    safe = inspect_workbook(path)
+def evaluate_file(source: Path | WorkbookFile, engine: str = "native") -> Evaluation:
+    """Evaluate a workbook's formulas. ``source``: a path (read through the
+    safety gate: bounded, decrypted in memory when a password was given) or
+    a file already opened. An unreadable file is an InputError."""
+    if engine == "native":
+        wf = source if isinstance(source, WorkbookFile) else open_workbook_file(source)
+        return wf.evaluation()
+    safe = source.safe if isinstance(source, WorkbookFile) else inspect_workbook(source)
     try:
-        if engine == "native":
-            with safe.open() as fh:
-                return evaluate_workbook(fh, engine=engine)
-        return evaluate_workbook(path, engine=engine)
+        with safe.open() as fh:
+            return evaluate_workbook(fh, engine=engine)
     except UnreadableWorkbook as exc:
-        raise InputError([Problem("", "", None, str(exc), source=str(path))]) from None
-
-
-def native_evaluation(engine: str = "native") -> Evaluate:
-    def run(path: Path):
-        ev = evaluate_file(path, engine)
-        return ev, list(ev.fallback_cells)
-    return run
+        raise unreadable(safe.path, exc) from None
 
 
 def check_workbook(path: str | Path, evaluate: Evaluate | None = None, engine: str = "native") -> CheckReport:
+    """Check one workbook. The file is parsed once: the reader and the
+    evaluator share that parse. ``evaluate`` replaces the evaluation (tests
+    use cached values through it)."""
     path = Path(path)
     report = CheckReport(path, engine=engine)
     try:
-        read = read_workbook(path)
+        wf = open_workbook_file(path)
+        read = read_workbook(wf)
     except InputError as exc:
         report.unusable = "; ".join(p.message for p in exc.problems)
         return report
+    report.layout = read.layout
     report.families = len(read.family_rows)
     report.notes = read.notes
     report.findings += check_structure(read)
     for p in read.problems:
         report.findings.append(Finding("inputs", p.severity, p.where, f"{p.field + ' : ' if p.field else ''}"
                                        f"{p.message}", None, p.value if p.value not in (None, "") else None))
+    try:
+        if evaluate is None:
+            ev = evaluate_file(wf, engine)
+            value, report.fallback_cells = ev, list(ev.fallback_cells)
+        else:
+            value, report.fallback_cells = evaluate(path)
+    except InputError as exc:
+        report.unusable = "; ".join(p.message for p in exc.problems)
+        return report
+    present = set(read.sheet_names)
+    # A deleted or renamed sheet is a structure finding; its cells read blank.
+    report.values = lambda ref: value(ref) if ref.sheet in present else None
     if read.scenario is not None:
-        try:
-            value, fallback = (evaluate or native_evaluation(engine))(path)
-        except InputError as exc:
-            report.unusable = "; ".join(p.message for p in exc.problems)
-            return report
-        report.fallback_cells = fallback
-        present = set(read.sheet_names)
-        # A deleted or renamed sheet is a structure finding; its cells read blank.
-        report.findings += check_numbers(read, lambda ref: value(ref) if ref.sheet in present else None)
+        report.findings += check_numbers(read, report.values)
     else:
         report.findings.append(Finding("numbers", "error", str(path), "calculs non vérifiés : les saisies "
                                        "ci-dessous empêchent de calculer le modèle"))

@@ -272,7 +272,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_password(sp)
     sp.set_defaults(run=cmd_split)
 
-    federation.register(sub)
+    add_password(federation.register(sub))
     calibrate_command.register(sub)
     add_password(anonymize.register(sub))
 

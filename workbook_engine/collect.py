@@ -1,9 +1,9 @@
 """Collect the workbooks bursars send back: aggregates only, no family data.
 
 ``collect(paths)`` reads and checks every workbook (``check.check_workbook``),
-takes its numbers from the workbook's own formulas, evaluated headlessly
-(``evaluator.evaluate_workbook``: files re-saved by other tools may hold no
-cached value), and returns one row per workbook. ``collect_network(paths)``
+takes its numbers from the workbook's own formulas as the check evaluated
+them (headlessly: files re-saved by other tools may hold no cached value;
+each file is parsed and evaluated once), and returns one row per workbook. ``collect_network(paths)``
 also gives the per-grid and per-tranche tables, the network's distribution
 of families by tranche label and the network totals.
 
@@ -40,12 +40,10 @@ from typing import Callable, Iterable, Literal
 
 import pandas as pd
 
-from .cells import SheetValues
-from .check import CheckReport, Evaluate, Finding, check_workbook, native_evaluation
+from .check import CheckReport, Evaluate, Finding, check_workbook
 from .layout import SHEET_FAMILIES, Layout, Ref
 from .parallel import run_parallel
-from .safety import inspect_workbook, load_openpyxl
-from .reader import infer_layout, read_workbook
+from .safety import current_password, workbook_password
 from .results import money, ratio
 from .workbook_results import family_rows, results_json_from_cells
 
@@ -174,30 +172,6 @@ def safe_finding(finding: Finding) -> str:
     return f"{cell} : {kind} (détail : workbook-engine check sur le classeur)"
 
 
-class _EvaluateOnce:
-    """The check's evaluation of one file, kept for the aggregates: the file is evaluated once."""
-
-    def __init__(self, evaluate: Evaluate):
-        self._evaluate = evaluate
-        self._result: tuple | None = None
-
-    def __call__(self, path: Path):
-        if self._result is None:
-            self._result = self._evaluate(path)
-        return self._result
-
-
-def _layout_of(path: Path) -> Layout:
-    """The file's layout from its defined names, without reading its cells
-    again (the check just did); a full read only when names were deleted."""
-    with load_openpyxl(inspect_workbook(path), data_only=False) as wb:
-        names = {n: d.attr_text for n, d in wb.defined_names.items()}
-        sheets = list(wb.sheetnames)
-    if "FAMILLES_TRANCHE_G1" in names and "ID_FAMILLE" in names:
-        return infer_layout(path, SheetValues({}), names, sheets)
-    return read_workbook(path).layout
-
-
 def _text(v) -> str:
     if v is None:
         return ""
@@ -206,9 +180,8 @@ def _text(v) -> str:
     return str(v).strip()
 
 
-def _aggregates(path: Path, value: Callable[[Ref], object]) -> dict:
+def _aggregates(layout: Layout, value: Callable[[Ref], object]) -> dict:
     """The workbook's own figures: structure, year, per-grid, per-tranche, totals."""
-    layout = _layout_of(path)
     results = results_json_from_cells(layout, value)
     # A figure that is text is an error code the formulas show (#VALUE!...):
     # no aggregate can be made of it.
@@ -243,17 +216,16 @@ def _number(v) -> float | None:
 
 def summarize_workbook(path: str | Path, engine: str = "native", evaluate: Evaluate | None = None,
                        name: str | None = None) -> WorkbookSummary:
-    """Check one workbook and aggregate its own results. Never raises: a
-    file that cannot be used is a summary with status ``unusable``."""
+    """Check one workbook and aggregate its own results (the check's
+    evaluation: the file is read and evaluated once). Never raises: a file
+    that cannot be used is a summary with status ``unusable``."""
     path = Path(path)
     name = name or str(path)
-    once = _EvaluateOnce(evaluate or native_evaluation(engine))
     try:
-        report: CheckReport = check_workbook(path, evaluate=once, engine=engine)
+        report: CheckReport = check_workbook(path, evaluate=evaluate, engine=engine)
         if report.unusable:
             return WorkbookSummary(name, "unusable", first_finding=report.unusable)
-        value, _fallback = once(path)  # already done unless the inputs kept the check from computing
-        figures = _aggregates(path, value)
+        figures = _aggregates(report.layout, report.values)
     except Exception as exc:  # noqa: BLE001 - one bad file must not stop a network's collection
         return WorkbookSummary(name, "unusable", first_finding=_failure(exc))
     first = safe_finding(report.findings[0]) if report.findings else ""
@@ -271,9 +243,10 @@ def _failure(exc: Exception) -> str:
     return f"calcul impossible ({type(exc).__name__}) : lancez workbook-engine check sur le classeur"
 
 
-def _summarize_job(job: tuple[Path, str, str, Evaluate | None]) -> WorkbookSummary:
-    path, name, engine, evaluate = job
-    return summarize_workbook(path, engine, evaluate, name)
+def _summarize_job(job: tuple[Path, str, str, Evaluate | None, str | None]) -> WorkbookSummary:
+    path, name, engine, evaluate, password = job
+    with workbook_password(password):  # worker processes do not inherit the caller's context
+        return summarize_workbook(path, engine, evaluate, name)
 
 
 # ---------------------------------------------------------------------------
@@ -353,7 +326,8 @@ def collect_network(paths: Iterable[str | Path], *, engine: str = "native", eval
     the folder sits). ``evaluate``: a module-level function in the shape of
     ``check.Evaluate``, for tests; the default is the headless evaluator."""
     paths = [Path(p) for p in paths]
-    jobs = [(p, _display_name(p, root), engine, evaluate) for p in paths]
+    password = current_password()
+    jobs = [(p, _display_name(p, root), engine, evaluate, password) for p in paths]
     summaries = run_parallel(_summarize_job, jobs, workers=workers, label="Classeurs lus", progress=progress)
     workbooks = _frame([_workbook_row(s) for s in summaries], WORKBOOK_COLUMNS)
     grids = _frame([{"file": s.file, "structure": s.structure} | g for s in summaries for g in s.grids], GRID_COLUMNS)

@@ -48,8 +48,9 @@ def _jobs(value: str) -> int:
     return n
 
 
-def register(subparsers) -> None:
-    """Add ``batch`` and ``collect`` to the subparsers of ``cli.build_parser``."""
+def register(subparsers) -> argparse.ArgumentParser:
+    """Add ``batch`` and ``collect`` to the subparsers of ``cli.build_parser``;
+    return the one that reads workbooks (collect: it takes ``--password``)."""
     b = subparsers.add_parser("batch", help="préparer un classeur par établissement (fédération)")
     b.add_argument("schools", help="liste des établissements, CSV (format : voir la documentation)")
     b.add_argument("--base", help="scénario JSON de base : paramètres et tranches par défaut")
@@ -67,6 +68,7 @@ def register(subparsers) -> None:
     c.add_argument("--jobs", type=_jobs, help="processus en parallèle (défaut : tous les cœurs)")
     c.add_argument("--quiet", action="store_true", help="sans barre de progression")
     c.set_defaults(run=cmd_collect)
+    return c
 
 
 def cmd_batch(args: argparse.Namespace) -> int:

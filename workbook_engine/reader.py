@@ -15,7 +15,6 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .cells import SheetValues
 from .domain import CustomParts, Family, Grid, Scenario, Tranche
 from .layout import (
     BOOL_TEXT,
@@ -30,15 +29,10 @@ from .layout import (
     grid_sheet,
 )
 from .problems import InputError, Problem
-from .safety import (
-    inspect_workbook,
-    load_openpyxl,
-    sheet_rows,
-    unreadable_as_input_error,
-)
 from .scenario_json import merge_problems
 from .textnum import needed_tolerance, parse_int, parse_number, parse_yes_no
 from .validation import validate
+from .workbook_file import WorkbookFile, open_workbook_file
 
 # Words a bursar may type for each choice, beyond the workbook's own.
 _CHOICE_WORDS = {
@@ -59,7 +53,7 @@ class WorkbookRead:
 
     path: Path
     layout: Layout
-    cells: SheetValues
+    cells: WorkbookFile
     scenario: Scenario | None
     problems: list[Problem] = field(default_factory=list)
     family_rows: dict[str, int] = field(default_factory=dict)  # id -> 0-based row
@@ -69,7 +63,7 @@ class WorkbookRead:
     @property
     def notes(self) -> list[str]:
         """Macros, links to other workbooks...: found, never run nor followed."""
-        return self.cells.safe.notes() if self.cells.safe is not None else []
+        return self.cells.safe.notes()
 
     @property
     def below_formulas(self) -> dict[str, int]:
@@ -90,22 +84,7 @@ def unusable(path: Path, message: str) -> InputError:
     return InputError([Problem("", "", None, message, source=str(path))])
 
 
-def open_workbook(path: str | Path, password: str | None = None) -> tuple[SheetValues, dict[str, str], list[str]]:
-    """The sheets' values (formulas as text), the defined names, the sheet
-    names. The file first passes the safety gate (bounded time and memory;
-    macros never run, links never followed, XML entities never expanded);
-    ``password`` (default: the ``--password`` context) decrypts an encrypted
-    workbook. Raises InputError (one French line) when the file is no usable
-    workbook. ``values.safe.warnings()`` lists what was found and left alone."""
-    safe = inspect_workbook(path, password)
-    with unreadable_as_input_error(safe.path), load_openpyxl(safe, data_only=False) as wb:
-        names = {n: d.attr_text for n, d in wb.defined_names.items()}
-        sheet_names = list(wb.sheetnames)
-        values = SheetValues(sheet_rows(wb, safe.path), safe.path, safe)
-    return values, names, sheet_names
-
-
-def infer_layout(path: Path, values: SheetValues, names: dict[str, str], sheet_names: list[str]) -> Layout:
+def infer_layout(path: Path, values: WorkbookFile, names: dict[str, str], sheet_names: list[str]) -> Layout:
     """The layout this file was generated with: grids from its sheets, tranche
     lines and family rows from its defined names (or the sheets, when a name
     was deleted)."""
@@ -131,7 +110,7 @@ def _range_length(ref: str | None) -> int | None:
     return int(m.group(4)) - int(m.group(2)) + 1 if m else None
 
 
-def _slots_from_sheet(values: SheetValues, default: int) -> int:
+def _slots_from_sheet(values: WorkbookFile, default: int) -> int:
     """Tranche lines = rows between the header and the "Total" line."""
     probe = build_layout(1, default, 1).grids[0]
     first = probe.slots[0].label.ref.row
@@ -141,20 +120,23 @@ def _slots_from_sheet(values: SheetValues, default: int) -> int:
     return default
 
 
-def _capacity_from_sheet(values: SheetValues, probe: Layout) -> int:
-    col = probe.column["total_due"].col
-    row = probe.first_row
-    while isinstance(values(Ref(SHEET_FAMILIES, row, col)), str) and \
-            str(values(Ref(SHEET_FAMILIES, row, col))).startswith("="):
-        row += 1
-    return max(row - probe.first_row, 1) if row > probe.first_row else DEFAULT_CAPACITY
+def _capacity_from_sheet(values: WorkbookFile, probe: Layout) -> int:
+    """Family rows = consecutive formula rows of the total column (the
+    ID_FAMILLE name was deleted)."""
+    last = probe.first_row - 1
+    for run in values.formula_runs(SHEET_FAMILIES, probe.column["total_due"].col):
+        if run.r0 <= last + 1 <= run.r1:
+            last = run.r1
+    return last - probe.first_row + 1 if last >= probe.first_row else DEFAULT_CAPACITY
 
 
-def read_workbook(path: str | Path) -> WorkbookRead:
-    """Read a workbook's inputs. Raises InputError only when the file is no
+def read_workbook(source: str | Path | WorkbookFile) -> WorkbookRead:
+    """Read a workbook's inputs (a path, or a file already opened with
+    ``open_workbook_file``). Raises InputError only when the file is no
     usable workbook; problems with its contents are in ``.problems``."""
-    path = Path(path)
-    values, names, sheet_names = open_workbook(path)
+    values = source if isinstance(source, WorkbookFile) else open_workbook_file(source)
+    path = values.path
+    names, sheet_names = values.defined_names, values.sheet_names
     layout = infer_layout(path, values, names, sheet_names)
     reader = _Reader(path, layout, values)
     scenario = reader.scenario()
@@ -179,7 +161,7 @@ def cell_name(ref: Ref) -> str:
 
 
 class _Reader:
-    def __init__(self, path: Path, layout: Layout, values: SheetValues):
+    def __init__(self, path: Path, layout: Layout, values: WorkbookFile):
         self.path = path
         self.layout = layout
         self.values = values
@@ -218,12 +200,9 @@ class _Reader:
     # -- values --------------------------------------------------------------
     def raw(self, ref: Ref):
         v = self.values(ref)
-        if isinstance(v, str) and v.startswith("=") and len(v) > 1:
-            cached = self.values.cached(ref)
-            if cached == v:  # text that merely begins with "=" (the engine writes ids as text)
-                return v
-            self.warn(ref, "", v, "formule dans une cellule de saisie : sa dernière valeur calculée est utilisée")
-            return cached
+        if self.values.is_formula(ref):
+            self.warn(ref, "", v, "formule dans une cellule de saisie : la valeur qu'elle calcule est utilisée")
+            return self.values.computed(ref)
         return v
 
     def text(self, ref: Ref, field_: str, who: str = "") -> str:
@@ -358,10 +337,9 @@ class _Reader:
         layout = self.layout
         inputs = layout.input_columns
         cols = {c.key: c.col for c in inputs}
-        rows = self.values.sheets.get(SHEET_FAMILIES, [])
         families = []
         blank_run: list[int] = []
-        for row in range(layout.first_row, len(rows)):
+        for row in range(layout.first_row, self.values.rows(SHEET_FAMILIES)):
             refs = {k: Ref(SHEET_FAMILIES, row, c) for k, c in cols.items()}
             if all(self.values(r) in (None, "") for r in refs.values()):
                 blank_run.append(row)

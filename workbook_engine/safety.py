@@ -119,6 +119,11 @@ def workbook_password(password: str | None) -> Iterator[None]:
         _password.reset(token)
 
 
+def current_password() -> str | None:
+    """The password of the ``workbook_password`` context (for worker processes)."""
+    return _password.get()
+
+
 def refuse(path: str | Path, message: str) -> InputError:
     """The one-line French error naming the file."""
     return InputError([Problem("", "", None, message, source=str(path))])
@@ -160,8 +165,13 @@ class SafeWorkbook:
     data_connections: bool = False
 
     def open(self) -> BinaryIO:
-        """The zip, as a binary file (the decrypted bytes when encrypted)."""
-        return io.BytesIO(self.data) if self.data is not None else open(self.path, "rb")
+        """The zip, as a binary file (the decrypted bytes when encrypted),
+        named after the file so that messages about it name the file."""
+        if self.data is None:
+            return open(self.path, "rb")
+        fh = io.BytesIO(self.data)
+        fh.name = str(self.path)
+        return fh
 
     @contextmanager
     def zip(self) -> Iterator[zipfile.ZipFile]:

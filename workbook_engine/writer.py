@@ -8,7 +8,6 @@ output is deterministic: the same scenario gives a byte-identical file.
 from __future__ import annotations
 
 import datetime as _dt
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path

@@ -8,6 +8,10 @@
     ev.defined_names["TOTAL_RECETTES"]             # "Synthèse!$D$7"
     ev.circular_cells                              # cells on a circular reference (#REF!)
 
+    parsed = parse_workbook("classeur.xlsx")       # read once: constants, formula runs, names
+    parsed.run_at(sheet_index, row, col)           # the formula run of a cell, or None
+    ev = evaluate_parsed(parsed)                   # then evaluate, in place, once
+
 ``evaluate_workbook`` takes a path, the file's bytes or a binary file object,
 and raises :class:`UnreadableWorkbook` (a ``ValueError``, French message
 naming the file) when the file is not a readable workbook.
@@ -43,9 +47,10 @@ vectors and coercions), ``store`` (column store), ``refs`` (A1 references),
 ``fallback`` (the ``formulas`` package), ``evaluate`` (orchestration).
 """
 
-from .evaluate import Evaluation, evaluate_workbook
+from .evaluate import Evaluation, ParsedWorkbook, evaluate_parsed, evaluate_workbook, parse_workbook
 from .functions import NATIVE_FUNCTIONS
 from .reader import UnreadableWorkbook
 from .values import ExcelError
 
-__all__ = ["Evaluation", "ExcelError", "NATIVE_FUNCTIONS", "UnreadableWorkbook", "evaluate_workbook"]
+__all__ = ["Evaluation", "ExcelError", "NATIVE_FUNCTIONS", "ParsedWorkbook", "UnreadableWorkbook", "evaluate_parsed",
+           "evaluate_workbook", "parse_workbook"]

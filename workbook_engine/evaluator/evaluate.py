@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from functools import cached_property
 
 import numpy as np
@@ -61,7 +62,35 @@ class Evaluation:
         return out
 
 
-def read(path: Source) -> tuple[WorkbookMeta, Book, list[Run]]:
+class ParsedWorkbook:
+    """A workbook as read, before evaluation: its meta data (sheets, defined
+    names), its constants (``book``) and its formula runs. Evaluating it
+    (``evaluate_parsed``) writes the formula results into ``book``."""
+
+    def __init__(self, meta: WorkbookMeta, book: Book, runs: list[Run]):
+        self.meta = meta
+        self.book = book
+        self.runs = runs
+        self.evaluation: Evaluation | None = None  # set once evaluated
+
+    @cached_property
+    def column_runs(self) -> dict[tuple[int, int], list[Run]]:
+        """(sheet index, column) -> the column's runs, top to bottom."""
+        out: dict[tuple[int, int], list[Run]] = {}
+        for run in sorted(self.runs, key=lambda r: r.r0):
+            out.setdefault((run.sheet, run.col), []).append(run)
+        return out
+
+    def run_at(self, sheet: int, row: int, col: int) -> Run | None:
+        """The run holding the formula of a cell; None for a constant or a blank."""
+        runs = self.column_runs.get((sheet, col))
+        if not runs:
+            return None
+        i = bisect_right(runs, row, key=lambda r: r.r0) - 1
+        return runs[i] if i >= 0 and runs[i].r1 >= row else None
+
+
+def parse_workbook(path: Source) -> ParsedWorkbook:
     """Read a workbook: its meta data, constant values and formula runs."""
     runs: list[Run] = []
     state: dict = {}
@@ -77,11 +106,15 @@ def read(path: Source) -> tuple[WorkbookMeta, Book, list[Run]]:
     meta, book = read_workbook(path, make_sink)
     for run in runs:  # room for the results
         book[run.sheet].column(run.col, run.r1 + 1)
-    return meta, book, runs
+    return ParsedWorkbook(meta, book, runs)
 
 
-def evaluate_native(path: Source) -> Evaluation:
-    meta, book, runs = read(path)
+def evaluate_parsed(parsed: ParsedWorkbook) -> Evaluation:
+    """Evaluate a parsed workbook's formulas (once: the results are written
+    into its book, and kept as ``parsed.evaluation``)."""
+    if parsed.evaluation is not None:
+        return parsed.evaluation
+    meta, book, runs = parsed.meta, parsed.book, parsed.runs
     steps = order(runs)
     engine = Engine(book)
     fallback = CellFallback(book, meta.names)
@@ -114,7 +147,8 @@ def evaluate_native(path: Source) -> Evaluation:
         except NotVectorizable:
             for r in range(run.r0, run.r1 + 1):
                 _evaluate_rows(engine, form.tree, sheet, run.col, r, r)
-    return Evaluation(book, runs, meta, fallback_cells, circular, "native")
+    parsed.evaluation = Evaluation(book, runs, meta, fallback_cells, circular, "native")
+    return parsed.evaluation
 
 
 def _evaluate_rows(engine: Engine, tree, sheet, col: int, r0: int, r1: int) -> None:
@@ -136,7 +170,7 @@ def evaluate_workbook(path: Source, engine: str = "native") -> Evaluation:
     Raises :class:`UnreadableWorkbook` (a ValueError) for a file that is not
     a readable workbook."""
     if engine == "native":
-        return evaluate_native(path)
+        return evaluate_parsed(parse_workbook(path))
     if engine == "formulas":
         from .fallback import evaluate_with_formulas
         return evaluate_with_formulas(path)

@@ -205,9 +205,10 @@ def evaluate_with_formulas(path: str | Path):
     package's (with spreadsheet rounding)."""
     import formulas
 
-    from .evaluate import Evaluation, read
+    from .evaluate import Evaluation, parse_workbook
 
-    meta, book, runs = read(path)
+    parsed = parse_workbook(path)
+    meta, book, runs = parsed.meta, parsed.book, parsed.runs
     with contextlib.ExitStack() as stack:
         if not isinstance(path, (str, Path)):  # the package reads files only
             data = path if isinstance(path, (bytes, bytearray)) else (path.seek(0), path.read())[1]

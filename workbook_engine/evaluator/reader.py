@@ -30,9 +30,11 @@ from .store import Book, Sheet
 from .values import BOOL, ERR, NUM, STR, error
 
 MAX_PART_BYTES = 2 << 30  # refuse (claimed) decompressed parts over 2 GiB
+MAX_ROWS, MAX_COLUMNS = 1_048_576, 16_384  # a spreadsheet's own limits
 _REL_OFFICE_DOC = "/officeDocument"
 _REL_WORKSHEET = "/worksheet"
 _REL_SHARED_STRINGS = "/sharedStrings"
+_REL_STYLES = "/styles"
 
 
 class UnreadableWorkbook(ValueError):
@@ -338,9 +340,13 @@ def _scatter(sheet: Sheet, rows, cols, code: int, nums, objs=None) -> None:
                             None if objs is None else objs[chunk])
 
 
-def read_sheet(xf: XlsxFile, part: str, sheet: Sheet, sst: list[str], sink: FormulaSink, date1904: bool) -> None:
-    """Stream one worksheet: constants into ``sheet``, formulas to ``sink``."""
+def read_sheet(xf: XlsxFile, part: str, sheet: Sheet, sst: list[str], sink: FormulaSink, date1904: bool,
+               date_styles: frozenset[str] = frozenset()) -> None:
+    """Stream one worksheet: constants into ``sheet``, formulas to ``sink``;
+    numbers shown as dates (``date_styles``: their style indexes) are noted
+    in ``sheet.dates``."""
     consts = _Constants()
+    dates = sheet.dates
     num_r, num_c, num_v = consts.num_r.append, consts.num_c.append, consts.num_v.append
     obj_r, obj_c, obj_t, obj_v = consts.obj_r.append, consts.obj_c.append, consts.obj_t.append, consts.obj_v.append
     bool_r, bool_c, bool_v = consts.bool_r.append, consts.bool_c.append, consts.bool_v.append
@@ -354,6 +360,7 @@ def read_sheet(xf: XlsxFile, part: str, sheet: Sheet, sst: list[str], sink: Form
     row_no = -1
     row = col = 0
     typ = "n"
+    style = None
     last_col = -1
     f_attrs = None
     f_text = None
@@ -364,7 +371,7 @@ def read_sheet(xf: XlsxFile, part: str, sheet: Sheet, sst: list[str], sink: Form
     # Element names are compared as strings (expat interns them, so these are
     # identity checks); a prefixed name (x:c) is handled by its local name.
     def start(name, attrs):
-        nonlocal row_no, row, col, typ, last_col, f_attrs, f_text, v_text, text, is_parts
+        nonlocal row_no, row, col, typ, style, last_col, f_attrs, f_text, v_text, text, is_parts
         if name == "c":
             ref = attrs.get("r")
             if ref:
@@ -375,7 +382,11 @@ def read_sheet(xf: XlsxFile, part: str, sheet: Sheet, sst: list[str], sink: Form
                 row = int(ref[len(letters):]) - 1
             else:
                 col, row = last_col + 1, row_no
+            if not (0 <= row < MAX_ROWS and 0 <= col < MAX_COLUMNS):
+                raise UnreadableWorkbook(f"feuille « {sheet.name} » : cellule {ref or '?'} hors des limites "
+                                         "d'une feuille de calcul")
             typ = attrs.get("t", "n")
+            style = attrs.get("s")
             last_col = col
             f_attrs = f_text = v_text = is_parts = None
         elif name == "v":
@@ -417,6 +428,8 @@ def read_sheet(xf: XlsxFile, part: str, sheet: Sheet, sst: list[str], sink: Form
                     num_r(row)
                     num_c(col)
                     num_v(float(v_text))
+                    if style in date_styles:
+                        dates.add((row, col))
             elif typ == "s":
                 if v_text:
                     obj_r(row)
@@ -467,7 +480,8 @@ def read_sheet(xf: XlsxFile, part: str, sheet: Sheet, sst: list[str], sink: Form
             p.ParseFile(fh)
     except _Stop:
         pass
-    except (expat.ExpatError, zipfile.BadZipFile, OSError, EOFError, IndexError, ValueError) as exc:
+    except (expat.ExpatError, zipfile.BadZipFile, OSError, EOFError, IndexError, ValueError,
+            OverflowError) as exc:
         if isinstance(exc, UnreadableWorkbook):
             raise
         raise UnreadableWorkbook(f"{xf.path} : feuille « {sheet.name} » illisible ({exc})") from None
@@ -502,8 +516,45 @@ def _read_all(xf: XlsxFile, make_sink) -> tuple[WorkbookMeta, Book]:
             sst = _shared_strings(xf.read(sst_part))
         except expat.ExpatError as exc:
             raise UnreadableWorkbook(f"{xf.path} : table des textes illisible ({exc})") from None
+    styles_part = next((t for typ, t in rels.values() if typ.endswith(_REL_STYLES)), None)
+    date_styles = _date_styles(xf.read(styles_part)) if styles_part and xf.has(styles_part) else frozenset()
     for i, info in enumerate(meta.sheets):
         if info.part is None or not xf.has(info.part):
             continue
-        read_sheet(xf, info.part, book[i], sst, make_sink(meta, book, i), meta.date1904)
+        read_sheet(xf, info.part, book[i], sst, make_sink(meta, book, i), meta.date1904, date_styles)
     return meta, book
+
+
+def _date_styles(data: bytes) -> frozenset[str]:
+    """The cell style indexes (``s`` attributes) whose number format shows a
+    date or a time: a number typed as a date is told apart from an amount.
+    An unreadable styles part is no reason to refuse the file: no dates."""
+    from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format
+
+    formats = {str(k): v for k, v in BUILTIN_FORMATS.items()}
+    xf_formats: list[str] = []
+    in_cell_xfs = False
+
+    def start(name, attrs):
+        nonlocal in_cell_xfs
+        local = _local(name)
+        if local == "numFmt":
+            formats[attrs.get("numFmtId", "")] = attrs.get("formatCode", "")
+        elif local == "cellXfs":
+            in_cell_xfs = True
+        elif local == "xf" and in_cell_xfs:
+            xf_formats.append(attrs.get("numFmtId", "0"))
+
+    def end(name):
+        nonlocal in_cell_xfs
+        if _local(name) == "cellXfs":
+            in_cell_xfs = False
+
+    p = _parser()
+    p.StartElementHandler, p.EndElementHandler = start, end
+    try:
+        p.Parse(data, True)
+    except expat.ExpatError:
+        return frozenset()
+    return frozenset(str(i) for i, fmt_id in enumerate(xf_formats)
+                     if is_date_format(formats.get(fmt_id) or ""))

@@ -47,6 +47,7 @@ class Sheet:
         self.index = index
         self.columns: dict[int, Column] = {}
         self.nrows = 0  # rows in use (max row + 1 over columns)
+        self.dates: set[tuple[int, int]] = set()  # (row, col) of numbers shown as dates
 
     def column(self, col: int, size: int = 0) -> Column:
         c = self.columns.get(col)
