@@ -23,6 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from timing import CHECKOUT  # bench/ is on sys.path when a script here runs; first: this checkout
+
 from workbook_engine.collect import collect_network
 from workbook_engine.generate import generate_workbook
 from workbook_engine.parallel import available_cores, run_parallel

@@ -39,11 +39,13 @@ import time
 import tracemalloc
 from pathlib import Path
 
+from timing import CHECKOUT  # bench/ is on sys.path when a script here runs; first: this checkout
+
 from workbook_engine.generate import generate_workbook
 from workbook_engine.model import simulate
 from workbook_engine.sample import make_sample
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = CHECKOUT
 
 # Code run in a fresh interpreter: prints one JSON line.
 CHILD = textwrap.dedent('''

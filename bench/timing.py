@@ -1,9 +1,19 @@
-"""Timing helpers shared by the benchmark scripts."""
+"""Timing helpers shared by the benchmark scripts.
+
+Importing this module puts this checkout first on ``sys.path``: a benchmark
+measures the code beside it, not an older copy installed with ``pip install .``.
+"""
 
 from __future__ import annotations
 
+import sys
 import time
 import tracemalloc
+from pathlib import Path
+
+CHECKOUT = Path(__file__).resolve().parent.parent
+if str(CHECKOUT) not in sys.path[:1]:
+    sys.path.insert(0, str(CHECKOUT))
 
 
 def best_of(fn, repeat: int) -> float:

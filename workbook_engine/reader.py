@@ -339,7 +339,7 @@ class _Reader:
         cols = {c.key: c.col for c in inputs}
         families = []
         blank_run: list[int] = []
-        for row in range(layout.first_row, self.values.rows(SHEET_FAMILIES)):
+        for row in range(layout.first_row, self.values.last_row(SHEET_FAMILIES, list(cols.values())) + 1):
             refs = {k: Ref(SHEET_FAMILIES, row, c) for k, c in cols.items()}
             if all(self.values(r) in (None, "") for r in refs.values()):
                 blank_run.append(row)

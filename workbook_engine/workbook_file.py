@@ -9,6 +9,7 @@ The reader, the checker and ``collect`` all work from that one parse:
     wf(Ref("Familles", 3, 0))       # what the cell holds: "F001", 21000.0, "=ROUND(...)", None...
     wf.is_formula(ref)              # a formula cell (text that merely starts with "=" is not)
     wf.formula_runs("Familles", 21) # that column's formulas, as runs of one R1C1 formula
+    wf.last_row("Familles", [0, 1]) # the last row where those columns hold something
     wf.evaluation()                 # the formulas evaluated (once, in place): ev(ref) -> value
 
 What a cell holds reads like openpyxl's ``data_only=False`` view: the formula
@@ -20,10 +21,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 from openpyxl.utils.datetime import MAC_EPOCH, WINDOWS_EPOCH, from_excel
 
 from .evaluator import Evaluation, ParsedWorkbook, UnreadableWorkbook, evaluate_parsed, parse_workbook
 from .evaluator.runs import Run
+from .evaluator.values import BLANK
 from .layout import Ref
 from .problems import InputError, Problem
 from .safety import SafeWorkbook, inspect_workbook
@@ -58,10 +61,23 @@ class WorkbookFile:
         index = self._index.get(ref.sheet)
         return index is not None and self.parsed.run_at(index, ref.row, ref.col) is not None
 
-    def rows(self, sheet: str) -> int:
-        """How many rows of ``sheet`` hold something (0 for a missing sheet)."""
+    def last_row(self, sheet: str, cols: list[int]) -> int:
+        """The last row (0-based) where one of ``cols`` holds something; -1
+        when none does (or the sheet is missing)."""
         index = self._index.get(sheet)
-        return 0 if index is None else self.parsed.book[index].nrows
+        if index is None:
+            return -1
+        book_sheet, last = self.parsed.book[index], -1
+        for col in cols:
+            column = book_sheet.columns.get(col)
+            if column is not None:
+                filled = np.flatnonzero(column.t != BLANK)
+                if len(filled):
+                    last = max(last, int(filled[-1]))
+            runs = self.parsed.column_runs.get((index, col))
+            if runs:
+                last = max(last, runs[-1].r1)
+        return last
 
     def formula_runs(self, sheet: str, col: int) -> list[Run]:
         """The formulas of one column, top to bottom, as runs of rows holding

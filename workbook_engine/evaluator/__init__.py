@@ -39,7 +39,9 @@ ROUND/ROUNDUP/ROUNDDOWN replaced by the spreadsheet's), and so do array
 formulas.
 
 Modules, one concern each: ``reader`` (xlsx -> constants and formula text,
-streamed with expat), ``runs`` (column runs), ``parser`` (formula text ->
+streamed with expat), ``sheet_regex`` (the usual shape of sheet XML read
+with regular expressions, rows that repeat the row above skipped; anything
+else goes to expat), ``runs`` (column runs), ``parser`` (formula text ->
 tree, with openpyxl's Tokenizer; text templates), ``nodes`` (the tree),
 ``graph`` (dependency order, cycles), ``vector`` (vectorised evaluation),
 ``functions`` and ``criteria`` (the native library), ``values`` (typed value

@@ -73,7 +73,7 @@ class Template:
     ``same_column(row)`` is the fast path (a ``str.format`` call) used to
     recognise the rows of a column run."""
 
-    __slots__ = ("pieces", "anchor_col", "_fmt", "_offsets", "same_column")
+    __slots__ = ("pieces", "anchor_col", "_fmt", "_offsets", "same_column", "same_row_slots")
 
     def __init__(self, pieces: list, anchor_col: int):
         self.pieces = pieces
@@ -91,6 +91,9 @@ class Template:
                 parts.append(col_letters(anchor_col + p[1]))
         self._fmt = "".join(parts)
         self._offsets = tuple(offsets)
+        # relative row references, when they all point at the formula's own row
+        slots = [p for p in pieces if not isinstance(p, str) and p[0] == "row"]
+        self.same_row_slots = len(slots) if all(p[1] == 0 for p in slots) else None
         # same_column(row): the text at 0-based ``row`` of the anchor's column
         # (no '='). No bounds check: a row out of the sheet renders as text no
         # real formula has ("A0", "A-1"), so it never matches.

@@ -1,8 +1,8 @@
 """Read an xlsx file: sheets, constant cells, formula text, defined names.
 
-The sheet XML is streamed through expat (no openpyxl cell objects: 3x
-faster on the 2,000-family workbook, and nothing but the values kept in
-memory). Constants go straight into the column store; formula cells are
+The sheet XML is streamed (no openpyxl cell objects: nothing but the values
+kept in memory): through ``sheet_regex`` when it has the usual shape, else
+through expat. Constants go straight into the column store; formula cells are
 handed, in row order, to a sink (the run builder) that parses each distinct
 formula once. Whatever wrote the file (the engine, Excel, LibreOffice):
 shared formulas, inline strings, prefixed XML, missing cell addresses and
@@ -25,12 +25,12 @@ from xml.parsers import expat
 
 import numpy as np
 
-from .refs import col_index
+from .refs import MAX_COL, MAX_ROW, col_index
+from .sheet_regex import GiveUp, check_prolog_with, read_sheet_data
 from .store import Book, Sheet
 from .values import BOOL, ERR, NUM, STR, error
 
 MAX_PART_BYTES = 2 << 30  # refuse (claimed) decompressed parts over 2 GiB
-MAX_ROWS, MAX_COLUMNS = 1_048_576, 16_384  # a spreadsheet's own limits
 _REL_OFFICE_DOC = "/officeDocument"
 _REL_WORKSHEET = "/worksheet"
 _REL_SHARED_STRINGS = "/sharedStrings"
@@ -62,6 +62,15 @@ class FormulaSink(Protocol):
         the attributes of its <f> element (t, si, ref...)."""
 
     def finish(self) -> None: ...
+
+    def same_row_slots(self, cols: list[int], row: int) -> int | None:
+        """See ``runs.SheetRuns``: what lets a repeated row skip its cells."""
+
+    def extend(self, cols: list[int], row: int) -> bool:
+        """Extend the runs of ``cols`` by one row."""
+
+    def discard(self) -> None:
+        """Forget every cell received (the sheet is read again another way)."""
 
 
 # ---------------------------------------------------------------------------
@@ -340,17 +349,89 @@ def _scatter(sheet: Sheet, rows, cols, code: int, nums, objs=None) -> None:
                             None if objs is None else objs[chunk])
 
 
-def read_sheet(xf: XlsxFile, part: str, sheet: Sheet, sst: list[str], sink: FormulaSink, date1904: bool,
-               date_styles: frozenset[str] = frozenset()) -> None:
-    """Stream one worksheet: constants into ``sheet``, formulas to ``sink``;
-    numbers shown as dates (``date_styles``: their style indexes) are noted
-    in ``sheet.dates``."""
+def read_sheet(xf: XlsxFile, part: str, sheet: Sheet, sst: list[str], make_sink: Callable[[], FormulaSink],
+               date1904: bool, date_styles: frozenset[str] = frozenset()) -> None:
+    """Stream one worksheet: constants into ``sheet``, formulas to a sink
+    from ``make_sink``; numbers shown as dates (``date_styles``: their style
+    indexes) are noted in ``sheet.dates``. The usual shape of sheet XML is
+    read by ``sheet_regex``; any other by expat."""
+    try:
+        sink = make_sink()
+        try:
+            _read_sheet(xf, part, sheet, sst, sink, date1904, date_styles, fast=True)
+        except GiveUp:
+            sink.discard()
+            sheet.dates.clear()
+            _read_sheet(xf, part, sheet, sst, make_sink(), date1904, date_styles, fast=False)
+    except (expat.ExpatError, zipfile.BadZipFile, OSError, EOFError, IndexError, ValueError,
+            OverflowError) as exc:
+        if isinstance(exc, UnreadableWorkbook):
+            raise
+        raise UnreadableWorkbook(f"{xf.path} : feuille « {sheet.name} » illisible ({exc})") from None
+
+
+def _read_sheet(xf: XlsxFile, part: str, sheet: Sheet, sst: list[str], sink: FormulaSink, date1904: bool,
+                date_styles: frozenset[str], fast: bool) -> None:
     consts = _Constants()
     dates = sheet.dates
     num_r, num_c, num_v = consts.num_r.append, consts.num_c.append, consts.num_v.append
     obj_r, obj_c, obj_t, obj_v = consts.obj_r.append, consts.obj_c.append, consts.obj_t.append, consts.obj_v.append
     bool_r, bool_c, bool_v = consts.bool_r.append, consts.bool_c.append, consts.bool_v.append
     add_formula = sink.add
+
+    def add_constant(row: int, col: int, typ: str, v_text, is_date: bool, is_parts: list[str] | None = None):
+        """A constant cell: ``v_text`` the text of its <v> (str, or bytes
+        for numbers and shared strings; None when absent)."""
+        if typ == "n":
+            if v_text:
+                num_r(row)
+                num_c(col)
+                num_v(float(v_text))
+                if is_date:
+                    dates.add((row, col))
+        elif typ == "s":
+            if v_text:
+                obj_r(row)
+                obj_c(col)
+                obj_t(STR)
+                obj_v(sst[int(v_text)])
+        elif typ == "inlineStr" or typ == "str":
+            value = "".join(is_parts) if is_parts is not None else (v_text or "")
+            if typ == "inlineStr" or v_text is not None:
+                obj_r(row)
+                obj_c(col)
+                obj_t(STR)
+                obj_v(_unescape(value))
+        elif typ == "b":
+            if v_text:
+                bool_r(row)
+                bool_c(col)
+                bool_v(1.0 if v_text.strip() in ("1", "true") else 0.0)
+        elif typ == "e":
+            if v_text:
+                obj_r(row)
+                obj_c(col)
+                obj_t(ERR)
+                obj_v(error(v_text.strip()))
+        elif typ == "d":
+            if v_text:
+                x = _date_serial(v_text, date1904)
+                if x is not None:
+                    num_r(row)
+                    num_c(col)
+                    num_v(x)
+
+    def out_of_sheet(ref: str | None) -> UnreadableWorkbook:
+        return UnreadableWorkbook(f"feuille « {sheet.name} » : cellule {ref or '?'} hors des limites d'une "
+                                  "feuille de calcul")
+
+    if fast:
+        with xf.open(part) as fh:
+            read_sheet_data(fh, check_prolog_with(_parser), out_of_sheet, sink, add_constant,
+                            frozenset(s.encode() for s in date_styles))
+        consts.store(sheet)
+        sink.finish()
+        return
 
     col_cache: dict[str, int] = {}
     digits = "0123456789"
@@ -382,9 +463,8 @@ def read_sheet(xf: XlsxFile, part: str, sheet: Sheet, sst: list[str], sink: Form
                 row = int(ref[len(letters):]) - 1
             else:
                 col, row = last_col + 1, row_no
-            if not (0 <= row < MAX_ROWS and 0 <= col < MAX_COLUMNS):
-                raise UnreadableWorkbook(f"feuille « {sheet.name} » : cellule {ref or '?'} hors des limites "
-                                         "d'une feuille de calcul")
+            if not (0 <= row < MAX_ROW and 0 <= col < MAX_COL):
+                raise out_of_sheet(ref)
             typ = attrs.get("t", "n")
             style = attrs.get("s")
             last_col = col
@@ -423,44 +503,7 @@ def read_sheet(xf: XlsxFile, part: str, sheet: Sheet, sst: list[str], sink: Form
                 elif f_attrs.get("t") == "shared":
                     add_formula(row, col, None, f_attrs)
                     return
-            if typ == "n":
-                if v_text:
-                    num_r(row)
-                    num_c(col)
-                    num_v(float(v_text))
-                    if style in date_styles:
-                        dates.add((row, col))
-            elif typ == "s":
-                if v_text:
-                    obj_r(row)
-                    obj_c(col)
-                    obj_t(STR)
-                    obj_v(sst[int(v_text)])
-            elif typ == "inlineStr" or typ == "str":
-                value = "".join(is_parts) if is_parts is not None else (v_text or "")
-                if typ == "inlineStr" or v_text is not None:
-                    obj_r(row)
-                    obj_c(col)
-                    obj_t(STR)
-                    obj_v(_unescape(value))
-            elif typ == "b":
-                if v_text:
-                    bool_r(row)
-                    bool_c(col)
-                    bool_v(1.0 if v_text.strip() in ("1", "true") else 0.0)
-            elif typ == "e":
-                if v_text:
-                    obj_r(row)
-                    obj_c(col)
-                    obj_t(ERR)
-                    obj_v(error(v_text.strip()))
-            elif typ == "d":
-                if v_text:
-                    x = _date_serial(v_text, date1904)
-                    if x is not None:
-                        num_r(row)
-                        num_c(col)
-                        num_v(x)
+            add_constant(row, col, typ, v_text, style in date_styles, is_parts)
         elif name == "f":
             f_text = text or ""
             text = None
@@ -480,11 +523,6 @@ def read_sheet(xf: XlsxFile, part: str, sheet: Sheet, sst: list[str], sink: Form
             p.ParseFile(fh)
     except _Stop:
         pass
-    except (expat.ExpatError, zipfile.BadZipFile, OSError, EOFError, IndexError, ValueError,
-            OverflowError) as exc:
-        if isinstance(exc, UnreadableWorkbook):
-            raise
-        raise UnreadableWorkbook(f"{xf.path} : feuille « {sheet.name} » illisible ({exc})") from None
     consts.store(sheet)
     sink.finish()
 
@@ -521,7 +559,7 @@ def _read_all(xf: XlsxFile, make_sink) -> tuple[WorkbookMeta, Book]:
     for i, info in enumerate(meta.sheets):
         if info.part is None or not xf.has(info.part):
             continue
-        read_sheet(xf, info.part, book[i], sst, make_sink(meta, book, i), meta.date1904, date_styles)
+        read_sheet(xf, info.part, book[i], sst, lambda: make_sink(meta, book, i), meta.date1904, date_styles)
     return meta, book
 
 

@@ -64,6 +64,7 @@ class SheetRuns:
         self.shared: dict[str, Form] = {}
         self.pending: list[tuple[int, int, str]] = []  # shared children seen before their master
         self.parsed = 0
+        self.first_run = len(runs)
 
     def _close(self, col: int) -> None:
         run = self.open.pop(col, None)
@@ -136,3 +137,36 @@ class SheetRuns:
             self.runs.append(Run(self.sheet, col, row, row, form))
         self.pending.clear()
 
+    def same_row_slots(self, cols: list[int], row: int) -> int | None:
+        """How many relative row references the formulas of ``cols`` at
+        ``row`` hold, when each is in an open run ending there whose relative
+        row references all point at its own row; None otherwise."""
+        total = 0
+        for col in cols:
+            run = self.open.get(col)
+            if run is None or run.r1 != row or run.match is None:
+                return None
+            slots = run.form.template.same_row_slots
+            if slots is None:
+                return None
+            total += slots
+        return total
+
+    def extend(self, cols: list[int], row: int) -> bool:
+        """Extend the open runs of ``cols`` down to ``row`` (the next row of
+        each); False, and nothing done, if one of them does not end just above."""
+        open_runs = self.open
+        for col in cols:
+            run = open_runs.get(col)
+            if run is None or run.r1 != row - 1:
+                return False
+        for col in cols:
+            open_runs[col].r1 = row
+        return True
+
+    def discard(self) -> None:
+        """Forget this sheet's runs (the sheet is read again another way)."""
+        del self.runs[self.first_run:]
+        self.open.clear()
+        self.pending.clear()
+        self.shared.clear()

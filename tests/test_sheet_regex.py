@@ -1,0 +1,149 @@
+"""The regular-expression sheet reader (``evaluator.sheet_regex``) against
+expat: on every sheet, both give the same constants, the same formula runs
+and the same formula texts; repeated rows are skipped only when that is
+exact; any other shape is handed to expat."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import openpyxl
+import pytest
+from hostile_files import rewrite
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import workbook_engine.evaluator.reader as sheet_reader
+from workbook_engine.evaluator import parse_workbook
+from workbook_engine.evaluator.runs import SheetRuns
+from workbook_engine.evaluator.sheet_regex import GiveUp
+from workbook_engine.generate import generate_workbook
+from workbook_engine.libreoffice import recalculate
+from workbook_engine.sample import make_sample
+
+
+def snapshot(path: Path) -> tuple:
+    """Everything a parse gives: runs (with each cell's formula text) and
+    every column of every sheet."""
+    parsed = parse_workbook(path)
+    runs = sorted((r.sheet, r.col, r.r0, r.r1, r.form.text, tuple(r.text(x) for x in range(r.r0, r.r1 + 1)))
+                  for r in parsed.runs)
+    cells = {}
+    for sheet in parsed.book.sheets:
+        cells[sheet.name] = (sheet.nrows, sorted(sheet.dates))
+        for c, col in sheet.columns.items():
+            cells[(sheet.name, c)] = (col.t.tobytes(), col.n.tobytes(), None if col.o is None else list(col.o))
+    return runs, cells
+
+
+def with_expat_only(monkeypatch, path: Path) -> tuple:
+    def give_up(*_args, **_kwargs):
+        raise GiveUp
+
+    with monkeypatch.context() as m:
+        m.setattr(sheet_reader, "read_sheet_data", give_up)
+        return snapshot(path)
+
+
+def count_adds(monkeypatch, path: Path) -> int:
+    """Formula cells the run builder was handed one by one."""
+    calls = []
+    real = SheetRuns.add
+    with monkeypatch.context() as m:
+        m.setattr(SheetRuns, "add", lambda self, *a: calls.append(1) or real(self, *a))
+        parse_workbook(path)
+    return len(calls)
+
+
+@pytest.fixture(scope="module")
+def workbook_300(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("regex") / "ecole.xlsx"
+    generate_workbook(make_sample(60, seed=4), path, capacity=300)
+    return path
+
+
+def test_generated_workbook_reads_the_same_and_skips_the_empty_family_rows(workbook_300, monkeypatch):
+    assert snapshot(workbook_300) == with_expat_only(monkeypatch, workbook_300)
+    fast, slow = count_adds(monkeypatch, workbook_300), None
+    with monkeypatch.context() as m:
+        m.setattr(sheet_reader, "read_sheet_data", lambda *a, **k: (_ for _ in ()).throw(GiveUp))
+        slow = count_adds(monkeypatch, workbook_300)
+    # 240 of the 300 family rows hold no family: their formulas are not handed over one by one
+    assert slow - fast > 200 * 20, (fast, slow)
+
+
+def test_libreoffice_resaved_workbook_reads_the_same(libreoffice, workbook_300, tmp_path, monkeypatch):
+    (resaved,) = recalculate([workbook_300], tmp_path)
+    assert snapshot(resaved) == with_expat_only(monkeypatch, resaved)
+
+
+def test_openpyxl_saved_workbook_with_edits_reads_the_same(workbook_300, tmp_path, monkeypatch):
+    wb = openpyxl.load_workbook(workbook_300)
+    fam = wb["Familles"]
+    fam["V150"] = "=V149+1"  # a reference to the row above, in the empty rows
+    fam["V151"] = "=V150+1"
+    fam["W200"] = 12.5  # a constant over a formula
+    fam["A250"] = "=A12"  # a formula where an id goes
+    fam["X260"] = "=$A$260+260"  # the row number elsewhere than in relative references
+    wb.save(tmp_path / "edited.xlsx")
+    assert snapshot(tmp_path / "edited.xlsx") == with_expat_only(monkeypatch, tmp_path / "edited.xlsx")
+
+
+# Rows of a small sheet, each a list of cells; {n} is the row's own number.
+ROW_KINDS = {
+    "repeat": '<c r="A{n}" s="1"/><c r="B{n}"><f>IF(A{n}="","",A{n}*2)</f><v>0</v></c>'
+              '<c r="C{n}" t="str"><f>B{n}&amp;"x"</f><v></v></c>',
+    "above": '<c r="A{n}" s="1"/><c r="B{n}"><f>IF(A{m}="","",A{m}*2)</f><v>0</v></c>'
+             '<c r="C{n}" t="str"><f>B{n}&amp;"x"</f><v></v></c>',
+    "frozen": '<c r="A{n}" s="1"/><c r="B{n}"><f>IF(A7="","",A7*2)</f><v>0</v></c>'
+              '<c r="C{n}" t="str"><f>B{n}&amp;"x"</f><v></v></c>',
+    "frozen_times_n": '<c r="A{n}" s="1"/><c r="B{n}"><f>A7*{n}</f><v>0</v></c>'
+                      '<c r="C{n}" t="str"><f>B{n}&amp;"x"</f><v></v></c>',
+    "absolute": '<c r="A{n}" s="1"/><c r="B{n}"><f>IF(A{n}="","",$A${n}*2)</f><v>0</v></c>'
+                '<c r="C{n}" t="str"><f>B{n}&amp;"x"</f><v></v></c>',
+    "digits": '<c r="A{n}" s="1"/><c r="B{n}"><f>IF(A{n}="","",A{n}*1{n})</f><v>0</v></c>'
+              '<c r="C{n}" t="str"><f>B{n}&amp;"x"</f><v></v></c>',
+    "constant": '<c r="A{n}"><v>{n}</v></c><c r="B{n}"><f>IF(A{n}="","",A{n}*2)</f><v>0</v></c>'
+                '<c r="C{n}" t="str"><f>B{n}&amp;"x"</f><v></v></c>',
+    "fixed_constant": '<c r="A{n}"><v>5</v></c><c r="B{n}"><f>IF(A{n}="","",A{n}*2)</f><v>0</v></c>'
+                      '<c r="C{n}" t="str"><f>B{n}&amp;"x"</f><v></v></c>',
+    "text": '<c r="A{n}" t="str"><v>A{n}</v></c><c r="B{n}"><f>IF(A{n}="","",A{n}*2)</f><v>0</v></c>'
+            '<c r="C{n}" t="str"><f>B{n}&amp;"x"</f><v></v></c>',
+    "edited": '<c r="A{n}" s="1"/><c r="B{n}"><f>IF(A{n}="","",A{n}*3)</f><v>0</v></c>'
+              '<c r="C{n}" t="str"><f>B{n}&amp;"x"</f><v></v></c>',
+    "short": '<c r="A{n}" s="1"/><c r="B{n}"><f>IF(A{n}="","",A{n}*2)</f><v>0</v></c>',
+    "empty": "",
+    "libreoffice": '<c r="A{n}" s="1"/><c r="B{n}"><f aca="false">IF(A{n}="","",A{n}*2)</f><v>0</v></c>'
+                   '<c r="C{n}" t="str"><f aca="false">B{n}&amp;"x"</f><v></v></c>',
+    "pretty": '\n  <c r="A{n}" s="1"/>',  # whitespace inside a row: not the usual shape, expat reads the sheet
+}
+
+
+def sheet_xml(kinds: list[str], first: int, gap: int) -> bytes:
+    rows = []
+    for i, kind in enumerate(kinds):
+        n = first + i + (gap if i >= len(kinds) // 2 else 0)
+        cells = ROW_KINDS[kind].format(n=n, m=n - 1)
+        rows.append(f'<row r="{n}"/>' if kind == "empty" else f'<row r="{n}" spans="1:3">{cells}</row>')
+    return ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+            f'<sheetData>{"".join(rows)}</sheetData></worksheet>').encode()
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("tiny") / "tiny.xlsx"
+    wb = openpyxl.Workbook()
+    wb.active.title = "Familles"
+    wb.active["A1"] = 1
+    wb.save(path)
+    return path
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(kinds=st.lists(st.sampled_from(sorted(ROW_KINDS)) | st.just("repeat"), min_size=1, max_size=30),
+       first=st.sampled_from([1, 2, 8, 9, 10, 11, 95, 98, 99, 100, 997]), gap=st.sampled_from([0, 0, 1, 3]))
+def test_random_rows_read_the_same_both_ways(tiny, tmp_path_factory, monkeypatch, kinds, first, gap):
+    path = tmp_path_factory.mktemp("rows") / "rows.xlsx"
+    rewrite(tiny, path, replace={"xl/worksheets/sheet1.xml": sheet_xml(kinds, first, gap)})  # openpyxl's name
+    assert snapshot(path) == with_expat_only(monkeypatch, path)
