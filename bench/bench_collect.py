@@ -23,7 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from timing import CHECKOUT  # bench/ is on sys.path when a script here runs; first: this checkout
+import timing  # noqa: F401 - bench/ is on sys.path when a script here runs; puts this checkout first
 
 from workbook_engine.collect import collect_network
 from workbook_engine.generate import generate_workbook

@@ -334,3 +334,26 @@ def test_progress_only_when_asked():
     bar = Progress("x", 3, False, quiet)
     bar.step()
     assert quiet.getvalue() == ""
+
+
+def test_an_encrypted_workbook_is_collected_with_its_password(scene, tmp_path):
+    """--password reaches the worker processes (they do not share the
+    command's context)."""
+    from hostile_files import encrypted
+
+    folder = tmp_path / "chiffres"
+    folder.mkdir()
+    encrypted(scene.schools[0], folder / "a_chiffre.xlsx", "secret")
+    shutil.copyfile(scene.schools[1], folder / "b_clair.xlsx")
+    plain = list(collect(scene.schools[:2], workers=1)["status"])
+    for password, statuses in (("secret", plain), (None, ["unusable", plain[1]])):
+        table = tmp_path / f"reseau_{password}.csv"
+        code = run_cli(["collect", str(folder), "--csv", str(table), "--jobs", "2", "--quiet"]
+                       + (["--password", password] if password else []))
+        frame = pd.read_csv(table, sep=";", decimal=",", encoding="utf-8-sig", keep_default_na=False,
+                            na_values=[""])
+        assert list(frame["status"]) == statuses, frame["first_finding"].tolist()
+        assert code == (0 if statuses == ["ok", "ok"] else 1)
+    expected = simulate(read_workbook(scene.schools[0]).scenario).to_json()["total"]["revenue"]
+    frame = pd.read_csv(tmp_path / "reseau_secret.csv", sep=";", decimal=",", encoding="utf-8-sig")
+    assert frame.loc[0, "revenue"] == expected
