@@ -111,6 +111,8 @@ ROW_KINDS = {
             '<c r="C{n}" t="str"><f>B{n}&amp;"x"</f><v></v></c>',
     "edited": '<c r="A{n}" s="1"/><c r="B{n}"><f>IF(A{n}="","",A{n}*3)</f><v>0</v></c>'
               '<c r="C{n}" t="str"><f>B{n}&amp;"x"</f><v></v></c>',
+    "misplaced": '<c r="A3" s="1"/><c r="B{n}"><f>A{n}*{n}</f><v>0</v></c>'
+                 '<c r="C{n}" t="str"><f>B{n}&amp;"x"</f><v></v></c>',  # a cell addressed in another row
     "short": '<c r="A{n}" s="1"/><c r="B{n}"><f>IF(A{n}="","",A{n}*2)</f><v>0</v></c>',
     "empty": "",
     "libreoffice": '<c r="A{n}" s="1"/><c r="B{n}"><f aca="false">IF(A{n}="","",A{n}*2)</f><v>0</v></c>'

@@ -110,7 +110,8 @@ class _Rows:
 
     Row r repeats row r-1 when its cells are row r-1's, written the same
     except that each occurrence of the number r-1 became r. That is safe
-    when row r-1 held plain formulas and empty cells only, each formula in
+    when row r-1 held plain formulas and empty cells only, each addressed
+    in row r-1, each formula in
     a run whose relative row references all point at its own row, and when
     the number r-1 occurs in the row exactly once per cell address and per
     such reference (counted: so no other number contains it, "112" or
@@ -151,17 +152,18 @@ class _Rows:
                 if cells.count(digits) != self.slots:  # the new number was there already
                     self.prev = None
                 continue
-            formulas, other = self.cells(cells)
+            formulas, other = self.cells(cells, int(digits) - 1)
             self.prev = None
             if not other:
                 slots = self.sink.same_row_slots(formulas, int(digits) - 1)
                 if slots is not None and cells.count(digits) == cells.count(b"<c ") + slots:
                     self.prev = _Repeat(int(digits), digits, cells, formulas)
-                    self.slots = cells.count(b"<c ") + slots
+                    self.slots = cells.count(digits)
 
-    def cells(self, body: bytes) -> tuple[list[int], bool]:
+    def cells(self, body: bytes, row_of_element: int = -1) -> tuple[list[int], bool]:
         """Read the cells of one row: (columns of its plain formulas, whether
-        it held anything else than plain formulas and empty cells)."""
+        it held anything else than plain formulas and empty cells, or a cell
+        addressed in another row than ``row_of_element``)."""
         out_of_sheet, add_formula, add_constant = self.out_of_sheet, self.sink.add, self.add_constant
         date_styles = self.date_styles
         col_of = _COLUMNS
@@ -175,8 +177,10 @@ class _Rows:
                     raise out_of_sheet((letters + digits).decode())
                 col_of[letters] = col
             row = int(digits) - 1
-            if not 0 <= row < MAX_ROW:
-                raise out_of_sheet((letters + digits).decode())
+            if row != row_of_element:
+                other = True
+                if not 0 <= row < MAX_ROW:
+                    raise out_of_sheet((letters + digits).decode())
             if f:
                 if f.startswith(b"<f>"):
                     text, attrs = f[3:-4], NO_ATTRS
