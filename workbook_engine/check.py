@@ -199,8 +199,11 @@ def _formula_differences(read: WorkbookRead) -> Iterator[tuple[Ref, str, str, ob
     layout, cells = read.layout, read.cells
     present = set(read.sheet_names)
     for c in layout.formula_cells():
-        if c.ref.sheet in present and not (cells.is_formula(c.ref) and _same_formula(cells(c.ref), "=" + c.formula)):
-            yield c.ref, "=" + c.formula, c.label, cells(c.ref)
+        if c.ref.sheet not in present:
+            continue
+        got = cells(c.ref)
+        if not (cells.is_formula(c.ref) and _same_formula(got, "=" + c.formula)):
+            yield c.ref, "=" + c.formula, c.label, got
     if SHEET_FAMILIES not in present:
         return
     first, last = layout.first_row, layout.last_row

@@ -3,9 +3,10 @@
 ``collect(paths)`` reads and checks every workbook (``check.check_workbook``),
 takes its numbers from the workbook's own formulas as the check evaluated
 them (headlessly: files re-saved by other tools may hold no cached value;
-each file is parsed and evaluated once), and returns one row per workbook. ``collect_network(paths)``
-also gives the per-grid and per-tranche tables, the network's distribution
-of families by tranche label and the network totals.
+each file is parsed and evaluated once), and returns one row per workbook.
+``collect_network(paths)`` also gives the per-grid and per-tranche tables,
+the network's distribution of families by tranche label and the network
+totals.
 
 Privacy: family ids, incomes and every other family input stay inside the
 worker that reads a workbook; only counts and sums leave it. A finding about
