@@ -45,8 +45,6 @@ from workbook_engine.generate import generate_workbook
 from workbook_engine.model import simulate
 from workbook_engine.sample import make_sample
 
-ROOT = CHECKOUT
-
 # Code run in a fresh interpreter: prints one JSON line.
 CHILD = textwrap.dedent('''
     import json, resource, sys, time
@@ -142,9 +140,9 @@ CHILD = textwrap.dedent('''
 
 
 def child(engine: str, path: Path, batch: int, expected: Path, families: int, timeout: float) -> dict | str:
-    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    env = dict(os.environ, PYTHONPATH=str(CHECKOUT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     try:
-        lo_module = ROOT / "workbook_engine" / "libreoffice.py"
+        lo_module = CHECKOUT / "workbook_engine" / "libreoffice.py"
         done = subprocess.run([sys.executable, "-c", CHILD, engine, str(path), str(batch), str(expected),
                                str(families), str(lo_module)], capture_output=True, text=True, timeout=timeout,
                               env=env)

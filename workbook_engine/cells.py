@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .layout import Ref
-from .safety import inspect_workbook, read_sheets
+from .safety import inspect_workbook, read_cached_values
 
 
 class SheetValues:
@@ -31,4 +31,4 @@ class SheetValues:
 
 
 def cached_values(path: str | Path, password: str | None = None) -> SheetValues:
-    return SheetValues(read_sheets(inspect_workbook(path, password), data_only=True))
+    return SheetValues(read_cached_values(inspect_workbook(path, password)))

@@ -576,25 +576,18 @@ class _Package:
 # Reading the cells, with caps (openpyxl, read-only, links never kept)
 # ---------------------------------------------------------------------------
 
-@contextmanager
-def load_openpyxl(safe: SafeWorkbook, *, data_only: bool) -> Iterator[object]:
-    """An openpyxl read-only workbook of a gated file: external links not
-    kept (never opened), VBA not kept (never run)."""
+def read_cached_values(safe: SafeWorkbook) -> dict[str, list[tuple]]:
+    """Every sheet's rows of the values stored with the formulas (openpyxl,
+    read-only: external links not kept, never opened; VBA not kept, never
+    run); any failure of openpyxl on the file is an InputError."""
     import openpyxl
 
-    with safe.open() as fh:
-        wb = openpyxl.load_workbook(fh, read_only=True, data_only=data_only, keep_links=False, keep_vba=False)
+    with unreadable_as_input_error(safe.path), safe.open() as fh:
+        wb = openpyxl.load_workbook(fh, read_only=True, data_only=True, keep_links=False, keep_vba=False)
         try:
-            yield wb
+            return sheet_rows(wb, safe.path)
         finally:
             wb.close()
-
-
-def read_sheets(safe: SafeWorkbook, *, data_only: bool) -> dict[str, list[tuple]]:
-    """Every sheet's rows of values (formulas as text unless ``data_only``);
-    any failure of openpyxl on the file is an InputError."""
-    with unreadable_as_input_error(safe.path), load_openpyxl(safe, data_only=data_only) as wb:
-        return sheet_rows(wb, safe.path)
 
 
 def sheet_rows(wb, path: Path) -> dict[str, list[tuple]]:

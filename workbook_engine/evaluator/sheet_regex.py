@@ -95,13 +95,14 @@ def read_sheet_data(fh: BinaryIO, check_prolog: Callable[[bytes], None], out_of_
 class _Repeat:
     """What row r-1 was, for telling whether row r repeats it."""
 
-    __slots__ = ("number", "digits", "cells", "formulas")
+    __slots__ = ("number", "digits", "cells", "formulas", "count")
 
-    def __init__(self, number: int, digits: bytes, cells: bytes, formulas: list[int]):
+    def __init__(self, number: int, digits: bytes, cells: bytes, formulas: list[int], count: int):
         self.number = number  # 1-based, as in the file
         self.digits = digits  # the same, as written
         self.cells = cells  # the row's cells, as written
         self.formulas = formulas  # columns of its formulas
+        self.count = count  # occurrences of its number: one per cell address and relative reference
 
 
 class _Rows:
@@ -127,7 +128,6 @@ class _Rows:
         self.add_constant = add_constant
         self.date_styles = date_styles
         self.prev: _Repeat | None = None
-        self.slots: int | None = None  # cell addresses and references per row of ``prev``
 
     def read(self, body: bytes) -> None:
         if b"\r" in body or (b"&" in body and OTHER_ENTITY.search(body)) or SHAPE.fullmatch(body) is None:
@@ -149,7 +149,7 @@ class _Rows:
                     cells == prev.cells.replace(prev.digits, digits) and \
                     self.sink.extend(prev.formulas, prev.number):
                 prev.number, prev.digits, prev.cells = prev.number + 1, digits, cells
-                if cells.count(digits) != self.slots:  # the new number was there already
+                if cells.count(digits) != prev.count:  # the new number was there already
                     self.prev = None
                 continue
             formulas, other = self.cells(cells, int(digits) - 1)
@@ -157,8 +157,7 @@ class _Rows:
             if not other:
                 slots = self.sink.same_row_slots(formulas, int(digits) - 1)
                 if slots is not None and cells.count(digits) == cells.count(b"<c ") + slots:
-                    self.prev = _Repeat(int(digits), digits, cells, formulas)
-                    self.slots = cells.count(digits)
+                    self.prev = _Repeat(int(digits), digits, cells, formulas, cells.count(digits))
 
     def cells(self, body: bytes, row_of_element: int = -1) -> tuple[list[int], bool]:
         """Read the cells of one row: (columns of its plain formulas, whether
