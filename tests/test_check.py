@@ -9,7 +9,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from workbook_engine.check import check_workbook
+from workbook_engine.check import MAX_LISTED, check_workbook
 from workbook_engine.cli import main
 from workbook_engine.generate import generate_workbook, layout_for
 from workbook_engine.layout import SHEET_FAMILIES
@@ -103,7 +103,7 @@ def test_each_tampering_is_found_and_named(clean, tmp_path, case, capsys):
         "erased": (f"{SHEET_FAMILIES}!{due}{row}", "formule effacée"),
         "formula_as_text": (f"{SHEET_FAMILIES}!{due}{row}", "formule remplacée par une valeur"),
         "last_row": (f"{SHEET_FAMILIES}!{due}{last}", "formule modifiée"),
-        "whole_column": (f"{SHEET_FAMILIES}!{due}{first}, ", f"et {CAPACITY - 5} autre(s)"),
+        "whole_column": (f"{SHEET_FAMILIES}!{due}{first}, ", f"et {CAPACITY - MAX_LISTED} autre(s)"),
         "deleted_sheet": ("Barème", ""), "renamed_sheet": ("Synthèse", ""), "deleted_name": ("TOTAL_RECETTES", ""),
         "family_below": ("famille LATE", ""),
     }[case]

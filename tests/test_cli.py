@@ -65,8 +65,8 @@ def test_bad_scenario_lists_every_problem_and_exits_2(tmp_path, capsys):
     assert captured.out == ""
     err = captured.err
     assert "Traceback" not in err
-    for needle in ("sibling_rates", "lower = 100.0", "lower = 50.0", "amount = -1.0", "rfr_1 = -5.0", "parts = 0.0",
-                   "pupils = [1, 1]", "F1", "rfr_1 = '35 000'", str(path)):
+    for needle in ("sibling_rates", "lower = 100", "lower = 50", "amount = -1", "rfr_1 = -5", "parts = 0",
+                   "pupils = [1 ; 1]", "F1", "rfr_1 = « 35 000 »", str(path)):
         assert needle in err, needle
 
 

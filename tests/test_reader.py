@@ -52,34 +52,55 @@ def test_round_trip_of_random_scenarios(tmp_path, scenario):
     assert load_workbook_scenario(path) == scenario
 
 
-def test_tolerated_oddities_are_warnings_naming_the_cell(sample_path, tmp_path):
+def test_inputs_are_read_as_the_workbook_formulas_read_them(sample_path, tmp_path):
+    """A French spreadsheet computes with "35 000,50 €" typed as text; its
+    formulas test the words "non", "RFR"... (ignoring case and stray spaces)
+    and give any other answer the other meaning: the reader does the same,
+    with a warning naming the cell, so the model and the workbook agree."""
     s = load_sample()
     layout = layout_for(s)
     col = {k: c.letter for k, c in layout.column.items()}
     r = layout.first_row + 1  # Excel row of the first family
     path = edit(sample_path, tmp_path / "odd.xlsx", {
         (SHEET_FAMILIES, f"{col['rfr_1']}{r}"): "35 000,50 €",
-        (SHEET_FAMILIES, f"{col['rfr_2']}{r + 1}"): "1200.5",
+        (SHEET_FAMILIES, f"{col['notice']}{r + 1}"): "NON ",
         (SHEET_FAMILIES, f"{col['notice']}{r + 2}"): "N",
         (SHEET_FAMILIES, f"{col['notice']}{r + 3}"): "x",
         (SHEET_FAMILIES, f"{col['id']}{r + 4}"): f"  {s.families[4].id} ",
-        (SHEET_FAMILIES, f"{col['pupils_g1']}{r + 5}"): "2",
         ("Paramètres", layout.param["indicator"].ref.a1): "quotient familial",
+        ("Paramètres", layout.param["parts_policy"].ref.a1): " Fiscales",
     })
     read = read_workbook(path)
     assert read.errors == []
-    where = {p.where.split(" ")[0] for p in read.warnings}
-    assert {f"{SHEET_FAMILIES}!{col['rfr_1']}{r}", f"{SHEET_FAMILIES}!{col['rfr_2']}{r + 1}",
-            f"{SHEET_FAMILIES}!{col['notice']}{r + 2}", f"{SHEET_FAMILIES}!{col['notice']}{r + 3}",
-            f"{SHEET_FAMILIES}!{col['id']}{r + 4}", f"{SHEET_FAMILIES}!{col['pupils_g1']}{r + 5}",
-            f"Paramètres!{layout.param['indicator'].ref.a1}"} <= where
+    warned = {p.cell for p in read.warnings}
+    assert {f"{SHEET_FAMILIES}!{col['rfr_1']}{r}", f"{SHEET_FAMILIES}!{col['notice']}{r + 2}",
+            f"{SHEET_FAMILIES}!{col['notice']}{r + 3}", f"Paramètres!{layout.param['indicator'].ref.a1}"} == warned
+    told = {p.cell for p in read.problems if p.severity == "info"}
+    assert {f"{SHEET_FAMILIES}!{col['notice']}{r + 1}", f"{SHEET_FAMILIES}!{col['id']}{r + 4}",
+            f"Paramètres!{layout.param['parts_policy'].ref.a1}"} == told
     fams = read.scenario.families
     assert fams[0].rfr_1 == 35000.5
-    assert fams[1].rfr_2 == 1200.5
-    assert fams[2].notice is False and fams[3].notice is True
+    assert fams[1].notice is False  # "NON ": TRIM and a case-blind comparison make it "non"
+    assert fams[2].notice is True and fams[3].notice is True  # not "non": the formulas count a notice
     assert fams[4].id == s.families[4].id
-    assert fams[5].pupils[0] == 2
-    assert read.scenario.indicator == "qf"
+    assert read.scenario.indicator == "qf" and read.scenario.parts_policy == "fiscal"
+    assert "F0002" in " ".join(str(p) for p in read.problems)  # the family is named
+
+
+def test_numbers_a_french_spreadsheet_cannot_read_are_errors_naming_the_cell(sample_path, tmp_path):
+    """"1200.5" is text for a French spreadsheet (its formulas show #VALEUR!);
+    a count typed as text is skipped by COUNTIFS and SUMIFS: both refused."""
+    layout = layout_for(load_sample())
+    col = {k: c.letter for k, c in layout.column.items()}
+    r = layout.first_row + 1
+    path = edit(sample_path, tmp_path / "text.xlsx", {
+        (SHEET_FAMILIES, f"{col['rfr_2']}{r + 1}"): "1200.5",
+        (SHEET_FAMILIES, f"{col['pupils_g1']}{r + 5}"): "2",
+    })
+    read = read_workbook(path)
+    assert {p.cell for p in read.errors} == {f"{SHEET_FAMILIES}!{col['rfr_2']}{r + 1}",
+                                             f"{SHEET_FAMILIES}!{col['pupils_g1']}{r + 5}"}
+    assert all("rfr_2" not in str(p) and "pupils" not in str(p) for p in read.errors)  # French labels only
 
 
 def test_a_formula_in_an_input_cell_is_read_as_its_value_with_a_warning(sample_path, tmp_path):
@@ -126,7 +147,7 @@ def test_blank_rows_and_families_below_the_formulas_are_kept(sample_path, tmp_pa
     ids = [f.id for f in read.scenario.families]
     assert s.families[10].id not in ids and len(ids) == len(s.families)  # one blanked, one added
     assert ids[-1] == "LATE1" and read.below_formulas == {"LATE1": below - 1}
-    assert any(p.where.startswith(f"{SHEET_FAMILIES}!A{r + 10}") for p in read.warnings)
+    assert any(p.cell == f"{SHEET_FAMILIES}!A{r + 10}" and p.severity == "info" for p in read.problems)
 
 
 def test_unreadable_values_are_errors_naming_the_cell(sample_path, tmp_path):
@@ -136,7 +157,6 @@ def test_unreadable_values_are_errors_naming_the_cell(sample_path, tmp_path):
     r = layout.first_row + 1
     path = edit(sample_path, tmp_path / "bad.xlsx", {
         (SHEET_FAMILIES, f"{col['rfr_1']}{r}"): "trente mille",
-        (SHEET_FAMILIES, f"{col['notice']}{r + 1}"): "peut-être",
         (SHEET_FAMILIES, f"{col['id']}{r + 2}"): s.families[0].id,  # duplicate
         (SHEET_FAMILIES, f"{col['id']}{r + 3}"): None,  # data without id
         (SHEET_FAMILIES, f"{col['parts']}{r + 4}"): 0,  # rule: parts > 0 with a notice
@@ -147,7 +167,7 @@ def test_unreadable_values_are_errors_naming_the_cell(sample_path, tmp_path):
     read = read_workbook(path)
     assert read.scenario is None
     where = " | ".join(p.where for p in read.errors)
-    for cell in (f"{col['rfr_1']}{r}", f"{col['notice']}{r + 1}", f"{col['id']}{r + 2}", f"{col['id']}{r + 3}",
+    for cell in (f"{col['rfr_1']}{r}", f"{col['id']}{r + 2}", f"{col['id']}{r + 3}",
                  f"{col['parts']}{r + 4}", f"{col['rfr_1']}{r + 5}", f"{col['caf_aid']}{r + 6}"):
         assert f"{SHEET_FAMILIES}!{cell}" in where
     assert any("date" in p.message and p.where.startswith(f"{SHEET_FAMILIES}!{col['rfr_1']}{r + 5}")

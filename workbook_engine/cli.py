@@ -23,18 +23,20 @@ from .families_csv import load_scenario
 from .generate import blank_scenario, generate_workbook
 from .layout import DEFAULT_CAPACITY, DEFAULT_SLOTS
 from .model import simulate
-from .problems import InputError, Problem, UsageError
-from .reader import load_workbook_scenario, read_workbook
+from .problems import InputError, Problem, UsageError, show_value
+from .reader import cell_name, load_workbook_scenario, read_workbook
 from .restructure import merge_scenarios, select_grids
 from .report import format_results_json, format_summary
 from .safety import workbook_password
 from .sample import load_sample
 from .scenario_json import dumps_scenario
 from .templates import write_templates
-from .workbook_results import results_json_from_cells
+from .workbook_file import open_workbook_file
+from .workbook_results import figures_not_numbers, results_json_from_cells
 from .writing import refuse_overwrite, workbook_paths, write_text_atomic
 
 EXIT_OK, EXIT_FINDINGS, EXIT_UNUSABLE, EXIT_INTERNAL = 0, 1, 2, 3
+MAX_SHOWN = 10  # lines of a kind printed before "et N autres"
 
 
 def print_json(data: object) -> None:
@@ -113,13 +115,26 @@ def cmd_read(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    read = read_workbook(args.workbook)
-    ev = evaluate_file(Path(args.workbook), engine=args.engine)
+    wf = open_workbook_file(args.workbook)  # parsed once, for the reader and the evaluation
+    read = read_workbook(wf)
+    ev = evaluate_file(wf, engine=args.engine)
     results = results_json_from_cells(read.layout, ev)
     if args.json:
         print_json(results)
     else:
         sys.stdout.write(format_results_json(results, read.scenario.structure if read.scenario else ""))
+        shown = figures_not_numbers(read.layout, ev)
+        if shown:
+            print(f"\n{len(shown)} résultat(s) du classeur ne sont pas des nombres :")
+            for cell, v in shown[:MAX_SHOWN]:
+                print(f"  {cell_name(cell.ref)} ({cell.label}) affiche {show_value(v)}")
+            causes = [p for p in read.problems if p.severity != "info"]
+            if causes:
+                print("Saisies à vérifier (elles en sont souvent la cause) :")
+                for p in causes[:MAX_SHOWN]:
+                    print(f"  {p}")
+                if len(causes) > MAX_SHOWN:
+                    print(f"  ... et {len(causes) - MAX_SHOWN} autre(s) (workbook-engine read CLASSEUR)")
     if ev.fallback_cells:
         print(f"  {len(ev.fallback_cells)} cellule(s) calculée(s) par le moteur de secours (formulas) : "
               + ", ".join(ev.fallback_cells[:10]), file=sys.stderr)

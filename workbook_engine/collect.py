@@ -163,9 +163,9 @@ def safe_finding(finding: Finding) -> str:
     """A finding as the federation may see it. About a family row, only the
     cell and the kind of problem: check messages may quote a family id or
     a typed income, which the federation must not collect."""
-    if not (_FAMILY_WORDS.search(finding.where) or _FAMILY_WORDS.search(finding.message)):
+    if finding.family is None and not (_FAMILY_WORDS.search(finding.where) or _FAMILY_WORDS.search(finding.message)):
         return str(finding)
-    cell = m[0] if (m := _CELL.match(finding.where)) else f"feuille {SHEET_FAMILIES}"
+    cell = finding.cell or (m[0] if (m := _CELL.match(finding.where)) else f"feuille {SHEET_FAMILIES}")
     kind = {"structure": "formule d'une ligne de famille modifiée, ou famille hors du tableau",
             "numbers": "résultat d'une famille différent du modèle",
             "inputs": "saisie d'une famille à corriger" if finding.severity == "error"
@@ -190,9 +190,8 @@ def _aggregates(layout: Layout, value: Callable[[Ref], object]) -> dict:
     shown += [v for v in results["total"].values() if isinstance(v, str)]
     if shown:
         raise ValueError(f"formula error {shown[0]}")
-    income = layout.column["income"].col
     blank_income = sum(1 for row in family_rows(layout, value)
-                       if value(Ref(SHEET_FAMILIES, row, income)) in (None, ""))
+                       if value(layout.family_ref(row, "income")) in (None, ""))
     grids, tranches = [], []
     for gl, grid in zip(layout.grids, results["grids"]):
         grids.append({"grid": gl.number, "grid_name": grid["name"]} |

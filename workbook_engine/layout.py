@@ -46,9 +46,70 @@ SHEET_SCALE = "Barème"
 DEFAULT_SLOTS = 10
 DEFAULT_CAPACITY = 2000
 
+# The stamp: which layout (and which version of it) a workbook was generated
+# with, and the sizes it was generated at. It is a defined name holding a text
+# constant (spreadsheets keep names through every edit) and a custom document
+# property. Version 1 workbooks (no stamp) are still read: see ``placement``.
+LAYOUT_ID = "workbook_engine"
+LAYOUT_VERSION = 2
+STAMP_NAME = "WE_MODELE"
+STAMP_PROPERTY = "workbook_engine"
+
+
+def stamp_text(n_grids: int, n_slots: int, capacity: int) -> str:
+    """"workbook_engine/2/3/10/2000": layout, version, grids, tranche lines, family rows."""
+    return f"{LAYOUT_ID}/{LAYOUT_VERSION}/{n_grids}/{n_slots}/{capacity}"
+
+
+# Defined names of the inputs and of the family columns, beyond the SPEC's
+# (each key's name; ``{g}`` is the grid number). Every cell the engine reads or
+# checks is reachable by a name, so rows and columns may be inserted, deleted
+# or moved and sheets renamed: spreadsheets move the names with the cells.
+PARAM_NAMES = {
+    "structure": "PARAM_STRUCTURE", "year": "PARAM_ANNEE", "indicator": "PARAM_INDICATEUR",
+    "include_caf_aid": "PARAM_AIDE_CAF", "parts_policy": "PARAM_PARTS", "sibling_scope": "PARAM_RANG",
+    "rate_2": "PARAM_REDUCTION_2", "rate_3": "PARAM_REDUCTION_3", "rate_4": "PARAM_REDUCTION_4",
+    "cp_adult": "PARAM_PARTS_ADULTE", "cp_child_1": "PARAM_PARTS_ENFANT_1", "cp_child_2": "PARAM_PARTS_ENFANT_2",
+    "cp_child_3_plus": "PARAM_PARTS_ENFANT_3_ET_PLUS", "cp_single_parent_bonus": "PARAM_PARTS_PARENT_ISOLE",
+    "cp_other_dependent": "PARAM_PARTS_AUTRE_CHARGE",
+}
+FAMILY_COLUMN_NAMES = {
+    "id": "ID_FAMILLE", "rfr_1": "FAM_RFR_1", "rfr_2": "FAM_RFR_2", "caf_aid": "FAM_AIDE_CAF",
+    "parts": "FAM_PARTS", "adults": "FAM_ADULTES", "children": "FAM_ENFANTS",
+    "other_dependents": "FAM_AUTRES_CHARGES", "notice": "FAM_AVIS", "other_enrolled": "FAM_AUTRES_ETABLISSEMENTS",
+    "pupils_g{g}": "FAM_ELEVES_G{g}", "income": "FAM_REVENU", "parts_used": "FAM_PARTS_RETENUES",
+    "indicator": "FAM_INDICATEUR", "tranche_no_g{g}": "FAM_NUM_TRANCHE_G{g}", "tranche_g{g}": "FAM_TRANCHE_G{g}",
+    "amount_g{g}": "FAM_TARIF_G{g}", "ranked_before_g{g}": "FAM_RANG_G{g}",
+    "factor_g{g}": "FAM_ELEVES_PAYANTS_G{g}", "due_g{g}": "DU_FAMILLE_G{g}", "old_due_g{g}": "FAM_ANCIEN_DU_G{g}",
+    "total_due": "DU_FAMILLE", "old_due": "FAM_ANCIEN_TOTAL", "change": "FAM_EVOLUTION", "effort": "FAM_EFFORT",
+}
+# Per-tranche columns of a grid sheet (one cell per tranche line).
+SLOT_COLUMN_NAMES = {
+    "label": "LIBELLE_TRANCHE_G{g}", "lower": "BORNE_TRANCHE_G{g}", "upper": "BORNE_SUP_TRANCHE_G{g}",
+    "amount": "MONTANT_TRANCHE_G{g}", "families": "FAMILLES_TRANCHE_G{g}", "pupils": "ELEVES_TRANCHE_G{g}",
+    "revenue": "RECETTES_TRANCHE_G{g}",
+}
+SLOT_ATTRS = tuple(SLOT_COLUMN_NAMES)
+
+
+def column_name(key: str) -> str:
+    """The defined name of a family column (its key: "rfr_1", "due_g2"...)."""
+    stem, _, g = key.rpartition("_g")
+    if stem and g.isdigit():
+        return FAMILY_COLUMN_NAMES[stem + "_g{g}"].format(g=g)
+    return FAMILY_COLUMN_NAMES[key]
+
 
 def grid_sheet(g: int) -> str:
     return f"Grille {g}"
+
+
+def is_choice(ref: str, word: str, version: int = LAYOUT_VERSION) -> str:
+    """A formula test of a choice cell that a stray space cannot flip: the
+    comparison ignores case (as every spreadsheet's does) and TRIM drops
+    leading, trailing and doubled spaces. (Version 1 compared the cell as it
+    was: "non " was not "non".)"""
+    return f'TRIM({ref})="{word}"' if version >= 2 else f'{ref}="{word}"'
 
 
 @dataclass(frozen=True)
@@ -67,6 +128,29 @@ class Ref:
     def absolute(self) -> str:
         """Sheet-qualified absolute reference, e.g. 'Grille 1'!$B$3."""
         return f"{quote_sheetname(self.sheet)}!{xl_rowcol_to_cell(self.row, self.col, True, True)}"
+
+
+@dataclass(frozen=True)
+class Block:
+    """A rectangle of cells (0-based, inclusive), the target of a defined name."""
+
+    sheet: str
+    r0: int
+    c0: int
+    r1: int
+    c1: int
+
+    @property
+    def absolute(self) -> str:
+        """'Grille 1'!$B$8:$B$17, or 'Grille 1'!$B$3 for one cell."""
+        first = xl_rowcol_to_cell(self.r0, self.c0, True, True)
+        if (self.r0, self.c0) == (self.r1, self.c1):
+            return f"{quote_sheetname(self.sheet)}!{first}"
+        return f"{quote_sheetname(self.sheet)}!{first}:{xl_rowcol_to_cell(self.r1, self.c1, True, True)}"
+
+    @property
+    def rows(self) -> int:
+        return self.r1 - self.r0 + 1
 
 
 @dataclass(frozen=True)
@@ -160,6 +244,8 @@ class Layout:
     summary: tuple[Cell, ...]  # Synthèse: per-grid lines and totals
     scale: tuple[Cell, ...]  # Barème: printable bracket tables
     family_headers: tuple[Cell, ...] = field(default=())
+    families_sheet: str = SHEET_FAMILIES  # where the family table is (a bursar may rename the sheet)
+    version: int = LAYOUT_VERSION
 
     # -- family table ------------------------------------------------------
     @property
@@ -172,8 +258,11 @@ class Layout:
 
     def column_range(self, key: str) -> str:
         c = self.column[key]
-        return (f"{quote_sheetname(SHEET_FAMILIES)}!${c.letter}${self.first_row + 1}:"
-                f"${c.letter}${self.last_row + 1}")
+        return Block(self.families_sheet, self.first_row, c.col, self.last_row, c.col).absolute
+
+    def family_ref(self, row: int, key: str) -> Ref:
+        """The cell of one family column in one (0-based) row."""
+        return Ref(self.families_sheet, row, self.column[key].col)
 
     @property
     def input_columns(self) -> tuple[Column, ...]:
@@ -205,20 +294,37 @@ class Layout:
         return (c for c in self.scalar_cells() if c.formula is not None)
 
     @cached_property
-    def defined_names(self) -> dict[str, str]:
-        """The SPEC's defined names -> absolute reference."""
-        names: dict[str, str] = {}
+    def blocks(self) -> dict[str, Block]:
+        """Every defined name of the workbook -> the cells it names: the SPEC's
+        names, one per input cell, per family column and per tranche column,
+        and anchors for the display sheets (Synthèse's grid lines, each
+        Barème table). Readers find cells through these (``placement``)."""
+        out: dict[str, Block] = {}
         for c in self.scalar_cells():
             if c.name:
-                names[c.name] = c.ref.absolute
-        for g in self.grids:
-            names[f"FAMILLES_TRANCHE_G{g.number}"] = g.column_range("families")
-            names[f"ELEVES_TRANCHE_G{g.number}"] = g.column_range("pupils")
-            names[f"RECETTES_TRANCHE_G{g.number}"] = g.column_range("revenue")
+                out[c.name] = Block(c.ref.sheet, c.ref.row, c.ref.col, c.ref.row, c.ref.col)
+        for gl in self.grids:
+            for attr, name in SLOT_COLUMN_NAMES.items():
+                first, last = getattr(gl.slots[0], attr).ref, getattr(gl.slots[-1], attr).ref
+                out[name.format(g=gl.number)] = Block(gl.sheet, first.row, first.col, last.row, last.col)
+            table = [c.ref for c in self.scale if c.key.startswith(f"scale.grid{gl.number}.slot")]
+            out[f"BAREME_G{gl.number}"] = Block(table[0].sheet, table[0].row, table[0].col, table[-1].row,
+                                                table[-1].col)
         for c in self.columns:
             if c.name:
-                names[c.name] = self.column_range(c.key)
-        return dict(sorted(names.items()))
+                out[c.name] = Block(self.families_sheet, self.first_row, c.col, self.last_row, c.col)
+        lines = [c.ref for c in self.summary if c.key.startswith("summary.grid") and c.key.endswith(".name")]
+        out["SYNTHESE_GRILLES"] = Block(lines[0].sheet, lines[0].row, lines[0].col, lines[-1].row, lines[-1].col)
+        return dict(sorted(out.items()))
+
+    @cached_property
+    def defined_names(self) -> dict[str, str]:
+        """Every defined name -> its absolute reference (``blocks`` as text)."""
+        return {name: block.absolute for name, block in self.blocks.items()}
+
+    @property
+    def stamp(self) -> str:
+        return stamp_text(self.n_grids, self.n_slots, self.capacity)
 
 
 # ---------------------------------------------------------------------------
@@ -260,7 +366,8 @@ def _param_cells() -> tuple[Cell, ...]:
     for spec in rows:
         if spec is not None:
             key, label, kind, choices, help_ = spec
-            cells.append(Cell(key, Ref(SHEET_PARAMS, row, 1), label, kind, choices=choices, help=help_))
+            cells.append(Cell(key, Ref(SHEET_PARAMS, row, 1), label, kind, name=PARAM_NAMES[key], choices=choices,
+                              help=help_))
         row += 1
     return tuple(cells)
 
@@ -281,46 +388,45 @@ _FAMILY_INPUTS: tuple[tuple[str, str, Kind, dict | None, str], ...] = (
 )
 
 
-def _column_specs(n_grids: int) -> list[tuple]:
+def _column_specs(n_grids: int, version: int) -> list[tuple]:
     """The family table, left to right: inputs, pupils per grid, then results.
     Each spec: (key, header, kind, template, grid, choices, help)."""
     specs: list[tuple] = [(k, h, kind, None, None, ch, hp) for k, h, kind, ch, hp in _FAMILY_INPUTS]
     for g in range(1, n_grids + 1):
         specs.append((f"pupils_g{g}", f"Élèves grille {g}", "integer", None, g, None, "Nombre d'enfants inscrits."))
-    for key, header, kind, template, g in _family_formulas(n_grids):
+    for key, header, kind, template, g in _family_formulas(n_grids, version):
         specs.append((key, header, kind, template, g, None, ""))
     return specs
 
 
 def _family_columns(specs: list[tuple], refs: dict[str, str]) -> tuple[Column, ...]:
-    n_grids = sum(1 for s in specs if s[0].startswith("pupils_g"))
-    names = {"id": "ID_FAMILLE", "total_due": "DU_FAMILLE"}
-    names.update({f"due_g{g}": f"DU_FAMILLE_G{g}" for g in range(1, n_grids + 1)})
     refs = dict(refs)
     refs.update({key: f"{xl_col_to_name(i)}{{r}}" for i, (key, *_rest) in enumerate(specs)})
     columns = []
     for i, (key, header, kind, template, g, choices, help_) in enumerate(specs):
         rendered = None if template is None else _render(template, refs)
-        columns.append(Column(key, i, header, kind, rendered, g, names.get(key), choices, help_))
+        columns.append(Column(key, i, header, kind, rendered, g, column_name(key), choices, help_))
     return tuple(columns)
 
 
-def _family_formulas(n: int) -> list[tuple[str, str, Kind, str, int | None]]:
+def _family_formulas(n: int, version: int) -> list[tuple[str, str, Kind, str, int | None]]:
     """Result columns of a family row, as templates over the row's cells
     (``{key}``: a family column of the row; ``{P_key}``: a parameter;
     ``{gN_...}``: a range of grid N)."""
     blank = 'IF({id}="","",'
-    no_notice = '{notice}="%s"' % NO
+    no_notice = is_choice("{notice}", NO, version)
     out: list[tuple[str, str, Kind, str, int | None]] = [
         ("income", "Revenu retenu", "money",
-         f'IF(OR({{id}}="",{no_notice}),"",{{rfr_1}}+{{rfr_2}}+IF({{P_include_caf_aid}}="{YES}",{{caf_aid}},0))', None),
+         f'IF(OR({{id}}="",{no_notice}),"",{{rfr_1}}+{{rfr_2}}+IF({is_choice("{P_include_caf_aid}", YES, version)},{{caf_aid}},0))',
+         None),
         ("parts_used", "Parts retenues", "parts",
-         blank + f'IF({{P_parts_policy}}="{PARTS_POLICY_TEXT["fiscal"]}",IF({{parts}}="","",{{parts}}),'
+         blank + f'IF({is_choice("{P_parts_policy}", PARTS_POLICY_TEXT["fiscal"], version)},IF({{parts}}="","",{{parts}}),'
          '{adults}*{P_cp_adult}+MIN(N({children}),1)*{P_cp_child_1}+({children}>=2)*{P_cp_child_2}'
          '+MAX({children}-2,0)*{P_cp_child_3_plus}+({adults}=1)*({children}>=1)*{P_cp_single_parent_bonus}'
          '+{other_dependents}*{P_cp_other_dependent}))', None),
         ("indicator", "Indicateur", "money",
-         f'IF(OR({{id}}="",{no_notice}),"",IF({{P_indicator}}="{INDICATOR_TEXT["rfr"]}",{{income}},{{income}}/{{parts_used}}))',
+         f'IF(OR({{id}}="",{no_notice}),"",IF({is_choice("{P_indicator}", INDICATOR_TEXT["rfr"], version)},{{income}},'
+         '{income}/{parts_used}))',
          None),
     ]
     for g in range(1, n + 1):
@@ -329,7 +435,8 @@ def _family_formulas(n: int) -> list[tuple[str, str, Kind, str, int | None]]:
             if h != g:
                 op = ">=" if h < g else ">"
                 others.append(f"({{amount_g{h}}}{op}{{amount_g{g}}})*{{pupils_g{h}}}")
-        before = f'IF({{P_sibling_scope}}="{SCOPE_TEXT["network"]}",{{other_enrolled}},0)' + "".join("+" + o for o in others)
+        before = f'IF({is_choice("{P_sibling_scope}", SCOPE_TEXT["network"], version)},{{other_enrolled}},0)' + \
+            "".join("+" + o for o in others)
 
         def d(n_: str) -> str:
             return f"{{P_rate_2}}*({n_}>=2)+{{P_rate_3}}*({n_}>=3)+{{P_rate_4}}*MAX({n_}-3,0)"
@@ -366,14 +473,15 @@ GRID_SUMMARY = ("revenue", "budget_target", "old_revenue", "gap", "change_pct", 
                 "families_without_notice", "tranche_count")
 
 
-def _grid_layout(g: int, n_slots: int, fam_range) -> GridLayout:
+def _grid_layout(g: int, n_slots: int, fam_range, version: int) -> GridLayout:
     """A grid sheet: name/old tariff/target, the tranche table, its summary."""
     sheet = grid_sheet(g)
-    name = Cell(f"grid{g}.name", Ref(sheet, 2, 1), "Nom de la grille", "text", help="Par exemple École, Collège, Lycée.")
+    name = Cell(f"grid{g}.name", Ref(sheet, 2, 1), "Nom de la grille", "text", name=f"NOM_G{g}",
+                help="Par exemple École, Collège, Lycée.")
     old = Cell(f"grid{g}.old_tariff", Ref(sheet, 3, 1), "Ancien tarif unique (par élève et par an)", "money",
-               help="Facultatif : pour comparer avec l'ancienne contribution.")
+               name=f"ANCIEN_TARIF_G{g}", help="Facultatif : pour comparer avec l'ancienne contribution.")
     target = Cell(f"grid{g}.budget_target", Ref(sheet, 4, 1), "Objectif de recettes (par an)", "money",
-                  help="Facultatif : le total des contributions visé.")
+                  name=f"OBJECTIF_SAISI_G{g}", help="Facultatif : le total des contributions visé.")
     header_row = 6
     first = header_row + 1
 
@@ -405,11 +513,13 @@ def _grid_layout(g: int, n_slots: int, fam_range) -> GridLayout:
         ))
     total_row = first + n_slots
 
-    def col_sum(col: int, key: str, kind: Kind) -> Cell:
+    def col_sum(col: int, key: str, kind: Kind, name: str) -> Cell:
         top, bottom = Ref(sheet, first, col).a1, Ref(sheet, total_row - 1, col).a1
-        return Cell(f"grid{g}.total_{key}", Ref(sheet, total_row, col), "Total", kind, f"SUM({top}:{bottom})")
+        return Cell(f"grid{g}.total_{key}", Ref(sheet, total_row, col), "Total", kind, f"SUM({top}:{bottom})",
+                    f"{name}_G{g}")
 
-    totals = (col_sum(4, "families", "count"), col_sum(5, "pupils", "count"), col_sum(6, "revenue", "money"))
+    totals = (col_sum(4, "families", "count", "TOTAL_FAMILLES"), col_sum(5, "pupils", "count", "TOTAL_ELEVES"),
+              col_sum(6, "revenue", "money", "TOTAL_RECETTES_TRANCHES"))
     def rng(attr: str) -> str:
         return f"{getattr(slots[0], attr).ref.a1}:{getattr(slots[-1], attr).ref.a1}"
 
@@ -424,15 +534,19 @@ def _grid_layout(g: int, n_slots: int, fam_range) -> GridLayout:
         "old_revenue": ("Anciennes recettes", "money", f"SUM({k('old_due')})", f"ANCIENNES_RECETTES_G{g}"),
         "gap": ("Écart à l'objectif", "money", f'IF({tgt}="","",{rev}-{tgt})', f"ECART_G{g}"),
         "change_pct": ("Évolution par rapport à l'ancien tarif", "ratio", f'IF({old_rev}=0,"",{rev}/{old_rev}-1)',
-                       None),
+                       f"EVOLUTION_G{g}"),
         "amplitude": ("Amplitude (tarif le plus haut / le plus bas)", "ratio",
-                      f'IF(N({first_amount})>0,INDEX({rng("amount")},{count})/{first_amount},"")', None),
+                      f'IF(N({first_amount})>0,INDEX({rng("amount")},{count})/{first_amount},"")', f"AMPLITUDE_G{g}"),
         "top_share": ("Part des familles dans la tranche la plus haute", "ratio",
-                      f'IF({fam_total}=0,"",INDEX({rng("families")},{count})/{fam_total})', None),
+                      f'IF({fam_total}=0,"",INDEX({rng("families")},{count})/{fam_total})', f"PART_TRANCHE_HAUTE_G{g}"),
         "families_without_notice": ("Familles sans avis d'imposition", "count",
-                                    f'COUNTIFS({fam_range("notice")},"{NO}",{k("pupils")},">0",'
-                                    f'{k("tranche_no")},">0")', None),
-        "tranche_count": ("Nombre de tranches", "count", f"COUNT({rng('lower')})", None),
+                                    # Income is blank exactly for the families whose notice cell says
+                                    # "non" (TRIM'd): no COUNTIFS criterion could ignore stray spaces.
+                                    f'COUNTIFS({k("pupils")},">0",{k("tranche_no")},">0",{fam_range("income")},"")'
+                                    if version >= 2 else
+                                    f'COUNTIFS({fam_range("notice")},"{NO}",{k("pupils")},">0",{k("tranche_no")},">0")',
+                                    f"FAMILLES_SANS_AVIS_G{g}"),
+        "tranche_count": ("Nombre de tranches", "count", f"COUNT({rng('lower')})", f"NOMBRE_TRANCHES_G{g}"),
     }
     summary = tuple(Cell(f"grid{g}.{key}", at[key], *specs[key]) for key in GRID_SUMMARY)
     return GridLayout(g, sheet, name, old, target, tuple(slots), totals, summary, header_row)
@@ -478,8 +592,9 @@ def _summary_cells(grids: tuple[GridLayout, ...], fam_range) -> tuple[Cell, ...]
 
     rev, tgt, old = Ref(s, row, col["revenue"]), Ref(s, row, col["budget_target"]), Ref(s, row, col["old_revenue"])
     cells += [
-        Cell("total.families", Ref(s, row, col["families"]), "Familles", "count", f'COUNTIF({fam_range("id")},"<>")'),
-        Cell("total.pupils", Ref(s, row, col["pupils"]), "Élèves", "count", f"SUM({span('pupils')})"),
+        Cell("total.families", Ref(s, row, col["families"]), "Familles", "count", f'COUNTIF({fam_range("id")},"<>")',
+             "TOTAL_FAMILLES"),
+        Cell("total.pupils", Ref(s, row, col["pupils"]), "Élèves", "count", f"SUM({span('pupils')})", "TOTAL_ELEVES"),
         Cell("total.revenue", rev, "Recettes", "money", f"SUM({span('revenue')})", "TOTAL_RECETTES"),
         Cell("total.budget_target", tgt, "Objectif", "money",
              f'IF(COUNT({span("budget_target")})=0,"",SUM({span("budget_target")}))', "TOTAL_OBJECTIF"),
@@ -488,16 +603,16 @@ def _summary_cells(grids: tuple[GridLayout, ...], fam_range) -> tuple[Cell, ...]
         Cell("total.old_revenue", old, "Anciennes recettes", "money", f"SUM({span('old_revenue')})",
              "TOTAL_ANCIENNES_RECETTES"),
         Cell("total.change_pct", Ref(s, row, col["change_pct"]), "Évolution", "ratio",
-             f'IF({old.a1}=0,"",{rev.a1}/{old.a1}-1)'),
+             f'IF({old.a1}=0,"",{rev.a1}/{old.a1}-1)', "TOTAL_EVOLUTION"),
     ]
     row += 2
     change = fam_range("change")
-    for i, (key, label, crit) in enumerate((
-        ("families_pay_more", "Familles qui paient plus qu'avec l'ancien tarif", '">0"'),
-        ("families_unchanged", "Familles qui paient autant", "0"),
-        ("families_pay_less", "Familles qui paient moins", '"<0"'),
+    for i, (key, label, crit, name) in enumerate((
+        ("families_pay_more", "Familles qui paient plus qu'avec l'ancien tarif", '">0"', "TOTAL_FAMILLES_PLUS"),
+        ("families_unchanged", "Familles qui paient autant", "0", "TOTAL_FAMILLES_AUTANT"),
+        ("families_pay_less", "Familles qui paient moins", '"<0"', "TOTAL_FAMILLES_MOINS"),
     )):
-        cells.append(Cell(f"total.{key}", Ref(s, row + i, 2), label, "count", f"COUNTIF({change},{crit})"))
+        cells.append(Cell(f"total.{key}", Ref(s, row + i, 2), label, "count", f"COUNTIF({change},{crit})", name))
     return tuple(cells)
 
 
@@ -510,19 +625,19 @@ SUMMARY_HEADERS = {
 }
 
 
-def _scale_cells(grids: tuple[GridLayout, ...], params: dict[str, Cell]) -> tuple[Cell, ...]:
+def _scale_cells(grids: tuple[GridLayout, ...], params: dict[str, Cell], version: int) -> tuple[Cell, ...]:
     """Barème: the printable bracket table of each grid, for the financial rules."""
     s = SHEET_SCALE
     cells: list[Cell] = []
     ind = params["indicator"].ref.absolute
     rfr_text, qf_text = (SCALE_INDICATOR_TEXT[k].replace('"', '""') for k in ("rfr", "qf"))
     cells.append(Cell("scale.indicator", Ref(s, 2, 0), "Indicateur", "text",
-                      f'IF({ind}="{INDICATOR_TEXT["rfr"]}","{rfr_text}","{qf_text}")'))
+                      f'IF({is_choice(ind, INDICATOR_TEXT["rfr"], version)},"{rfr_text}","{qf_text}")', "BAREME_INDICATEUR"))
     row = 4
     for gl in grids:
         nm = gl.name.ref.absolute
         cells.append(Cell(f"scale.grid{gl.number}.title", Ref(s, row, 0), "Grille", "text",
-                          f'IF({nm}="","{gl.sheet}",{nm})'))
+                          f'IF({nm}="","{gl.sheet}",{nm})', f"BAREME_TITRE_G{gl.number}"))
         row += 2  # title, then the header line
         for slot in gl.slots:
             for col, (attr, kind) in enumerate((("label", "label"), ("lower", "money"), ("upper", "money"),
@@ -545,27 +660,31 @@ def scale_rows(layout: Layout) -> dict[int, tuple[int, int]]:
     return out
 
 
-def build_layout(n_grids: int, n_slots: int = DEFAULT_SLOTS, capacity: int = DEFAULT_CAPACITY) -> Layout:
+def build_layout(n_grids: int, n_slots: int | tuple[int, ...] = DEFAULT_SLOTS,
+                 capacity: int = DEFAULT_CAPACITY, version: int = LAYOUT_VERSION) -> Layout:
     """Describe the workbook of ``n_grids`` grids, ``n_slots`` tranche lines per
-    grid and room for ``capacity`` families."""
+    grid (one number, or one per grid) and room for ``capacity`` families,
+    as layout ``version`` writes it (the current one, or an earlier one to
+    read and check a workbook it wrote)."""
     if n_grids < 1:
         raise ValueError("a workbook has at least one grid")
-    if n_slots < 1 or capacity < 1:
-        raise ValueError("a workbook needs at least one tranche line and one family row")
+    slots = (n_slots,) * n_grids if isinstance(n_slots, int) else tuple(n_slots)
+    if len(slots) != n_grids or min(slots) < 1 or capacity < 1:
+        raise ValueError("a workbook needs at least one tranche line per grid and one family row")
     params = _param_cells()
     pmap = {c.key: c for c in params}
     first_row = 3
 
     # Grid sheets need the family ranges before the family formulas (which
     # need the grid ranges) can be rendered: the column order comes first.
-    specs = _column_specs(n_grids)
+    specs = _column_specs(n_grids, version)
     index = {spec[0]: i for i, spec in enumerate(specs)}
 
     def fam_range(key: str) -> str:
         letter = xl_col_to_name(index[key])
         return f"{quote_sheetname(SHEET_FAMILIES)}!${letter}${first_row + 1}:${letter}${first_row + capacity}"
 
-    grids = tuple(_grid_layout(g, n_slots, fam_range) for g in range(1, n_grids + 1))
+    grids = tuple(_grid_layout(g, slots[g - 1], fam_range, version) for g in range(1, n_grids + 1))
     refs = {f"P_{k}": c.ref.absolute for k, c in pmap.items()}
     for gl in grids:
         refs.update(_grid_refs(gl))
@@ -573,11 +692,11 @@ def build_layout(n_grids: int, n_slots: int = DEFAULT_SLOTS, capacity: int = DEF
     headers = tuple(
         Cell(f"families.header.grid{gl.number}", Ref(SHEET_FAMILIES, 1, next(c.col for c in columns
              if c.key == f"tranche_no_g{gl.number}")), "Grille", "text",
-             f'IF({gl.name.ref.absolute}="","{gl.sheet}",{gl.name.ref.absolute})')
+             f'IF({gl.name.ref.absolute}="","{gl.sheet}",{gl.name.ref.absolute})', f"FAM_ENTETE_G{gl.number}")
         for gl in grids
     )
     return Layout(
-        n_grids=n_grids, n_slots=n_slots, capacity=capacity, params=params, grids=grids, columns=columns,
-        first_row=first_row, summary=_summary_cells(grids, fam_range), scale=_scale_cells(grids, pmap),
-        family_headers=headers,
+        n_grids=n_grids, n_slots=max(slots), capacity=capacity, params=params, grids=grids, columns=columns,
+        first_row=first_row, summary=_summary_cells(grids, fam_range), scale=_scale_cells(grids, pmap, version),
+        family_headers=headers, version=version,
     )

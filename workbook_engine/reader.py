@@ -11,59 +11,69 @@ the cells come from ``layout.py`` like everywhere else.
 from __future__ import annotations
 
 import datetime as _dt
-import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 
 from .domain import CustomParts, Family, Grid, Scenario, Tranche
-from .layout import (
-    BOOL_TEXT,
-    DEFAULT_CAPACITY,
-    DEFAULT_SLOTS,
-    SHEET_FAMILIES,
-    SHEET_PARAMS,
-    Cell,
-    Layout,
-    Ref,
-    build_layout,
-    grid_sheet,
-)
-from .problems import InputError, Problem
+from .evaluator.functions import spreadsheet_trim
+from .evaluator.values import text_to_number
+from .layout import BOOL_TEXT, INDICATOR_TEXT, PARTS_POLICY_TEXT, SCOPE_TEXT, Cell, Layout, Ref
+from .placement import NotOurWorkbook, Placement, StructureEdit, place_layout
+from .problems import InputError, Problem, Severity
 from .scenario_json import merge_problems
-from .textnum import needed_tolerance, parse_int, parse_number, parse_yes_no
 from .validation import validate
 from .workbook_file import WorkbookFile, open_workbook_file
 
-# Words a bursar may type for each choice, beyond the workbook's own.
-_CHOICE_WORDS = {
-    "indicator": {"qf": "qf", "quotient familial": "qf", "quotient": "qf", "rfr": "rfr",
-                  "revenu fiscal de référence": "rfr", "revenu": "rfr"},
-    "parts_policy": {"fiscales": "fiscal", "fiscale": "fiscal", "fiscal": "fiscal", "calculées": "custom",
-                     "calculees": "custom", "calculée": "custom", "calculee": "custom", "custom": "custom"},
-    "sibling_scope": {"structure": "structure", "réseau": "network", "reseau": "network", "network": "network"},
-}
 MAX_CELL_NUMBER = 1e12  # no income, amount or count is this large: a typing accident
-_RANGE = re.compile(r"\$?([A-Z]+)\$?(\d+):\$?([A-Z]+)\$?(\d+)$")
+# Fields the workbook's formulas only use in arithmetic, where a spreadsheet
+# converts a number typed as text (by its language's rules). Counts and
+# tranche bounds are also counted, summed or looked up (COUNTIFS, SUMIFS,
+# MATCH, COUNT), which skip text: typed as text they are not read the same
+# everywhere, so the reader refuses them.
+_TEXT_IS_COMPUTED = {"rfr_1", "rfr_2", "caf_aid", "parts", "rate_2", "rate_3", "rate_4", "old_tariff",
+                     "budget_target", "amount", "cp_adult", "cp_child_1", "cp_child_2", "cp_child_3_plus",
+                     "cp_single_parent_bonus", "cp_other_dependent"}
 
 
 @dataclass
 class WorkbookRead:
     """What the reader found: the scenario (None when errors prevent it), every
-    problem, the inferred layout, and where each family sits."""
+    problem, where the layout is in the file, and where each family sits."""
 
     path: Path
-    layout: Layout
+    placement: Placement
     cells: WorkbookFile
     scenario: Scenario | None
     problems: list[Problem] = field(default_factory=list)
     family_rows: dict[str, int] = field(default_factory=dict)  # id -> 0-based row
-    defined_names: dict[str, str] = field(default_factory=dict)
-    sheet_names: list[str] = field(default_factory=list)
+
+    @property
+    def layout(self) -> Layout:
+        """The layout where the file has it now (see ``placement``)."""
+        return self.placement.layout
+
+    @property
+    def edits(self) -> list[StructureEdit]:
+        return self.placement.edits
+
+    @property
+    def defined_names(self) -> dict[str, str]:
+        return self.cells.defined_names
+
+    @property
+    def sheet_names(self) -> list[str]:
+        return self.cells.sheet_names
 
     @property
     def notes(self) -> list[str]:
         """Macros, links to other workbooks...: found, never run nor followed."""
         return self.cells.safe.notes()
+
+    @cached_property
+    def row_families(self) -> dict[int, str]:
+        """0-based row -> the family id typed there."""
+        return {row: fid for fid, row in self.family_rows.items()}
 
     @property
     def below_formulas(self) -> dict[str, int]:
@@ -84,63 +94,19 @@ def unusable(path: Path, message: str) -> InputError:
     return InputError([Problem("", "", None, message, source=str(path))])
 
 
-def infer_layout(path: Path, values: WorkbookFile, names: dict[str, str], sheet_names: list[str]) -> Layout:
-    """The layout this file was generated with: grids from its sheets, tranche
-    lines and family rows from its defined names (or the sheets, when a name
-    was deleted)."""
-    n_grids = 0
-    while grid_sheet(n_grids + 1) in sheet_names:
-        n_grids += 1
-    missing = [s for s in (SHEET_PARAMS, SHEET_FAMILIES) if s not in sheet_names]
-    if n_grids == 0:
-        missing.append(grid_sheet(1))
-    if missing:
-        raise unusable(path, "ce classeur ne vient pas de workbook_engine ou a été modifié : feuille(s) "
-                             + ", ".join(f"« {s} »" for s in missing) + " absente(s)")
-    slots = _range_length(names.get("FAMILLES_TRANCHE_G1")) or _slots_from_sheet(values, DEFAULT_SLOTS)
-    probe = build_layout(n_grids, slots, 1)
-    capacity = _range_length(names.get("ID_FAMILLE")) or _capacity_from_sheet(values, probe)
-    return build_layout(n_grids, slots, capacity)
-
-
-def _range_length(ref: str | None) -> int | None:
-    if not ref:
-        return None
-    m = _RANGE.search(ref.split("!")[-1])
-    return int(m.group(4)) - int(m.group(2)) + 1 if m else None
-
-
-def _slots_from_sheet(values: WorkbookFile, default: int) -> int:
-    """Tranche lines = rows between the header and the "Total" line."""
-    probe = build_layout(1, default, 1).grids[0]
-    first = probe.slots[0].label.ref.row
-    for row in range(first, first + 200):
-        if values(Ref(probe.sheet, row, 0)) == "Total":
-            return max(row - first, 1)
-    return default
-
-
-def _capacity_from_sheet(values: WorkbookFile, probe: Layout) -> int:
-    """Family rows = consecutive formula rows of the total column (the
-    ID_FAMILLE name was deleted)."""
-    last = probe.first_row - 1
-    for run in values.formula_runs(SHEET_FAMILIES, probe.column["total_due"].col):
-        if run.r0 <= last + 1 <= run.r1:
-            last = run.r1
-    return last - probe.first_row + 1 if last >= probe.first_row else DEFAULT_CAPACITY
-
-
 def read_workbook(source: str | Path | WorkbookFile) -> WorkbookRead:
     """Read a workbook's inputs (a path, or a file already opened with
     ``open_workbook_file``). Raises InputError only when the file is no
     usable workbook; problems with its contents are in ``.problems``."""
     values = source if isinstance(source, WorkbookFile) else open_workbook_file(source)
     path = values.path
-    names, sheet_names = values.defined_names, values.sheet_names
-    layout = infer_layout(path, values, names, sheet_names)
-    reader = _Reader(path, layout, values)
+    try:
+        placement = place_layout(values.defined_names, values.sheet_names, values.formula_at, values.value_at)
+    except NotOurWorkbook as exc:
+        raise unusable(path, str(exc)) from None
+    reader = _Reader(path, placement.layout, values)
     scenario = reader.scenario()
-    read = WorkbookRead(path, layout, values, None, reader.problems, reader.family_rows, names, sheet_names)
+    read = WorkbookRead(path, placement, values, None, reader.problems, reader.family_rows)
     read.problems = merge_problems(read.problems, [reader.locate(p) for p in validate(scenario)])
     if not read.errors:
         read.scenario = scenario
@@ -160,6 +126,17 @@ def cell_name(ref: Ref) -> str:
     return f"{ref.sheet}!{ref.a1}"
 
 
+def cell_text(value: object) -> str:
+    """What a formula compares when it compares a cell with a word."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "VRAI" if value else "FAUX"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
 class _Reader:
     def __init__(self, path: Path, layout: Layout, values: WorkbookFile):
         self.path = path
@@ -167,116 +144,113 @@ class _Reader:
         self.values = values
         self.problems: list[Problem] = []
         self.family_rows: dict[str, int] = {}
-        self._tranche_cells: dict[tuple[int, str], dict[str, Ref]] = {}
+        self._tranche_lines: dict[tuple[int, int], int] = {}  # (grid, tranche read) -> slot index
 
     # -- problems ------------------------------------------------------------
-    def warn(self, ref: Ref, field_: str, value, message: str, who: str = "") -> None:
+    def say(self, severity: Severity, ref: Ref, label: str, value, message: str, family: str | None = None,
+            field_: str = "") -> None:
+        who = ", ".join(x for x in (f"famille {family}" if family else "", label) if x)
         where = cell_name(ref) + (f" ({who})" if who else "")
-        self.problems.append(Problem(where, field_, value, message, "warning"))
-
-    def error(self, ref: Ref, field_: str, value, message: str, who: str = "") -> None:
-        where = cell_name(ref) + (f" ({who})" if who else "")
-        self.problems.append(Problem(where, field_, value, message, "error"))
+        self.problems.append(Problem(where, field_, value, message, severity, family=family, cell=cell_name(ref),
+                                     label=label))
 
     def locate(self, p: Problem) -> Problem:
-        """Add the cell to a rule problem ("famille F1" + "parts" -> its cell)."""
+        """Give a rule problem (validation) the cell it is about, from the
+        place it carries as data."""
+        cell: Cell | None = None
+        label = ""
         ref = None
-        if p.where.startswith("famille ") and p.where[8:] in self.family_rows:
+        if p.family is not None and p.family in self.family_rows:
             key = p.field.split("[")[0]
             if key == "pupils" and "[" in p.field:
                 key = f"pupils_g{int(p.field[7:-1]) + 1}"
-            if key in self.layout.column:
-                ref = Ref(SHEET_FAMILIES, self.family_rows[p.where[8:]], self.layout.column[key].col)
-        m = re.match(r"grille (\d+).*, tranche (.+)$", p.where)
-        if m and (int(m.group(1)), m.group(2)) in self._tranche_cells:
-            ref = self._tranche_cells[(int(m.group(1)), m.group(2))].get(p.field)
-        if p.where.startswith("grille ") and p.field in ("old_tariff", "budget_target"):
-            g = int(p.where.split()[1])
-            ref = getattr(self.layout.grids[g - 1], p.field).ref
+            column = self.layout.column.get(key)
+            if column is not None and column.col >= 0:
+                ref, label = Ref(self.layout.families_sheet, self.family_rows[p.family], column.col), column.header
+        elif p.param is not None:
+            cell = self.layout.param.get(p.param)
+        elif p.grid is not None and p.grid <= len(self.layout.grids):
+            gl = self.layout.grids[p.grid - 1]
+            if p.tranche is not None:
+                slot_index = self._tranche_lines.get((p.grid, p.tranche))
+                if slot_index is not None and p.field in ("label", "lower", "amount"):
+                    cell = getattr(gl.slots[slot_index], p.field)
+            elif p.field in ("old_tariff", "budget_target"):
+                cell = getattr(gl, p.field)
+        if cell is not None and cell.ref.row >= 0:
+            ref, label = cell.ref, cell.label
         if ref is None:
             return p
-        return Problem(f"{cell_name(ref)} ({p.where})", p.field, p.value, p.message, p.severity)
+        who = ", ".join(x for x in (f"famille {p.family}" if p.family else "", label) if x)
+        return replace(p, where=f"{cell_name(ref)} ({who})", cell=cell_name(ref), label=label)
 
     # -- values --------------------------------------------------------------
-    def raw(self, ref: Ref):
+    def raw(self, ref: Ref, label: str, family: str | None = None):
         v = self.values(ref)
         if self.values.is_formula(ref):
-            self.warn(ref, "", v, "formule dans une cellule de saisie : la valeur qu'elle calcule est utilisée")
+            self.say("warning", ref, label, v, "formule dans une cellule de saisie : la valeur qu'elle calcule "
+                                                "est utilisée", family)
             return self.values.computed(ref)
         return v
 
-    def text(self, ref: Ref, field_: str, who: str = "") -> str:
-        v = self.raw(ref)
-        if v is None:
-            return ""
-        if isinstance(v, float) and v.is_integer():
-            v = int(v)
-        s = str(v)
-        if s != s.strip():
-            self.warn(ref, field_, s, "espaces en trop supprimés", who)
-        return s.strip()
+    def text(self, ref: Ref, label: str) -> str:
+        v = self.raw(ref, label)
+        text = cell_text(v)
+        if text != text.strip():
+            self.say("info", ref, label, text, "espaces en trop supprimés")
+        return text.strip()
 
-    def number(self, ref: Ref, field_: str, who: str = "", *, integer: bool = False):
-        """A number, or None for a blank cell; text is read with tolerance."""
-        v = self.raw(ref)
-        if v is None or (isinstance(v, str) and not v.strip()):
+    def number(self, ref: Ref, key: str, label: str, family: str | None = None, *, integer: bool = False):
+        """A number, or None for a blank cell. Text is read as the workbook's
+        own formulas read it (the spreadsheet's language: ``--locale``)."""
+        v = self.raw(ref, label, family)
+        if v is None or (isinstance(v, str) and not v.strip(" ")):
             return None
         if isinstance(v, bool) or isinstance(v, (_dt.datetime, _dt.date, _dt.time)):
-            self.error(ref, field_, str(v), "un nombre est attendu (la cellule contient une date ou VRAI/FAUX)", who)
+            self.say("error", ref, label, str(v), "un nombre est attendu (la cellule contient une date ou "
+                                                  "VRAI/FAUX)", family)
             return None
-        if isinstance(v, (int, float)):
-            if not abs(v) < MAX_CELL_NUMBER:  # also NaN and infinities
-                self.error(ref, field_, v, "valeur démesurée : vérifiez la saisie", who)
+        if isinstance(v, str):
+            if key not in _TEXT_IS_COMPUTED:
+                self.say("error", ref, label, v, "nombre saisi comme texte : les formules du classeur ne le "
+                                                 "comptent pas partout ; retapez-le comme un nombre", family)
                 return None
-            if integer and v != int(v):
-                self.error(ref, field_, v, "un nombre entier est attendu", who)
+            number = text_to_number(v)
+            if number is None:
+                self.say("error", ref, label, v, "texte que le tableur ne lit pas comme un nombre (ses formules "
+                                                 "affichent #VALEUR!) ; tapez par exemple 35000 ou 1234,56", family)
                 return None
-            return int(v) if integer else float(v)
-        try:
-            number = parse_int(v) if integer else parse_number(v)
-        except ValueError as exc:
-            reason = str(exc)
-            self.error(ref, field_, v, reason if "illisible" in reason else f"nombre illisible : {reason}", who)
+            self.say("warning", ref, label, v, f"nombre saisi comme texte, lu comme le tableur le lit : "
+                                               f"{number:,.10g}".replace(",", "\u202f").replace(".", ","), family)
+            v = number
+        if not abs(v) < MAX_CELL_NUMBER:  # also NaN and infinities
+            self.say("error", ref, label, v, "valeur démesurée : vérifiez la saisie", family)
             return None
-        if needed_tolerance(v) or v != v.strip():
-            self.warn(ref, field_, v, f"nombre saisi comme texte, lu comme {number:g}", who)
-        else:
-            self.warn(ref, field_, v, "nombre saisi comme texte", who)
-        return number
+        if integer and v != int(v):
+            self.say("error", ref, label, v, "un nombre entier est attendu", family)
+            return None
+        return int(v) if integer else float(v)
 
-    def yes_no(self, ref: Ref, field_: str, default: bool, who: str = "") -> bool:
-        v = self.raw(ref)
-        if v is None or (isinstance(v, str) and not v.strip()):
-            return default
-        if isinstance(v, bool):
-            return v
-        text = str(v).strip()
-        if text in (BOOL_TEXT[True], BOOL_TEXT[False]):
-            return text == BOOL_TEXT[True]
-        try:
-            answer = parse_yes_no(text)
-        except ValueError:
-            self.error(ref, field_, v, "oui ou non attendu", who)
-            return default
-        self.warn(ref, field_, v, f"compris comme « {BOOL_TEXT[answer]} » ; écrivez « {BOOL_TEXT[answer]} », "
-                                  "seule valeur que les formules du classeur reconnaissent", who)
-        return answer
-
-    def choice(self, cell: Cell, default: str) -> str:
-        v = self.raw(cell.ref)
-        if v is None or not str(v).strip():
-            return default
-        text = str(v).strip()
-        exact = {w: code for code, w in (cell.choices or {}).items()}
-        if text in exact:
-            return exact[text]
-        code = _CHOICE_WORDS.get(cell.key, {}).get(text.lower())
-        if code is None:
-            self.error(cell.ref, cell.key, v, "valeur attendue parmi : " + ", ".join(exact))
-            return default
-        self.warn(cell.ref, cell.key, v, f"compris comme « {cell.choices[code]} » ; écrivez exactement "
-                                         f"« {cell.choices[code]} » pour que les formules la reconnaissent")
-        return code
+    def choice(self, ref: Ref, label: str, words: dict, matched: object, otherwise: object,
+               family: str | None = None):
+        """A choice cell read as the workbook's formulas read it: they test
+        one word (ignoring case and, with TRIM, stray spaces); anything else
+        takes the other meaning. ``words``: every answer the layout offers
+        (meaning -> word); the word tested is ``words[matched]``."""
+        v = self.raw(ref, label, family)
+        text = cell_text(v)
+        trimmed = spreadsheet_trim(text) if self.layout.version >= 2 else text
+        meaning = matched if trimmed.casefold() == str(words[matched]).casefold() else otherwise
+        if not text:
+            return meaning
+        offered = {str(w).casefold() for w in words.values()}
+        if trimmed.casefold() not in offered:
+            self.say("warning", ref, label, v, f"réponse que les formules du classeur ne connaissent pas : elles la "
+                                               f"comptent comme « {words[meaning]} » ; écrivez "
+                                               + " ou ".join(f"« {w} »" for w in words.values()), family)
+        elif trimmed != text:
+            self.say("info", ref, label, v, f"espaces en trop, sans effet : lu « {words[meaning]} »", family)
+        return meaning
 
     # -- the scenario --------------------------------------------------------
     def scenario(self) -> Scenario:
@@ -284,21 +258,24 @@ class _Reader:
         defaults = CustomParts()
 
         def num(key: str, default: float) -> float:
-            v = self.number(p[key].ref, key)
+            v = self.number(p[key].ref, key, p[key].label)
             return default if v is None else v
+
+        def choice(key: str, words: dict, matched: str, otherwise: str):
+            return self.choice(p[key].ref, p[key].label, words, matched, otherwise)
 
         rates = tuple(num(k, 0.0) for k in ("rate_2", "rate_3", "rate_4"))
         custom = CustomParts(**{attr: num(f"cp_{attr}", getattr(defaults, attr)) for attr in vars(defaults)})
-        caf = self.yes_no(p["include_caf_aid"].ref, "include_caf_aid", False)
+        # Each choice means what the formulas make of it (layout: is_choice).
         return Scenario(
-            structure=self.text(p["structure"].ref, "structure"),
-            year=self.text(p["year"].ref, "year"),
-            indicator=self.choice(p["indicator"], "qf"),
-            include_caf_aid=caf,
-            parts_policy=self.choice(p["parts_policy"], "fiscal"),
+            structure=self.text(p["structure"].ref, p["structure"].label),
+            year=self.text(p["year"].ref, p["year"].label),
+            indicator=choice("indicator", INDICATOR_TEXT, "rfr", "qf"),
+            include_caf_aid=choice("include_caf_aid", BOOL_TEXT, True, False),
+            parts_policy=choice("parts_policy", PARTS_POLICY_TEXT, "fiscal", "custom"),
             custom_parts=custom,
             sibling_rates=rates,
-            sibling_scope=self.choice(p["sibling_scope"], "structure"),
+            sibling_scope=choice("sibling_scope", SCOPE_TEXT, "network", "structure"),
             grids=tuple(self.grid(gl) for gl in self.layout.grids),
             families=self.families(),
         )
@@ -306,67 +283,71 @@ class _Reader:
     def grid(self, gl) -> Grid:
         tranches = []
         gap_at = None
-        for slot in gl.slots:
+        for index, slot in enumerate(gl.slots):
             cells = (slot.label.ref, slot.lower.ref, slot.amount.ref)
             if all(self.values(r) in (None, "") for r in cells):
                 gap_at = gap_at or slot
                 continue
             if gap_at is not None and tranches:
-                self.warn(gap_at.label.ref, "tranches", None, "ligne de tranche vide au milieu du tableau : ignorée")
+                self.say("info", gap_at.label.ref, f"grille {gl.number}", None,
+                         "ligne de tranche vide au milieu du tableau : ignorée")
             gap_at = None
-            label = self.text(slot.label.ref, "label")
-            lower = self.number(slot.lower.ref, "lower", f"grille {gl.number}")
-            amount = self.number(slot.amount.ref, "amount", f"grille {gl.number}")
+            label = self.text(slot.label.ref, slot.label.label)
+            lower = self.number(slot.lower.ref, "lower", f"{slot.lower.label}, grille {gl.number}")
+            amount = self.number(slot.amount.ref, "amount", f"{slot.amount.label}, grille {gl.number}")
             if not label:
-                self.error(slot.label.ref, "label", None, "tranche sans nom (A, B, C...)")
+                self.say("error", slot.label.ref, f"grille {gl.number}", None, "tranche sans nom (A, B, C...)")
             if lower is None:
-                self.error(slot.lower.ref, "lower", None, "borne inférieure manquante")
+                self.say("error", slot.lower.ref, f"grille {gl.number}", None, "borne inférieure manquante")
             if amount is None:
-                self.error(slot.amount.ref, "amount", None, "montant manquant")
-            self._tranche_cells[(gl.number, label or str(slot.number))] = {
-                "label": slot.label.ref, "lower": slot.lower.ref, "amount": slot.amount.ref}
+                self.say("error", slot.amount.ref, f"grille {gl.number}", None, "montant manquant")
+            self._tranche_lines[(gl.number, len(tranches) + 1)] = index
             tranches.append(Tranche(label, 0.0 if lower is None else lower, 0.0 if amount is None else amount))
         return Grid(
-            name=self.text(gl.name.ref, "name"),
-            old_tariff=self.number(gl.old_tariff.ref, "old_tariff"),
-            budget_target=self.number(gl.budget_target.ref, "budget_target"),
+            name=self.text(gl.name.ref, gl.name.label),
+            old_tariff=self.number(gl.old_tariff.ref, "old_tariff", gl.old_tariff.label),
+            budget_target=self.number(gl.budget_target.ref, "budget_target", gl.budget_target.label),
             tranches=tuple(tranches),
         )
 
     def families(self) -> tuple[Family, ...]:
         layout = self.layout
+        sheet = layout.families_sheet
         inputs = layout.input_columns
         cols = {c.key: c.col for c in inputs}
         families = []
         blank_run: list[int] = []
-        for row in range(layout.first_row, self.values.last_row(SHEET_FAMILIES, list(cols.values())) + 1):
-            refs = {k: Ref(SHEET_FAMILIES, row, c) for k, c in cols.items()}
+        id_col = cols["id"]
+        for row in range(layout.first_row, self.values.last_row(sheet, list(cols.values())) + 1):
+            refs = {k: Ref(sheet, row, c) for k, c in cols.items()}
             if all(self.values(r) in (None, "") for r in refs.values()):
                 blank_run.append(row)
                 continue
             if blank_run and families:
-                self.warn(Ref(SHEET_FAMILIES, blank_run[0], 0), "", None,
-                          f"{len(blank_run)} ligne(s) vide(s) entre des familles : ignorée(s)")
+                self.say("info", Ref(sheet, blank_run[0], max(id_col, 0)), "", None,
+                         f"{len(blank_run)} ligne(s) vide(s) entre des familles : ignorée(s)")
             blank_run = []
-            fid = self.text(refs["id"], "id")
+            id_header = layout.column["id"].header
+            fid = self.text(refs["id"], id_header)
             if not fid:
-                self.error(refs["id"], "id", None, "ligne remplie sans identifiant de famille")
+                self.say("error", refs["id"], id_header, None, "ligne remplie sans identifiant de famille")
                 continue
             if fid in self.family_rows:
-                other = Ref(SHEET_FAMILIES, self.family_rows[fid], 0).a1
-                self.error(refs["id"], "id", fid, f"identifiant déjà utilisé en {other}")
+                other = Ref(sheet, self.family_rows[fid], id_col).a1
+                self.say("error", refs["id"], id_header, fid, f"identifiant déjà utilisé en {other}")
                 continue
             self.family_rows[fid] = row
             families.append(self.family(fid, refs))
         return tuple(families)
 
     def family(self, fid: str, refs: dict[str, Ref]) -> Family:
-        who = f"famille {fid}"
+        column = self.layout.column
 
         def num(key: str, default, integer: bool = False):
-            v = self.number(refs[key], key, who, integer=integer)
+            v = self.number(refs[key], key, column[key].header, fid, integer=integer)
             return default if v is None else v
 
+        notice = column["notice"]
         return Family(
             id=fid,
             rfr_1=num("rfr_1", None),
@@ -376,8 +357,8 @@ class _Reader:
             adults=num("adults", None, True),
             children=num("children", None, True),
             other_dependents=num("other_dependents", 0, True),
-            notice=self.yes_no(refs["notice"], "notice", True, who),
+            # The formulas test "non": anything else is a notice given.
+            notice=self.choice(refs["notice"], notice.header, BOOL_TEXT, False, True, fid),
             pupils=tuple(num(f"pupils_g{g}", 0, True) for g in range(1, self.layout.n_grids + 1)),
             other_enrolled=num("other_enrolled", 0, True),
         )
-

@@ -9,22 +9,22 @@ from __future__ import annotations
 from .results import Results
 
 
-def eur(x) -> str:
-    if x is None:
-        return "-"
-    return f"{x:,.2f} €".replace(",", "\u202f").replace(".", ",")
+def _shown(fmt):
+    """A figure as a French spreadsheet shows it; a blank as "-"; what a
+    workbook cell shows instead of a number (#VALUE!, a text) as it is."""
+    def show(x) -> str:
+        if x is None:
+            return "-"
+        if isinstance(x, str) or isinstance(x, bool):
+            return str(x)
+        return fmt(x).replace(",", "\u202f").replace(".", ",")
+    return show
 
 
-def pct(x) -> str:
-    return "-" if x is None else f"{x * 100:+.1f} %".replace(".", ",")
-
-
-def share(x) -> str:
-    return "-" if x is None else f"{x * 100:.1f} %".replace(".", ",")
-
-
-def ratio(x) -> str:
-    return "-" if x is None else f"1 : {x:.2f}".replace(".", ",")
+eur = _shown(lambda x: f"{x:,.2f} €")
+pct = _shown(lambda x: f"{x * 100:+.1f} %")
+share = _shown(lambda x: f"{x * 100:.1f} %")
+ratio = _shown(lambda x: f"1 : {x:.2f}")
 
 
 def format_results_json(results: dict, title: str = "") -> str:

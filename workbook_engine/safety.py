@@ -358,6 +358,20 @@ _SI = re.compile(rb"<" + _PREFIX + rb"si[\s/>]")
 _ROW_NUMBER = re.compile(rb"""^<row[^>]*?\sr\s*=\s*["'](\d{1,12})["']""")
 
 
+def _last_rows(data: bytes, open_row: bytes, filled_row: bytes) -> tuple[bytes, bytes]:
+    """The last <row> tag of the sheet so far, and the last one holding a
+    cell, given the same for the sheet before ``data``."""
+    cell = max(data.rfind(b"<c" + end) for end in (b" ", b">", b"/", b"\n", b"\t", b"\r"))
+    if cell < 0 and b":c" in data:  # prefixed tags (rare): the slow way
+        for m in _CELL.finditer(data):
+            cell = m.start()
+    if cell >= 0:
+        at = data.rfind(b"<row", 0, cell)
+        filled_row = data[at: at + 256] if at >= 0 else open_row
+    at = data.rfind(b"<row")
+    return (data[at: at + 256] if at >= 0 else open_row), filled_row
+
+
 def _local(tag: object) -> str:
     """An element's name without its namespace (transitional or strict OOXML)."""
     return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
@@ -504,7 +518,8 @@ class _Package:
         what = f"feuille « {sheet[:80]} »" if sheet is not None else f"partie « {name[:80]} »"
         count = sheet is not None or strings
         first, carry = True, b""
-        rows_before, row_cells, run, n_strings, last_row = self.rows, 0, 0, 0, b""
+        rows_before, row_cells, run, n_strings = self.rows, 0, 0, 0
+        open_row, filled_row = b"", b""  # the last <row> tag seen; the last one holding a cell
         for chunk in self.stream(name, cap):
             if first:
                 first = False
@@ -528,14 +543,15 @@ class _Package:
                     raise self.fail(f"trop de textes partagés (plus de {count_text(MAX_SHARED_STRINGS)}) : refusé")
             if sheet is not None:
                 row_cells = self.count_cells(what, data, row_cells, rows_before)
-                at = data.rfind(b"<row")
-                last_row = data[at: at + 256] if at >= 0 else last_row
+                open_row, filled_row = _last_rows(data, open_row, filled_row)
         if sheet is not None and carry:
             self.count_cells(what, carry + b" ", row_cells, rows_before)
-            last_row = carry[:256] if carry.startswith(b"<row") else last_row
-        # Rows come in order: the last one's number is the sheet's height. A
-        # far row (r="1048576") would make a reader fill every row above it.
-        m = _ROW_NUMBER.search(last_row) if sheet is not None else None
+            open_row, filled_row = _last_rows(carry + b" ", open_row, filled_row)
+        # Rows come in order: the last one holding a cell gives the sheet's
+        # height. A far cell (row 1048576) would make a reader fill every row
+        # above it; an empty far <row> (LibreOffice writes one after a row is
+        # deleted) holds nothing and costs nothing.
+        m = _ROW_NUMBER.search(filled_row) if sheet is not None else None
         if m and int(m.group(1)) > MAX_ROWS:
             raise self.fail(f"{what} : cellule remplie au-delà de la ligne {count_text(MAX_ROWS)} (ligne "
                             f"{count_text(int(m.group(1)))}) ; un classeur de 50 000 familles n'en a pas besoin : "

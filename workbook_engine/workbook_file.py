@@ -46,7 +46,7 @@ class WorkbookFile:
 
     def __call__(self, ref: Ref) -> object:
         index = self._index.get(ref.sheet)
-        if index is None:
+        if index is None or ref.row < 0 or ref.col < 0:  # a sheet or cell the bursar deleted
             return None
         run = self.parsed.run_at(index, ref.row, ref.col)
         if run is not None:
@@ -59,7 +59,8 @@ class WorkbookFile:
 
     def is_formula(self, ref: Ref) -> bool:
         index = self._index.get(ref.sheet)
-        return index is not None and self.parsed.run_at(index, ref.row, ref.col) is not None
+        return index is not None and ref.row >= 0 and ref.col >= 0 and \
+            self.parsed.run_at(index, ref.row, ref.col) is not None
 
     def last_row(self, sheet: str, cols: list[int]) -> int:
         """The last row (0-based) where one of ``cols`` holds something; -1
@@ -68,7 +69,7 @@ class WorkbookFile:
         if index is None:
             return -1
         book_sheet, last = self.parsed.book[index], -1
-        for col in cols:
+        for col in (c for c in cols if c >= 0):
             column = book_sheet.columns.get(col)
             if column is not None:
                 filled = np.flatnonzero(column.t != BLANK)
@@ -90,9 +91,19 @@ class WorkbookFile:
         return evaluate_parsed(self.parsed)
 
     def computed(self, ref: Ref) -> object:
-        """The value a formula cell computes (what a spreadsheet would show)."""
-        ev = self.evaluation()
-        return ev(ref) if ref.sheet in self._index else None
+        """The value a cell shows once the formulas are computed (blank for a
+        sheet or cell the bursar deleted)."""
+        if ref.sheet not in self._index or ref.row < 0 or ref.col < 0:
+            return None
+        return self.evaluation()(ref)
+
+    def formula_at(self, sheet: str, row: int, col: int) -> str | None:
+        """A cell's formula text ("=..."), None when it holds no formula."""
+        ref = Ref(sheet, row, col)
+        return self(ref) if self.is_formula(ref) else None  # type: ignore[return-value]
+
+    def value_at(self, sheet: str, row: int, col: int) -> object:
+        return self(Ref(sheet, row, col))
 
 
 def open_workbook_file(path: str | Path, password: str | None = None) -> WorkbookFile:

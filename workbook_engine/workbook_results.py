@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from .layout import SHEET_FAMILIES, Layout, Ref
+from .layout import Cell, Layout, Ref
 from .results import family_json, grid_json, total_json
 
 CellValue = Callable[[Ref], object]
@@ -18,9 +18,8 @@ CellValue = Callable[[Ref], object]
 
 def family_rows(layout: Layout, value: CellValue) -> list[int]:
     """0-based rows of the family table that hold a family id."""
-    id_col = layout.column["id"].col
     return [r for r in range(layout.first_row, layout.last_row + 1)
-            if value(Ref(SHEET_FAMILIES, r, id_col)) not in (None, "")]
+            if value(layout.family_ref(r, "id")) not in (None, "")]
 
 
 def results_json_from_cells(layout: Layout, value: CellValue) -> dict:
@@ -28,7 +27,7 @@ def results_json_from_cells(layout: Layout, value: CellValue) -> dict:
     gs = range(1, layout.n_grids + 1)
 
     def at(row: int, key: str):
-        return value(Ref(SHEET_FAMILIES, row, col[key].col))
+        return value(Ref(layout.families_sheet, row, col[key].col)) if col[key].col >= 0 else None
 
     families = [
         family_json(str(at(row, "id")), [at(row, f"tranche_g{g}") for g in gs], [at(row, f"due_g{g}") for g in gs],
@@ -45,3 +44,11 @@ def results_json_from_cells(layout: Layout, value: CellValue) -> dict:
         grids.append(grid_json(summary, tranches))
     total = {c.key.split(".", 1)[1]: value(c.ref) for c in layout.summary if c.key.startswith("total.")}
     return {"families": families, "grids": grids, "total": total_json(total)}
+
+
+def figures_not_numbers(layout: Layout, value: CellValue) -> list[tuple[Cell, object]]:
+    """The summary figures (per grid and in total) that show an error or a
+    text instead of a number: what a bursar must look at first."""
+    cells = [c for gl in layout.grids for c in (*gl.summary, *gl.totals)] + \
+        [c for c in layout.summary if c.key.startswith("total.")]
+    return [(c, v) for c in cells if c.ref.row >= 0 and isinstance(v := value(c.ref), str) and v != ""]

@@ -22,6 +22,8 @@ from .domain import Scenario
 from .layout import (
     NO,
     SHEET_FAMILIES,
+    STAMP_NAME,
+    STAMP_PROPERTY,
     SHEET_HELP,
     SHEET_PARAMS,
     SHEET_SCALE,
@@ -143,6 +145,10 @@ def _write_all(wb: Workbook, layout: Layout, s: Scenario, r: Results) -> None:
     write_scale(scale_ws, fmt, layout, cached)
     for name, ref in layout.defined_names.items():
         wb.define_name(name, "=" + ref)
+    # The stamp: a text constant under a name (kept by every spreadsheet, like
+    # the names above) and the same text as a custom document property.
+    wb.define_name(STAMP_NAME, f'="{layout.stamp}"')
+    wb.set_custom_property(STAMP_PROPERTY, layout.stamp)
     params_ws.activate()
 
 

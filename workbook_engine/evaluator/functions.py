@@ -1,6 +1,6 @@
 """The native function library: a small explicit set, vectorised.
 
-Every function the layout writes is here (IF, OR, AND, SUM, ROUND, MIN, MAX,
+Every function the layout writes is here (IF, OR, AND, SUM, ROUND, MIN, MAX, TRIM,
 MATCH, INDEX, COUNT, COUNTIF, COUNTIFS, SUMIFS, N) plus a few common ones.
 A formula calling anything else is evaluated by the ``formulas`` package
 (see :mod:`.fallback`) and listed in ``Evaluation.fallback_cells``.
@@ -39,6 +39,7 @@ from .values import (
     text_to_number,
     to_bool,
     to_number,
+    to_text,
     with_errors,
 )
 from .vector import Block, ConstBlock, Ctx, Engine, NotVectorizable, VaryingBlock
@@ -483,6 +484,25 @@ def fn_abs(eng, ctx, args):
 def fn_int(eng, ctx, args):
     x = to_number(eng.value(args[0], ctx))
     return V(x.t, np.floor(x.n) + 0.0, x.o, x.uni)
+
+
+# ---------------------------------------------------------------------------
+# Text
+# ---------------------------------------------------------------------------
+
+def spreadsheet_trim(text: str) -> str:
+    """TRIM: ordinary spaces (U+0020) only; leading and trailing ones go,
+    inner runs become one. Non-breaking spaces are kept, as Excel keeps them."""
+    return " ".join(part for part in text.split(" ") if part)
+
+
+@function("TRIM", 1, 1)
+def fn_trim(eng, ctx, args):
+    x = to_text(eng.value(args[0], ctx))
+    o = x.o.copy()
+    for i in np.flatnonzero(x.t == STR).tolist():
+        o[i] = spreadsheet_trim(o[i])
+    return V(x.t, x.n, o)
 
 
 # ---------------------------------------------------------------------------
