@@ -18,3 +18,20 @@ def libreoffice() -> str:
             pytest.fail("LibreOffice (soffice) is required in CI: .ci/run installs libreoffice-calc-nogui")
         pytest.skip("LibreOffice (soffice) is not installed: apt-get install -y libreoffice-calc-nogui")
     return exe
+
+
+@pytest.fixture(scope="session")
+def uno_office():
+    """One real LibreOffice for the session, driven through UNO with a private
+    fr-FR profile (tests/libreoffice_uno.py). Skips when soffice or the
+    system Python's uno is missing; fails instead in CI."""
+    from libreoffice_uno import missing_requirements, start_office
+
+    why = missing_requirements()
+    if why:
+        if os.environ.get("CI"):
+            pytest.fail(f"{why} (required in CI: .ci/run installs libreoffice-calc-nogui and python3-uno)")
+        pytest.skip(why)
+    office = start_office()
+    yield office
+    office.stop()

@@ -103,7 +103,7 @@ def test_each_tampering_is_found_and_named(clean, tmp_path, case, capsys):
         "erased": (f"{SHEET_FAMILIES}!{due}{row}", "formule effacée"),
         "formula_as_text": (f"{SHEET_FAMILIES}!{due}{row}", "formule remplacée par une valeur"),
         "last_row": (f"{SHEET_FAMILIES}!{due}{last}", "formule modifiée"),
-        "whole_column": (f"{SHEET_FAMILIES}!{due}{first}, ", f"et {CAPACITY - MAX_LISTED} autre(s)"),
+        "whole_column": (f"{SHEET_FAMILIES}!{due}{first} (famille ", f"et {CAPACITY - MAX_LISTED} autre(s)"),
         "deleted_sheet": ("Barème", ""), "renamed_sheet": ("Synthèse", ""), "deleted_name": ("TOTAL_RECETTES", ""),
         "family_below": ("famille LATE", ""),
     }[case]

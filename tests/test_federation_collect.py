@@ -35,7 +35,7 @@ from workbook_engine.results import money
 from workbook_engine.sample import make_sample
 from workbook_engine.scenario_json import dumps_scenario
 
-ODD_INCOME = "123457.89"  # an income typed as text: the reader warns, quoting it; the formulas read it
+ODD_INCOME = "123457,89"  # an income typed as text (decimal comma): the reader warns, quoting it; formulas read it
 
 
 SCHOOLS = """\
@@ -292,13 +292,13 @@ def test_a_failing_evaluation_makes_one_unusable_row(scene):
 
 
 def test_a_workbook_whose_formulas_show_errors_is_one_unusable_row(scene, tmp_path):
-    """"123 457,89" typed as text: the reader understands it, the formulas
-    (Excel's and the evaluator's) show #VALUE!: no figure can be collected."""
+    """"123457.89" typed as text: a French spreadsheet's formulas (and the
+    evaluator's, French by default) show #VALUE!: no figure can be collected."""
     broken = tmp_path / "erreur.xlsx"
     shutil.copyfile(scene.schools[3], broken)
     wb = openpyxl.load_workbook(broken)
     layout = read_workbook(broken).layout
-    wb[SHEET_FAMILIES].cell(row=layout.first_row + 1, column=layout.column["rfr_1"].col + 1, value="123 457,89")
+    wb[SHEET_FAMILIES].cell(row=layout.first_row + 1, column=layout.column["rfr_1"].col + 1, value="123457.89")
     wb.save(broken)
     rows = collect([broken, scene.schools[2]], workers=1)
     assert list(rows["status"]) == ["unusable", "ok"]

@@ -175,7 +175,7 @@ class CheckReport:
         if self.fallback_cells:
             lines.append(f"  {len(self.fallback_cells)} cellule(s) calculée(s) par le moteur de secours : "
                          + ", ".join(self.fallback_cells[:MAX_LISTED]))
-        if any(f.part in ("structure", "numbers") and f.severity != "info" for f in self.findings):
+        if any(f.part in ("structure", "numbers") and f.severity == "error" for f in self.findings):
             lines.append("  " + REPAIR)
         return "\n".join(lines) + "\n"
 
@@ -216,38 +216,39 @@ def _column_letter(col: int | None) -> str:
 def _edit_finding(e: StructureEdit, layout: Layout) -> Finding:
     where = f"feuille « {e.sheet} »"
     benign: bool | None = True  # None: always a warning
+    lines = "ligne" if e.count == 1 else f"{e.count} lignes"
+    gone, added = ("supprimée", "insérée") if e.count == 1 else ("supprimées", "insérées")
     if e.kind == "sheet_renamed":
         message = f"feuille « {e.old} » renommée « {e.sheet} » : formules et noms ont suivi"
     elif e.kind == "sheet_missing":
-        message, benign = f"feuille « {e.sheet} » supprimée", None
+        message, benign = "feuille supprimée", None
     elif e.kind == "column_inserted":
-        label = f" (« {e.label} »)" if e.label else ""
-        before = f" avant « {e.old} »" if e.old else ""
         where = f"{e.sheet}!{_column_letter(e.col)}"
-        message = f"{e.sheet} : colonne insérée en {_column_letter(e.col)}{label}{before} : le classeur l'ignore"
+        message = "colonne insérée" + (f" « {e.label} »" if e.label else "") + \
+            (f" avant « {e.old} »" if e.old else "") + " : le classeur l'ignore"
     elif e.kind == "column_deleted":
-        message, benign = f"{e.sheet} : colonne « {e.label} » supprimée", False
+        message, benign = f"colonne « {e.label} » supprimée", False
     elif e.kind == "column_moved":
         where = f"{e.sheet}!{_column_letter(e.col)}"
-        message = f"{e.sheet} : colonne « {e.label} » déplacée en {_column_letter(e.col)}"
+        message = f"colonne « {e.label} » déplacée ici"
     elif e.kind in ("rows_deleted", "rows_inserted"):
-        verb = "supprimée(s)" if e.kind == "rows_deleted" else "insérée(s)"
+        verb = gone if e.kind == "rows_deleted" else added
         if e.label == "familles":
-            message = f"{e.sheet} : {e.count} ligne(s) du tableau des familles {verb} (il en a {layout.capacity})"
-        elif e.label.startswith("tranche"):
-            message, benign = f"{e.sheet} : ligne de tranche n° {e.label[7:]} {verb}", False
+            message = f"{lines} du tableau des familles {verb} (il en compte {layout.capacity})"
+        elif e.label.startswith("tranche") and e.label != "tranches":
+            message, benign = f"ligne de la tranche n° {e.label[7:]} {verb}", False
         elif e.label == "tranches":
-            message, benign = f"{e.sheet} : {e.count} ligne(s) {verb} dans le tableau des tranches", False
+            message, benign = f"{lines} {verb} dans le tableau des tranches", False
         elif e.label:
-            message, benign = f"{e.sheet} : ligne {verb} (cellule nommée {e.label})", False
+            message, benign = f"ligne de la cellule nommée {e.label} {verb}", False
         else:
-            message = f"{e.sheet} : {e.count} ligne(s) {verb}" + (f" vers la ligne {e.row + 1}" if e.row else "")
+            message = f"{lines} {verb}" + (f" vers la ligne {e.row + 1}" if e.row else "")
     elif e.kind == "name_missing":
         message, benign = f"nom défini {e.label} supprimé", None
         where = f"nom {e.label}"
     elif e.kind == "cells_shifted":
-        message, benign = (f"{e.sheet} : des cellules ont été insérées ou supprimées sans la ligne ou la colonne "
-                           "entière : les noms ne s'accordent plus"), None
+        message, benign = ("des cellules ont été insérées ou supprimées sans la ligne ou la colonne entière : les "
+                           "noms ne s'accordent plus"), None
     else:  # no_stamp
         message = ("classeur d'une version antérieure de workbook_engine (sans tampon) : lu d'après ses feuilles ; "
                    "régénérez-le pour profiter des noms qui suivent les modifications")
@@ -464,7 +465,7 @@ def check_workbook(path: str | Path, evaluate: Evaluate | None = None, engine: s
     if read.scenario is not None:
         report.findings += check_numbers(read, report.values)
     else:
-        report.findings.append(Finding("numbers", "error", str(path), "calculs non vérifiés : les saisies "
+        report.findings.append(Finding("numbers", "warning", str(path), "calculs non vérifiés : les saisies "
                                        "ci-dessous empêchent de calculer le modèle"))
     if not any(f.severity == "error" and f.part in ("structure", "numbers") for f in report.findings):
         # Every formula and every number still holds: the soft edits were harmless.

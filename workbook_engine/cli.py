@@ -27,6 +27,7 @@ from .problems import InputError, Problem, UsageError, show_value
 from .reader import cell_name, load_workbook_scenario, read_workbook
 from .restructure import merge_scenarios, select_grids
 from .report import format_results_json, format_summary
+from .evaluator.locale_numbers import DEFAULT_LOCALE, LOCALES, number_locale
 from .safety import workbook_password
 from .sample import load_sample
 from .scenario_json import dumps_scenario
@@ -97,11 +98,14 @@ def cmd_read(args: argparse.Namespace) -> int:
         print(f"  note : {args.workbook} : {p}", file=sys.stderr)
     for p in read.warnings:
         print(f"  attention : {p}", file=sys.stderr)
+    for p in read.problems:
+        if p.severity == "info":
+            print(f"  pour information : {p}", file=sys.stderr)
     for fid, row in read.below_formulas.items():
         print(f"  attention : {args.workbook} : famille {fid} saisie ligne {row + 1}, sous la dernière ligne de "
               "formules : elle est lue, mais le classeur ne calcule pas son tarif (régénérez-le)", file=sys.stderr)
     if read.scenario is None:
-        raise InputError(read.problems)
+        raise InputError(read.errors)  # the warnings are printed above
     text = dumps_scenario(read.scenario)
     if args.output:
         out = Path(args.output)
@@ -111,7 +115,7 @@ def cmd_read(args: argparse.Namespace) -> int:
               "famille(s))")
     else:
         sys.stdout.write(text)
-    return EXIT_OK
+    return EXIT_FINDINGS if read.warnings else EXIT_OK
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
@@ -218,9 +222,13 @@ def cmd_templates(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def add_password(parser: argparse.ArgumentParser) -> None:
+def add_workbook_options(parser: argparse.ArgumentParser) -> None:
+    """Options of every command that reads workbooks."""
     parser.add_argument("--password", help="mot de passe d'un classeur chiffré (ou variable "
                                            "WORKBOOK_ENGINE_PASSWORD, qui n'apparaît pas dans l'historique)")
+    parser.add_argument("--locale", choices=LOCALES, default=DEFAULT_LOCALE,
+                        help="langue du tableur des classeurs, pour lire les nombres saisis comme texte "
+                             "(fr : « 35 000 », « 2,5 » ; en : « 35,000 », « 2.5 » ; défaut fr)")
 
 
 def add_evaluation_options(parser: argparse.ArgumentParser, json_help: str) -> None:
@@ -228,7 +236,7 @@ def add_evaluation_options(parser: argparse.ArgumentParser, json_help: str) -> N
     parser.add_argument("--json", action="store_true", help=json_help)
     parser.add_argument("--engine", choices=("native", "formulas"), default="native",
                         help="moteur de calcul (défaut : native ; formulas : l'ancien, pour comparer)")
-    add_password(parser)
+    add_workbook_options(parser)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -259,7 +267,7 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("read", help="lire les saisies d'un classeur rempli (scénario JSON)")
     r.add_argument("workbook", help="classeur .xlsx")
     r.add_argument("-o", "--output", help="scénario JSON à écrire (sinon affiché)")
-    add_password(r)
+    add_workbook_options(r)
     r.set_defaults(run=cmd_read)
 
     e = sub.add_parser("evaluate", help="calculer les résultats d'après les formules du classeur, sans tableur")
@@ -276,7 +284,7 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("workbooks", nargs="+", help="classeurs .xlsx, dans l'ordre des grilles")
     m.add_argument("-o", "--output", required=True, help="classeur fusionné à écrire")
     m.add_argument("--json", action="store_true", help="rapport de fusion au format JSON")
-    add_password(m)
+    add_workbook_options(m)
     m.set_defaults(run=cmd_merge)
 
     sp = sub.add_parser("split", help="répartir les grilles d'un classeur dans plusieurs classeurs")
@@ -284,12 +292,12 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--grids", action="append", required=True,
                     help="grilles d'un classeur à écrire, ex. 1,2 (répétez --grids pour chaque classeur)")
     sp.add_argument("-o", "--output", required=True, help="dossier de sortie")
-    add_password(sp)
+    add_workbook_options(sp)
     sp.set_defaults(run=cmd_split)
 
-    add_password(federation.register(sub))
+    add_workbook_options(federation.register(sub))
     calibrate_command.register(sub)
-    add_password(anonymize.register(sub))
+    add_workbook_options(anonymize.register(sub))
 
     t = sub.add_parser("templates", help="régénérer les modèles 1UP, 2UP, 3UP (vierges et exemples)")
     t.add_argument("-o", "--output", default="templates", help="dossier des modèles (défaut templates)")
@@ -306,7 +314,8 @@ def main(argv: list[str] | None = None) -> int:
     # An encrypted workbook's password reaches every reader through the gate.
     password = getattr(args, "password", None) or os.environ.get("WORKBOOK_ENGINE_PASSWORD")
     try:
-        with workbook_password(password) if password else contextlib.nullcontext():
+        with workbook_password(password) if password else contextlib.nullcontext(), \
+                number_locale(getattr(args, "locale", DEFAULT_LOCALE)):
             return args.run(args)
     except InputError as exc:
         report_problems(exc.problems)
@@ -327,10 +336,16 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def report_problems(problems: list[Problem]) -> None:
+    """Errors first, counted; then the other remarks, counted apart."""
     errors = [p for p in problems if p.severity == "error"]
+    others = [p for p in problems if p.severity != "error"]
     print(f"workbook-engine : {len(errors)} problème(s) rendent l'entrée inutilisable :", file=sys.stderr)
-    for p in problems:
+    for p in errors:
         print(f"  - {p}", file=sys.stderr)
+    if others:
+        print(f"et {len(others)} remarque(s) :", file=sys.stderr)
+        for p in others:
+            print(f"  - {p}", file=sys.stderr)
 
 
 def entrypoint() -> None:

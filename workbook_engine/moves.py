@@ -35,21 +35,30 @@ class AxisMap:
     known: dict[int, int | None] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self._anchors: list[int] | None = None
+        self._sorted: tuple[list[int], list[int]] | None = None
 
     def set(self, index: int, target: int | None) -> None:
         self.known[index] = target
-        self._anchors = None
+        self._sorted = None
 
     def shift_at(self, index: int) -> int:
-        if self._anchors is None:
-            self._anchors = sorted(k for k, v in self.known.items() if v is not None)
-        anchors = self._anchors
+        """How far an index that no name locates moved: like the nearest
+        known index above it, less the deleted ones in between (below it,
+        plus those, when none is above)."""
+        if self._sorted is None:
+            self._sorted = (sorted(k for k, v in self.known.items() if v is not None),
+                            sorted(k for k, v in self.known.items() if v is None))
+        anchors, deleted = self._sorted
         if not anchors:
-            return 0
+            return -bisect.bisect_left(deleted, index)
         i = bisect.bisect_right(anchors, index) - 1
-        anchor = anchors[i] if i >= 0 else anchors[0]
-        return self.known[anchor] - anchor  # type: ignore[operator]
+        if i >= 0:
+            a = anchors[i]
+            between = bisect.bisect_left(deleted, index) - bisect.bisect_right(deleted, a)
+            return self.known[a] - a - between  # type: ignore[operator]
+        b = anchors[0]
+        between = bisect.bisect_left(deleted, b) - bisect.bisect_right(deleted, index)
+        return self.known[b] - b + between  # type: ignore[operator]
 
     def __call__(self, index: int) -> int | None:
         if index in self.known:
@@ -69,9 +78,6 @@ class AxisMap:
         if lo > hi:
             return None
         return self(lo), self(hi)  # type: ignore[return-value]
-
-    def is_identity(self) -> bool:
-        return all(k == v for k, v in self.known.items())
 
 
 @dataclass

@@ -20,20 +20,17 @@ from .evaluator.functions import spreadsheet_trim
 from .evaluator.values import text_to_number
 from .layout import BOOL_TEXT, INDICATOR_TEXT, PARTS_POLICY_TEXT, SCOPE_TEXT, Cell, Layout, Ref
 from .placement import NotOurWorkbook, Placement, StructureEdit, place_layout
-from .problems import InputError, Problem, Severity
+from .problems import InputError, Problem, Severity, show_value
 from .scenario_json import merge_problems
 from .validation import validate
 from .workbook_file import WorkbookFile, open_workbook_file
 
 MAX_CELL_NUMBER = 1e12  # no income, amount or count is this large: a typing accident
-# Fields the workbook's formulas only use in arithmetic, where a spreadsheet
-# converts a number typed as text (by its language's rules). Counts and
-# tranche bounds are also counted, summed or looked up (COUNTIFS, SUMIFS,
-# MATCH, COUNT), which skip text: typed as text they are not read the same
-# everywhere, so the reader refuses them.
-_TEXT_IS_COMPUTED = {"rfr_1", "rfr_2", "caf_aid", "parts", "rate_2", "rate_3", "rate_4", "old_tariff",
-                     "budget_target", "amount", "cp_adult", "cp_child_1", "cp_child_2", "cp_child_3_plus",
-                     "cp_single_parent_bonus", "cp_other_dependent"}
+# A number typed as text is converted in arithmetic (by the rules of the
+# spreadsheet's language), so the reader reads it so, with a warning. These
+# fields are also counted, summed or looked up (COUNTIFS, SUMIFS, MATCH,
+# COUNT), which skip text: the warning says the workbook's counts miss it.
+_COUNTED_FIELDS = {"lower", "adults", "children", "other_dependents", "other_enrolled"}
 
 
 @dataclass
@@ -107,7 +104,11 @@ def read_workbook(source: str | Path | WorkbookFile) -> WorkbookRead:
     reader = _Reader(path, placement.layout, values)
     scenario = reader.scenario()
     read = WorkbookRead(path, placement, values, None, reader.problems, reader.family_rows)
-    read.problems = merge_problems(read.problems, [reader.locate(p) for p in validate(scenario)])
+    # A rule broken only because a cell was unreadable ("RFR manquant" after
+    # "texte illisible") is that cell's problem, already told.
+    told = {p.cell for p in reader.problems if p.severity == "error"}
+    rules = [q for q in (reader.locate(p) for p in validate(scenario)) if not (q.cell and q.cell in told)]
+    read.problems = merge_problems(read.problems, rules)
     if not read.errors:
         read.scenario = scenario
     read.problems = [p.with_source(str(path)) for p in read.problems]
@@ -211,17 +212,17 @@ class _Reader:
                                                   "VRAI/FAUX)", family)
             return None
         if isinstance(v, str):
-            if key not in _TEXT_IS_COMPUTED:
-                self.say("error", ref, label, v, "nombre saisi comme texte : les formules du classeur ne le "
-                                                 "comptent pas partout ; retapez-le comme un nombre", family)
-                return None
             number = text_to_number(v)
             if number is None:
-                self.say("error", ref, label, v, "texte que le tableur ne lit pas comme un nombre (ses formules "
-                                                 "affichent #VALEUR!) ; tapez par exemple 35000 ou 1234,56", family)
+                self.say("error", ref, label, v, "texte que le tableur ne lit pas comme un nombre (les calculs "
+                                                 "qui s'en servent affichent #VALEUR !) ; tapez par exemple 35000 "
+                                                 "ou 1234,56", family)
                 return None
-            self.say("warning", ref, label, v, f"nombre saisi comme texte, lu comme le tableur le lit : "
-                                               f"{number:,.10g}".replace(",", "\u202f").replace(".", ","), family)
+            counted = key in _COUNTED_FIELDS or key.startswith("pupils_g")
+            self.say("warning", ref, label, v, "nombre saisi comme texte, lu comme le tableur le lit : "
+                     + show_value(number) + (" ; mais les comptes du classeur (NB.SI.ENS, SOMME.SI.ENS, EQUIV) "
+                                             "ignorent un texte : retapez-le comme un nombre" if counted else ""),
+                     family)
             v = number
         if not abs(v) < MAX_CELL_NUMBER:  # also NaN and infinities
             self.say("error", ref, label, v, "valeur démesurée : vérifiez la saisie", family)
@@ -295,11 +296,12 @@ class _Reader:
             label = self.text(slot.label.ref, slot.label.label)
             lower = self.number(slot.lower.ref, "lower", f"{slot.lower.label}, grille {gl.number}")
             amount = self.number(slot.amount.ref, "amount", f"{slot.amount.label}, grille {gl.number}")
+            told = {p.cell for p in self.problems if p.severity == "error"}
             if not label:
                 self.say("error", slot.label.ref, f"grille {gl.number}", None, "tranche sans nom (A, B, C...)")
-            if lower is None:
+            if lower is None and cell_name(slot.lower.ref) not in told:
                 self.say("error", slot.lower.ref, f"grille {gl.number}", None, "borne inférieure manquante")
-            if amount is None:
+            if amount is None and cell_name(slot.amount.ref) not in told:
                 self.say("error", slot.amount.ref, f"grille {gl.number}", None, "montant manquant")
             self._tranche_lines[(gl.number, len(tranches) + 1)] = index
             tranches.append(Tranche(label, 0.0 if lower is None else lower, 0.0 if amount is None else amount))

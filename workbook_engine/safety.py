@@ -427,6 +427,10 @@ class _Package:
 
     # -- the whole package ---------------------------------------------------------
     def inspect(self) -> SafeWorkbook:
+        from .safety_ods import inspect_ods, is_odf_package
+
+        if is_odf_package(set(self.infos)):  # OpenDocument (.ods): its own parts, same caps
+            return inspect_ods(self)
         workbook = self.workbook_part()
         sheets, shared, links, connections = self.workbook_links(workbook)
         sheet_of = {part: name for name, part in sheets}
@@ -449,10 +453,7 @@ class _Package:
 
     def workbook_part(self) -> str:
         names = set(self.infos)
-        if "[Content_Types].xml" not in names:
-            if "mimetype" in names and b"spreadsheet" in self.read("mimetype", 4 * KIB):
-                raise self.fail("classeur OpenDocument (.ods), pas un classeur Excel .xlsx : ouvrez-le dans "
-                                "LibreOffice et enregistrez-le au format .xlsx")
+        if "[Content_Types].xml" not in names:  # (OpenDocument packages go to safety_ods)
             raise self.fail("archive zip qui n'est pas un classeur Excel .xlsx")
         for o in self.xml("[Content_Types].xml").iter():
             ctype = (o.get("ContentType") or "").strip()

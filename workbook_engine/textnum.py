@@ -18,6 +18,11 @@ Decisions:
 - Scientific notation (``1e5``, ``1,2E+05``), ``inf`` and ``nan`` are refused:
   a bursar never types them, a spreadsheet writes them for a cell that is too
   narrow or badly formatted, and they may have lost digits.
+
+These are import rules, deliberately tolerant. How the workbook's own
+formulas read a text cell in arithmetic ("35000.50" is #VALUE! in a French
+spreadsheet) is another matter: see
+``workbook_engine.evaluator.locale_numbers.text_to_number``.
 """
 
 from __future__ import annotations

@@ -53,7 +53,7 @@ def workbook_paths(items: list[str]) -> list[Path]:
     for item in items:
         p = Path(item)
         if p.is_dir():
-            paths += sorted(x for x in p.rglob("*") if x.suffix.lower() in (".xlsx", ".xlsm") and
+            paths += sorted(x for x in p.rglob("*") if x.suffix.lower() in (".xlsx", ".xlsm", ".ods") and
                             not x.name.startswith(("~$", ".~")))
         else:
             paths.append(p)

@@ -72,7 +72,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     if out.suffix.lower() != ".xlsx":
         raise UsageError(f"{out} : le classeur proposé doit être un fichier .xlsx")
     refuse_overwrite(out, source, families)
-    if suffix in (".xlsx", ".xlsm"):
+    if suffix in (".xlsx", ".xlsm", ".ods"):
         if families is not None:
             raise UsageError("--families s'emploie avec un scénario JSON, pas avec un classeur")
         scenario = load_workbook_scenario(source)

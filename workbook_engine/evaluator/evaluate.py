@@ -10,8 +10,9 @@ import numpy as np
 from ..layout import Ref
 from .fallback import CellFallback
 from .graph import ASC, CYCLE, DESC, order
+from .ods_reader import is_ods, read_ods_workbook
 from .parser import Resolver
-from .reader import Source, WorkbookMeta, read_workbook
+from .reader import Source, UnreadableWorkbook, WorkbookMeta, read_workbook
 from .refs import address
 from .runs import Run, SheetRuns
 from .store import Book
@@ -41,6 +42,8 @@ class Evaluation:
         sheet = self.book.find(ref.sheet)
         if sheet is None:
             raise KeyError(f"feuille « {ref.sheet} » absente du classeur")
+        if ref.row < 0 or ref.col < 0:  # a cell that an edit deleted: blank (numpy would wrap around)
+            return None
         return sheet.value(ref.row, ref.col)
 
     def value(self, sheet: str, row: int, col: int) -> object:
@@ -103,7 +106,8 @@ def parse_workbook(path: Source) -> ParsedWorkbook:
             state["resolver"] = Resolver(sheet_index, meta.names)
         return SheetRuns(index, state["resolver"], runs)
 
-    meta, book = read_workbook(path, make_sink)
+    read = read_ods_workbook if is_ods(path) else read_workbook  # .ods: OpenDocument, formulas translated
+    meta, book = read(path, make_sink)
     for run in runs:  # room for the results
         book[run.sheet].column(run.col, run.r1 + 1)
     return ParsedWorkbook(meta, book, runs)
@@ -172,6 +176,8 @@ def evaluate_workbook(path: Source, engine: str = "native") -> Evaluation:
     if engine == "native":
         return evaluate_parsed(parse_workbook(path))
     if engine == "formulas":
+        if is_ods(path):  # the package reads xlsx files only
+            raise UnreadableWorkbook("le moteur formulas ne lit pas les classeurs .ods : utilisez le moteur native")
         from .fallback import evaluate_with_formulas
         return evaluate_with_formulas(path)
     raise ValueError(f"moteur inconnu : {engine!r} (native ou formulas)")

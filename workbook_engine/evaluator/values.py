@@ -15,9 +15,11 @@ after text.
 from __future__ import annotations
 
 import math
-import re
 
 import numpy as np
+
+from .locale_numbers import current_locale
+from .locale_numbers import text_to_number as _locale_text_to_number
 
 BLANK, NUM, STR, BOOL, ERR = 0, 1, 2, 3, 4
 
@@ -241,29 +243,12 @@ def compare_numbers(op: str, a: np.ndarray, b: np.ndarray) -> np.ndarray:
 # Text <-> number
 # ---------------------------------------------------------------------------
 
-_NUMBER_TEXT = re.compile(r"\s*([+-]?)(\d+(?:,\d{3})*(?:\.\d*)?|\.\d+)(?:[eE]([+-]?\d+))?\s*(%?)\s*$")
-_text_number_cache: dict[str, float | None] = {}
-
-
 def text_to_number(s: str) -> float | None:
-    """The number a text stands for in arithmetic (" 12.5 ", "1,000", "5%",
-    "1E3"), or None: then the spreadsheet gives #VALUE!."""
-    cached = _text_number_cache.get(s, False)
-    if cached is not False:
-        return cached  # type: ignore[return-value]
-    m = _NUMBER_TEXT.match(s)
-    out: float | None = None
-    if m:
-        sign, digits, exp, pct = m.groups()
-        out = float(digits.replace(",", "") + (f"e{exp}" if exp else ""))
-        if sign == "-":
-            out = -out
-        if pct:
-            out /= 100
-    if len(_text_number_cache) > 100_000:
-        _text_number_cache.clear()
-    _text_number_cache[s] = out
-    return out
+    """The number a text stands for in arithmetic, COUNT and criteria, read
+    the way of the current locale ("35 000", "2,5", "25 %" in French, the
+    default; see ``locale_numbers``), or None: then the spreadsheet gives
+    #VALUE!."""
+    return _locale_text_to_number(s, current_locale())
 
 
 def number_to_text(x: float) -> str:
