@@ -35,3 +35,14 @@ def uno_office():
     office = start_office()
     yield office
     office.stop()
+
+
+_SLOW_FIXTURES = {"libreoffice", "uno_office"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Every test that starts LibreOffice belongs to the slow tier
+    (``pytest -m "not slow"`` is the quick one, for daily work)."""
+    for item in items:
+        if _SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)

@@ -223,3 +223,14 @@ def test_blank_workbook_reads_as_defaults_with_grid_errors(tmp_path):
     assert [p.field for p in read.errors] == ["tranches", "tranches"]
     s = replace(blank_scenario(2))
     assert read.layout.n_grids == s.n_grids
+
+
+def test_a_rule_broken_in_a_parameter_names_its_cell_not_a_json_field(sample_path, tmp_path):
+    """A sibling rate typed as 10 (meaning 10 %): the message names the cell
+    and its French label, never "sibling_rates[0]"."""
+    layout = layout_for(load_sample())
+    rate = layout.param["rate_2"]
+    read = read_workbook(edit(sample_path, tmp_path / "rate.xlsx", {("Paramètres", rate.ref.a1): 10}))
+    [error] = read.errors
+    assert error.cell == f"Paramètres!{rate.ref.a1}" and error.label == rate.label
+    assert "sibling_rates" not in str(error) and "Paramètres!B10 (Réduction 2e enfant)" in str(error)
