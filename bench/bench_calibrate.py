@@ -17,8 +17,8 @@ from pathlib import Path
 from timing import best_of  # bench/ is on sys.path when a script here runs
 
 from workbook_engine.calibrate import CalibrationOptions, GridConstraints, calibrate, calibration_sheets
-from workbook_engine.generate import generate_workbook
-from workbook_engine.sample import make_sample
+from workbook_engine.workbook.generate import generate_workbook
+from workbook_engine.formats.sample import make_sample
 
 CASES = (
     ("amounts, step 5", CalibrationOptions(GridConstraints(step=5))),

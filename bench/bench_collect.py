@@ -25,10 +25,10 @@ from pathlib import Path
 
 import timing  # noqa: F401 - bench/ is on sys.path when a script here runs; puts this checkout first
 
-from workbook_engine.collect import collect_network
-from workbook_engine.generate import generate_workbook
-from workbook_engine.parallel import available_cores, run_parallel
-from workbook_engine.sample import make_sample
+from workbook_engine.federation.collect import collect_network
+from workbook_engine.workbook.generate import generate_workbook
+from workbook_engine.federation.parallel import available_cores, run_parallel
+from workbook_engine.formats.sample import make_sample
 
 FAMILIES = 300
 

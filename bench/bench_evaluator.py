@@ -41,9 +41,9 @@ from pathlib import Path
 
 from timing import CHECKOUT  # bench/ is on sys.path when a script here runs; first: this checkout
 
-from workbook_engine.generate import generate_workbook
-from workbook_engine.model import simulate
-from workbook_engine.sample import make_sample
+from workbook_engine.workbook.generate import generate_workbook
+from workbook_engine.model.simulate import simulate
+from workbook_engine.formats.sample import make_sample
 
 # Code run in a fresh interpreter: prints one JSON line.
 CHILD = textwrap.dedent('''
@@ -83,12 +83,12 @@ CHILD = textwrap.dedent('''
         from workbook_engine.evaluator import evaluate_workbook
         secs, cpu, base, peak, values = timed(lambda: [evaluate_workbook(path) for _ in range(batch)][-1])
     elif engine == "check":
-        from workbook_engine.check import check_workbook
+        from workbook_engine.workbook.check import check_workbook
         secs, cpu, base, peak, report = timed(lambda: [check_workbook(path) for _ in range(batch)][-1])
         values = report.values
     elif engine == "formulas":
-        from workbook_engine.evaluator import evaluate_workbook
-        secs, cpu, base, peak, values = timed(lambda: evaluate_workbook(path, engine="formulas"))
+        from formulas_peer import evaluate_with_formulas
+        secs, cpu, base, peak, values = timed(lambda: evaluate_with_formulas(path))
     elif engine == "ironcalc":
         import ironcalc
         def run():
@@ -117,13 +117,13 @@ CHILD = textwrap.dedent('''
         recalculate = lo.recalculate
         out = tempfile.mkdtemp()
         secs, cpu, base, peak, got = timed(lambda: recalculate([Path(path)], Path(out))[0])
-        from workbook_engine.cells import cached_values
+        from cached_cells import cached_values
         values = cached_values(got)
 
     # check the values against the model (imports pandas: after the measures)
-    from workbook_engine.generate import layout_for
-    from workbook_engine.sample import make_sample
-    from workbook_engine.workbook_results import results_json_from_cells
+    from workbook_engine.workbook.generate import layout_for
+    from workbook_engine.formats.sample import make_sample
+    from workbook_engine.workbook.results import results_json_from_cells
     layout = layout_for(make_sample(families), capacity=families)
     expected = json.loads(Path(expected_path).read_text())
     try:
@@ -184,7 +184,7 @@ def in_process(fn, path: Path, repeat: int) -> tuple[float, float, float]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from workbook_engine.check import check_workbook
+    from workbook_engine.workbook.check import check_workbook
     from workbook_engine.evaluator import evaluate_workbook
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -250,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
             rows.append(("formulas", f"{n:,}", ("one", n), r["seconds"], r["cpu"], _rss(r), r["agrees"]))
             print(f"formulas {n} done", file=sys.stderr)
 
-        from workbook_engine.libreoffice import soffice
+        from libreoffice_recalc import soffice
         if soffice() is None:
             notes.append("LibreOffice: soffice not installed, skipped")
         else:

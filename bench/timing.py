@@ -2,6 +2,8 @@
 
 Importing this module puts this checkout first on ``sys.path``: a benchmark
 measures the code beside it, not an older copy installed with ``pip install .``.
+The tests folder follows it: the helpers that serve only tests and benchmarks
+(``cached_cells``, ``libreoffice_recalc``) live there, out of the package.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from pathlib import Path
 CHECKOUT = Path(__file__).resolve().parent.parent
 if str(CHECKOUT) not in sys.path[:1]:
     sys.path.insert(0, str(CHECKOUT))
+if str(CHECKOUT / "tests") not in sys.path:
+    sys.path.insert(1, str(CHECKOUT / "tests"))
 
 
 def best_of(fn, repeat: int) -> float:

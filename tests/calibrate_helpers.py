@@ -9,8 +9,8 @@ import math
 import numpy as np
 
 from workbook_engine.calibrate import GridConstraints
-from workbook_engine.domain import Grid, Scenario
-from workbook_engine.model import simulate
+from workbook_engine.model.domain import Grid, Scenario
+from workbook_engine.model.simulate import simulate
 
 
 def broken_constraints(grid: Grid, c: GridConstraints) -> list[str]:

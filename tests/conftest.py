@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from workbook_engine.libreoffice import soffice
+from libreoffice_recalc import soffice
 
 
 @pytest.fixture(scope="session")

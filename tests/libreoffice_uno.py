@@ -32,7 +32,7 @@ DRIVER = Path(__file__).with_name("uno_driver.py")
 
 # The private profile: fr-FR locale (number parsing and display: "0,5"; the
 # UI, hence error texts such as "#VALEUR !") and recalculation of every
-# formula on load, .xlsx and .ods alike (as workbook_engine/libreoffice.py).
+# formula on load, .xlsx and .ods alike (as tests/libreoffice_recalc.py).
 PROFILE_SETTINGS = """<?xml version="1.0" encoding="UTF-8"?>
 <oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema"
            xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">

@@ -15,7 +15,7 @@ import string
 
 from hypothesis import strategies as st
 
-from workbook_engine.domain import (
+from workbook_engine.model.domain import (
     INDICATORS,
     PARTS_POLICIES,
     SIBLING_SCOPES,

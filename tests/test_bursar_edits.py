@@ -61,12 +61,12 @@ from pathlib import Path
 import pytest
 from libreoffice_uno import EditJob, UnoEditError, edit_in_libreoffice, edit_many, is_error
 
-from workbook_engine.cli import main
-from workbook_engine.generate import generate_workbook
-from workbook_engine.layout import SHEET_FAMILIES, SHEET_PARAMS, Layout, Ref
-from workbook_engine.model import simulate
-from workbook_engine.sample import load_sample
-from workbook_engine.scenario_json import load_scenario_json
+from workbook_engine.cli.main import main
+from workbook_engine.workbook.generate import generate_workbook
+from workbook_engine.workbook.layout import SHEET_FAMILIES, SHEET_PARAMS, Layout, Ref
+from workbook_engine.model.simulate import simulate
+from workbook_engine.formats.sample import load_sample
+from workbook_engine.formats.scenario_json import load_scenario_json
 
 pytestmark = [pytest.mark.slow, pytest.mark.libreoffice]
 

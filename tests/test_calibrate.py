@@ -26,8 +26,8 @@ from workbook_engine.calibrate import (
 from workbook_engine.calibrate.brackets import quantile_lowers
 from workbook_engine.calibrate.constraints import Resolved, greatest, least, resolve, violations
 from workbook_engine.calibrate.solver import GridEvaluator, JointEvaluator, LogBox, project
-from workbook_engine.domain import Grid, Tranche
-from workbook_engine.model import (
+from workbook_engine.model.domain import Grid, Tranche
+from workbook_engine.model.simulate import (
     family_arrays,
     family_income,
     family_indicator,
@@ -35,8 +35,8 @@ from workbook_engine.model import (
     simulate,
     tranche_numbers,
 )
-from workbook_engine.problems import InputError
-from workbook_engine.sample import load_sample
+from workbook_engine.model.problems import InputError
+from workbook_engine.formats.sample import load_sample
 
 SAMPLE = load_sample()
 TYPICAL = [

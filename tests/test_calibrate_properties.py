@@ -15,9 +15,9 @@ from strategies import rates, scenarios
 
 from workbook_engine.calibrate import CalibrationOptions, GridConstraints, calibrate
 from workbook_engine.calibrate.core import SPREAD_SLACK
-from workbook_engine.domain import Grid, Scenario, Tranche
-from workbook_engine.model import simulate
-from workbook_engine.sample import make_sample
+from workbook_engine.model.domain import Grid, Scenario, Tranche
+from workbook_engine.model.simulate import simulate
+from workbook_engine.formats.sample import make_sample
 
 SETTINGS = settings(max_examples=60, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])

@@ -5,7 +5,6 @@ the ``calibrate`` command."""
 
 from __future__ import annotations
 
-import argparse
 import json
 from dataclasses import replace
 from pathlib import Path
@@ -13,26 +12,25 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from workbook_engine import cli
+from workbook_engine.cli import main as cli_main
 from workbook_engine.calibrate import (
     CalibrationOptions,
     GridConstraints,
     calibrate,
     calibration_json,
     calibration_sheets,
-    register,
 )
 from workbook_engine.calibrate.report import BRACKETS_SHEET, SUMMARY_SHEET
-from workbook_engine.cells import cached_values
-from workbook_engine.check import check_workbook
-from workbook_engine.generate import generate_workbook, layout_for
-from workbook_engine.libreoffice import recalculate
-from workbook_engine.model import simulate
-from workbook_engine.reader import load_workbook_scenario
-from workbook_engine.results import money
-from workbook_engine.sample import load_sample
-from workbook_engine.scenario_json import dumps_scenario, scenario_to_dict
-from workbook_engine.workbook_results import results_json_from_cells
+from cached_cells import cached_values
+from workbook_engine.workbook.check import check_workbook
+from workbook_engine.workbook.generate import generate_workbook, layout_for
+from libreoffice_recalc import recalculate
+from workbook_engine.model.simulate import simulate
+from workbook_engine.workbook.reader import load_workbook_scenario
+from workbook_engine.model.results import money
+from workbook_engine.formats.sample import load_sample
+from workbook_engine.formats.scenario_json import dumps_scenario, scenario_to_dict
+from workbook_engine.workbook.results import results_json_from_cells
 
 SAMPLE = load_sample()
 SPLIT = CalibrationOptions(GridConstraints(step=5, max_ratio=3, keep_old_tariff="C"), split_top_share=0.2)
@@ -142,20 +140,9 @@ def test_after_libreoffice_the_named_results_are_the_reported_numbers(libreoffic
 # ---------------------------------------------------------------------------
 
 @pytest.fixture
-def main(monkeypatch):
-    """``workbook-engine`` with the calibrate command registered (as the lead
-    will wire it in cli.py)."""
-    original = cli.build_parser
-
-    def build():
-        parser = original()
-        sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-        if "calibrate" not in sub.choices:
-            register(sub)
-        return parser
-
-    monkeypatch.setattr(cli, "build_parser", build)
-    return cli.main
+def main():
+    """``workbook-engine``, in process."""
+    return cli_main
 
 
 @pytest.fixture

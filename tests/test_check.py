@@ -9,13 +9,13 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from workbook_engine.check import MAX_LISTED, check_workbook
-from workbook_engine.cli import main
-from workbook_engine.generate import generate_workbook, layout_for
-from workbook_engine.layout import SHEET_FAMILIES
-from workbook_engine.libreoffice import recalculate
-from workbook_engine.model import simulate
-from workbook_engine.sample import load_sample
+from workbook_engine.workbook.check import MAX_LISTED, check_workbook
+from workbook_engine.cli.main import main
+from workbook_engine.workbook.generate import generate_workbook, layout_for
+from workbook_engine.workbook.layout import SHEET_FAMILIES
+from libreoffice_recalc import recalculate
+from workbook_engine.model.simulate import simulate
+from workbook_engine.formats.sample import load_sample
 
 CAPACITY = 400
 
@@ -133,11 +133,11 @@ def test_changed_inputs_resaved_by_libreoffice_evaluate_to_the_model(libreoffice
     resaved = recalculate([edited], tmp_path / "lo")[0]
     report = check_workbook(resaved)
     assert report.exit_code == 0, report.format()
-    from workbook_engine.reader import load_workbook_scenario
+    from workbook_engine.workbook.reader import load_workbook_scenario
     scenario = load_workbook_scenario(resaved)
     assert scenario != load_sample()
     from workbook_engine.evaluator import evaluate_workbook
-    from workbook_engine.workbook_results import results_json_from_cells
+    from workbook_engine.workbook.results import results_json_from_cells
     got = results_json_from_cells(layout_for(scenario, capacity=CAPACITY), evaluate_workbook(resaved))
     assert got == simulate(scenario).to_json()
 
@@ -145,8 +145,8 @@ def test_changed_inputs_resaved_by_libreoffice_evaluate_to_the_model(libreoffice
 def test_check_and_collect_parse_each_file_once(clean, monkeypatch):
     """The reader, the structure check, the evaluation and collect's
     aggregates share one parse of the file (no openpyxl pass)."""
-    import workbook_engine.workbook_file as workbook_file
-    from workbook_engine.collect import summarize_workbook
+    import workbook_engine.workbook.file as workbook_file
+    from workbook_engine.federation.collect import summarize_workbook
 
     parses = []
     real = workbook_file.parse_workbook
@@ -177,20 +177,6 @@ def test_batch_check_over_a_folder(clean, tmp_path, capsys):
     assert main(["check", str(folder / "a.xlsx"), str(folder / "b.xlsx"), "--json"]) == 1
     reports = json.loads(capsys.readouterr().out)
     assert [r["status"] for r in reports] == ["ok", "findings"]
-
-
-def test_engine_formulas_path_agrees_on_a_small_workbook(tmp_path):
-    s = load_sample()
-    from dataclasses import replace
-    small = replace(s, families=s.families[:8])
-    path = tmp_path / "small.xlsx"
-    generate_workbook(small, path, capacity=10)
-    report = check_workbook(path, engine="formulas")
-    # The old engine agrees on every family's figures; it still miscounts
-    # COUNTIF(range,"<>") (a bug of the `formulas` package, not of the file),
-    # which is why the native evaluator is the default.
-    assert [f for f in report.findings if "famille" in f.where] == [], report.format()
-    assert check_workbook(path).exit_code == 0
 
 
 def test_blank_children_under_custom_parts_agree(tmp_path):

@@ -5,16 +5,16 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from workbook_engine.cli import main
-from workbook_engine.model import simulate
-from workbook_engine.sample import SAMPLE_FILE, load_sample, make_sample
-from workbook_engine.scenario_json import dumps_scenario
+from workbook_engine.cli.main import main
+from workbook_engine.model.simulate import simulate
+from workbook_engine.formats.sample import SAMPLE_FILE, load_sample, make_sample
+from workbook_engine.formats.scenario_json import dumps_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_committed_sample_is_the_generator_output():
-    committed = (ROOT / "workbook_engine" / "data" / SAMPLE_FILE).read_text(encoding="utf-8")
+    committed = (ROOT / "workbook_engine" / "formats" / "data" / SAMPLE_FILE).read_text(encoding="utf-8")
     assert committed == dumps_scenario(make_sample())
 
 

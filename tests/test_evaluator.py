@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from workbook_engine.evaluator import ExcelError, evaluate_workbook
 from workbook_engine.evaluator.refs import parse_cell_address
-from workbook_engine.layout import Ref
+from workbook_engine.workbook.layout import Ref
 
 
 def write_cell(ws, r: int, c: int, v: object) -> None:
@@ -386,7 +386,7 @@ def test_vectorised_rounding_equals_the_exact_decimal_rounding(xs, digits, facto
     from decimal import ROUND_DOWN, ROUND_UP
 
     from workbook_engine.evaluator.functions import _directed_round, _roundup_one
-    from workbook_engine.money import excel_round, excel_round_array
+    from workbook_engine.model.money import excel_round, excel_round_array
 
     x = np.array(xs) * factor
     assert excel_round_array(x, digits).tolist() == [excel_round(v, digits) for v in x.tolist()]
@@ -400,8 +400,8 @@ def test_every_function_of_the_layout_is_native():
     import re
 
     from workbook_engine.evaluator import NATIVE_FUNCTIONS
-    from workbook_engine.layout import build_layout
-    from workbook_engine.writer import NATIVE_FUNCTIONS as WRITER_FUNCTIONS
+    from workbook_engine.workbook.layout import build_layout
+    from workbook_engine.workbook.writer import NATIVE_FUNCTIONS as WRITER_FUNCTIONS
 
     used = set()
     for n in (1, 3, 12):

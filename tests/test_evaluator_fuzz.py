@@ -18,7 +18,7 @@ from test_evaluator import write_cell
 
 from workbook_engine.evaluator import ExcelError, evaluate_workbook
 from workbook_engine.evaluator.vector import Ctx, Engine, NotVectorizable
-from workbook_engine.layout import Ref
+from workbook_engine.workbook.layout import Ref
 
 ROWS = 8
 SHEET = "Données"

@@ -15,16 +15,16 @@ from hypothesis import HealthCheck, given, settings
 from strategies import scenarios
 from xlsxwriter.utility import xl_rowcol_to_cell
 
-from workbook_engine.cells import cached_values
-from workbook_engine.domain import Tranche
+from cached_cells import cached_values
+from workbook_engine.model.domain import Tranche
 from workbook_engine.evaluator import ExcelError, UnreadableWorkbook, evaluate_workbook
 from workbook_engine.evaluator.refs import cell_name
-from workbook_engine.generate import generate_workbook
-from workbook_engine.layout import SHEET_FAMILIES, Ref
-from workbook_engine.libreoffice import recalculate
-from workbook_engine.model import simulate
-from workbook_engine.sample import load_sample, make_sample
-from workbook_engine.workbook_results import results_json_from_cells
+from workbook_engine.workbook.generate import generate_workbook
+from workbook_engine.workbook.layout import SHEET_FAMILIES, Ref
+from libreoffice_recalc import recalculate
+from workbook_engine.model.simulate import simulate
+from workbook_engine.formats.sample import load_sample, make_sample
+from workbook_engine.workbook.results import results_json_from_cells
 
 CAPACITY = 24
 
@@ -318,21 +318,8 @@ def test_renamed_sheets_and_inline_strings(tmp_path):
 
 
 # ---------------------------------------------------------------------------
-# engine="formulas" and unreadable files
+# unreadable files
 # ---------------------------------------------------------------------------
-
-def test_formulas_engine_on_a_small_workbook(tmp_path):
-    s = make_sample(4, seed=3)
-    layout = generate_workbook(s, tmp_path / "f.xlsx", capacity=4)
-    ev = evaluate_workbook(tmp_path / "f.xlsx", engine="formulas")
-    native = evaluate_workbook(tmp_path / "f.xlsx")
-    got, expected = results_json_from_cells(layout, ev), model_json(s)
-    assert ev.engine == "formulas" and ev.formulas == native.formulas
-    assert got["families"] == expected["families"] and got["grids"] == expected["grids"]
-    # The package counts COUNTIF(range, "<>") as 0: its only disagreement here.
-    assert {k: v for k, v in got["total"].items() if k != "families"} == \
-        {k: v for k, v in expected["total"].items() if k != "families"}
-
 
 def write_tiny(path: Path) -> None:
     import xlsxwriter
@@ -341,11 +328,6 @@ def write_tiny(path: Path) -> None:
     ws.write_number(0, 0, 1)
     ws.write_formula(0, 1, "=A1+1")
     wb.close()
-
-
-def test_unknown_engine(tmp_path):
-    with pytest.raises(ValueError, match="moteur"):
-        evaluate_workbook(tmp_path / "x.xlsx", engine="excel")
 
 
 @pytest.mark.parametrize("content", [None, b"not a zip", "dir", b"PK\x05\x06" + b"\0" * 18, "nobook", "dtd",

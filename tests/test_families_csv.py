@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from workbook_engine.domain import Family
-from workbook_engine.families_csv import load_scenario, read_families_csv
-from workbook_engine.problems import InputError
-from workbook_engine.textnum import needed_tolerance, parse_int, parse_number, parse_yes_no
+from workbook_engine.model.domain import Family
+from workbook_engine.formats.families_csv import load_scenario, read_families_csv
+from workbook_engine.model.problems import InputError
+from workbook_engine.formats.textnum import needed_tolerance, parse_int, parse_number, parse_yes_no
 
 NBSP, NNBSP = "\u00a0", "\u202f"
 

@@ -10,12 +10,12 @@ import pandas as pd
 import pytest
 from federation_support import run_cli
 
-from workbook_engine.batch import INDEX_NAME, batch, safe_stem
-from workbook_engine.domain import Tranche
-from workbook_engine.problems import InputError
-from workbook_engine.reader import read_workbook
-from workbook_engine.sample import make_sample
-from workbook_engine.scenario_json import dumps_scenario
+from workbook_engine.federation.batch import INDEX_NAME, batch, safe_stem
+from workbook_engine.model.domain import Tranche
+from workbook_engine.model.problems import InputError
+from workbook_engine.workbook.reader import read_workbook
+from workbook_engine.formats.sample import make_sample
+from workbook_engine.formats.scenario_json import dumps_scenario
 
 
 def write(path: Path, text: str, encoding: str = "utf-8") -> Path:

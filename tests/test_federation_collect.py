@@ -21,19 +21,19 @@ import pandas as pd
 import pytest
 from federation_support import run_cli
 
-from workbook_engine.batch import batch
-from workbook_engine.check import Finding
-from workbook_engine.collect import collect, collect_network, safe_finding
+from workbook_engine.federation.batch import batch
+from workbook_engine.workbook.check import Finding
+from workbook_engine.federation.collect import collect, collect_network, safe_finding
 from workbook_engine.evaluator import evaluate_workbook
-from workbook_engine.layout import BOOL_TEXT, SHEET_FAMILIES
-from workbook_engine.libreoffice import recalculate, soffice
-from workbook_engine.model import simulate
-from workbook_engine.network_report import write_network_report
-from workbook_engine.parallel import Progress
-from workbook_engine.reader import read_workbook
-from workbook_engine.results import money
-from workbook_engine.sample import make_sample
-from workbook_engine.scenario_json import dumps_scenario
+from workbook_engine.workbook.layout import BOOL_TEXT, SHEET_FAMILIES
+from libreoffice_recalc import recalculate, soffice
+from workbook_engine.model.simulate import simulate
+from workbook_engine.federation.network_report import write_network_report
+from workbook_engine.federation.parallel import Progress
+from workbook_engine.workbook.reader import read_workbook
+from workbook_engine.model.results import money
+from workbook_engine.formats.sample import make_sample
+from workbook_engine.formats.scenario_json import dumps_scenario
 
 ODD_INCOME = "123457,89"  # an income typed as text (decimal comma): the reader warns, quoting it; formulas read it
 

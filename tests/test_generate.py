@@ -13,16 +13,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from strategies import scenarios
 
-from workbook_engine.binding import family_row, grid_values, param_values
-from workbook_engine.cells import cached_values
-from workbook_engine.cli import main
-from workbook_engine.domain import Family
-from workbook_engine.generate import blank_scenario, generate_workbook, layout_for
-from workbook_engine.layout import SHEET_FAMILIES, build_layout
-from workbook_engine.model import simulate
-from workbook_engine.sample import load_sample
-from workbook_engine.templates import template_files, write_templates
-from workbook_engine.workbook_results import results_json_from_cells
+from workbook_engine.workbook.binding import family_row, grid_values, param_values
+from cached_cells import cached_values
+from workbook_engine.cli.main import main
+from workbook_engine.model.domain import Family
+from workbook_engine.workbook.generate import blank_scenario, generate_workbook, layout_for
+from workbook_engine.workbook.layout import SHEET_FAMILIES, build_layout
+from workbook_engine.model.simulate import simulate
+from workbook_engine.formats.sample import load_sample
+from workbook_engine.workbook.templates import template_files, write_templates
+from workbook_engine.workbook.results import results_json_from_cells
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = 40  # family rows in workbooks of random scenarios, to keep tests fast
@@ -124,7 +124,7 @@ def test_empty_rows_cache_blanks_and_count_nothing(sample_workbook):
     layout = layout_for(scenario)
     values = cached_values(path)
     first_empty = layout.first_row + len(scenario.families)
-    from workbook_engine.layout import Ref
+    from workbook_engine.workbook.layout import Ref
     for c in layout.formula_columns:
         for row in (first_empty, layout.last_row):
             assert values(Ref(SHEET_FAMILIES, row, c.col)) in (None, ""), (c.key, row)

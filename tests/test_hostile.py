@@ -63,11 +63,11 @@ from hostile_files import (
     xlsb_like,
 )
 
-from workbook_engine.cli import main
-from workbook_engine.generate import generate_workbook
-from workbook_engine.problems import InputError
-from workbook_engine.reader import load_workbook_scenario, read_workbook
-from workbook_engine.safety import (
+from workbook_engine.cli.main import main
+from workbook_engine.workbook.generate import generate_workbook
+from workbook_engine.model.problems import InputError
+from workbook_engine.workbook.reader import load_workbook_scenario, read_workbook
+from workbook_engine.safety.gate import (
     MAX_ROWS,
     MAX_SHEET_PART_BYTES,
     inspect_workbook,
@@ -75,7 +75,7 @@ from workbook_engine.safety import (
     parse_xml,
     workbook_password,
 )
-from workbook_engine.sample import load_sample
+from workbook_engine.formats.sample import load_sample
 
 TIME_BOUND = 10.0  # seconds: generous; most cases take milliseconds
 MEMORY_BOUND = 256  # MiB of Python allocations (tracemalloc peak)

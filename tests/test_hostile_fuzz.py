@@ -28,9 +28,9 @@ from hostile_files import rewrite, sheet_part
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from workbook_engine.cli import main
-from workbook_engine.generate import generate_workbook
-from workbook_engine.sample import load_sample
+from workbook_engine.cli.main import main
+from workbook_engine.workbook.generate import generate_workbook
+from workbook_engine.formats.sample import load_sample
 
 TIME_BOUND = 20.0  # seconds per command on a mutated 12-family workbook (a clean one takes ~0.3 s)
 EXAMPLES = int(os.environ.get("WORKBOOK_FUZZ_EXAMPLES", "40"))  # raise it for a long hunt
@@ -77,9 +77,9 @@ KNOWN_CRASHES = {  # (exception, file, function) -> bug
 
 def crash_signature(command: str, path: Path) -> tuple[str, str, str] | None:
     """Where the library raises for ``command`` on ``path`` (None: it does not)."""
-    from workbook_engine.check import check_workbook
-    from workbook_engine.problems import InputError
-    from workbook_engine.reader import read_workbook
+    from workbook_engine.workbook.check import check_workbook
+    from workbook_engine.model.problems import InputError
+    from workbook_engine.workbook.reader import read_workbook
 
     try:
         (read_workbook if command == "read" else check_workbook)(path)
@@ -247,7 +247,7 @@ def test_many_random_byte_flips_get_a_clean_answer(base):
 # ---------------------------------------------------------------------------
 
 def test_check_reports_a_formula_cell_that_evaluates_to_an_error(base, tmp_path):
-    from workbook_engine.generate import layout_for
+    from workbook_engine.workbook.generate import layout_for
 
     wb = openpyxl.load_workbook(base)
     layout = layout_for(load_sample(), capacity=15)

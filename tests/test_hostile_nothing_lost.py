@@ -20,16 +20,16 @@ import pytest
 import xlsxwriter.workbook
 from openpyxl.comments import Comment
 
-from workbook_engine import writer
-from workbook_engine.anonymize import anonymize
-from workbook_engine.cli import main
-from workbook_engine.domain import Family
-from workbook_engine.generate import generate_workbook, layout_for
-from workbook_engine.layout import SHEET_FAMILIES
-from workbook_engine.problems import InputError
-from workbook_engine.reader import read_workbook
-from workbook_engine.sample import load_sample
-from workbook_engine.scenario_json import dumps_scenario, load_scenario_json
+from workbook_engine.workbook import writer
+from workbook_engine.federation.anonymize import anonymize
+from workbook_engine.cli.main import main
+from workbook_engine.model.domain import Family
+from workbook_engine.workbook.generate import generate_workbook, layout_for
+from workbook_engine.workbook.layout import SHEET_FAMILIES
+from workbook_engine.model.problems import InputError
+from workbook_engine.workbook.reader import read_workbook
+from workbook_engine.formats.sample import load_sample
+from workbook_engine.formats.scenario_json import dumps_scenario, load_scenario_json
 
 KEY = b"cle-secrete-de-la-federation-2026"
 CAPACITY = 400  # room for the 320 sample families and some more, quicker than 2,000

@@ -12,14 +12,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from strategies import scenarios
 
-from workbook_engine.cells import cached_values
-from workbook_engine.domain import INDICATORS, PARTS_POLICIES, SIBLING_SCOPES, Scenario, Tranche
-from workbook_engine.generate import generate_workbook, layout_for
-from workbook_engine.layout import SHEET_FAMILIES
-from workbook_engine.libreoffice import recalculate
-from workbook_engine.model import simulate
-from workbook_engine.sample import load_sample
-from workbook_engine.workbook_results import results_json_from_cells
+from cached_cells import cached_values
+from workbook_engine.model.domain import INDICATORS, PARTS_POLICIES, SIBLING_SCOPES, Scenario, Tranche
+from workbook_engine.workbook.generate import generate_workbook, layout_for
+from workbook_engine.workbook.layout import SHEET_FAMILIES
+from libreoffice_recalc import recalculate
+from workbook_engine.model.simulate import simulate
+from workbook_engine.formats.sample import load_sample
+from workbook_engine.workbook.results import results_json_from_cells
 
 CAPACITY = 30
 

@@ -47,8 +47,8 @@ from workbook_engine.evaluator.locale_numbers import (
     text_to_number,
 )
 from workbook_engine.evaluator.values import text_to_number as coerce
-from workbook_engine.layout import Ref
-from workbook_engine.libreoffice import soffice
+from workbook_engine.workbook.layout import Ref
+from libreoffice_recalc import soffice
 
 DATA = Path(__file__).parent / "data" / "text_to_number.csv"
 COLUMNS = ["text", "fr", "en", "source", "note", "engine_fr", "engine_en"]

@@ -14,10 +14,10 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from workbook_engine.domain import CustomParts, Family, Grid, Scenario, Tranche
-from workbook_engine.model import simulate
-from workbook_engine.money import excel_round
-from workbook_engine.validation import validate
+from workbook_engine.model.domain import CustomParts, Family, Grid, Scenario, Tranche
+from workbook_engine.model.simulate import simulate
+from workbook_engine.model.money import excel_round
+from workbook_engine.model.validation import validate
 
 try:  # tests/ is on sys.path under pytest's default import mode
     from strategies import cents, scenarios

@@ -9,7 +9,7 @@ from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Context, Decimal
 import numpy as np
 import pytest
 
-from workbook_engine.money import excel_round, excel_round_array
+from workbook_engine.model.money import excel_round, excel_round_array
 
 # (x, digits, what ROUND(x, digits) shows in Excel / LibreOffice)
 KNOWN = [

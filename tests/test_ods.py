@@ -44,13 +44,13 @@ from ods_files import (
     write_ods,
 )
 
-from workbook_engine.cli import main
+from workbook_engine.cli.main import main
 from workbook_engine.evaluator import UnreadableWorkbook, evaluate_workbook, parse_workbook
 from workbook_engine.evaluator.ods_reader import is_ods
 from workbook_engine.evaluator.values import ExcelError
-from workbook_engine.layout import Ref
-from workbook_engine.safety import MAX_ROWS, inspect_workbook
-from workbook_engine.workbook_file import open_workbook_file
+from workbook_engine.workbook.layout import Ref
+from workbook_engine.safety.gate import MAX_ROWS, inspect_workbook
+from workbook_engine.workbook.file import open_workbook_file
 
 TIME_BOUND = 10.0  # seconds, generous: hostile files are refused in milliseconds
 MEMORY_BOUND = 256  # MiB of Python allocations
@@ -246,12 +246,6 @@ def test_is_ods(tmp_path):
     assert not is_ods(odt)
 
 
-def test_formulas_engine_refuses_ods(tmp_path):
-    path = simple_ods(tmp_path / "a.ods", [table("S", [row(num(1))])])
-    with pytest.raises(UnreadableWorkbook, match="native"):
-        evaluate_workbook(path, engine="formulas")
-
-
 # ---------------------------------------------------------------------------
 # The gate
 # ---------------------------------------------------------------------------
@@ -441,8 +435,8 @@ def _convert_to_ods(exe: str, sources: list[Path], out_dir: Path) -> list[Path]:
 def converted(libreoffice, tmp_path_factory):
     """(scenario, xlsx, ods): the sample structure's filled workbook and
     LibreOffice's .ods of it, converted once for the module."""
-    from workbook_engine.generate import generate_workbook
-    from workbook_engine.sample import load_sample
+    from workbook_engine.workbook.generate import generate_workbook
+    from workbook_engine.formats.sample import load_sample
 
     folder = tmp_path_factory.mktemp("ods")
     scenario = load_sample()
@@ -469,7 +463,7 @@ def test_libreoffice_ods_evaluates_as_its_xlsx(converted):
 @pytest.mark.libreoffice
 @pytest.mark.slow
 def test_libreoffice_ods_cli_evaluate_equals_xlsx_and_model(converted):
-    from workbook_engine.model import simulate
+    from workbook_engine.model.simulate import simulate
 
     scenario, xlsx, ods = converted
     code_ods, out_ods, err_ods = cli(["evaluate", str(ods), "--json"])
@@ -482,7 +476,7 @@ def test_libreoffice_ods_cli_evaluate_equals_xlsx_and_model(converted):
 @pytest.mark.libreoffice
 @pytest.mark.slow
 def test_libreoffice_ods_read_check_collect_merge(converted, tmp_path):
-    from workbook_engine.reader import load_workbook_scenario
+    from workbook_engine.workbook.reader import load_workbook_scenario
 
     _scenario, xlsx, ods = converted
     assert load_workbook_scenario(ods) == load_workbook_scenario(xlsx)

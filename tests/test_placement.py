@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from workbook_engine.layout import SHEET_FAMILIES, Block, build_layout, stamp_text
-from workbook_engine.moves import AxisMap, Moves, translate
-from workbook_engine.placement import (
+from workbook_engine.workbook.layout import SHEET_FAMILIES, Block, build_layout, stamp_text
+from workbook_engine.workbook.moves import AxisMap, Moves, translate
+from workbook_engine.workbook.placement import (
     MAX_CAPACITY,
     NotOurWorkbook,
     parse_area,

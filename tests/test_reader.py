@@ -12,13 +12,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from strategies import scenarios
 
-from workbook_engine.cli import main
-from workbook_engine.generate import blank_scenario, generate_workbook, layout_for
-from workbook_engine.layout import SHEET_FAMILIES
-from workbook_engine.libreoffice import recalculate
-from workbook_engine.problems import InputError
-from workbook_engine.reader import load_workbook_scenario, read_workbook
-from workbook_engine.sample import load_sample
+from workbook_engine.cli.main import main
+from workbook_engine.workbook.generate import blank_scenario, generate_workbook, layout_for
+from workbook_engine.workbook.layout import SHEET_FAMILIES
+from libreoffice_recalc import recalculate
+from workbook_engine.model.problems import InputError
+from workbook_engine.workbook.reader import load_workbook_scenario, read_workbook
+from workbook_engine.formats.sample import load_sample
 
 
 @pytest.fixture(scope="module")
@@ -188,7 +188,7 @@ def test_a_workbook_resaved_by_libreoffice_reads_the_same(libreoffice, sample_pa
 def test_read_cli_writes_the_scenario_and_never_its_input(sample_path, tmp_path):
     out = tmp_path / "s.json"
     assert main(["read", str(sample_path), "-o", str(out)]) == 0
-    from workbook_engine.scenario_json import load_scenario_json
+    from workbook_engine.formats.scenario_json import load_scenario_json
     assert load_scenario_json(out) == load_sample()
     before = sample_path.read_bytes()
     assert main(["read", str(sample_path), "-o", str(sample_path)]) == 2

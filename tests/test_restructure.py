@@ -8,16 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from workbook_engine.cells import cached_values
-from workbook_engine.cli import main
-from workbook_engine.generate import generate_workbook, layout_for
-from workbook_engine.libreoffice import recalculate
-from workbook_engine.model import simulate
-from workbook_engine.problems import InputError
-from workbook_engine.reader import load_workbook_scenario
-from workbook_engine.restructure import merge_scenarios, select_grids
-from workbook_engine.sample import load_sample
-from workbook_engine.workbook_results import results_json_from_cells
+from cached_cells import cached_values
+from workbook_engine.cli.main import main
+from workbook_engine.workbook.generate import generate_workbook, layout_for
+from libreoffice_recalc import recalculate
+from workbook_engine.model.simulate import simulate
+from workbook_engine.model.problems import InputError
+from workbook_engine.workbook.reader import load_workbook_scenario
+from workbook_engine.model.restructure import merge_scenarios, select_grids
+from workbook_engine.formats.sample import load_sample
+from workbook_engine.workbook.results import results_json_from_cells
 
 
 def by_id(s):

@@ -8,16 +8,16 @@ import re
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from workbook_engine.domain import CustomParts, Family, Grid, Scenario, Tranche
-from workbook_engine.model import simulate
-from workbook_engine.problems import InputError, Problem
-from workbook_engine.scenario_json import (
+from workbook_engine.model.domain import CustomParts, Family, Grid, Scenario, Tranche
+from workbook_engine.model.simulate import simulate
+from workbook_engine.model.problems import InputError, Problem
+from workbook_engine.formats.scenario_json import (
     dumps_scenario,
     load_scenario_json,
     scenario_from_dict,
     scenario_to_dict,
 )
-from workbook_engine.validation import validate
+from workbook_engine.model.validation import validate
 
 try:  # tests/ is on sys.path under pytest's default import mode
     from strategies import scenarios

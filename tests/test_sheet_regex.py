@@ -17,9 +17,9 @@ import workbook_engine.evaluator.reader as sheet_reader
 from workbook_engine.evaluator import parse_workbook
 from workbook_engine.evaluator.runs import SheetRuns
 from workbook_engine.evaluator.sheet_regex import GiveUp
-from workbook_engine.generate import generate_workbook
-from workbook_engine.libreoffice import recalculate
-from workbook_engine.sample import make_sample
+from workbook_engine.workbook.generate import generate_workbook
+from libreoffice_recalc import recalculate
+from workbook_engine.formats.sample import make_sample
 
 
 def snapshot(path: Path) -> tuple:

@@ -51,7 +51,7 @@ run; the message is also printed on stderr); 2 for a bad command line or job
 file, or no connection to soffice.
 
 Edit ops (applied in order; rows and columns 0-based, as in
-``workbook_engine.layout``; ``sheet`` is a name or a 0-based index; a cell is
+``workbook_engine.workbook.layout``; ``sheet`` is a name or a 0-based index; a cell is
 ``"cell": "B5"`` or ``"row": r, "col": c``). Structural ops first unprotect
 their sheet (sheet protection without a password, as the bursar does with
 « Ôter la protection »: LibreOffice refuses row/column changes on a protected

@@ -11,11 +11,11 @@ The small API for scripts::
 
 __version__ = "0.1.0"
 
-from .domain import CustomParts, Family, Grid, Scenario, Tranche
-from .model import simulate
-from .problems import InputError, Problem
-from .results import Results
-from .scenario_json import dumps_scenario, scenario_from_dict, scenario_to_dict
+from workbook_engine.model.domain import CustomParts, Family, Grid, Scenario, Tranche
+from workbook_engine.model.simulate import simulate
+from workbook_engine.model.problems import InputError, Problem
+from workbook_engine.model.results import Results
+from workbook_engine.formats.scenario_json import dumps_scenario, scenario_from_dict, scenario_to_dict
 
 __all__ = [
     "CustomParts", "Family", "Grid", "Scenario", "Tranche",

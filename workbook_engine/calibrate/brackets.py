@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..domain import Grid, Tranche
-from ..money import excel_round
+from workbook_engine.model.domain import Grid, Tranche
+from workbook_engine.model.money import excel_round
 
 MAX_BRACKETS = len(string.ascii_uppercase)
 

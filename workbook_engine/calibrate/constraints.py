@@ -18,8 +18,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ..domain import Grid
-from ..problems import Problem
+from workbook_engine.model.domain import Grid
+from workbook_engine.model.problems import Problem
 
 # Constraint codes (reports and JSON) and their French names.
 FLOOR, CEILING, RATIO, KEPT, MONOTONE = "floor", "ceiling", "ratio", "kept_tariff", "monotone"

@@ -60,14 +60,14 @@ from typing import Literal, Mapping
 
 import numpy as np
 
-from ..domain import Grid, Scenario, Tranche
-from ..money import excel_round_array
-from ..model import family_arrays, family_income, family_indicator, family_parts, simulate, tranche_numbers
-from ..problems import InputError, Problem
-from ..results import Results
-from ..validation import validate
-from .brackets import MAX_BRACKETS, GridPlan, split_top, top_share_of, with_quantile_bounds
-from .constraints import (
+from workbook_engine.model.domain import Grid, Scenario, Tranche
+from workbook_engine.model.money import excel_round_array
+from workbook_engine.model.simulate import family_arrays, family_income, family_indicator, family_parts, simulate, tranche_numbers
+from workbook_engine.model.problems import InputError, Problem
+from workbook_engine.model.results import Results
+from workbook_engine.model.validation import validate
+from workbook_engine.calibrate.brackets import MAX_BRACKETS, GridPlan, split_top, top_share_of, with_quantile_bounds
+from workbook_engine.calibrate.constraints import (
     GridConstraints,
     Resolved,
     constraint_problems,
@@ -76,7 +76,7 @@ from .constraints import (
     resolve,
     violations,
 )
-from .solver import (
+from workbook_engine.calibrate.solver import (
     GridEval,
     GridEvaluator,
     JointEvaluator,

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import math
 
-from ..report import eur
-from ..results import money, ratio
-from ..writer import ReportSheet
-from .constraints import CONSTRAINT_NAMES, GridConstraints
-from .core import BracketFigures, Calibration, GridCalibration
+from workbook_engine.formats.summary import eur
+from workbook_engine.model.results import money, ratio
+from workbook_engine.workbook.writer import ReportSheet
+from workbook_engine.calibrate.constraints import CONSTRAINT_NAMES, GridConstraints
+from workbook_engine.calibrate.core import BracketFigures, Calibration, GridCalibration
 
 SUMMARY_SHEET = "Calibrage"
 BRACKETS_SHEET = "Calibrage tranches"

@@ -33,9 +33,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..model import paying_factor, ranked_before
-from ..money import excel_round_array
-from .constraints import Resolved, violations
+from workbook_engine.model.simulate import paying_factor, ranked_before
+from workbook_engine.model.money import excel_round_array
+from workbook_engine.calibrate.constraints import Resolved, violations
 
 MAX_REPAIR_MOVES = 500  # moves of a greedy repair
 LEVEL_RANGE = 20.0  # how far the level may move from the unconstrained one (log scale)

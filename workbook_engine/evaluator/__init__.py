@@ -49,10 +49,10 @@ vectors and coercions), ``store`` (column store), ``refs`` (A1 references),
 ``fallback`` (the ``formulas`` package), ``evaluate`` (orchestration).
 """
 
-from .evaluate import Evaluation, ParsedWorkbook, evaluate_parsed, evaluate_workbook, parse_workbook
-from .functions import NATIVE_FUNCTIONS
-from .reader import UnreadableWorkbook
-from .values import ExcelError
+from workbook_engine.evaluator.evaluate import Evaluation, ParsedWorkbook, evaluate_parsed, evaluate_workbook, parse_workbook
+from workbook_engine.evaluator.functions import NATIVE_FUNCTIONS
+from workbook_engine.evaluator.reader import UnreadableWorkbook
+from workbook_engine.evaluator.values import ExcelError
 
 __all__ = ["Evaluation", "ExcelError", "NATIVE_FUNCTIONS", "ParsedWorkbook", "UnreadableWorkbook", "evaluate_parsed",
            "evaluate_workbook", "parse_workbook"]

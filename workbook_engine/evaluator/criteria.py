@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .values import BLANK, BOOL, ERR, ERRORS, NUM, STR, compare_numbers, eq15, text_to_number
+from workbook_engine.evaluator.values import BLANK, BOOL, ERR, ERRORS, NUM, STR, compare_numbers, eq15, text_to_number
 
 _OPS = ("<=", ">=", "<>", "<", ">", "=")
 

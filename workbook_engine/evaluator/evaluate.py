@@ -7,17 +7,17 @@ from functools import cached_property
 
 import numpy as np
 
-from ..layout import Ref
-from .fallback import CellFallback
-from .graph import ASC, CYCLE, DESC, order
-from .ods_reader import is_ods, read_ods_workbook
-from .parser import Resolver
-from .reader import Source, UnreadableWorkbook, WorkbookMeta, read_workbook
-from .refs import address
-from .runs import Run, SheetRuns
-from .store import Book
-from .values import REF, V
-from .vector import Ctx, Engine, NotVectorizable
+from workbook_engine.evaluator.refs import Ref
+from workbook_engine.evaluator.fallback import CellFallback
+from workbook_engine.evaluator.graph import ASC, CYCLE, DESC, order
+from workbook_engine.evaluator.ods_reader import is_ods, read_ods_workbook
+from workbook_engine.evaluator.parser import Resolver
+from workbook_engine.evaluator.reader import Source, WorkbookMeta, read_workbook
+from workbook_engine.evaluator.refs import address
+from workbook_engine.evaluator.runs import Run, SheetRuns
+from workbook_engine.evaluator.store import Book
+from workbook_engine.evaluator.values import REF, V
+from workbook_engine.evaluator.vector import Ctx, Engine, NotVectorizable
 
 
 class Evaluation:
@@ -29,13 +29,12 @@ class Evaluation:
     """
 
     def __init__(self, book: Book, runs: list[Run], meta: WorkbookMeta, fallback_cells: list[str],
-                 circular_cells: list[str], engine: str):
+                 circular_cells: list[str]):
         self.book = book
         self.runs = runs
         self.meta = meta
         self.fallback_cells = fallback_cells
         self.circular_cells = circular_cells
-        self.engine = engine
         self.defined_names: dict[str, str] = dict(meta.defined_names)
 
     def __call__(self, ref: Ref) -> object:
@@ -151,7 +150,7 @@ def evaluate_parsed(parsed: ParsedWorkbook) -> Evaluation:
         except NotVectorizable:
             for r in range(run.r0, run.r1 + 1):
                 _evaluate_rows(engine, form.tree, sheet, run.col, r, r)
-    parsed.evaluation = Evaluation(book, runs, meta, fallback_cells, circular, "native")
+    parsed.evaluation = Evaluation(book, runs, meta, fallback_cells, circular)
     return parsed.evaluation
 
 
@@ -162,22 +161,12 @@ def _evaluate_rows(engine: Engine, tree, sheet, col: int, r0: int, r1: int) -> N
     sheet.write(col, r0, None, v.broadcast(len(rows)) if len(v.t) != len(rows) else v)
 
 
-def evaluate_workbook(path: Source, engine: str = "native") -> Evaluation:
+def evaluate_workbook(path: Source) -> Evaluation:
     """Evaluate every formula of the workbook at ``path`` (a path, or the
-    file's bytes, or a binary file object) from its own text.
-
-    ``engine="native"``: this package's vectorised engine (fast), with the
-    ``formulas`` package for the few formulas it does not handle (listed in
-    ``fallback_cells``). ``engine="formulas"``: the whole file with the
-    ``formulas`` package (slow; for comparison).
+    file's bytes, or a binary file object) from its own text: this package's
+    vectorised engine, with the ``formulas`` package for the few formulas it
+    does not handle (listed in ``fallback_cells``).
 
     Raises :class:`UnreadableWorkbook` (a ValueError) for a file that is not
     a readable workbook."""
-    if engine == "native":
-        return evaluate_parsed(parse_workbook(path))
-    if engine == "formulas":
-        if is_ods(path):  # the package reads xlsx files only
-            raise UnreadableWorkbook("le moteur formulas ne lit pas les classeurs .ods : utilisez le moteur native")
-        from .fallback import evaluate_with_formulas
-        return evaluate_with_formulas(path)
-    raise ValueError(f"moteur inconnu : {engine!r} (native ou formulas)")
+    return evaluate_parsed(parse_workbook(path))

@@ -13,28 +13,26 @@ import contextlib
 import io
 import logging
 import re
-import tempfile
 import threading
 from decimal import ROUND_DOWN, ROUND_UP
-from pathlib import Path
 
 import numpy as np
 
-from ..money import excel_round
-from .refs import parse_area, split_sheet
-from .store import Book
-from .values import ExcelError, V, error
+from workbook_engine.model.money import excel_round
+from workbook_engine.evaluator.refs import parse_area, split_sheet
+from workbook_engine.evaluator.store import Book
+from workbook_engine.evaluator.values import ExcelError, error
 
 _LOCK = threading.RLock()
 
 
 def _excel_roundup(x: float, digits: float) -> float:
-    from .functions import _roundup_one
+    from workbook_engine.evaluator.functions import _roundup_one
     return _roundup_one(float(x), int(digits), ROUND_UP)
 
 
 def _excel_rounddown(x: float, digits: float) -> float:
-    from .functions import _roundup_one
+    from workbook_engine.evaluator.functions import _roundup_one
     return _roundup_one(float(x), int(digits), ROUND_DOWN)
 
 
@@ -198,47 +196,4 @@ class CellFallback:
         return out
 
 
-def evaluate_with_formulas(path: str | Path):
-    """The whole workbook computed by ``formulas.ExcelModel`` (slow), as an
-    :class:`~workbook_engine.evaluator.Evaluation`. Constants and formula
-    texts are read by this package's reader; formula values are the
-    package's (with spreadsheet rounding)."""
-    import formulas
-
-    from .evaluate import Evaluation, parse_workbook
-
-    parsed = parse_workbook(path)
-    meta, book, runs = parsed.meta, parsed.book, parsed.runs
-    with contextlib.ExitStack() as stack:
-        if not isinstance(path, (str, Path)):  # the package reads files only
-            data = path if isinstance(path, (bytes, bytearray)) else (path.seek(0), path.read())[1]
-            tmp = Path(stack.enter_context(tempfile.TemporaryDirectory())) / "classeur.xlsx"
-            tmp.write_bytes(data)
-            path = tmp
-        with _LOCK, spreadsheet_rounding(), _quiet():
-            model = formulas.ExcelModel().loads(str(path)).finish()
-            solution = model.calculate()
-    by_upper = {s.name.upper(): s for s in book.sheets}
-    formula_cells = {(r.sheet, r.col, row) for r in runs for row in range(r.r0, r.r1 + 1)}
-    for key, value in solution.items():
-        ref = str(key)
-        if "]" not in ref or "!" not in ref:
-            continue
-        sheet_part, _, addr = ref.rpartition("!")
-        sheet_name = sheet_part.strip("'").split("]", 1)[1].replace("''", "'")
-        sheet = by_upper.get(sheet_name.upper())
-        area = parse_area(addr)
-        if sheet is None or area is None or not area.is_cell:
-            continue
-        if (sheet.index, area.c0, area.r0) not in formula_cells:
-            continue
-        v = to_python(getattr(value, "value", value))
-        _store(sheet, area.r0, area.c0, 0.0 if v is None else v)
-    return Evaluation(book, runs, meta, fallback_cells=[], circular_cells=[], engine="formulas")
-
-
-def _store(sheet, row: int, col: int, v) -> None:
-    sheet.write(col, row, None, V.const(v))
-
-
-__all__ = ["CellFallback", "evaluate_with_formulas", "spreadsheet_rounding", "to_python"]
+__all__ = ["CellFallback", "spreadsheet_rounding", "to_python"]

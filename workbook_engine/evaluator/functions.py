@@ -19,10 +19,10 @@ from typing import Callable
 
 import numpy as np
 
-from ..money import excel_round, excel_round_array
-from .criteria import _wildcard, criterion, lowered
-from .nodes import Missing
-from .values import (
+from workbook_engine.model.money import excel_round, excel_round_array
+from workbook_engine.evaluator.criteria import _wildcard, criterion, lowered
+from workbook_engine.evaluator.nodes import Missing
+from workbook_engine.evaluator.values import (
     BLANK,
     BOOL,
     DIV0,
@@ -42,7 +42,7 @@ from .values import (
     to_text,
     with_errors,
 )
-from .vector import Block, ConstBlock, Ctx, Engine, NotVectorizable, VaryingBlock
+from workbook_engine.evaluator.vector import Block, ConstBlock, Ctx, Engine, NotVectorizable, VaryingBlock
 
 
 @dataclass(frozen=True)

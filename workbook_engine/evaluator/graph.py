@@ -19,8 +19,8 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass
 
-from .parser import Dep
-from .runs import Run
+from workbook_engine.evaluator.parser import Dep
+from workbook_engine.evaluator.runs import Run
 
 VECTOR, ASC, DESC, CYCLE = "vector", "asc", "desc", "cycle"
 

@@ -5,7 +5,7 @@ Plain data: :mod:`.parser` builds it, :mod:`.vector` evaluates it.
 
 from __future__ import annotations
 
-from .values import V
+from workbook_engine.evaluator.values import V
 
 
 class Node:

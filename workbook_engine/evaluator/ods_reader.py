@@ -33,12 +33,12 @@ import zipfile
 from collections.abc import Callable, Iterator
 from xml.parsers import expat
 
-from ..safety import MAX_CELLS, MAX_PART_BYTES, MAX_ROWS, MAX_TEXT_RUN, count_text
-from .openformula import FormulaError, FormulaTranslator, translate, translate_range_address
-from .reader import FormulaSink, SheetInfo, Source, UnreadableWorkbook, WorkbookMeta, XlsxFile, _Constants, _parser
-from .refs import MAX_COL, cell_name
-from .store import Book, Sheet
-from .values import BOOL, ERR, NUM, STR, error
+from workbook_engine.model.limits import MAX_CELLS, MAX_PART_BYTES, MAX_ROWS, MAX_TEXT_RUN, count_text
+from workbook_engine.evaluator.openformula import FormulaError, FormulaTranslator, translate, translate_range_address
+from workbook_engine.evaluator.reader import FormulaSink, SheetInfo, Source, UnreadableWorkbook, WorkbookMeta, XlsxFile, _Constants, _parser
+from workbook_engine.evaluator.refs import MAX_COL, cell_name
+from workbook_engine.evaluator.store import Book, Sheet
+from workbook_engine.evaluator.values import BOOL, ERR, NUM, STR, error
 
 ODS_MIMETYPE = "application/vnd.oasis.opendocument.spreadsheet"
 ODS_MIMETYPES = (ODS_MIMETYPE, ODS_MIMETYPE + "-template")

@@ -39,7 +39,7 @@ from __future__ import annotations
 import re
 from operator import itemgetter
 
-from .refs import quote_sheet
+from workbook_engine.evaluator.refs import quote_sheet
 
 MAX_FORMULA_CHARS = 16_384  # Excel's own limit is 8,192 characters
 
@@ -145,7 +145,7 @@ def _point(text: str, shift: tuple[int, int] | None) -> tuple[str | None, str] |
 def _shifted(letters: str, col_abs: str, digits: str, row_abs: str, shift: tuple[int, int]) -> tuple[str, str]:
     """Move the relative parts of an address by ``-shift`` (base row, base
     column), wrapping round the sheet as Excel does for defined names."""
-    from .refs import MAX_COL, MAX_ROW, col_index, col_letters
+    from workbook_engine.evaluator.refs import MAX_COL, MAX_ROW, col_index, col_letters
 
     base_row, base_col = shift
     if digits and not row_abs and base_row:
@@ -200,7 +200,7 @@ def _base_shift(base: str | None) -> tuple[int, int] | None:
     m = _COLUMN_ROW.fullmatch(point[1])
     if m is None or not m.group(2) or not m.group(4):
         return None
-    from .refs import col_index
+    from workbook_engine.evaluator.refs import col_index
     row, col = int(m.group(4)) - 1, col_index(m.group(2).upper())
     return None if (row, col) == (0, 0) else (row, col)
 

@@ -20,10 +20,10 @@ from typing import Callable
 
 from openpyxl.formula.tokenizer import Token, Tokenizer
 
-from .functions import FUNCTIONS
-from .nodes import ArrayConst, Binary, Call, Cell, Const, Missing, Node, Range, Unary
-from .refs import MAX_COL, MAX_ROW, Area, col_index, col_letters, parse_area, split_sheet
-from .values import REF, error
+from workbook_engine.evaluator.functions import FUNCTIONS
+from workbook_engine.evaluator.nodes import ArrayConst, Binary, Call, Cell, Const, Missing, Node, Range, Unary
+from workbook_engine.evaluator.refs import MAX_COL, MAX_ROW, Area, col_index, col_letters, parse_area, split_sheet
+from workbook_engine.evaluator.values import REF, error
 
 
 class Unsupported(Exception):

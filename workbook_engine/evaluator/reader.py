@@ -25,10 +25,10 @@ from xml.parsers import expat
 
 import numpy as np
 
-from .refs import MAX_COL, MAX_ROW, col_index
-from .sheet_regex import GiveUp, check_prolog_with, read_sheet_data
-from .store import Book, Sheet
-from .values import BOOL, ERR, NUM, STR, error
+from workbook_engine.evaluator.refs import MAX_COL, MAX_ROW, col_index
+from workbook_engine.evaluator.sheet_regex import GiveUp, check_prolog_with, read_sheet_data
+from workbook_engine.evaluator.store import Book, Sheet
+from workbook_engine.evaluator.values import BOOL, ERR, NUM, STR, error
 
 MAX_PART_BYTES = 2 << 30  # refuse (claimed) decompressed parts over 2 GiB
 _REL_OFFICE_DOC = "/officeDocument"

@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from xlsxwriter.utility import quote_sheetname, xl_rowcol_to_cell
+
 MAX_ROW = 1_048_576
 MAX_COL = 16_384
 
@@ -45,6 +47,26 @@ def quote_sheet(sheet: str) -> str:
 def address(sheet: str, row: int, col: int) -> str:
     """'Grille 1'!B3, Familles!A4."""
     return f"{quote_sheet(sheet)}!{cell_name(row, col)}"
+
+
+@dataclass(frozen=True)
+class Ref:
+    """One cell, 0-based like xlsxwriter."""
+
+    sheet: str
+    row: int
+    col: int
+
+    @property
+    def a1(self) -> str:
+        if self.row < 0 or self.col < 0:  # a cell an edit deleted (see workbook.placement)
+            return "#REF!"
+        return xl_rowcol_to_cell(self.row, self.col)
+
+    @property
+    def absolute(self) -> str:
+        """Sheet-qualified absolute reference, e.g. 'Grille 1'!$B$3."""
+        return f"{quote_sheetname(self.sheet)}!{xl_rowcol_to_cell(self.row, self.col, True, True)}"
 
 
 @dataclass(frozen=True)

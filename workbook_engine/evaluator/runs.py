@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .parser import Form, Resolver, parse_formula
+from workbook_engine.evaluator.parser import Form, Resolver, parse_formula
 
 RECENT_FORMS = 4
 
@@ -47,7 +47,7 @@ class Run:
             return "=" + form.template.render(row, self.col)
         from openpyxl.formula.translate import Translator
 
-        from .refs import cell_name
+        from workbook_engine.evaluator.refs import cell_name
         return Translator(form.text, origin=cell_name(form.row, form.col)).translate_formula(
             cell_name(row, self.col))
 

@@ -22,7 +22,7 @@ import re
 from typing import BinaryIO, Callable
 from xml.parsers import expat
 
-from .refs import MAX_COL, MAX_ROW, col_index
+from workbook_engine.evaluator.refs import MAX_COL, MAX_ROW, col_index
 
 CHUNK = 1 << 22  # bytes of sheet XML handled at a time (cut after a </row>)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .values import BLANK, BOOL, NUM, V, uniform_types
+from workbook_engine.evaluator.values import BLANK, BOOL, NUM, V, uniform_types
 
 
 class Column:

@@ -18,8 +18,8 @@ import math
 
 import numpy as np
 
-from .locale_numbers import current_locale
-from .locale_numbers import text_to_number as _locale_text_to_number
+from workbook_engine.evaluator.locale_numbers import current_locale
+from workbook_engine.evaluator.locale_numbers import text_to_number as _locale_text_to_number
 
 BLANK, NUM, STR, BOOL, ERR = 0, 1, 2, 3, 4
 

@@ -15,9 +15,9 @@ import itertools
 
 import numpy as np
 
-from .nodes import ArrayConst, Binary, Call, Cell, Const, Missing, Node, Range, Unary
-from .store import Book, Sheet
-from .values import (
+from workbook_engine.evaluator.nodes import ArrayConst, Binary, Call, Cell, Const, Missing, Node, Range, Unary
+from workbook_engine.evaluator.store import Book, Sheet
+from workbook_engine.evaluator.values import (
     DIV0,
     NUM,
     NUM_ERR,

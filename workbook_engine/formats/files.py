@@ -1,0 +1,60 @@
+"""Writing files safely: through a temporary file in the same folder, then an
+atomic rename, so an interrupted run never leaves a half-written file."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+@contextmanager
+def atomic_output(path: str | Path) -> Iterator[Path]:
+    """Yield a temporary path next to ``path``; on success it replaces
+    ``path`` at once, on failure it is removed."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=".~", suffix=path.suffix, dir=path.parent if str(path.parent) else ".")
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual rights
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def write_text_atomic(path: str | Path, text: str) -> None:
+    with atomic_output(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+
+
+def refuse_overwrite(output: Path, *inputs: Path | None) -> None:
+    """Never write over an input file."""
+    from workbook_engine.model.problems import UsageError
+
+    for source in inputs:
+        if source is not None and output.exists() and source.exists() and output.samefile(source):
+            raise UsageError(f"{output} : refus d'écraser un fichier d'entrée ; choisissez un autre nom de sortie")
+
+
+def workbook_paths(items: list[str]) -> list[Path]:
+    """Files as given, folders expanded to the workbooks they hold (sorted;
+    Excel's lock files and our temporary files left out)."""
+    paths: list[Path] = []
+    for item in items:
+        p = Path(item)
+        if p.is_dir():
+            paths += sorted(x for x in p.rglob("*") if x.suffix.lower() in (".xlsx", ".xlsm", ".ods") and
+                            not x.name.startswith(("~$", ".~")))
+        else:
+            paths.append(p)
+    return paths

@@ -1,0 +1,293 @@
+"""Scenario JSON, in and out, exactly as the SPEC writes it.
+
+Reading collects every problem (unknown key, wrong type) instead of stopping
+at the first; optional keys take the SPEC's defaults. Writing emits every key
+in the SPEC's order, with whole numbers written as integers, so that
+``dump(load(x)) == x`` for any complete SPEC document.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from workbook_engine.model.domain import (
+    INDICATORS,
+    PARTS_POLICIES,
+    SIBLING_SCOPES,
+    CustomParts,
+    Family,
+    Grid,
+    Scenario,
+    Tranche,
+)
+from workbook_engine.model.problems import InputError, Problem, family_where
+
+_SCENARIO_KEYS = (
+    "structure", "year", "indicator", "include_caf_aid", "parts_policy", "custom_parts",
+    "sibling_rates", "sibling_scope", "grids", "families",
+)
+_CUSTOM_KEYS = ("adult", "child_1", "child_2", "child_3_plus", "single_parent_bonus", "other_dependent")
+_GRID_KEYS = ("name", "old_tariff", "budget_target", "tranches")
+_TRANCHE_KEYS = ("label", "lower", "amount")
+_FAMILY_KEYS = (
+    "id", "rfr_1", "rfr_2", "caf_aid", "parts", "adults", "children", "other_dependents",
+    "notice", "pupils", "other_enrolled",
+)
+
+_MISSING = object()
+
+
+class _Reader:
+    """Typed access to a JSON object that records problems instead of raising."""
+
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+
+    def fail(self, where: str, field: str, value: object, message: str) -> None:
+        self.problems.append(Problem(where, field, value, message))
+
+    def keys(self, obj: Any, allowed: tuple[str, ...], where: str) -> dict:
+        if not isinstance(obj, dict):
+            self.fail(where, "", obj, "un objet JSON {...} est attendu")
+            return {}
+        for key in obj:
+            if key not in allowed:
+                self.fail(where, key, obj[key], f"clé inconnue (clés possibles : {', '.join(allowed)})")
+        return obj
+
+    def number(self, obj: dict, key: str, where: str, default: Any = _MISSING, *, integer: bool = False):
+        return self.coerce_number(obj.get(key, _MISSING), where, key, default, integer=integer)
+
+    def coerce_number(self, value: Any, where: str, key: str, default: Any = _MISSING, *, integer: bool = False):
+        if value is _MISSING or value is None:
+            if default is _MISSING:
+                self.fail(where, key, None, "valeur obligatoire manquante")
+                return None
+            return default
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            self.fail(where, key, value, "un nombre est attendu")
+            return None if default is _MISSING else default
+        if integer:
+            if value != int(value):
+                self.fail(where, key, value, "un nombre entier est attendu")
+                return None if default is _MISSING else default
+            return int(value)
+        return float(value)
+
+    def text(self, obj: dict, key: str, where: str, default: Any = _MISSING) -> str | None:
+        value = obj.get(key, _MISSING)
+        if value is _MISSING or value is None:
+            if default is _MISSING:
+                self.fail(where, key, None, "valeur obligatoire manquante")
+            return None if default is _MISSING else default
+        if not isinstance(value, str):
+            self.fail(where, key, value, "un texte est attendu")
+            return None if default is _MISSING else default
+        return value
+
+    def boolean(self, obj: dict, key: str, where: str, default: bool) -> bool:
+        value = obj.get(key, _MISSING)
+        if value is _MISSING or value is None:
+            return default
+        if not isinstance(value, bool):
+            self.fail(where, key, value, "true ou false est attendu")
+            return default
+        return value
+
+    def choice(self, obj: dict, key: str, where: str, choices: tuple[str, ...], default: str) -> str:
+        value = obj.get(key, _MISSING)
+        if value is _MISSING or value is None:
+            return default
+        if value not in choices:
+            self.fail(where, key, value, f"valeur attendue parmi : {', '.join(choices)}")
+            return default
+        return value
+
+    def items(self, obj: dict, key: str, where: str, *, required: bool = True) -> list:
+        value = obj.get(key, _MISSING)
+        if value is _MISSING or value is None:
+            if required:
+                self.fail(where, key, None, "liste obligatoire manquante")
+            return []
+        if not isinstance(value, list):
+            self.fail(where, key, value, "une liste [...] est attendue")
+            return []
+        return value
+
+
+def scenario_from_dict(data: Any) -> tuple[Scenario, list[Problem]]:
+    """Build a scenario from parsed JSON; returns it with the problems found.
+
+    Values with a problem are replaced by their default (or ``None``) so that
+    the rule validation can still run on the rest.
+    """
+    r = _Reader()
+    top = r.keys(data, _SCENARIO_KEYS, "scénario")
+    rates_raw = top.get("sibling_rates", [0, 0, 0])
+    rates: list[float] = []
+    if not isinstance(rates_raw, list) or len(rates_raw) != 3:
+        r.fail("scénario", "sibling_rates", rates_raw, "une liste de 3 taux [r2, r3, r4+] est attendue")
+        rates = [0.0, 0.0, 0.0]
+    else:
+        for i, v in enumerate(rates_raw):
+            rates.append(r.coerce_number(v, "scénario", f"sibling_rates[{i}]", 0.0))
+
+    custom_raw = r.keys(top.get("custom_parts", {}) or {}, _CUSTOM_KEYS, "custom_parts")
+    defaults = CustomParts()
+    custom = CustomParts(
+        **{k: r.number(custom_raw, k, "custom_parts", getattr(defaults, k)) for k in _CUSTOM_KEYS}
+    )
+
+    grids = []
+    for gi, graw in enumerate(r.items(top, "grids", "scénario"), start=1):
+        where = f"grille {gi}"
+        g = r.keys(graw, _GRID_KEYS, where)
+        tranches = []
+        for ti, traw in enumerate(r.items(g, "tranches", where), start=1):
+            twhere = f"{where}, tranche {ti}"
+            t = r.keys(traw, _TRANCHE_KEYS, twhere)
+            tranches.append(
+                Tranche(
+                    label=r.text(t, "label", twhere, "") or "",
+                    lower=r.number(t, "lower", twhere, 0.0),
+                    amount=r.number(t, "amount", twhere, 0.0),
+                )
+            )
+        grids.append(
+            Grid(
+                name=r.text(g, "name", where, "") or "",
+                old_tariff=r.number(g, "old_tariff", where, None),
+                budget_target=r.number(g, "budget_target", where, None),
+                tranches=tuple(tranches),
+            )
+        )
+
+    families = []
+    raw_families = r.items(top, "families", "scénario", required=False)
+    raw_ids = Counter(f.get("id") for f in raw_families if isinstance(f, dict) and isinstance(f.get("id"), str))
+    for fi, fraw in enumerate(raw_families, start=1):
+        fid = fraw.get("id") if isinstance(fraw, dict) else None
+        fid = fid if isinstance(fid, str) else ""
+        where = family_where(fid, fi, raw_ids[fid])
+        f = r.keys(fraw, _FAMILY_KEYS, where)
+        pupils = []
+        for pi, v in enumerate(r.items(f, "pupils", where), start=1):
+            pupils.append(r.coerce_number(v, where, f"pupils[{pi - 1}]", 0, integer=True))
+        families.append(
+            Family(
+                id=r.text(f, "id", where, "") or "",
+                rfr_1=r.number(f, "rfr_1", where, None),
+                rfr_2=r.number(f, "rfr_2", where, 0.0),
+                caf_aid=r.number(f, "caf_aid", where, 0.0),
+                parts=r.number(f, "parts", where, None),
+                adults=r.number(f, "adults", where, None, integer=True),
+                children=r.number(f, "children", where, None, integer=True),
+                other_dependents=r.number(f, "other_dependents", where, 0, integer=True),
+                notice=r.boolean(f, "notice", where, True),
+                pupils=tuple(pupils),
+                other_enrolled=r.number(f, "other_enrolled", where, 0, integer=True),
+            )
+        )
+
+    scenario = Scenario(
+        structure=r.text(top, "structure", "scénario", "") or "",
+        year=r.text(top, "year", "scénario", "") or "",
+        indicator=r.choice(top, "indicator", "scénario", INDICATORS, "qf"),
+        include_caf_aid=r.boolean(top, "include_caf_aid", "scénario", False),
+        parts_policy=r.choice(top, "parts_policy", "scénario", PARTS_POLICIES, "fiscal"),
+        custom_parts=custom,
+        sibling_rates=tuple(rates),
+        sibling_scope=r.choice(top, "sibling_scope", "scénario", SIBLING_SCOPES, "structure"),
+        grids=tuple(grids),
+        families=tuple(families),
+    )
+    return scenario, r.problems
+
+
+def _num(x: float | int | None):
+    """Whole numbers as JSON integers (35000, not 35000.0)."""
+    if x is None:
+        return None
+    if isinstance(x, float) and x.is_integer():
+        return int(x)
+    return x
+
+
+def scenario_to_dict(s: Scenario) -> dict:
+    return {
+        "structure": s.structure,
+        "year": s.year,
+        "indicator": s.indicator,
+        "include_caf_aid": s.include_caf_aid,
+        "parts_policy": s.parts_policy,
+        "custom_parts": {k: _num(getattr(s.custom_parts, k)) for k in _CUSTOM_KEYS},
+        "sibling_rates": [_num(r) for r in s.sibling_rates],
+        "sibling_scope": s.sibling_scope,
+        "grids": [
+            {
+                "name": g.name,
+                "old_tariff": _num(g.old_tariff),
+                "budget_target": _num(g.budget_target),
+                "tranches": [
+                    {"label": t.label, "lower": _num(t.lower), "amount": _num(t.amount)} for t in g.tranches
+                ],
+            }
+            for g in s.grids
+        ],
+        "families": [
+            {
+                "id": f.id,
+                "rfr_1": _num(f.rfr_1),
+                "rfr_2": _num(f.rfr_2),
+                "caf_aid": _num(f.caf_aid),
+                "parts": _num(f.parts),
+                "adults": f.adults,
+                "children": f.children,
+                "other_dependents": f.other_dependents,
+                "notice": f.notice,
+                "pupils": list(f.pupils),
+                "other_enrolled": f.other_enrolled,
+            }
+            for f in s.families
+        ],
+    }
+
+
+def dumps_scenario(s: Scenario) -> str:
+    return json.dumps(scenario_to_dict(s), ensure_ascii=False, indent=2) + "\n"
+
+
+def load_scenario_json(path: str | Path) -> Scenario:
+    """Read and validate a scenario JSON file; raise :class:`InputError` listing
+    every problem."""
+    from workbook_engine.model.validation import validate
+
+    source = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise InputError([Problem("", "", None, f"fichier illisible : {exc.strerror or exc}", source=source)])
+    except UnicodeDecodeError:
+        raise InputError([Problem("", "", None, "le fichier n'est pas un texte UTF-8", source=source)])
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            [Problem(f"ligne {exc.lineno}, colonne {exc.colno}", "", None, f"JSON invalide : {exc.msg}", source=source)]
+        )
+    scenario, problems = scenario_from_dict(data)
+    problems = merge_problems(problems, validate(scenario))
+    if problems:
+        raise InputError([p.with_source(source) for p in problems])
+    return scenario
+
+
+def merge_problems(first: list[Problem], second: list[Problem]) -> list[Problem]:
+    """``first`` plus those of ``second`` about a place and field not already
+    reported (a value rejected while reading is not reported again as missing)."""
+    seen = {(p.where, p.field) for p in first}
+    return first + [p for p in second if (p.where, p.field) not in seen]

@@ -1,0 +1,206 @@
+"""Results of one scenario: per-family, per-grid and per-tranche tables, the
+structure totals, and the SPEC's results JSON.
+
+The Python model (``model.simulate``) and the workbook evaluator both end
+here, so the two are compared through the very same JSON.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from workbook_engine.model.domain import Scenario
+from workbook_engine.model.money import excel_round
+
+TRANCHE_COLUMNS = ["grid", "tranche", "label", "lower", "upper", "amount", "families", "pupils", "revenue"]
+MONEY_DIGITS = 2
+RATIO_DIGITS = 6
+
+
+@dataclass(frozen=True)
+class Results:
+    """Everything computed for one scenario.
+
+    ``families``: one row per family (inputs used, tranche, amount, sibling
+    ranking, due per grid ``*_g1``, ``*_g2``..., totals, effort).
+    ``grids``: one row per grid. ``tranches``: one row per grid and tranche.
+    ``total``: structure-wide figures.
+    """
+
+    n_grids: int
+    families: pd.DataFrame
+    grids: pd.DataFrame
+    tranches: pd.DataFrame
+    total: dict
+
+    def to_json(self) -> dict:
+        return results_json(self)
+
+
+def build_results(scenario: Scenario, families: pd.DataFrame) -> Results:
+    """Aggregate a per-family table into grid, tranche and structure figures,
+    as the workbook's summary formulas do."""
+    grid_rows, tranche_rows = [], []
+    notice = families["notice"].to_numpy(dtype=bool)
+    for g, grid in enumerate(scenario.grids, start=1):
+        pupils = families[f"pupils_g{g}"].to_numpy(dtype=float)
+        tno = families[f"tranche_no_g{g}"].to_numpy()
+        due = families[f"due_g{g}"].to_numpy(dtype=float)
+        in_grid = pupils > 0
+        per_tranche = []
+        for t, tr in enumerate(grid.tranches, start=1):
+            here = tno == t
+            nxt = grid.tranches[t].lower if t < len(grid.tranches) else None
+            row = {
+                "grid": g,
+                "tranche": t,
+                "label": tr.label,
+                "lower": tr.lower,
+                "upper": nxt,
+                "amount": tr.amount,
+                "families": int(np.count_nonzero(here & in_grid)),
+                "pupils": int(pupils[here].sum()),
+                "revenue": float(due[here].sum()),
+            }
+            per_tranche.append(row)
+        tranche_rows += per_tranche
+        revenue = float(due.sum())
+        old_revenue = float(families[f"old_due_g{g}"].to_numpy(dtype=float).sum())
+        n_fam = sum(r["families"] for r in per_tranche)
+        first = grid.tranches[0].amount if grid.tranches else 0.0
+        last = grid.tranches[-1].amount if grid.tranches else 0.0
+        grid_rows.append(
+            {
+                "grid": g,
+                "name": grid.name,
+                "revenue": revenue,
+                "budget_target": grid.budget_target,
+                "gap": None if grid.budget_target is None else revenue - grid.budget_target,
+                "old_revenue": old_revenue,
+                "change_pct": revenue / old_revenue - 1 if old_revenue != 0 else None,
+                "amplitude": last / first if first > 0 else None,
+                "top_share": per_tranche[-1]["families"] / n_fam if n_fam > 0 and per_tranche else None,
+                "families": n_fam,
+                "pupils": sum(r["pupils"] for r in per_tranche),
+                "families_without_notice": int(np.count_nonzero(~notice & in_grid)),
+            }
+        )
+    grids = pd.DataFrame(grid_rows)
+    tranches = pd.DataFrame(tranche_rows, columns=TRANCHE_COLUMNS)
+    change = families["change"].to_numpy(dtype=float)
+    targets = [g.budget_target for g in scenario.grids if g.budget_target is not None]
+    revenue = sum(r["revenue"] for r in grid_rows)
+    old_revenue = sum(r["old_revenue"] for r in grid_rows)
+    target = sum(targets) if targets else None
+    total = {
+        "revenue": revenue,
+        "budget_target": target,
+        # Only grids with a target have a gap: the structure's is their sum.
+        "gap": None if target is None else sum(r["gap"] for r in grid_rows if r["gap"] is not None),
+        "old_revenue": old_revenue,
+        "change_pct": revenue / old_revenue - 1 if old_revenue != 0 else None,
+        "families": len(families),
+        "families_pay_more": int(np.count_nonzero(change > 0)),
+        "families_unchanged": int(np.count_nonzero(change == 0)),
+        "families_pay_less": int(np.count_nonzero(change < 0)),
+    }
+    return Results(scenario.n_grids, families.reset_index(drop=True), grids, tranches, total)
+
+
+def _blank(x) -> bool:
+    return x is None or (isinstance(x, str) and x == "") or (isinstance(x, float) and math.isnan(x))
+
+
+def _number(x, blank, convert):
+    """A cell value for JSON: ``blank`` for a blank, text as it is (an error
+    code such as #VALUE!, or stray text, so a check can say what it found),
+    a number through ``convert``."""
+    if _blank(x):
+        return blank
+    return x if isinstance(x, str) else convert(x)
+
+
+def money(x) -> float | str | None:
+    """A money value for JSON: rounded to the cent, blank as None."""
+    return _number(x, None, lambda v: excel_round(float(v), MONEY_DIGITS))
+
+
+def ratio(x) -> float | str | None:
+    return _number(x, None, lambda v: excel_round(float(v), RATIO_DIGITS))
+
+
+def count(x) -> int | str:
+    return _number(x, 0, int)
+
+
+def label(x) -> str | None:
+    """A tranche label as text; a label typed as a number (1, 2...) reads "1"."""
+    if _blank(x):
+        return None
+    if isinstance(x, float) and x.is_integer():
+        return str(int(x))
+    return str(x)
+
+
+# The SPEC's results JSON, one converter per object. The model and the
+# workbook reader both build plain mappings and go through these.
+
+def family_json(fid, tranches, dues, total_due, old_due, change, effort) -> dict:
+    return {"id": fid, "tranches": [label(t) for t in tranches], "due": [money(d) for d in dues],
+            "total_due": money(total_due), "old_due": money(old_due), "change": money(change),
+            "effort": ratio(effort)}
+
+
+def grid_json(g: Mapping, tranches: Iterable[Mapping]) -> dict:
+    """SPEC keys first, then the documented extras."""
+    return {
+        "name": "" if _blank(g["name"]) else str(g["name"]),
+        "revenue": money(g["revenue"]),
+        "budget_target": money(g["budget_target"]),
+        "gap": money(g["gap"]),
+        "old_revenue": money(g["old_revenue"]),
+        "tranches": [{"label": label(t["label"]), "families": count(t["families"]), "pupils": count(t["pupils"]),
+                      "revenue": money(t["revenue"])} for t in tranches],
+        "families": count(g["families"]),
+        "pupils": count(g["pupils"]),
+        "families_without_notice": count(g["families_without_notice"]),
+        "change_pct": ratio(g["change_pct"]),
+        "amplitude": ratio(g["amplitude"]),
+        "top_share": ratio(g["top_share"]),
+    }
+
+
+def total_json(t: Mapping) -> dict:
+    return {
+        "revenue": money(t["revenue"]),
+        "budget_target": money(t["budget_target"]),
+        "gap": money(t["gap"]),
+        "old_revenue": money(t["old_revenue"]),
+        "change_pct": ratio(t["change_pct"]),
+        "families": count(t["families"]),
+        "families_pay_more": count(t["families_pay_more"]),
+        "families_unchanged": count(t["families_unchanged"]),
+        "families_pay_less": count(t["families_pay_less"]),
+    }
+
+
+def results_json(r: Results) -> dict:
+    """The SPEC's results JSON of the model's results."""
+    fam = r.families
+    gs = range(1, r.n_grids + 1)
+    tranche_cols = [fam[f"tranche_g{g}"].tolist() for g in gs]
+    due_cols = [fam[f"due_g{g}"].tolist() for g in gs]
+    families = [
+        family_json(fid, [c[i] for c in tranche_cols], [c[i] for c in due_cols], total, old, change, effort)
+        for i, (fid, total, old, change, effort) in enumerate(
+            zip(fam["id"], fam["total_due"], fam["old_due"], fam["change"], fam["effort"])
+        )
+    ]
+    grids = [grid_json(row, r.tranches[r.tranches["grid"] == row["grid"]].to_dict("records"))
+             for row in r.grids.to_dict("records")]
+    return {"families": families, "grids": grids, "total": total_json(r.total)}

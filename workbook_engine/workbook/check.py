@@ -1,0 +1,459 @@
+"""Check a workbook: structure, numbers, inputs.
+
+1. structure: every computed cell still holds the layout's formula; sheets
+   and defined names are where the layout puts them; no family sits where no
+   formula covers it;
+2. numbers: the workbook's own formulas, evaluated headlessly, against the
+   model computed from the same inputs, per family and per summary figure,
+   to the cent;
+3. inputs: the reader's warnings and errors.
+
+Findings are French (bursars read them) and name the sheet and cell, the
+family id, what was expected and what was found.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Callable, Iterator, Literal
+
+from openpyxl.formula.tokenizer import Tokenizer
+
+from workbook_engine.workbook.layout import Layout, Ref
+from workbook_engine.model.simulate import simulate
+from workbook_engine.workbook.placement import StructureEdit
+from workbook_engine.model.problems import InputError, show_value
+from workbook_engine.workbook.reader import WorkbookRead, cell_name, read_workbook
+from workbook_engine.formats.summary import eur
+from workbook_engine.workbook.file import open_workbook_file
+from workbook_engine.workbook.results import family_rows, results_json_from_cells
+
+Part = Literal["structure", "numbers", "inputs"]
+Unit = Literal["eur", "ratio", "count", "text"]
+FindingSeverity = Literal["error", "warning", "info"]
+REPAIR = ("Pour réparer : lisez le scénario (workbook-engine read CLASSEUR -o scenario.json) puis régénérez "
+          "le classeur (workbook-engine generate scenario.json -o nouveau.xlsx).")
+MAX_LISTED = 3  # cells named per line before "et N autres"
+UNITS: dict[str, Unit] = defaultdict(lambda: "text", money="eur", ratio="ratio", count="count")
+MAX_PRINTED = 25  # lines printed per part; --json has them all
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing found. ``where`` names the cell for a human; ``cell`` and
+    ``family`` keep the place as data; findings of one cause share
+    ``message`` (what is wrong, in French) and print as one line."""
+
+    part: Part
+    severity: FindingSeverity
+    where: str
+    message: str
+    expected: object = None
+    found: object = None
+    unit: Unit = "text"
+    cell: str = ""
+    family: str | None = None
+    count: int = 1  # cells this finding stands for (a column edited all the way down is one finding)
+    harmless_if_numbers_hold: bool = False  # a structural edit that is only information when nothing broke
+
+    def as_dict(self) -> dict:
+        return {"part": self.part, "severity": self.severity, "where": self.where, "cell": self.cell,
+                "family": self.family, "count": self.count, "message": self.message,
+                "expected": _json_value(self.expected), "found": _json_value(self.found)}
+
+    def __str__(self) -> str:
+        return _line([self])
+
+
+def _json_value(v: object) -> object:
+    return v if isinstance(v, (str, int, float, bool, type(None))) else str(v)
+
+
+def _show(v, unit: Unit) -> str:
+    if v is None or v == "":
+        return "vide"
+    if isinstance(v, str):
+        return show_value(v)
+    if isinstance(v, bool):
+        return show_value(v)
+    if unit == "eur" and isinstance(v, (int, float)):
+        return eur(v)
+    if unit == "ratio" and isinstance(v, (int, float)):
+        return f"{v * 100:.4g} %".replace(".", ",")
+    if isinstance(v, (int, float)):
+        return show_value(float(v) if isinstance(v, float) else v)
+    return show_value(str(v))
+
+
+def _line(group: list[Finding]) -> str:
+    """One line for findings of one cause: the first places, how many
+    others, what is wrong, and (for the first) what was expected and found."""
+    first = group[0]
+    places = ", ".join(f.where for f in group[:MAX_LISTED])
+    if len(group) > MAX_LISTED:
+        places += f" et {sum(f.count for f in group[MAX_LISTED:])} autre(s)"
+    text = f"{places} : {first.message}"
+    if first.part == "inputs":
+        return text + (f" (valeur saisie : {_show(first.found, 'text')})" if first.found is not None else "")
+    if first.expected is not None or first.found is not None:
+        text += f" (attendu {_show(first.expected, first.unit)}, trouvé {_show(first.found, first.unit)}"
+        text += ", pour la première)" if len(group) > 1 else ")"
+    return text
+
+
+def group_findings(findings: list[Finding]) -> list[list[Finding]]:
+    """Findings of one cause together (same part, severity and message), in
+    the order their causes first appear."""
+    groups: dict[tuple, list[Finding]] = {}
+    for f in findings:
+        groups.setdefault((f.part, f.severity, f.message), []).append(f)
+    return list(groups.values())
+
+
+@dataclass
+class CheckReport:
+    path: Path
+    findings: list[Finding] = field(default_factory=list)
+    fallback_cells: list[str] = field(default_factory=list)
+    unusable: str | None = None
+    families: int = 0
+    notes: list[str] = field(default_factory=list)  # macros, links...: reported, not findings
+    layout: Layout | None = field(default=None, repr=False)
+    values: Callable[[Ref], object] | None = field(default=None, repr=False)  # the evaluated cells
+    version: str = ""  # the layout version the workbook says it is
+
+    @property
+    def exit_code(self) -> int:
+        if self.unusable:
+            return 2
+        return 1 if any(f.severity != "info" for f in self.findings) else 0
+
+    @property
+    def status(self) -> str:
+        return {0: "ok", 1: "findings", 2: "unusable"}[self.exit_code]
+
+    def first_finding(self) -> str:
+        if self.unusable:
+            return self.unusable
+        serious = [f for f in self.findings if f.severity != "info"]
+        return _line(group_findings(serious)[0]) if serious else ""
+
+    def to_json(self) -> dict:
+        return {"file": str(self.path), "status": self.status, "exit_code": self.exit_code,
+                "unusable": self.unusable, "families": self.families,
+                "layout_version": self.version,
+                "findings": [f.as_dict() for f in self.findings], "fallback_cells": self.fallback_cells,
+                "notes": self.notes}
+
+    def format(self) -> str:
+        lines = [f"Contrôle de {self.path}"]
+        if self.unusable:
+            return f"{self.path} : {self.unusable}\n"
+        if not any(f.severity != "info" for f in self.findings):
+            lines.append(f"  Classeur cohérent : formules intactes, résultats identiques au modèle au centime près "
+                         f"({self.families} familles).")
+        lines += [f"  Note : {n}" for n in self.notes]
+        titles = {"structure": "Structure (formules, feuilles, noms)", "numbers": "Calculs (comparés au modèle)",
+                  "inputs": "Saisies"}
+        marks = {"error": "-", "warning": "-", "info": "i"}
+        for part, title in titles.items():
+            groups = group_findings([f for f in self.findings if f.part == part])
+            if not groups:
+                continue
+            cells = sum(f.count for g in groups for f in g)
+            count = f"{len(groups)} constat(s)" + (f" sur {cells} cellules" if cells > len(groups) else "")
+            lines.append(f"  {title} : {count}")
+            lines += [f"    {marks[g[0].severity]} {_line(g)}" for g in groups[:MAX_PRINTED]]
+            if len(groups) > MAX_PRINTED:
+                lines.append(f"    ... et {len(groups) - MAX_PRINTED} autre(s) constat(s) (liste complète avec --json)")
+        if self.fallback_cells:
+            lines.append(f"  {len(self.fallback_cells)} cellule(s) calculée(s) par le moteur de secours : "
+                         + ", ".join(self.fallback_cells[:MAX_LISTED]))
+        if any(f.part in ("structure", "numbers") and f.severity == "error" for f in self.findings):
+            lines.append("  " + REPAIR)
+        return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------------------
+# Structure
+# ---------------------------------------------------------------------------
+
+def normalize_formula(text: str) -> tuple:
+    """A formula as a comparable token sequence: whitespace dropped, names and
+    references upper-cased, text literals kept as typed, any reference that
+    lost its cells written #REF! (spreadsheets write it several ways)."""
+    try:
+        tokens = Tokenizer(text).items
+    except Exception:  # noqa: BLE001 - an unparsable formula compares as its text
+        return (text,)
+    out = []
+    for t in tokens:
+        if t.type == "WHITE-SPACE":
+            continue
+        if t.type == "OPERAND" and t.subtype == "TEXT":
+            value = t.value
+        elif t.type == "OPERAND" and "#REF!" in t.value.upper():
+            value = "#REF!"
+        else:
+            value = t.value.upper().replace("_XLFN.", "")
+        out.append((t.type, value))
+    return tuple(out)
+
+
+def _column_letter(col: int | None) -> str:
+    return "?" if col is None or col < 0 else Ref("", 0, col).a1[:-1]
+
+
+# How each structural edit reads, and how serious it is: harmless by nature
+# ("info"), harmless when the numbers still hold ("soft": info then, else a
+# warning), or always worth a look ("warning": a layout sheet or name gone).
+def _edit_finding(e: StructureEdit, layout: Layout) -> Finding:
+    where = f"feuille « {e.sheet} »"
+    benign: bool | None = True  # None: always a warning
+    lines = "ligne" if e.count == 1 else f"{e.count} lignes"
+    gone, added = ("supprimée", "insérée") if e.count == 1 else ("supprimées", "insérées")
+    if e.kind == "sheet_renamed":
+        message = f"feuille « {e.old} » renommée « {e.sheet} » : formules et noms ont suivi"
+    elif e.kind == "sheet_missing":
+        message, benign = "feuille supprimée", None
+    elif e.kind == "column_inserted":
+        where = f"{e.sheet}!{_column_letter(e.col)}"
+        message = "colonne insérée" + (f" « {e.label} »" if e.label else "") + \
+            (f" avant « {e.old} »" if e.old else "") + " : le classeur l'ignore"
+    elif e.kind == "column_deleted":
+        message, benign = f"colonne « {e.label} » supprimée", False
+    elif e.kind == "column_moved":
+        where = f"{e.sheet}!{_column_letter(e.col)}"
+        message = f"colonne « {e.label} » déplacée ici"
+    elif e.kind in ("rows_deleted", "rows_inserted"):
+        verb = gone if e.kind == "rows_deleted" else added
+        if e.label == "familles":
+            message = f"{lines} du tableau des familles {verb} (il en compte {layout.capacity})"
+        elif e.label.startswith("tranche") and e.label != "tranches":
+            message, benign = f"ligne de la tranche n° {e.label[7:]} {verb}", False
+        elif e.label == "tranches":
+            message, benign = f"{lines} {verb} dans le tableau des tranches", False
+        elif e.label:
+            message, benign = f"ligne de la cellule nommée {e.label} {verb}", False
+        else:
+            message = f"{lines} {verb}" + (f" vers la ligne {e.row + 1}" if e.row else "")
+    elif e.kind == "name_missing":
+        message, benign = f"nom défini {e.label} supprimé", None
+        where = f"nom {e.label}"
+    elif e.kind == "cells_shifted":
+        message, benign = ("des cellules ont été insérées ou supprimées sans la ligne ou la colonne entière : les "
+                           "noms ne s'accordent plus"), None
+    else:  # no_stamp
+        message = ("classeur d'une version antérieure de workbook_engine (sans tampon) : lu d'après ses feuilles ; "
+                   "régénérez-le pour profiter des noms qui suivent les modifications")
+    severity: FindingSeverity = "info" if benign else "warning"
+    return Finding("structure", severity, where, message, harmless_if_numbers_hold=benign is False)
+
+
+def check_structure(read: WorkbookRead) -> list[Finding]:
+    layout = read.layout
+    findings = [_edit_finding(e, layout) for e in read.edits]
+
+    # Group by (sheet, what the cell computes) so a column filled down with an
+    # edited formula is one finding, not two thousand.
+    groups: dict[tuple[str, str, str], list[tuple[Ref, str, object]]] = {}
+    for ref, formula, label, got in _formula_differences(read):
+        if read.cells.is_formula(ref):
+            kind = "formule modifiée"
+        elif got is None or got == "":
+            kind = "formule effacée"
+        else:
+            kind = "formule remplacée par une valeur"
+        groups.setdefault((ref.sheet, label, kind), []).append((ref, formula, got))
+    for (sheet, label, kind), cells in groups.items():
+        ref, formula, got = cells[0]
+        places = ", ".join(_place(read, r) for r, _f, _g in cells[:MAX_LISTED])
+        if len(cells) > MAX_LISTED:
+            places += f" et {len(cells) - MAX_LISTED} autre(s)"
+        findings.append(Finding("structure", "error", places, f"{kind} ({label}, feuille {sheet})", formula, got,
+                                cell=cell_name(ref), family=_family_of(read, ref), count=len(cells)))
+    for fid, row in read.below_formulas.items():
+        ref = Ref(layout.families_sheet, row, max(layout.column["id"].col, 0))
+        findings.append(Finding("structure", "error", f"{cell_name(ref)} (famille {fid})",
+                                "famille saisie sous la dernière ligne de formules : son tarif n'est pas "
+                                "calculé dans le classeur", cell=cell_name(ref), family=fid))
+    return findings
+
+
+def _formula_differences(read: WorkbookRead) -> Iterator[tuple[Ref, str, str, object]]:
+    """(cell, expected formula, what it computes, what the file holds) for
+    every computed cell that does not hold its layout formula."""
+    layout, cells = read.layout, read.cells
+    present = set(read.sheet_names)
+    for c in layout.formula_cells():
+        if c.ref.sheet not in present or c.ref.row < 0:
+            continue
+        got = cells(c.ref)
+        if not (cells.is_formula(c.ref) and _same_formula(got, "=" + c.formula)):
+            yield c.ref, "=" + c.formula, c.label, got
+    sheet = layout.families_sheet
+    if sheet not in present:
+        return
+    first, last = layout.first_row, layout.last_row
+    for column in layout.formula_columns:
+        if column.col < 0:
+            continue  # a deleted column: reported as such
+        # Family rows come as runs of one formula in R1C1 terms. Each row
+        # reference of a run and of the layout template is either fixed or
+        # moves with the row, so a run that matches at its first and last
+        # rows matches at every row between: two comparisons per run, not
+        # one per cell.
+        covered = first
+        for run in cells.formula_runs(sheet, column.col):
+            r0, r1 = max(run.r0, first), min(run.r1, last)
+            if r0 > r1:
+                continue
+            yield from _column_cells(read, column, covered, r0 - 1)  # not formulas
+            covered = r1 + 1
+            if _same_formula(run.text(r0), "=" + column.formula(r0 + 1)) and \
+                    _same_formula(run.text(r1), "=" + column.formula(r1 + 1)):
+                continue
+            for row in range(r0, r1 + 1):
+                if not _same_formula(run.text(row), "=" + column.formula(row + 1)):
+                    yield Ref(sheet, row, column.col), "=" + column.formula(row + 1), column.header, run.text(row)
+        yield from _column_cells(read, column, covered, last)
+
+
+def _column_cells(read: WorkbookRead, column, r0: int, r1: int) -> Iterator[tuple[Ref, str, str, object]]:
+    """Rows of a formula column that hold no formula at all."""
+    for row in range(r0, r1 + 1):
+        ref = Ref(read.layout.families_sheet, row, column.col)
+        yield ref, "=" + column.formula(row + 1), column.header, read.cells(ref)
+
+
+def _same_formula(got: object, formula: str) -> bool:
+    return isinstance(got, str) and got.startswith("=") and \
+        (got == formula or normalize_formula(got) == normalize_formula(formula))
+
+
+def _place(read: WorkbookRead, ref: Ref) -> str:
+    who = _family_of(read, ref)
+    return cell_name(ref) + (f" (famille {who})" if who else "")
+
+
+def _family_of(read: WorkbookRead, ref: Ref) -> str | None:
+    if ref.sheet != read.layout.families_sheet:
+        return None
+    return read.row_families.get(ref.row)
+
+
+# ---------------------------------------------------------------------------
+# Numbers
+# ---------------------------------------------------------------------------
+
+def check_numbers(read: WorkbookRead, value: Callable[[Ref], object]) -> list[Finding]:
+    """The workbook's evaluated results against the model of its inputs."""
+    layout = read.layout
+    expected = simulate(read.scenario).to_json()
+    got = results_json_from_cells(layout, value)
+    findings: list[Finding] = []
+    col = layout.column
+    rows = {fid: r for fid, r in zip((f["id"] for f in got["families"]), family_rows(layout, value))}
+
+    def fam_cell(fid: str, key: str) -> str:
+        row = rows.get(fid)
+        return cell_name(layout.family_ref(row, key)) if row is not None and col[key].col >= 0 else ""
+
+    got_fams = {f["id"]: f for f in got["families"]}
+    for exp in expected["families"]:
+        fid = exp["id"]
+        found = got_fams.get(fid)
+        if found is None:
+            continue  # a family the formulas do not cover: reported by the structure part
+        for g in range(layout.n_grids):
+            for field_, key, label, unit in (("tranches", f"tranche_g{g + 1}", "tranche", "text"),
+                                             ("due", f"due_g{g + 1}", "dû", "eur")):
+                if exp[field_][g] != found[field_][g]:
+                    findings.append(Finding("numbers", "error", f"{fam_cell(fid, key)} (famille {fid})",
+                                            f"{label} grille {g + 1}", exp[field_][g], found[field_][g], unit,
+                                            fam_cell(fid, key), fid))
+        for key, label, unit in (("total_due", "total dû", "eur"), ("old_due", "ancien total", "eur"),
+                                 ("change", "évolution", "eur"), ("effort", "taux d'effort", "ratio")):
+            if exp[key] != found[key]:
+                findings.append(Finding("numbers", "error", f"{fam_cell(fid, key)} (famille {fid})", label,
+                                        exp[key], found[key], unit, fam_cell(fid, key), fid))
+    for gl, exp, found in zip(layout.grids, expected["grids"], got["grids"]):
+        for key in ("revenue", "budget_target", "gap", "old_revenue", "families_without_notice", "change_pct",
+                    "amplitude", "top_share"):
+            if exp[key] != found[key]:
+                cell = gl.summary_cell(key)
+                findings.append(Finding("numbers", "error", f"{cell_name(cell.ref)}", f"{cell.label} ({gl.sheet})",
+                                        exp[key], found[key], UNITS[cell.kind]))
+        used = [s for s in gl.slots if value(s.lower.ref) not in (None, "")]  # as results_json_from_cells
+        for slot, te, tf in zip(used, exp["tranches"], found["tranches"]):
+            for key in ("families", "pupils", "revenue"):
+                if te[key] != tf[key]:
+                    cell = getattr(slot, key)
+                    findings.append(Finding("numbers", "error", cell_name(cell.ref),
+                                            f"{cell.label} de la tranche {te['label']} ({gl.sheet})", te[key],
+                                            tf[key], UNITS[cell.kind]))
+    for key, exp_v in expected["total"].items():
+        if exp_v != got["total"][key]:
+            cell = next(c for c in layout.summary if c.key == f"total.{key}")
+            findings.append(Finding("numbers", "error", cell_name(cell.ref), cell.label, exp_v, got["total"][key],
+                                    UNITS[cell.kind]))
+    return findings
+
+
+# ---------------------------------------------------------------------------
+# The whole check
+# ---------------------------------------------------------------------------
+
+Evaluate = Callable[[Path], tuple[Callable[[Ref], object], list[str]]]
+
+
+def check_workbook(path: str | Path, evaluate: Evaluate | None = None) -> CheckReport:
+    """Check one workbook. The file is parsed once: the reader and the
+    evaluator share that parse. ``evaluate`` replaces the evaluation (tests
+    use cached values through it)."""
+    path = Path(path)
+    report = CheckReport(path)
+    try:
+        wf = open_workbook_file(path)
+        read = read_workbook(wf)
+    except InputError as exc:
+        report.unusable = "; ".join(p.message for p in exc.problems)
+        return report
+    report.layout = read.layout
+    report.families = len(read.family_rows)
+    report.notes = read.notes
+    stamp = read.placement.stamp
+    report.version = f"{stamp.version}" if stamp else "1 (sans tampon)"
+    report.findings += check_structure(read)
+    for p in read.problems:
+        report.findings.append(Finding("inputs", p.severity, p.where, p.message, None,
+                                       p.value if p.value not in (None, "") else None, cell=p.cell,
+                                       family=p.family))
+    try:
+        if evaluate is None:
+            ev = wf.evaluation()
+            value, report.fallback_cells = ev, list(ev.fallback_cells)
+        else:
+            value, report.fallback_cells = evaluate(path)
+    except InputError as exc:
+        report.unusable = "; ".join(p.message for p in exc.problems)
+        return report
+    present = set(read.sheet_names)
+    # A deleted or renamed sheet is a structure finding; its cells read blank.
+    report.values = lambda ref: value(ref) if ref.sheet in present else None
+    if read.scenario is not None:
+        report.findings += check_numbers(read, report.values)
+    else:
+        report.findings.append(Finding("numbers", "warning", str(path), "calculs non vérifiés : les saisies "
+                                       "ci-dessous empêchent de calculer le modèle"))
+    if not any(f.severity == "error" and f.part in ("structure", "numbers") for f in report.findings):
+        # Every formula and every number still holds: the soft edits were harmless.
+        report.findings = [replace(f, severity="info") if f.harmless_if_numbers_hold else f for f in report.findings]
+    return report
+
+
+def reports_json(reports: list[CheckReport]) -> str:
+    return json.dumps([r.to_json() for r in reports], ensure_ascii=False, indent=2, default=str) + "\n"

@@ -1,0 +1,125 @@
+"""A workbook file read once: what its cells hold, and what its formulas compute.
+
+``open_workbook_file(path)`` passes the file through the safety gate
+(``safety``: bounded, decrypted in memory when a password is given, nothing
+run or followed), then parses it once with the evaluator's streaming reader.
+The reader, the checker and ``collect`` all work from that one parse:
+
+    wf = open_workbook_file("classeur.xlsx")
+    wf(Ref("Familles", 3, 0))       # what the cell holds: "F001", 21000.0, "=ROUND(...)", None...
+    wf.is_formula(ref)              # a formula cell (text that merely starts with "=" is not)
+    wf.formula_runs("Familles", 21) # that column's formulas, as runs of one R1C1 formula
+    wf.last_row("Familles", [0, 1]) # the last row where those columns hold something
+    wf.evaluation()                 # the formulas evaluated (once, in place): ev(ref) -> value
+
+What a cell holds reads like openpyxl's ``data_only=False`` view: the formula
+text with its "=", else the constant (float, str, bool, an error code,
+``datetime`` for a number shown as a date), ``None`` for a blank cell.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from openpyxl.utils.datetime import MAC_EPOCH, WINDOWS_EPOCH, from_excel
+
+from workbook_engine.evaluator import Evaluation, ParsedWorkbook, UnreadableWorkbook, evaluate_parsed, parse_workbook
+from workbook_engine.evaluator.runs import Run
+from workbook_engine.evaluator.values import BLANK
+from workbook_engine.workbook.layout import Ref
+from workbook_engine.model.problems import InputError, Problem
+from workbook_engine.safety.gate import SafeWorkbook, inspect_workbook
+
+
+class WorkbookFile:
+    """A gated workbook, parsed once (see the module docstring)."""
+
+    def __init__(self, safe: SafeWorkbook, parsed: ParsedWorkbook):
+        self.safe = safe
+        self.path = safe.path
+        self.parsed = parsed
+        self.sheet_names = [s.name for s in parsed.book.sheets]
+        # Workbook-level names only (a sheet's local names are that sheet's business).
+        self.defined_names = {k: v for k, v in parsed.meta.defined_names.items() if "!" not in k}
+        self._index = {s.name: s.index for s in parsed.book.sheets}
+
+    def __call__(self, ref: Ref) -> object:
+        index = self._index.get(ref.sheet)
+        if index is None or ref.row < 0 or ref.col < 0:  # a sheet or cell the bursar deleted
+            return None
+        run = self.parsed.run_at(index, ref.row, ref.col)
+        if run is not None:
+            return run.text(ref.row)
+        sheet = self.parsed.book[index]
+        if (ref.row, ref.col) in sheet.dates:
+            epoch = MAC_EPOCH if self.parsed.meta.date1904 else WINDOWS_EPOCH
+            return from_excel(sheet.value(ref.row, ref.col), epoch)
+        return sheet.value(ref.row, ref.col)
+
+    def is_formula(self, ref: Ref) -> bool:
+        index = self._index.get(ref.sheet)
+        return index is not None and ref.row >= 0 and ref.col >= 0 and \
+            self.parsed.run_at(index, ref.row, ref.col) is not None
+
+    def last_row(self, sheet: str, cols: list[int]) -> int:
+        """The last row (0-based) where one of ``cols`` holds something; -1
+        when none does (or the sheet is missing)."""
+        index = self._index.get(sheet)
+        if index is None:
+            return -1
+        book_sheet, last = self.parsed.book[index], -1
+        for col in (c for c in cols if c >= 0):
+            column = book_sheet.columns.get(col)
+            if column is not None:
+                filled = np.flatnonzero(column.t != BLANK)
+                if len(filled):
+                    last = max(last, int(filled[-1]))
+            runs = self.parsed.column_runs.get((index, col))
+            if runs:
+                last = max(last, runs[-1].r1)
+        return last
+
+    def formula_runs(self, sheet: str, col: int) -> list[Run]:
+        """The formulas of one column, top to bottom, as runs of rows holding
+        the same formula in relative (R1C1) terms."""
+        index = self._index.get(sheet)
+        return [] if index is None else self.parsed.column_runs.get((index, col), [])
+
+    def evaluation(self) -> Evaluation:
+        """The workbook's formulas evaluated from their own text (once)."""
+        return evaluate_parsed(self.parsed)
+
+    def computed(self, ref: Ref) -> object:
+        """The value a cell shows once the formulas are computed (blank for a
+        sheet or cell the bursar deleted)."""
+        if ref.sheet not in self._index or ref.row < 0 or ref.col < 0:
+            return None
+        return self.evaluation()(ref)
+
+    def formula_at(self, sheet: str, row: int, col: int) -> str | None:
+        """A cell's formula text ("=..."), None when it holds no formula."""
+        ref = Ref(sheet, row, col)
+        return self(ref) if self.is_formula(ref) else None  # type: ignore[return-value]
+
+    def value_at(self, sheet: str, row: int, col: int) -> object:
+        return self(Ref(sheet, row, col))
+
+
+def open_workbook_file(path: str | Path, password: str | None = None) -> WorkbookFile:
+    """Gate and parse a workbook; InputError (one French line naming the file)
+    when it is no usable workbook. ``password`` defaults to the
+    ``--password`` context (``safety.workbook_password``)."""
+    safe = inspect_workbook(path, password)
+    try:
+        with safe.open() as fh:
+            parsed = parse_workbook(fh)
+    except UnreadableWorkbook as exc:
+        raise unreadable(safe.path, exc) from None
+    return WorkbookFile(safe, parsed)
+
+
+def unreadable(path: Path, exc: UnreadableWorkbook) -> InputError:
+    """The evaluator's reason, once naming the file (the problem's source)."""
+    reason = str(exc).removeprefix(f"{path} : ")
+    return InputError([Problem("", "", None, f"classeur endommagé ou non conforme : {reason}", source=str(path))])
