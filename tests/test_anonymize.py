@@ -106,6 +106,7 @@ def test_the_result_still_checks(anonymized):
     assert report.exit_code == 0, report.format()
 
 
+@pytest.mark.slow
 def test_same_key_links_records_across_files_and_years(original, tmp_path):
     s = load_sample()
     next_year = replace(select_grids(s, [2, 3])[0], year="2027-2028")

@@ -65,6 +65,7 @@ def table(rows: list[tuple]) -> list[dict]:
     return [dict(zip(header, r)) for r in rows[3:] if any(v is not None for v in r)]
 
 
+@pytest.mark.slow
 def test_cached_values_are_the_models(written):
     for cal, path in written:
         got = results_json_from_cells(layout_for(cal.proposed), cached_values(path))
@@ -152,6 +153,7 @@ def sample_json(tmp_path) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_cli_writes_the_proposal_and_prints_french_text(main, sample_json, tmp_path, capsys):
     out = tmp_path / "propose.xlsx"
     code = main(["calibrate", str(sample_json), "--step", "5", "--max-ratio", "3", "--keep-old-tariff", "C",
@@ -163,6 +165,7 @@ def test_cli_writes_the_proposal_and_prints_french_text(main, sample_json, tmp_p
     assert scenario_to_dict(load_workbook_scenario(out)) == scenario_to_dict(expected.proposed)
 
 
+@pytest.mark.slow
 def test_cli_json_from_a_workbook(main, tmp_path, capsys):
     source = tmp_path / "classeur.xlsx"
     generate_workbook(SAMPLE, source)
@@ -194,6 +197,7 @@ def test_cli_unusable_options(main, sample_json, tmp_path, capsys, args):
     assert "Traceback" not in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_cli_refuses_to_overwrite_its_input(main, tmp_path, capsys):
     source = tmp_path / "classeur.xlsx"
     generate_workbook(SAMPLE, source)

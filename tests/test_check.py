@@ -56,6 +56,7 @@ def due_formula(row: int) -> str:
     return "=" + layout_for(load_sample(), capacity=CAPACITY).column["due_g1"].formula(row)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", ["constant", "edited", "erased", "formula_as_text", "last_row", "whole_column",
                                   "deleted_sheet", "renamed_sheet", "deleted_name", "family_below"])
 def test_each_tampering_is_found_and_named(clean, tmp_path, case, capsys):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import json
 from pathlib import Path
 
@@ -18,6 +20,7 @@ def test_committed_sample_is_the_generator_output():
     assert committed == dumps_scenario(make_sample())
 
 
+@pytest.mark.slow
 def test_demo_writes_its_files(tmp_path, capsys):
     assert main(["demo", "-o", str(tmp_path)]) == 0
     out = capsys.readouterr().out

@@ -53,6 +53,7 @@ def test_generated_workbooks_evaluate_to_the_model(tmp_path_factory, scenario):
     assert ev.fallback_cells == [] and ev.circular_cells == []
 
 
+@pytest.mark.slow
 def test_full_sample_2000_rows_every_formula_cell(tmp_path, monkeypatch):
     """The 3-grid sample in a 2,000-row workbook: the results JSON, and every
     one of the ~56,000 formula cells equals the value the writer cached from

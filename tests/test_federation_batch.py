@@ -44,6 +44,7 @@ OGEC Saint-Luc;;Lycée;1000;;;;;;;0,25
 """
 
 
+@pytest.mark.slow
 def test_a_bad_row_is_named_by_its_line_and_the_others_are_written(tmp_path, base_json):
     schools = write(tmp_path / "schools.csv", SCHOOLS)
     result = batch(schools, base_json, tmp_path / "out", workers=1)
@@ -64,6 +65,7 @@ def test_a_bad_row_is_named_by_its_line_and_the_others_are_written(tmp_path, bas
     assert index.loc[0, "file"] == "ogec-saint-paul_2026-2027.xlsx"
 
 
+@pytest.mark.slow
 def test_each_workbook_holds_its_row_with_the_base_as_default(tmp_path, base_json):
     schools = write(tmp_path / "schools.csv", SCHOOLS)
     result = batch(schools, base_json, tmp_path / "out", workers=2)
@@ -102,6 +104,7 @@ def test_without_base_a_grid_without_brackets_gets_blank_tranche_lines(tmp_path)
     assert read.layout.n_grids == 2
 
 
+@pytest.mark.slow
 def test_unsafe_structure_names_give_safe_unique_file_names(tmp_path):
     names = ["../../etc", "Saint-Jean / Collège", "École Notre-Dame", "ÉCOLE NOTRE-DAME", "école notre-dame",
              ".cache", "..", "CON", "Œuvre de l'Enfance", "<>|*?", "C:\\Windows\\system32", "x" * 300,
@@ -201,6 +204,7 @@ def test_an_unusable_csv_writes_nothing(tmp_path, text, message):
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.slow
 def test_cli_exit_codes_and_messages(tmp_path, base_json, capsys):
     schools = write(tmp_path / "schools.csv", SCHOOLS)
     assert run_cli(["batch", str(schools), "--base", str(base_json), "-o", str(tmp_path / "out"), "--quiet"]) == 1

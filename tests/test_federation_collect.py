@@ -29,7 +29,7 @@ from workbook_engine.workbook.layout import BOOL_TEXT, SHEET_FAMILIES
 from libreoffice_recalc import recalculate, soffice
 from workbook_engine.model.simulate import simulate
 from workbook_engine.federation.network_report import write_network_report
-from workbook_engine.federation.parallel import Progress
+from workbook_engine.federation.parallel import progress_bar, run_parallel, show_progress
 from workbook_engine.workbook.reader import read_workbook
 from workbook_engine.model.results import money
 from workbook_engine.formats.sample import make_sample
@@ -125,6 +125,7 @@ def network(scene):
     return collect_network(paths, workers=2, root=scene.folder)
 
 
+@pytest.mark.slow
 def test_each_row_is_the_workbooks_own_results_and_equals_the_model(scene, network):
     rows = network.workbooks.set_index("file")
     for path in scene.schools:
@@ -323,17 +324,22 @@ def test_nothing_to_collect(tmp_path, capsys):
     assert "aucun classeur" in capsys.readouterr().err
 
 
-def test_progress_only_when_asked():
+def test_progress_only_when_asked(capsys):
     stream = io.StringIO()
-    bar = Progress("Classeurs lus", 3, True, stream)
-    for _ in range(3):
-        bar.step()
-    assert stream.getvalue() == ("\rClasseurs lus : 1/3 (33 %)\rClasseurs lus : 2/3 (66 %)"
-                                 "\rClasseurs lus : 3/3 (100 %)\n")
+    with progress_bar("Classeurs lus", 3, True, stream) as bar:
+        for _ in range(3):
+            bar.update()
+    shown = stream.getvalue()
+    assert shown.startswith("\rClasseurs lus : 0/3 (0 %)") and shown.endswith("\n")
+    assert "\rClasseurs lus : 3/3 (100 %)" in shown
     quiet = io.StringIO()
-    bar = Progress("x", 3, False, quiet)
-    bar.step()
+    with progress_bar("x", 3, False, quiet) as bar:
+        bar.update()
     assert quiet.getvalue() == ""
+    # --quiet, or stderr not a terminal (here: captured), means no bar at all.
+    assert not show_progress(True) and not show_progress(False)
+    assert run_parallel(abs, [-1, -2, 3], workers=1, label="x", progress=show_progress(False)) == [1, 2, 3]
+    assert capsys.readouterr().err == ""
 
 
 def test_an_encrypted_workbook_is_collected_with_its_password(scene, tmp_path):

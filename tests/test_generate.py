@@ -109,6 +109,7 @@ def test_cached_values_equal_the_model(sample_workbook):
     assert results_json_from_cells(layout_for(scenario), cached_values(path)) == simulate(scenario).to_json()
 
 
+@pytest.mark.slow
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                  HealthCheck.function_scoped_fixture])
 @given(scenarios(max_grids=6, max_families=SMALL))
@@ -130,6 +131,7 @@ def test_empty_rows_cache_blanks_and_count_nothing(sample_workbook):
             assert values(Ref(SHEET_FAMILIES, row, c.col)) in (None, ""), (c.key, row)
 
 
+@pytest.mark.slow
 def test_generation_is_byte_identical(tmp_path):
     scenario = load_sample()
     generate_workbook(scenario, tmp_path / "a.xlsx")
@@ -137,6 +139,7 @@ def test_generation_is_byte_identical(tmp_path):
     assert (tmp_path / "a.xlsx").read_bytes() == (tmp_path / "b.xlsx").read_bytes()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("n", [1, 2, 3, 4, 7, 12])
 def test_blank_workbooks_of_any_grid_count(tmp_path, n):
     path = tmp_path / f"blank{n}.xlsx"
@@ -200,6 +203,7 @@ def test_bursar_features(sample_workbook):
     assert "€" in fam[f"{layout.column['due_g1'].letter}4"].number_format
 
 
+@pytest.mark.slow
 def test_capacity_is_configurable_and_grows_with_families(tmp_path):
     scenario = load_sample()
     assert layout_for(scenario, capacity=100).capacity == len(scenario.families)
@@ -218,6 +222,7 @@ def test_generate_refuses_to_overwrite_its_input(tmp_path):
     assert src.read_bytes() == before
 
 
+@pytest.mark.slow
 def test_committed_templates_are_current(tmp_path):
     write_templates(tmp_path)
     stale = []

@@ -330,6 +330,7 @@ def test_external_links_are_reported_and_never_opened(base, tmp_path, monkeypatc
 # Encrypted workbooks with the right password
 # ---------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_encrypted_workbook_reads_with_its_password(base, encrypted_base, tmp_path):
     r = run(["read", str(encrypted_base)], PASSWORD)
     report("chiffré, bon mot de passe", "read", r)

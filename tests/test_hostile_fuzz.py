@@ -214,6 +214,7 @@ def mutate_cells(edits):
 # Properties
 # ---------------------------------------------------------------------------
 
+@pytest.mark.slow
 @FUZZ
 @given(mutation=xml_mutations())
 def test_xml_mutations_get_a_clean_answer(base, mutation):
@@ -227,6 +228,7 @@ def test_byte_mutations_and_truncation_get_a_clean_answer(base, flips, cut):
     assert_clean_answers(mutated_copy(base, mutate_bytes(flips, cut)))
 
 
+@pytest.mark.slow
 @settings(max_examples=max(EXAMPLES // 2, 1), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(edits=bursar_edits())
 def test_cells_typed_anyhow_get_a_clean_answer(base, edits):

@@ -96,6 +96,7 @@ def outputs(tmp_path_factory) -> dict[str, Path]:
     return out
 
 
+@pytest.mark.slow
 def test_generate_writes_injected_text_as_text(outputs):
     assert_written_as_text(outputs["generate"], (STRUCTURE, *GRID_NAMES, LABEL, *JSON_IDS))
 
@@ -113,6 +114,7 @@ def test_merge_writes_injected_text_as_text(outputs):
     assert_written_as_text(outputs["merge"], (STRUCTURE, *GRID_NAMES, LABEL, *JSON_IDS, *CSV_IDS))
 
 
+@pytest.mark.slow
 def test_anonymize_writes_injected_text_as_text(outputs, tmp_path):
     out = tmp_path / "anonyme.xlsx"
     anonymize(outputs["merge"], out, b"k" * 32)

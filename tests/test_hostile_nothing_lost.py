@@ -104,6 +104,7 @@ WRITES = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("interruption", ["disk full in xlsxwriter", "Ctrl-C while writing sheets"])
 @pytest.mark.parametrize("command", list(WRITES))
 def test_an_interrupted_write_leaves_the_previous_output_and_no_temporary_file(files, tmp_path, monkeypatch,
@@ -158,6 +159,7 @@ def test_an_interrupted_read_output_leaves_the_previous_json(files, tmp_path, mo
 # read then generate keeps everything of a bursar-edited workbook
 # ---------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_read_then_generate_keeps_every_family_input_and_grid(tmp_path):
     s = load_sample()
     src = tmp_path / "classeur.xlsx"

@@ -566,6 +566,7 @@ def test_up_to_twelve_grids_simulate(s):
     assert len(r.grids) == s.n_grids
 
 
+@pytest.mark.slow
 @PROPERTY
 @given(scenarios())
 def test_totals_add_up_to_the_cent(s):
@@ -593,6 +594,7 @@ def test_totals_add_up_to_the_cent(s):
     assert t["families_pay_more"] + t["families_unchanged"] + t["families_pay_less"] == len(s.families)
 
 
+@pytest.mark.slow
 @PROPERTY
 @given(scenarios())
 def test_every_due_is_a_whole_number_of_cents(s):
@@ -610,6 +612,7 @@ def _exact_round(x: Decimal) -> float:
     return float(x.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
 
 
+@pytest.mark.slow
 @PROPERTY
 @given(scenarios())
 def test_zero_rates_due_is_amount_times_pupils(s):

@@ -43,6 +43,7 @@ def test_round_trip_of_the_sample(sample_path):
     assert read.scenario == load_sample()
 
 
+@pytest.mark.slow
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                  HealthCheck.too_slow])
 @given(scenarios(max_grids=5, max_families=25))
@@ -87,6 +88,7 @@ def test_inputs_are_read_as_the_workbook_formulas_read_them(sample_path, tmp_pat
     assert "F0002" in " ".join(str(p) for p in read.problems)  # the family is named
 
 
+@pytest.mark.slow
 def test_numbers_typed_as_text_are_read_as_a_french_spreadsheet_reads_them(sample_path, tmp_path):
     """"1200.5" is no number for a French spreadsheet (its formulas show
     #VALEUR !): an error naming the cell. A count typed as text is converted

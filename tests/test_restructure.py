@@ -40,6 +40,7 @@ def three_and_two(tmp_path_factory) -> tuple[Path, Path, object, object]:
     return pa, pb, a, b
 
 
+@pytest.mark.slow
 def test_merge_joins_families_and_ranks_across_grids(three_and_two):
     pa, pb, a, b = three_and_two
     merged, report = merge_scenarios([("a", a), ("b", b)])
@@ -89,6 +90,7 @@ def test_conflicts_exit_2_and_write_nothing(three_and_two, tmp_path, capsys):
     assert str(pa) in err and str(pc) in err
 
 
+@pytest.mark.slow
 def test_split_then_merge_gives_back_the_scenario(tmp_path):
     sample = load_sample()
     src = tmp_path / "s.xlsx"
@@ -103,6 +105,7 @@ def test_split_then_merge_gives_back_the_scenario(tmp_path):
     assert by_id(load_workbook_scenario(out)) == by_id(sample)
 
 
+@pytest.mark.slow
 def test_split_reports_dropped_families(tmp_path, capsys):
     sample = load_sample()
     src = tmp_path / "s.xlsx"
@@ -113,6 +116,7 @@ def test_split_reports_dropped_families(tmp_path, capsys):
     assert main(["split", str(src), "--grids", "4", "-o", str(tmp_path)]) == 2
 
 
+@pytest.mark.slow
 def test_merge_report_json(three_and_two, tmp_path, capsys):
     pa, pb, _a, _b = three_and_two
     assert main(["merge", str(pa), str(pb), "-o", str(tmp_path / "m.xlsx"), "--json"]) == 0

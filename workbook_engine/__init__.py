@@ -11,14 +11,50 @@ The small API for scripts::
 
 __version__ = "0.1.0"
 
-from workbook_engine.model.domain import CustomParts, Family, Grid, Scenario, Tranche
-from workbook_engine.model.simulate import simulate
-from workbook_engine.model.problems import InputError, Problem
-from workbook_engine.model.results import Results
-from workbook_engine.formats.scenario_json import dumps_scenario, scenario_from_dict, scenario_to_dict
+import logging
+from importlib import import_module
+from typing import TYPE_CHECKING
+
+# A library leaves logging to the application: without this, a record of ours
+# would reach Python's last-resort handler and print to a bursar's terminal.
+logging.getLogger(__name__).addHandler(logging.NullHandler())
+
+if TYPE_CHECKING:
+    from workbook_engine.model.domain import CustomParts, Family, Grid, Scenario, Tranche
+    from workbook_engine.model.simulate import simulate
+    from workbook_engine.model.problems import InputError, Problem
+    from workbook_engine.model.results import Results
+    from workbook_engine.formats.scenario_json import dumps_scenario, scenario_from_dict, scenario_to_dict
 
 __all__ = [
     "CustomParts", "Family", "Grid", "Scenario", "Tranche",
     "InputError", "Problem", "Results",
     "simulate", "scenario_from_dict", "scenario_to_dict", "dumps_scenario",
 ]
+
+# The public names are imported on first use (PEP 562): ``import workbook_engine``
+# (every command does) must not pay for numpy and pandas.
+_LAZY = {
+    "CustomParts": "workbook_engine.model.domain", "Family": "workbook_engine.model.domain",
+    "Grid": "workbook_engine.model.domain", "Scenario": "workbook_engine.model.domain",
+    "Tranche": "workbook_engine.model.domain",
+    "InputError": "workbook_engine.model.problems", "Problem": "workbook_engine.model.problems",
+    "Results": "workbook_engine.model.results",
+    "simulate": "workbook_engine.model.simulate",
+    "scenario_from_dict": "workbook_engine.formats.scenario_json",
+    "scenario_to_dict": "workbook_engine.formats.scenario_json",
+    "dumps_scenario": "workbook_engine.formats.scenario_json",
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value  # once imported, an ordinary attribute
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

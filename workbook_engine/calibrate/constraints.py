@@ -14,6 +14,7 @@ relaxing one constraint at a time tells which one binds.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -182,7 +183,7 @@ def resolve(grid: Grid, c: GridConstraints) -> tuple[Resolved | None, list[Probl
     return replace(r, lo=lo, hi=hi), []
 
 
-def violations(a, r: Resolved) -> list[str]:
+def violations(a: Sequence[float] | np.ndarray, r: Resolved) -> list[str]:
     """Codes of the constraints that the amounts ``a`` break (empty: feasible)."""
     out = []
     a = [float(x) for x in a]
@@ -198,7 +199,9 @@ def violations(a, r: Resolved) -> list[str]:
         out.append(FLOOR)
     if any(x > r.hi * (1 + _REL) for x in a):
         out.append(CEILING)
-    if r.lo_t is not None and any(x < r.lo_t[t] * (1 - _REL) or x > r.hi_t[t] * (1 + _REL) for t, x in enumerate(a)):
+    lo_t, hi_t = r.lo_t, r.hi_t  # set together (see core)
+    if lo_t is not None and hi_t is not None and \
+            any(x < lo_t[t] * (1 - _REL) or x > hi_t[t] * (1 + _REL) for t, x in enumerate(a)):
         out.append(RANKS)
     if r.monotone and any(x > y for x, y in zip(a, a[1:])):
         out.append(MONOTONE)
@@ -212,7 +215,7 @@ def greatest(r: Resolved) -> np.ndarray:
     (inf without a ceiling or a ratio to bound it). Meaningful only when
     :func:`least` finds the constraints compatible."""
     a = [r.down(r.upper(t)) for t in range(r.n)]
-    if r.kept is not None:
+    if r.kept is not None and r.kept_amount is not None:  # set together
         a[r.kept] = r.kept_amount
     for _ in range(4 * r.n + 4):
         before = list(a)
@@ -238,7 +241,7 @@ def least(r: Resolved) -> np.ndarray | None:
     (ceiling, kept tariff): every feasible grid lies above this one, so if it
     breaks an upper bound, no grid meets them all."""
     a = [r.up(r.lower(t)) for t in range(r.n)]
-    if r.kept is not None:
+    if r.kept is not None and r.kept_amount is not None:  # set together
         a[r.kept] = r.kept_amount
     for _ in range(4 * r.n + 4):
         before = list(a)

@@ -56,7 +56,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
-from typing import Literal, Mapping
+from typing import Callable, Iterable, Literal, Mapping
 
 import numpy as np
 
@@ -91,6 +91,10 @@ from workbook_engine.calibrate.solver import (
 )
 
 Status = Literal["ok", "unreachable", "not_found", "incompatible", "unchanged"]
+TargetSource = Literal["budget", "revenue"]  # the grid's budget target, or its current revenue
+# A grid's figures -> the shape its amounts should take (log targets and
+# weights, see ``effort_shape``), or None when there is none.
+ShapeOf = Callable[[GridEval], tuple[list[float], list[float]] | None]
 MAX_ROUNDS = 8
 LEVEL_REFRESHES = 3
 SPREAD_SLACK = 0.01  # effort spreads closer than this count as equally even
@@ -139,7 +143,7 @@ class GridCalibration:
     name: str
     status: Status
     target: float | None  # what the revenue was calibrated to
-    target_source: Literal["budget", "revenue"] | None  # the grid's budget target, or its current revenue
+    target_source: TargetSource | None  # the grid's budget target, or its current revenue
     tolerance: float | None  # one step per pupil
     revenue_before: float
     revenue_after: float
@@ -238,7 +242,7 @@ def calibrate(scenario: Scenario, options: CalibrationOptions | None = None) -> 
     planned = replace(scenario, grids=tuple(p.grid for p in plans))
 
     # 2. Which grids get new amounts, towards which target.
-    targets: dict[int, tuple[float, str]] = {}
+    targets: dict[int, tuple[float, TargetSource]] = {}
     for g in selected:
         grid = planned.grids[g]
         if grid.budget_target is not None:
@@ -288,12 +292,12 @@ def calibrate(scenario: Scenario, options: CalibrationOptions | None = None) -> 
 
     proposed_grids = []
     for g, grid in enumerate(planned.grids):
-        sol = solutions.get(g)
-        if sol is None:
+        solved = solutions.get(g)
+        if solved is None:
             proposed_grids.append(grid)
         else:
             proposed_grids.append(Grid(grid.name, tuple(Tranche(t.label, t.lower, float(a)) for t, a in
-                                                        zip(grid.tranches, sol.amounts)),
+                                                        zip(grid.tranches, solved.amounts)),
                                        grid.old_tariff, grid.budget_target))
     proposed = replace(scenario, grids=tuple(proposed_grids))
     assert not validate(proposed), validate(proposed)
@@ -329,7 +333,7 @@ class Setting:
     def joint(self) -> JointEvaluator:
         return JointEvaluator(self.scenario, self.tranche_no, self.pupils, self.other_enrolled)
 
-    def excess(self, amounts: list[np.ndarray], grids) -> float:
+    def excess(self, amounts: list[np.ndarray], grids: Iterable[int]) -> float:
         """Total of the gaps of ``grids`` beyond their tolerance (0: met)."""
         revenue = self.joint()(amounts)
         return float(sum(max(0.0, abs(revenue[g] - self.targets[g]) - self.tols[g]) for g in grids))
@@ -345,7 +349,7 @@ def settle(st: Setting, order: list[int]) -> tuple[list[np.ndarray], dict[int, G
     excess of the gaps over their tolerances."""
     amounts = [a.copy() for a in st.start]
     solutions: dict[int, GridSolution] = {}
-    solved_with: dict[int, tuple] = {}
+    solved_with: dict[int, tuple[tuple[float, ...], ...]] = {}  # grid -> the other grids' amounts
     visited: list[tuple[float, int, list[np.ndarray]]] = []
     for _ in range(MAX_ROUNDS):
         changed = False
@@ -481,7 +485,7 @@ def solve_grid(ev: GridEvaluator, r: Resolved, start: np.ndarray, current: np.nd
         return GridSolution(hi_a, "unreachable" if target - ev.revenue_bounds(hi_a)[1] > tol
                             else "not_found", chosen="greatest")
 
-    shapes = [("effort", lambda e: effort_shape(e, ev))]
+    shapes: list[tuple[str, ShapeOf]] = [("effort", lambda e: effort_shape(e, ev))]
     if (start > 0).all():
         shapes.append(("start_shape", lambda e: ([math.log(a) for a in start], _start_weights(ev))))
     pool: list[Candidate] = []
@@ -541,15 +545,15 @@ def classify(ev: GridEvaluator, r: Resolved, given: GridConstraints, amounts: np
         return "unreachable", (low, high), binding, (
             f"objectif inférieur aux recettes les plus basses que permettent les contraintes{context}",)
     if target - high > tol:
-        binding = []
+        capping: list[str] = []
         for c in present:
             relaxed = r.without(c)
             if least(relaxed) is None:
                 continue
             top = greatest(relaxed)
             if not np.isfinite(top).all() or ev(top).revenue > high + 1e-6:
-                binding.append(c)
-        return "unreachable", (low, high), tuple(binding), (
+                capping.append(c)
+        return "unreachable", (low, high), tuple(capping), (
             f"objectif supérieur aux recettes les plus hautes que permettent les contraintes{context}",)
     why = ("les réductions fratrie classent les enfants d'une famille sur toutes les grilles, ce qui lie leurs "
            "montants : essayez un pas plus petit ou calibrez les grilles une à une (--grids)") if coupled else \
@@ -650,7 +654,7 @@ def versus_old(results: Results, g: int, old_tariff: float | None) -> tuple[int,
 
 
 def grid_report(g: int, scenario: Scenario, proposed: Scenario, before: Results, after: Results, plan: GridPlan,
-                target: tuple[float, str] | None, sol: GridSolution | None, given: GridConstraints,
+                target: tuple[float, TargetSource] | None, sol: GridSolution | None, given: GridConstraints,
                 selected: bool) -> GridCalibration:
     grid = proposed.grids[g]
     rows_before, spread_before = bracket_figures(before, scenario, g)
@@ -658,12 +662,14 @@ def grid_report(g: int, scenario: Scenario, proposed: Scenario, before: Results,
     revenue_after = float(after.grids["revenue"][g])
     notes = list(plan.notes)
     pupils = float(after.grids["pupils"][g])
+    binding: tuple[str, ...]
     if sol is None:
         status: Status = "unchanged"
         notes.append("grille non sélectionnée : inchangée" if not selected else
                      "pas d'objectif de recettes : montants inchangés")
         tol, chosen, binding, reach = None, "unchanged", (), None
     else:
+        assert target is not None  # a grid is solved towards its target
         status, chosen, binding, reach = sol.status, sol.chosen, sol.binding, sol.reachable
         notes += list(sol.notes)
         tol = tolerance(given, pupils)

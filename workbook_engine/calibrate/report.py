@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-from workbook_engine.formats.summary import eur
+from workbook_engine.model.french import eur
 from workbook_engine.model.results import money, ratio
 from workbook_engine.workbook.writer import ReportSheet
 from workbook_engine.calibrate.constraints import CONSTRAINT_NAMES, GridConstraints
@@ -176,17 +176,18 @@ def _grid_text(g: GridCalibration, cal: Calibration) -> list[str]:
 # Sheets
 # ---------------------------------------------------------------------------
 
-def _m(x) -> float | None:
+def _m(x: float | None) -> float | str | None:
     return None if x is None or (isinstance(x, float) and math.isinf(x)) else money(x)
 
 
-def _r(x) -> float | None:
+def _r(x: float | None) -> float | str | None:
     return None if x is None or (isinstance(x, float) and math.isinf(x)) else ratio(x)
 
 
 def calibration_sheets(cal: Calibration) -> tuple[ReportSheet, ...]:
     """The before / after comparison as two sheets of plain values: one row
     per grid (and the structure), one row per grid and bracket."""
+    summary: list[tuple[object, ...]]  # one row per grid, then the total, under a header
     summary = [("Grille", "Nom", "Statut", "Objectif", "Recettes avant", "Recettes après", "Écart après",
                 "Tolérance", "Anciennes recettes (ancien tarif)", "Amplitude avant", "Amplitude après",
                 "Dispersion de l'effort avant", "Dispersion de l'effort après",
@@ -206,6 +207,7 @@ def calibration_sheets(cal: Calibration) -> tuple[ReportSheet, ...]:
                     _m(t1["old_revenue"]), None, None, None, None, t0["families_pay_more"],
                     t0["families_unchanged"], t0["families_pay_less"], t1["families_pay_more"],
                     t1["families_unchanged"], t1["families_pay_less"], "", ""))
+    rows: list[tuple[object, ...]]  # one row per grid and bracket, under a header
     rows = [("Grille", "Nom", "Position", "Tranche avant", "Borne inf. avant", "Montant avant", "Familles avant",
              "Élèves avant", "Recettes avant", "Effort moyen avant", "Tranche après", "Borne inf. après",
              "Montant après", "Familles après", "Élèves après", "Recettes après", "Effort moyen après")]
@@ -218,7 +220,7 @@ def calibration_sheets(cal: Calibration) -> tuple[ReportSheet, ...]:
             ReportSheet(BRACKETS_SHEET, "Calibrage : tranches avant / après", tuple(rows)))
 
 
-def _bracket_cells(b: BracketFigures | None) -> tuple:
+def _bracket_cells(b: BracketFigures | None) -> tuple[object, ...]:
     if b is None:
         return (None,) * 7
     return (b.label, b.lower, _m(b.amount), b.families, b.pupils, _m(b.revenue), _r(b.effort))
@@ -228,21 +230,21 @@ def _bracket_cells(b: BracketFigures | None) -> tuple:
 # JSON
 # ---------------------------------------------------------------------------
 
-def _constraints_json(c: GridConstraints) -> dict:
+def _constraints_json(c: GridConstraints) -> dict[str, float | str | None]:
     return {"step": c.step, "max_ratio": c.max_ratio, "floor": c.floor, "ceiling": c.ceiling,
             "keep_old_tariff": c.keep_old_tariff}
 
 
-def _brackets_json(rows: tuple[BracketFigures, ...]) -> list[dict]:
+def _brackets_json(rows: tuple[BracketFigures, ...]) -> list[dict[str, object]]:
     return [{"label": b.label, "lower": b.lower, "amount": _m(b.amount), "families": b.families,
              "pupils": b.pupils, "revenue": _m(b.revenue), "effort": _r(b.effort)} for b in rows]
 
 
-def _versus_json(v: tuple[int, int, int] | None) -> dict | None:
+def _versus_json(v: tuple[int, int, int] | None) -> dict[str, int] | None:
     return None if v is None else {"pay_more": v[0], "pay_same": v[1], "pay_less": v[2]}
 
 
-def calibration_json(cal: Calibration) -> dict:
+def calibration_json(cal: Calibration) -> dict[str, object]:
     o = cal.options
     grids = []
     for g in cal.grids:

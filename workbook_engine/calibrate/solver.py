@@ -29,10 +29,12 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from workbook_engine.model.domain import Scenario
 from workbook_engine.model.simulate import paying_factor, ranked_before
 from workbook_engine.model.money import excel_round_array
 from workbook_engine.calibrate.constraints import Resolved, violations
@@ -100,36 +102,38 @@ class LogBox:
 
         return cls(lo=tuple(log(r.lower(t)) for t in range(r.n)), hi=tuple(log(r.upper(t)) for t in range(r.n)),
                    span=math.log(r.ratio) if r.ratio is not None else None,
-                   kept=r.kept, kept_x=math.log(r.kept_amount) if r.kept is not None else None,
+                   kept=r.kept,
+                   kept_x=math.log(r.kept_amount) if r.kept is not None and r.kept_amount is not None else None,
                    monotone=r.monotone)
 
 
-def _fit(z, w, lo, hi) -> list[float]:
+def _fit(z: Sequence[float], w: Sequence[float], lo: Sequence[float], hi: Sequence[float]) -> list[float]:
     """The exact projection onto {non-decreasing, lo <= x <= hi}."""
     return pava(list(z), list(w), list(lo), list(hi))
 
 
-def _segments(z, w, box: LogBox) -> list[float]:
+def _segments(z: Sequence[float], w: Sequence[float], box: LogBox) -> list[float]:
     """The projection without the ratio: isotonic fits clipped to the bounds
     on each side of the kept bracket (which the order also bounds)."""
     k, v = box.kept, box.kept_x
     lo, hi = box.lo, box.hi
     if not box.monotone:
         x = [min(max(zi, lo[i]), hi[i]) for i, zi in enumerate(z)]
-        if k is not None:
+        if k is not None and v is not None:  # set together
             x[k] = v
         return x
-    if k is None:
+    if k is None or v is None:
         return _fit(z, w, lo, hi)
     return (_fit(z[:k], w[:k], lo[:k], [min(h, v) for h in hi[:k]]) + [v]
             + _fit(z[k + 1:], w[k + 1:], [max(l_, v) for l_ in lo[k + 1:]], hi[k + 1:]))
 
 
-def _sse(x, z, w) -> float:
+def _sse(x: Sequence[float], z: Sequence[float], w: Sequence[float]) -> float:
     return sum(wi * (xi - zi) ** 2 for xi, zi, wi in zip(x, z, w))
 
 
-def find_root(f, a: float, b: float, fa: float, fb: float, xtol: float) -> tuple[float, float]:
+def find_root(f: Callable[[float], float], a: float, b: float, fa: float, fb: float,
+              xtol: float) -> tuple[float, float]:
     """Narrow a bracket [a, b] of a continuous monotone ``f`` (fa, fb of
     opposite signs, or one of them 0) by the Illinois method; returns the
     final (a, b), b being on the side of ``fb``'s sign."""
@@ -164,7 +168,8 @@ def project(z: list[float], w: list[float], box: LogBox) -> list[float]:
     constraint gives the exact projection."""
     x = _segments(z, w, box)
     n = len(z)
-    if box.span is None or n == 1 or x[-1] - x[0] <= box.span:
+    span = box.span
+    if span is None or n == 1 or x[-1] - x[0] <= span:
         return x
 
     def solve(lam: float) -> list[float]:
@@ -175,10 +180,10 @@ def project(z: list[float], w: list[float], box: LogBox) -> list[float]:
 
     def excess(lam: float) -> float:
         y = solve(lam)
-        return y[-1] - y[0] - box.span
+        return y[-1] - y[0] - span
 
     lo, hi = 0.0, 1.0
-    f_lo, f_hi = x[-1] - x[0] - box.span, excess(1.0)
+    f_lo, f_hi = x[-1] - x[0] - span, excess(1.0)
     for _ in range(200):
         if f_hi <= 0:
             break
@@ -195,20 +200,20 @@ def solve_level(y: list[float], w: list[float], coef: np.ndarray, target: float,
     the revenue below (or floor it above) the target, the lowest (highest)
     level that gets as close, so that brackets without pupils, which the
     revenue does not pin, keep sensible amounts."""
-    coef = [float(p) for p in coef]
+    coefs = [float(p) for p in coef]
 
     def amounts(c: float) -> list[float]:
         return [math.exp(min(v, 700.0)) for v in project([c + yi for yi in y], w, box)]
 
     def revenue(c: float) -> float:
-        return sum(p * a for p, a in zip(coef, amounts(c)))
+        return sum(p * a for p, a in zip(coefs, amounts(c)))
 
     def miss(c: float) -> float:  # log of revenue / target: non-decreasing in c
         r = revenue(c)
         m = math.log(r / target) if r > 0 else -math.inf
         return 0.0 if abs(m) <= 1e-12 else m
 
-    base = sum(p * math.exp(min(yi, 700.0)) for p, yi in zip(coef, y))
+    base = sum(p * math.exp(min(yi, 700.0)) for p, yi in zip(coefs, y))
     if target <= 0 or base <= 0:
         return np.array(amounts(0.0))
     c0 = math.log(target / base)
@@ -232,7 +237,7 @@ def solve_level(y: list[float], w: list[float], coef: np.ndarray, target: float,
     return np.array(amounts(b))
 
 
-def _edge(below, lo: float, hi: float) -> float:
+def _edge(below: Callable[[float], bool], lo: float, hi: float) -> float:
     """The last c in [lo, hi] where the monotone predicate ``below`` holds
     (it holds at lo), by bisection."""
     if below(hi):
@@ -281,8 +286,8 @@ class GridEvaluator:
     amounts fixed: the model's own ranking, paying factor and rounding,
     restricted to the families with pupils in the grid."""
 
-    def __init__(self, scenario, g: int, tranche_no: np.ndarray, amounts: list[np.ndarray], pupils: np.ndarray,
-                 first: np.ndarray, income: np.ndarray, notice: np.ndarray):
+    def __init__(self, scenario: Scenario, g: int, tranche_no: np.ndarray, amounts: list[np.ndarray],
+                 pupils: np.ndarray, first: np.ndarray, income: np.ndarray, notice: np.ndarray):
         self.scenario = scenario
         self.n_brackets = len(amounts[g])
         idx = np.flatnonzero(pupils[:, g] > 0)
@@ -290,7 +295,8 @@ class GridEvaluator:
         self.pupils = pupils[idx, g]
         self.first = first[idx]
         gn = pupils.shape[1]
-        other = np.column_stack([amounts[h][tranche_no[idx, h] - 1] for h in range(gn)]) if gn else None
+        # At least one column: pupils[:, g] above needs g < gn.
+        other = np.column_stack([amounts[h][tranche_no[idx, h] - 1] for h in range(gn)])
         self.low_a, self.low_p = other[:, :g], pupils[idx, :g]
         self.high_a, self.high_p = other[:, g + 1:], pupils[idx, g + 1:]
         inc = income[idx]
@@ -331,6 +337,7 @@ class GridEvaluator:
             due = excel_round_array(ag * paying_factor(self.scenario, before, self.pupils), 2)
             low = due if low is None else np.minimum(low, due)
             high = due if high is None else np.maximum(high, due)
+        assert low is not None and high is not None  # the loop runs at least once (k = 0)
         return float(low.sum()), float(high.sum())
 
     def spread(self, e: GridEval) -> float:
@@ -342,14 +349,15 @@ class JointEvaluator:
     """Exact revenue of every grid for the amounts of all grids: the model's
     ranking, paying factors and rounding on every family."""
 
-    def __init__(self, scenario, tranche_no: np.ndarray, pupils: np.ndarray, other_enrolled: np.ndarray):
+    def __init__(self, scenario: Scenario, tranche_no: np.ndarray, pupils: np.ndarray, other_enrolled: np.ndarray):
         self.scenario, self.tranche_no, self.pupils, self.other = scenario, tranche_no, pupils, other_enrolled
 
     def __call__(self, amounts: list[np.ndarray]) -> np.ndarray:
         a = np.column_stack([amounts[g][self.tranche_no[:, g] - 1] for g in range(len(amounts))])
         before = ranked_before(self.scenario, a, self.pupils, self.other)
         due = excel_round_array(a * paying_factor(self.scenario, before, self.pupils), 2)
-        return due.sum(axis=0)
+        revenues: np.ndarray = due.sum(axis=0)
+        return revenues
 
 
 def joint_repair(amounts: list[np.ndarray], grids: dict[int, tuple[Resolved, float, float]],
@@ -448,7 +456,7 @@ def snap(amounts: np.ndarray, r: Resolved) -> np.ndarray | None:
     """Continuous amounts rounded to the step and made feasible; None when
     that simple repair fails (the caller falls back on an extreme grid)."""
     a = [r.nearest(x) for x in amounts]
-    if r.kept is not None:
+    if r.kept is not None and r.kept_amount is not None:  # set together
         v = r.kept_amount
         a[r.kept] = v
         for t in range(r.n):

@@ -10,7 +10,7 @@ from workbook_engine.federation.anonymize import KEY_ENV, anonymize
 from workbook_engine.model.problems import InputError, Problem
 
 
-def register(subparsers) -> argparse.ArgumentParser:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
     """Add ``anonymize IN.xlsx -o OUT.xlsx --key KEY`` to the CLI."""
     p = subparsers.add_parser("anonymize", help="pseudonymiser un classeur avant de le partager (identifiants "
                                                 "remplacés, nombres gardés, textes libres retirés)")

@@ -14,15 +14,8 @@ import sys
 from pathlib import Path
 
 from workbook_engine.cli.common import EXIT_FINDINGS, EXIT_OK, parse_grid_list, print_json
-from workbook_engine.formats.families_csv import load_scenario
-from workbook_engine.formats.files import refuse_overwrite
 from workbook_engine.model.problems import UsageError
-from workbook_engine.workbook.generate import generate_workbook
-from workbook_engine.workbook.reader import load_workbook_scenario
 from workbook_engine.formats.textnum import parse_int, parse_number
-from workbook_engine.calibrate.constraints import GridConstraints
-from workbook_engine.calibrate.core import CalibrationOptions, calibrate
-from workbook_engine.calibrate.report import calibration_json, calibration_sheets, format_calibration
 
 
 def _number(text: str) -> float:
@@ -40,7 +33,7 @@ def _whole(text: str) -> int:
         raise argparse.ArgumentTypeError(f"« {text} » : {exc}") from None
 
 
-def register(subparsers) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``calibrate`` to the command line's subparsers."""
     p = subparsers.add_parser(
         "calibrate", help="proposer des montants (et des tranches) qui atteignent l'objectif de recettes "
@@ -66,6 +59,14 @@ def register(subparsers) -> None:
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
+    from workbook_engine.calibrate.constraints import GridConstraints
+    from workbook_engine.calibrate.core import CalibrationOptions, calibrate
+    from workbook_engine.calibrate.report import calibration_json, calibration_sheets, format_calibration
+    from workbook_engine.formats.families_csv import load_scenario
+    from workbook_engine.formats.files import refuse_overwrite
+    from workbook_engine.workbook.generate import generate_workbook
+    from workbook_engine.workbook.reader import load_workbook_scenario
+
     source, out = Path(args.source), Path(args.output)
     families = Path(args.families) if args.families else None
     suffix = source.suffix.lower()

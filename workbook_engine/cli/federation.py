@@ -17,8 +17,8 @@ by :mod:`batch`, :mod:`collect` and :mod:`network_report`:
     1: some have findings or are unusable (listed; the report is still
     written); 2: nothing to collect, or an output would overwrite an input.
 
-Both use every core (``--jobs`` to change) and show a progress count on a
-terminal, unless ``--quiet``.
+Both use every core (``--jobs`` to change) and show a progress bar (tqdm)
+when stderr is a terminal, unless ``--quiet``.
 """
 
 from __future__ import annotations
@@ -26,14 +26,14 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from workbook_engine.federation.batch import batch
-from workbook_engine.federation.collect import STATUS_TEXT, collect_network
-from workbook_engine.federation.network_report import write_csv, write_network_report
-from workbook_engine.federation.parallel import show_progress
 from workbook_engine.model.problems import UsageError
-from workbook_engine.formats.summary import eur, pct
-from workbook_engine.formats.files import refuse_overwrite, workbook_paths
+from workbook_engine.model.french import eur, pct
+# The federation's modules (pandas, the pool, the evaluator) are imported by the commands that use them.
+
+if TYPE_CHECKING:
+    from workbook_engine.federation.collect import Network
 
 __all__ = ["cmd_batch", "cmd_collect", "register"]
 
@@ -48,7 +48,7 @@ def _jobs(value: str) -> int:
     return n
 
 
-def register(subparsers) -> argparse.ArgumentParser:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
     """Add ``batch`` and ``collect`` to the subparsers of ``cli.build_parser``;
     return the one that reads workbooks (collect: it takes ``--password``)."""
     b = subparsers.add_parser("batch", help="préparer un classeur par établissement (fédération)")
@@ -70,6 +70,9 @@ def register(subparsers) -> argparse.ArgumentParser:
 
 
 def cmd_batch(args: argparse.Namespace) -> int:
+    from workbook_engine.federation.batch import batch
+    from workbook_engine.federation.parallel import show_progress
+
     result = batch(args.schools, args.base, args.output, workers=args.jobs, progress=show_progress(args.quiet))
     for note in result.notes:
         print(f"  note : {note}", file=sys.stderr)
@@ -83,6 +86,11 @@ def cmd_batch(args: argparse.Namespace) -> int:
 
 
 def cmd_collect(args: argparse.Namespace) -> int:
+    from workbook_engine.federation.collect import collect_network
+    from workbook_engine.federation.network_report import write_csv, write_network_report
+    from workbook_engine.federation.parallel import show_progress
+    from workbook_engine.formats.files import refuse_overwrite, workbook_paths
+
     paths = workbook_paths(args.workbooks)
     report = Path(args.output) if args.output else None
     if report is not None:
@@ -108,7 +116,9 @@ def cmd_collect(args: argparse.Namespace) -> int:
     return 0 if network.totals["workbooks_ok"] == network.totals["workbooks"] else 1
 
 
-def _print_summary(network) -> None:
+def _print_summary(network: Network) -> None:
+    from workbook_engine.federation.collect import STATUS_TEXT
+
     t = network.totals
     print(f"{t['workbooks']} classeur(s) : {t['workbooks_ok']} cohérent(s), {t['workbooks_findings']} avec "
           f"constats, {t['workbooks_unusable']} inutilisable(s)")

@@ -19,28 +19,20 @@ from workbook_engine import __version__
 from workbook_engine.cli import anonymize, federation
 from workbook_engine.cli.common import EXIT_FINDINGS, EXIT_INTERNAL, EXIT_OK, EXIT_UNUSABLE, parse_grid_list, print_json
 from workbook_engine.cli import calibrate as calibrate_command
-from workbook_engine.workbook.check import check_workbook, reports_json
-from workbook_engine.formats.families_csv import load_scenario
-from workbook_engine.workbook.generate import blank_scenario, generate_workbook
-from workbook_engine.workbook.layout import DEFAULT_CAPACITY, DEFAULT_SLOTS
-from workbook_engine.model.simulate import simulate
 from workbook_engine.model.problems import InputError, Problem, UsageError, show_value
-from workbook_engine.workbook.reader import cell_name, load_workbook_scenario, read_workbook
-from workbook_engine.model.restructure import merge_scenarios, select_grids
-from workbook_engine.formats.summary import format_results_json, format_summary
 from workbook_engine.evaluator.locale_numbers import DEFAULT_LOCALE, LOCALES, number_locale
-from workbook_engine.safety.gate import workbook_password
-from workbook_engine.formats.sample import load_sample
-from workbook_engine.formats.scenario_json import dumps_scenario
-from workbook_engine.workbook.templates import write_templates
-from workbook_engine.workbook.file import open_workbook_file
-from workbook_engine.workbook.results import figures_not_numbers, results_json_from_cells
-from workbook_engine.formats.files import refuse_overwrite, workbook_paths, write_text_atomic
+
+# Each command imports the library modules it needs when it runs: building the
+# parser (``--help``, or any command's start) must not load numpy, pandas or openpyxl.
 
 MAX_SHOWN = 10  # lines of a kind printed before "et N autres"
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
+    from workbook_engine.formats.families_csv import load_scenario
+    from workbook_engine.formats.summary import format_summary
+    from workbook_engine.model.simulate import simulate
+
     scenario = load_scenario(args.scenario, args.families)
     results = simulate(scenario)
     if args.json:
@@ -51,6 +43,11 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
+    from workbook_engine.formats.families_csv import load_scenario
+    from workbook_engine.formats.files import refuse_overwrite
+    from workbook_engine.workbook.generate import blank_scenario, generate_workbook
+    from workbook_engine.workbook.layout import DEFAULT_CAPACITY, DEFAULT_SLOTS
+
     out = Path(args.output)
     if args.scenario is None and args.grids is None:
         raise UsageError("indiquez un scénario JSON (classeur rempli) ou --grids N (classeur vierge)")
@@ -63,12 +60,20 @@ def cmd_generate(args: argparse.Namespace) -> int:
     else:
         scenario = load_scenario(args.scenario, args.families)
     refuse_overwrite(out, args.scenario and Path(args.scenario), args.families and Path(args.families))
-    generate_workbook(scenario, out, slots=args.slots, capacity=args.capacity)
+    generate_workbook(scenario, out, slots=DEFAULT_SLOTS if args.slots is None else args.slots,
+                      capacity=DEFAULT_CAPACITY if args.capacity is None else args.capacity)
     print(f"Classeur écrit : {out} ({scenario.n_grids} grille(s), {len(scenario.families)} famille(s))")
     return EXIT_OK
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    from workbook_engine.formats.sample import load_sample
+    from workbook_engine.formats.scenario_json import dumps_scenario
+    from workbook_engine.formats.summary import format_summary
+    from workbook_engine.model.simulate import simulate
+    from workbook_engine.workbook.check import check_workbook
+    from workbook_engine.workbook.generate import blank_scenario, generate_workbook
+
     out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)
     scenario = load_sample()
@@ -89,9 +94,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_read(args: argparse.Namespace) -> int:
+    from workbook_engine.formats.files import refuse_overwrite, write_text_atomic
+    from workbook_engine.formats.scenario_json import dumps_scenario
+    from workbook_engine.workbook.reader import read_workbook
+
     read = read_workbook(args.workbook)
-    for p in read.notes:
-        print(f"  note : {args.workbook} : {p}", file=sys.stderr)
+    for note in read.notes:
+        print(f"  note : {args.workbook} : {note}", file=sys.stderr)
     for p in read.warnings:
         print(f"  attention : {p}", file=sys.stderr)
     for p in read.problems:
@@ -115,6 +124,11 @@ def cmd_read(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
+    from workbook_engine.formats.summary import format_results_json
+    from workbook_engine.workbook.file import open_workbook_file
+    from workbook_engine.workbook.reader import cell_name, read_workbook
+    from workbook_engine.workbook.results import figures_not_numbers, results_json_from_cells
+
     wf = open_workbook_file(args.workbook)  # parsed once, for the reader and the evaluation
     read = read_workbook(wf)
     ev = wf.evaluation()
@@ -142,6 +156,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    from workbook_engine.formats.files import workbook_paths
+    from workbook_engine.workbook.check import check_workbook, reports_json
+
     paths = workbook_paths(args.workbooks)
     if not paths:
         raise UsageError("aucun classeur .xlsx à contrôler")
@@ -163,6 +180,11 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_merge(args: argparse.Namespace) -> int:
+    from workbook_engine.formats.files import refuse_overwrite
+    from workbook_engine.model.restructure import merge_scenarios
+    from workbook_engine.workbook.generate import generate_workbook
+    from workbook_engine.workbook.reader import load_workbook_scenario
+
     out = Path(args.output)
     sources = [Path(p) for p in args.workbooks]
     refuse_overwrite(out, *sources)
@@ -186,6 +208,11 @@ def cmd_merge(args: argparse.Namespace) -> int:
 
 
 def cmd_split(args: argparse.Namespace) -> int:
+    from workbook_engine.formats.files import refuse_overwrite
+    from workbook_engine.model.restructure import select_grids
+    from workbook_engine.workbook.generate import generate_workbook
+    from workbook_engine.workbook.reader import load_workbook_scenario
+
     source = Path(args.workbook)
     scenario = load_workbook_scenario(source)
     parts = [parse_grid_list(text, scenario.n_grids) for text in args.grids]
@@ -202,6 +229,8 @@ def cmd_split(args: argparse.Namespace) -> int:
 
 
 def cmd_templates(args: argparse.Namespace) -> int:
+    from workbook_engine.workbook.templates import write_templates
+
     for path in write_templates(args.output):
         print(f"écrit : {path}")
     return EXIT_OK
@@ -239,8 +268,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--grids", type=int, help="nombre de grilles d'un classeur vierge")
     g.add_argument("--families", help="familles en CSV (remplacent celles du scénario)")
     g.add_argument("-o", "--output", required=True, help="classeur .xlsx à écrire")
-    g.add_argument("--capacity", type=int, default=DEFAULT_CAPACITY, help="lignes de familles (défaut 2000)")
-    g.add_argument("--slots", type=int, default=DEFAULT_SLOTS, help="lignes de tranches par grille (défaut 10)")
+    g.add_argument("--capacity", type=int, help="lignes de familles (défaut 2000)")
+    g.add_argument("--slots", type=int, help="lignes de tranches par grille (défaut 10)")
     g.set_defaults(run=cmd_generate)
 
     d = sub.add_parser("demo", help="exemple complet sur les données fournies avec le paquet")
@@ -296,10 +325,13 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_OK if exc.code == 0 else EXIT_UNUSABLE
     # An encrypted workbook's password reaches every reader through the gate.
     password = getattr(args, "password", None) or os.environ.get("WORKBOOK_ENGINE_PASSWORD")
+    if password:
+        from workbook_engine.safety.gate import workbook_password
     try:
         with workbook_password(password) if password else contextlib.nullcontext(), \
                 number_locale(getattr(args, "locale", DEFAULT_LOCALE)):
-            return args.run(args)
+            code: int = args.run(args)  # the command's function (set_defaults)
+            return code
     except InputError as exc:
         report_problems(exc.problems)
         return EXIT_UNUSABLE

@@ -49,10 +49,34 @@ vectors and coercions), ``store`` (column store), ``refs`` (A1 references),
 ``fallback`` (the ``formulas`` package), ``evaluate`` (orchestration).
 """
 
-from workbook_engine.evaluator.evaluate import Evaluation, ParsedWorkbook, evaluate_parsed, evaluate_workbook, parse_workbook
-from workbook_engine.evaluator.functions import NATIVE_FUNCTIONS
-from workbook_engine.evaluator.reader import UnreadableWorkbook
-from workbook_engine.evaluator.values import ExcelError
+from importlib import import_module
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from workbook_engine.evaluator.evaluate import (Evaluation, ParsedWorkbook, evaluate_parsed, evaluate_workbook,
+                                                    parse_workbook)
+    from workbook_engine.evaluator.functions import NATIVE_FUNCTIONS
+    from workbook_engine.evaluator.reader import UnreadableWorkbook
+    from workbook_engine.evaluator.values import ExcelError
 
 __all__ = ["Evaluation", "ExcelError", "NATIVE_FUNCTIONS", "ParsedWorkbook", "UnreadableWorkbook", "evaluate_parsed",
            "evaluate_workbook", "parse_workbook"]
+
+# Imported on first use (PEP 562): a light module of this package (``refs``,
+# ``locale_numbers``) must not load numpy and openpyxl with the whole evaluator.
+_LAZY = {"Evaluation": "evaluate", "ParsedWorkbook": "evaluate", "evaluate_parsed": "evaluate",
+         "evaluate_workbook": "evaluate", "parse_workbook": "evaluate", "NATIVE_FUNCTIONS": "functions",
+         "UnreadableWorkbook": "reader", "ExcelError": "values"}
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -8,11 +8,24 @@ used row, which are not stored).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 
-from workbook_engine.evaluator.values import BLANK, BOOL, ERR, ERRORS, NUM, STR, compare_numbers, eq15, text_to_number
+from workbook_engine.evaluator.values import (
+    BLANK,
+    BOOL,
+    ERR,
+    ERRORS,
+    NUM,
+    STR,
+    Value,
+    compare_numbers,
+    eq15,
+    text_to_number,
+)
 
 _OPS = ("<=", ">=", "<>", "<", ">", "=")
 
@@ -21,10 +34,10 @@ _OPS = ("<=", ">=", "<>", "<", ">", "=")
 class Criterion:
     op: str  # one of _OPS; "" for a bare value
     kind: str  # "number", "text", "bool", "error", "empty"
-    value: object
+    value: float | str | bool  # float for "number", bool for "bool", str otherwise
 
     @property
-    def key(self) -> tuple:
+    def key(self) -> tuple[str, str, float | str | bool]:
         return (self.op, self.kind, self.value)
 
     @property
@@ -41,30 +54,36 @@ class Criterion:
         op, kind, value = self.op or "=", self.kind, self.value
         if kind == "empty":
             if self.op == "":  # "" matches empty cells and empty text
-                m = t == BLANK
+                m: np.ndarray = t == BLANK
                 if o is not None:
                     s = t == STR
                     if s.any():
                         m = m | (s & (o == ""))
                 return m
             if op == "=":
-                return t == BLANK
+                blank: np.ndarray = t == BLANK
+                return blank
             if op == "<>":
-                return t != BLANK
+                filled: np.ndarray = t != BLANK
+                return filled
             return np.zeros(len(t), dtype=bool)
         if kind == "number":
-            isnum = t == NUM
+            number = cast(float, value)  # kind "number": a float
+            isnum: np.ndarray = t == NUM
             if op in ("=", "<>"):
-                eq = isnum & eq15(n, value)
+                eq: np.ndarray = isnum & eq15(n, number)
                 s = t == STR
                 if s.any():  # text that reads as the number also counts
                     idx = np.flatnonzero(s)
-                    eq[idx] = [text_to_number(x) == value for x in o[idx].tolist()]
+                    eq[idx] = [text_to_number(x) == value for x in cast(np.ndarray, o)[idx].tolist()]
                 return eq if op == "=" else ~eq
-            return isnum & compare_numbers(op, n, np.float64(value))
+            out: np.ndarray = isnum & compare_numbers(op, n, np.float64(number))
+            return out
         if kind == "bool":
-            eq = (t == BOOL) & ((n != 0) == value)
-            return eq if op == "=" else (~eq if op == "<>" else (t == BOOL) & compare_numbers(op, n, float(value)))
+            isbool: np.ndarray = t == BOOL
+            eq = isbool & ((n != 0) == value)
+            out = eq if op == "=" else (~eq if op == "<>" else isbool & compare_numbers(op, n, float(value)))
+            return out
         if kind == "error":
             eq = t == ERR
             if o is not None and eq.any():
@@ -79,14 +98,14 @@ class Criterion:
                 low = lowered(t, o)
             idx = np.flatnonzero(s)
             if op in ("=", "<>"):
-                pattern = _wildcard(value)
+                pattern = _wildcard(cast(str, value))  # kind "text": a str
                 if pattern is None:
                     out = s & (low == value)
                 else:
                     out[idx] = [pattern.fullmatch(x) is not None for x in low[idx].tolist()]
                 return out if op == "=" else ~out
             texts = low[idx].tolist()
-            cmp = {"<": lambda x: x < value, ">": lambda x: x > value,
+            cmp: Callable[[str], bool] = {"<": lambda x: x < value, ">": lambda x: x > value,
                    "<=": lambda x: x <= value, ">=": lambda x: x >= value}[op]
             out[idx] = [cmp(x) for x in texts]
             return out
@@ -102,7 +121,7 @@ def lowered(t: np.ndarray, o: np.ndarray | None) -> np.ndarray:
     return low
 
 
-def _wildcard(text: str) -> re.Pattern | None:
+def _wildcard(text: str) -> re.Pattern[str] | None:
     """Excel wildcards: * any text, ? one character, ~ escapes."""
     if not any(ch in text for ch in "*?~"):
         return None
@@ -118,7 +137,7 @@ def _wildcard(text: str) -> re.Pattern | None:
     return re.compile("".join(out), re.S)
 
 
-def criterion(value) -> Criterion:
+def criterion(value: Value) -> Criterion:
     """The criterion a value stands for. A reference to an empty cell counts
     as 0 (as documented for COUNTIFS)."""
     if value is None:

@@ -10,12 +10,13 @@ import numpy as np
 from workbook_engine.evaluator.refs import Ref
 from workbook_engine.evaluator.fallback import CellFallback
 from workbook_engine.evaluator.graph import ASC, CYCLE, DESC, order
+from workbook_engine.evaluator.nodes import Node
 from workbook_engine.evaluator.ods_reader import is_ods, read_ods_workbook
 from workbook_engine.evaluator.parser import Resolver
 from workbook_engine.evaluator.reader import Source, WorkbookMeta, read_workbook
 from workbook_engine.evaluator.refs import address
 from workbook_engine.evaluator.runs import Run, SheetRuns
-from workbook_engine.evaluator.store import Book
+from workbook_engine.evaluator.store import Book, Sheet
 from workbook_engine.evaluator.values import REF, V
 from workbook_engine.evaluator.vector import Ctx, Engine, NotVectorizable
 
@@ -95,7 +96,7 @@ class ParsedWorkbook:
 def parse_workbook(path: Source) -> ParsedWorkbook:
     """Read a workbook: its meta data, constant values and formula runs."""
     runs: list[Run] = []
-    state: dict = {}
+    state: dict[str, Resolver] = {}
 
     def make_sink(meta: WorkbookMeta, book: Book, index: int) -> SheetRuns:
         if "resolver" not in state:
@@ -130,7 +131,7 @@ def evaluate_parsed(parsed: ParsedWorkbook) -> Evaluation:
             sheet.write(run.col, run.r0, None, V.full(REF, run.size))
             circular.extend(address(sheet.name, r, run.col) for r in range(run.r0, run.r1 + 1))
             continue
-        if not form.native:
+        if form.tree is None:  # not native (see Form.native): the formulas package
             for r in range(run.r0, run.r1 + 1):
                 v = fallback.value(form, r, run.col, run.text(r))
                 sheet.write(run.col, r, None, V.const(0.0 if v is None else v))
@@ -154,7 +155,7 @@ def evaluate_parsed(parsed: ParsedWorkbook) -> Evaluation:
     return parsed.evaluation
 
 
-def _evaluate_rows(engine: Engine, tree, sheet, col: int, r0: int, r1: int) -> None:
+def _evaluate_rows(engine: Engine, tree: Node, sheet: Sheet, col: int, r0: int, r1: int) -> None:
     rows = np.arange(r0, r1 + 1)
     ctx = Ctx(sheet, col, rows, True)
     v = engine.value(tree, ctx)

@@ -10,20 +10,34 @@ zero / away / toward zero).
 from __future__ import annotations
 
 import contextlib
-import io
-import logging
 import re
 import threading
+from collections.abc import Iterable, Iterator
 from decimal import ROUND_DOWN, ROUND_UP
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
 from workbook_engine.model.money import excel_round
 from workbook_engine.evaluator.refs import parse_area, split_sheet
 from workbook_engine.evaluator.store import Book
-from workbook_engine.evaluator.values import ExcelError, error
+from workbook_engine.evaluator.values import ExcelError, Value, error
+
+if TYPE_CHECKING:
+    from workbook_engine.evaluator.parser import Form
 
 _LOCK = threading.RLock()
+
+
+class _Compiled(Protocol):
+    """A formula compiled by the ``formulas`` package (a schedula
+    DispatchPipe; the package ships no type information): called with the
+    values of its inputs, named in order by ``inputs``."""
+
+    @property
+    def inputs(self) -> Iterable[str]: ...
+
+    def __call__(self, *inputs: object) -> object: ...
 
 
 def _excel_roundup(x: float, digits: float) -> float:
@@ -37,7 +51,7 @@ def _excel_rounddown(x: float, digits: float) -> float:
 
 
 @contextlib.contextmanager
-def spreadsheet_rounding():
+def spreadsheet_rounding() -> Iterator[None]:
     """Within the block, the ``formulas`` package rounds like a spreadsheet."""
     import formulas
     from formulas.functions import wrap_ufunc
@@ -58,22 +72,23 @@ def spreadsheet_rounding():
                     table[k] = v
 
 
-@contextlib.contextmanager
-def _quiet():
-    """The package logs every failed function and draws progress bars."""
-    loggers = [logging.getLogger(n) for n in ("schedula", "formulas")]
-    levels = [lg.level for lg in loggers]
-    for lg in loggers:
-        lg.setLevel(logging.CRITICAL)
-    try:
-        with contextlib.redirect_stderr(io.StringIO()):
-            yield
-    finally:
-        for lg, level in zip(loggers, levels):
-            lg.setLevel(level)
+def _unlogged(dispatcher: Any) -> None:  # a schedula Dispatcher (no type information)
+    """Compiling a formula, ``formulas`` computes its constant parts with a
+    schedula dispatcher that neither raises nor hides some failures (a function
+    it does not implement, called on constants): schedula logs each at ERROR
+    with its traceback, which Python prints on stderr when the application
+    configured no logging. The failure comes back anyway when the compiled
+    formula runs (``_call``: #NAME?, #VALUE!), so this dispatcher is told to
+    neither raise nor log it (``raises`` "", in schedula's terms), the
+    package's own decision to raise kept. Nobody's logger is touched."""
+    decide = dispatcher.raises
+    if callable(decide):
+        dispatcher.raises = lambda exc: decide(exc) or ""
+    elif not decide:
+        dispatcher.raises = ""
 
 
-def to_python(x):
+def to_python(x: object) -> Value:
     """A ``formulas`` result as float | str | bool | None | ExcelError."""
     import schedula as sh
     from formulas.tokens.operand import XlError
@@ -95,7 +110,7 @@ def to_python(x):
     return error("#VALUE!")
 
 
-def _from_python(v):
+def _from_python(v: Value) -> object:
     import schedula as sh
     from formulas.tokens.operand import Error
 
@@ -119,12 +134,12 @@ class CellFallback:
     def __init__(self, book: Book, names: dict[tuple[str, int | None], str]):
         self.book = book
         self.names = names
-        self._compiled: dict[int, tuple] = {}
+        self._compiled: dict[int, tuple[Form, _Compiled | ExcelError, tuple[int, int]]] = {}
 
-    def value(self, form, row: int, col: int, text: str):
+    def value(self, form: Form, row: int, col: int, text: str) -> Value:
         """The value of ``form`` (a :class:`~.parser.Form`) at (row, col),
         whose own text there is ``text``."""
-        with _LOCK, spreadsheet_rounding(), _quiet():
+        with _LOCK, spreadsheet_rounding():
             reusable = not form.dynamic and not _POSITIONAL.search(form.text)
             entry = self._compiled.get(id(form)) if reusable else None
             if entry is None:
@@ -142,15 +157,18 @@ class CellFallback:
             return self._call(func, inputs)
 
     @staticmethod
-    def _compile(text: str):
+    def _compile(text: str) -> _Compiled | ExcelError:
         import formulas
         try:
-            return formulas.Parser().ast(text)[1].compile()
+            builder = formulas.Parser().ast(text)[1]
+            _unlogged(builder.dsp)
+            compiled: _Compiled = builder.compile()
+            return compiled
         except Exception:  # the package's parse errors are of many kinds
             return error("#NAME?")
 
     @staticmethod
-    def _call(func, inputs):
+    def _call(func: _Compiled, inputs: list[object]) -> Value:
         from schedula.utils.exc import DispatcherError
         try:
             return to_python(func(*inputs))
@@ -160,7 +178,7 @@ class CellFallback:
         except Exception:
             return error("#VALUE!")
 
-    def _input(self, name: str, sheet: int, drow: int, dcol: int):
+    def _input(self, name: str, sheet: int, drow: int, dcol: int) -> object:
         area = parse_area(name)
         target = sheet
         if area is None:

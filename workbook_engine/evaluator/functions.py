@@ -13,15 +13,16 @@ that take it.
 from __future__ import annotations
 
 import bisect
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_UP, Decimal
-from typing import Callable
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
 from workbook_engine.model.money import excel_round, excel_round_array
-from workbook_engine.evaluator.criteria import _wildcard, criterion, lowered
-from workbook_engine.evaluator.nodes import Missing
+from workbook_engine.evaluator.criteria import Criterion, _wildcard, criterion, lowered
+from workbook_engine.evaluator.nodes import Missing, Node
 from workbook_engine.evaluator.values import (
     BLANK,
     BOOL,
@@ -32,7 +33,10 @@ from workbook_engine.evaluator.values import (
     REF,
     STR,
     VALUE,
+    Errors,
+    ExcelError,
     V,
+    Value,
     assemble,
     first_error,
     take,
@@ -44,11 +48,20 @@ from workbook_engine.evaluator.values import (
 )
 from workbook_engine.evaluator.vector import Block, ConstBlock, Ctx, Engine, NotVectorizable, VaryingBlock
 
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
+# A function's implementation: (engine, rows evaluated, argument trees) -> values.
+Impl = Callable[[Engine, Ctx, list[Node]], V]
+# An argument's error as the aggregates collect it: a value vector whose
+# error rows count, (mask, errors), or None.
+ArgError = V | Errors | None
+
 
 @dataclass(frozen=True)
 class Fn:
     name: str
-    impl: Callable[[Engine, Ctx, list], V]
+    impl: Impl
     min_args: int
     max_args: int
 
@@ -56,14 +69,14 @@ class Fn:
 FUNCTIONS: dict[str, Fn] = {}
 
 
-def function(name: str, min_args: int, max_args: int = 255):
-    def register(impl):
+def function(name: str, min_args: int, max_args: int = 255) -> Callable[[Impl], Impl]:
+    def register(impl: Impl) -> Impl:
         FUNCTIONS[name] = Fn(name, impl, min_args, max_args)
         return impl
     return register
 
 
-def _errors_like(size: int, err) -> np.ndarray:
+def _errors_like(size: int, err: ExcelError) -> np.ndarray:
     o = np.empty(size, dtype=object)
     o[:] = err
     return o
@@ -73,14 +86,14 @@ def _errors_like(size: int, err) -> np.ndarray:
 # Logic
 # ---------------------------------------------------------------------------
 
-def _branch(eng: Engine, ctx: Ctx, args: list, i: int, absent) -> V:
+def _branch(eng: Engine, ctx: Ctx, args: list[Node], i: int, absent: Value) -> V:
     if i >= len(args):
         return V.const(absent)
     return eng.value(args[i], ctx)
 
 
 @function("IF", 1, 3)
-def fn_if(eng, ctx, args):
+def fn_if(eng: Engine, ctx: Ctx, args: list[Node]) -> V:
     """IF(cond, then, else): each branch only on the rows that take it."""
     cond = to_bool(eng.value(args[0], ctx))
     size = ctx.size
@@ -101,7 +114,7 @@ def fn_if(eng, ctx, args):
         err_pos = np.flatnonzero(is_err)
     pos_t = np.flatnonzero(b)
     pos_f = np.flatnonzero(~b if err_pos is None else ~b & (cond.t != ERR))
-    parts = []
+    parts: list[tuple[np.ndarray, V]] = []
     if len(pos_t):
         parts.append((pos_t, _branch(eng, ctx.subset(pos_t), args, 1, False)))
     if len(pos_f):
@@ -112,7 +125,7 @@ def fn_if(eng, ctx, args):
 
 
 @function("IFERROR", 2, 2)
-def fn_iferror(eng, ctx, args):
+def fn_iferror(eng: Engine, ctx: Ctx, args: list[Node]) -> V:
     v = eng.value(args[0], ctx)
     if v.uni is not None and v.uni != ERR:
         return v
@@ -126,7 +139,8 @@ def fn_iferror(eng, ctx, args):
     return assemble(ctx.size, [(pos_ok, take(v, pos_ok)), (pos_e, eng.value(args[1], ctx.subset(pos_e)))])
 
 
-def _logical(eng, ctx, args, combine, start: bool) -> V:
+def _logical(eng: Engine, ctx: Ctx, args: list[Node], combine: Callable[[np.ndarray, ArrayLike], np.ndarray],
+             start: bool) -> V:
     """AND/OR: logicals and numbers count, text and blanks in references are
     skipped, text given directly is #VALUE!, no value at all is #VALUE!."""
     size = ctx.size
@@ -141,7 +155,7 @@ def _logical(eng, ctx, args, combine, start: bool) -> V:
             t, n, o, _ = a.data()
             ok = (t == NUM) | (t == BOOL)
             if (t == ERR).any():
-                errs.append(V.const(o[np.flatnonzero(t == ERR)[0]]))
+                errs.append(V.const(cast(np.ndarray, o)[np.flatnonzero(t == ERR)[0]]))  # errors: ``o`` is set
                 continue
             if ok.any():
                 vals = n[ok] != 0
@@ -159,7 +173,7 @@ def _logical(eng, ctx, args, combine, start: bool) -> V:
                 rows = is_err.any(axis=1)
                 first = is_err.argmax(axis=1)
                 e = np.empty(size, dtype=object)
-                e[rows] = m.o[np.flatnonzero(rows), first[rows]]
+                e[rows] = cast(np.ndarray, m.o)[np.flatnonzero(rows), first[rows]]  # errors: ``o`` is set
                 errs.append(with_errors(V.nums(np.zeros(size)), (rows, e)))
             continue
         if a.ref:
@@ -190,28 +204,28 @@ def _logical(eng, ctx, args, combine, start: bool) -> V:
 
 
 @function("AND", 1)
-def fn_and(eng, ctx, args):
+def fn_and(eng: Engine, ctx: Ctx, args: list[Node]) -> V:
     return _logical(eng, ctx, args, np.logical_and, True)
 
 
 @function("OR", 1)
-def fn_or(eng, ctx, args):
+def fn_or(eng: Engine, ctx: Ctx, args: list[Node]) -> V:
     return _logical(eng, ctx, args, np.logical_or, False)
 
 
 @function("NOT", 1, 1)
-def fn_not(eng, ctx, args):
+def fn_not(eng: Engine, ctx: Ctx, args: list[Node]) -> V:
     b = to_bool(eng.value(args[0], ctx))
     return V(b.t, (b.n == 0).astype(float), b.o, b.uni)
 
 
 @function("TRUE", 0, 0)
-def fn_true(eng, ctx, args):
+def fn_true(eng: Engine, ctx: Ctx, args: list[Node]) -> V:
     return V.const(True)
 
 
 @function("FALSE", 0, 0)
-def fn_false(eng, ctx, args):
+def fn_false(eng: Engine, ctx: Ctx, args: list[Node]) -> V:
     return V.const(False)
 
 
@@ -219,7 +233,8 @@ def fn_false(eng, ctx, args):
 # Aggregates: SUM, MIN, MAX, COUNT, AVERAGE
 # ---------------------------------------------------------------------------
 
-def _numbers_of(eng, ctx, args, *, count_mode: bool = False):
+def _numbers_of(eng: Engine, ctx: Ctx, args: list[Node], *, count_mode: bool = False
+                ) -> Iterator[tuple[np.ndarray, np.ndarray, ArgError]]:
     """Yield, per argument, (values matrix (size or 1, k), usable mask, errors).
 
     In references and ranges only numbers count (text, logicals, blanks are
@@ -247,32 +262,33 @@ def _numbers_of(eng, ctx, args, *, count_mode: bool = False):
             ok = (a.t == NUM) | (a.t == BOOL)
             if a.uni not in (NUM, BOOL) and (a.t == STR).any():
                 ok = ok.copy()
+                ao = cast(np.ndarray, a.o)  # text: ``o`` is set
                 for i in np.flatnonzero(a.t == STR).tolist():
-                    ok[i] = text_to_number(a.o[i]) is not None
+                    ok[i] = text_to_number(ao[i]) is not None
             yield a.n.reshape(-1, 1), ok.reshape(-1, 1), None
             continue
         x = to_number(a)
         yield x.n.reshape(-1, 1), (x.t == NUM).reshape(-1, 1), (first_error(x) if x.uni != NUM else None)
 
 
-def _block_error(t, o):
+def _block_error(t: np.ndarray, o: np.ndarray | None) -> V | None:
     if (t == ERR).any():
-        return V.const(o[np.flatnonzero(t == ERR)[0]])
+        return V.const(cast(np.ndarray, o)[np.flatnonzero(t == ERR)[0]])  # errors: ``o`` is set
     return None
 
 
-def _matrix_error(m: V, size: int):
+def _matrix_error(m: V, size: int) -> Errors | None:
     is_err = m.t == ERR
     if not is_err.any():
         return None
     rows = is_err.any(axis=1)
     first = is_err.argmax(axis=1)
     e = np.empty(size, dtype=object)
-    e[rows] = m.o[np.flatnonzero(rows), first[rows]]
+    e[rows] = cast(np.ndarray, m.o)[np.flatnonzero(rows), first[rows]]  # errors: ``o`` is set
     return rows, e
 
 
-def _err_of(err, size):
+def _err_of(err: ArgError, size: int) -> Errors | None:
     """Normalise an argument's error to (mask, errors) over ``size`` rows."""
     if err is None:
         return None
@@ -286,8 +302,9 @@ def _err_of(err, size):
     return mask, e
 
 
-def _collect_errors(errors: list, size: int):
-    merged_mask, merged = None, None
+def _collect_errors(errors: list[ArgError], size: int) -> Errors | None:
+    merged_mask: np.ndarray | None = None
+    merged: np.ndarray  # set with merged_mask
     for err in errors:
         err = _err_of(err, size)
         if err is None:
@@ -306,32 +323,35 @@ def _seq_sum(vals: np.ndarray, axis: int = 1) -> np.ndarray:
     """Left-to-right sum (as a spreadsheet adds), not numpy's pairwise sum."""
     if vals.shape[axis] == 0:
         return np.zeros(vals.shape[0] if axis == 1 else 1)
-    return np.cumsum(vals, axis=axis).take(-1, axis=axis)
+    out: np.ndarray = np.cumsum(vals, axis=axis).take(-1, axis=axis)
+    return out
 
 
 @function("SUM", 1)
-def fn_sum(eng, ctx, args):
-    acc = None
-    errors = []
+def fn_sum(eng: Engine, ctx: Ctx, args: list[Node]) -> V:
+    acc: np.ndarray | None = None
+    errors: list[ArgError] = []
     for vals, ok, err in _numbers_of(eng, ctx, args):
         part = _seq_sum(np.where(ok, vals, 0.0))
         acc = part if acc is None else acc + part
         errors.append(err)
-    out = V.nums(acc)
+    out = V.nums(cast(np.ndarray, acc))  # SUM has at least one argument
     err = _collect_errors(errors, len(out.t)) if any(e is not None for e in errors) else None
     return with_errors(out, err) if err else out
 
 
 @function("AVERAGE", 1)
-def fn_average(eng, ctx, args):
-    total, count = None, None
-    errors = []
+def fn_average(eng: Engine, ctx: Ctx, args: list[Node]) -> V:
+    total: np.ndarray | None = None
+    count: np.ndarray | None = None
+    errors: list[ArgError] = []
     for vals, ok, err in _numbers_of(eng, ctx, args):
         part = _seq_sum(np.where(ok, vals, 0.0))
         k = ok.sum(axis=1)
         total = part if total is None else total + part
         count = k if count is None else count + k
         errors.append(err)
+    total, count = cast(np.ndarray, total), cast(np.ndarray, count)  # AVERAGE has at least one argument
     size = max(len(total), len(count))
     total, count = np.broadcast_to(total, size), np.broadcast_to(count, size)
     with np.errstate(all="ignore"):
@@ -343,15 +363,17 @@ def fn_average(eng, ctx, args):
     return with_errors(out, err) if err else out
 
 
-def _extreme(eng, ctx, args, reduce, empty_fill):
-    best, any_num = None, None
-    errors = []
+def _extreme(eng: Engine, ctx: Ctx, args: list[Node], reduce: Callable[..., np.ndarray], empty_fill: float) -> V:
+    best: np.ndarray | None = None
+    any_num: np.ndarray | np.bool_ | None = None
+    errors: list[ArgError] = []
     for vals, ok, err in _numbers_of(eng, ctx, args):
         part = reduce(np.where(ok, vals, empty_fill), axis=1) if vals.shape[1] else np.full(vals.shape[0], empty_fill)
         has = ok.any(axis=1)
         best = part if best is None else reduce(np.broadcast_arrays(best, part), axis=0)
         any_num = has if any_num is None else (any_num | has)
         errors.append(err)
+    best, any_num = cast(np.ndarray, best), cast(np.ndarray, any_num)  # MIN/MAX have at least one argument
     size = max(len(best), len(any_num))
     best = np.where(np.broadcast_to(any_num, size), np.broadcast_to(best, size), 0.0)
     out = V.nums(best)
@@ -360,26 +382,26 @@ def _extreme(eng, ctx, args, reduce, empty_fill):
 
 
 @function("MIN", 1)
-def fn_min(eng, ctx, args):
+def fn_min(eng: Engine, ctx: Ctx, args: list[Node]) -> V:
     return _extreme(eng, ctx, args, np.min, np.inf)
 
 
 @function("MAX", 1)
-def fn_max(eng, ctx, args):
+def fn_max(eng: Engine, ctx: Ctx, args: list[Node]) -> V:
     return _extreme(eng, ctx, args, np.max, -np.inf)
 
 
 @function("COUNT", 1)
-def fn_count(eng, ctx, args):
-    acc = None
+def fn_count(eng: Engine, ctx: Ctx, args: list[Node]) -> V:
+    acc: np.ndarray | None = None
     for _vals, ok, _err in _numbers_of(eng, ctx, args, count_mode=True):
         k = ok.sum(axis=1)
         acc = k if acc is None else acc + k
-    return V.nums(acc.astype(float))
+    return V.nums(cast(np.ndarray, acc).astype(float))  # COUNT has at least one argument
 
 
 @function("N", 1, 1)
-def fn_n(eng, ctx, args):
+def fn_n(eng: Engine, ctx: Ctx, args: list[Node]) -> V:
     a = eng.arg(args[0], ctx)
     if isinstance(a, (Block, ConstBlock)):
         t, n, o, stored = a.data()
@@ -402,13 +424,13 @@ def fn_n(eng, ctx, args):
 # Rounding and arithmetic functions
 # ---------------------------------------------------------------------------
 
-def _digits(eng, ctx, args, i) -> V:
+def _digits(eng: Engine, ctx: Ctx, args: list[Node], i: int) -> V:
     if i >= len(args):
         return V.const(0.0)
     return to_number(eng.value(args[i], ctx))
 
 
-def _round_with(eng, ctx, args, rounder) -> V:
+def _round_with(eng: Engine, ctx: Ctx, args: list[Node], rounder: Callable[[np.ndarray, int], np.ndarray]) -> V:
     x = to_number(eng.value(args[0], ctx))
     d = _digits(eng, ctx, args, 1)
     err = first_error(x, d) if (x.uni != NUM or d.uni != NUM) else None
@@ -427,7 +449,7 @@ def _round_with(eng, ctx, args, rounder) -> V:
     return with_errors(out, err) if err else out
 
 
-def _roundup_one(x: float, digits: int, mode) -> float:
+def _roundup_one(x: float, digits: int, mode: str) -> float:
     if not np.isfinite(x):
         return float(x)
     d = Decimal(format(float(x), ".15g"))
@@ -451,13 +473,14 @@ def _directed_round(x: np.ndarray, digits: int, up: bool) -> np.ndarray:
         idx = np.flatnonzero(near)
         mode = ROUND_UP if up else ROUND_DOWN
         out[idx] = [_roundup_one(v, digits, mode) for v in x[idx].tolist()]
-    return out + 0.0
+    result: np.ndarray = out + 0.0
+    return result
 
 
 @function("ROUND", 1, 2)
-def fn_round(eng, ctx, args):
+def fn_round(eng: Engine, ctx: Ctx, args: list[Node]) -> V:
     """ROUND at 15 significant digits, then half away from zero (money.py)."""
-    def rounder(xs, k):
+    def rounder(xs: np.ndarray, k: int) -> np.ndarray:
         if len(xs) == 1:
             return np.array([excel_round(float(xs[0]), k)])
         return excel_round_array(np.array(xs, dtype=float), k)
@@ -465,23 +488,23 @@ def fn_round(eng, ctx, args):
 
 
 @function("ROUNDUP", 1, 2)
-def fn_roundup(eng, ctx, args):
+def fn_roundup(eng: Engine, ctx: Ctx, args: list[Node]) -> V:
     return _round_with(eng, ctx, args, lambda xs, k: _directed_round(xs, k, True))
 
 
 @function("ROUNDDOWN", 1, 2)
-def fn_rounddown(eng, ctx, args):
+def fn_rounddown(eng: Engine, ctx: Ctx, args: list[Node]) -> V:
     return _round_with(eng, ctx, args, lambda xs, k: _directed_round(xs, k, False))
 
 
 @function("ABS", 1, 1)
-def fn_abs(eng, ctx, args):
+def fn_abs(eng: Engine, ctx: Ctx, args: list[Node]) -> V:
     x = to_number(eng.value(args[0], ctx))
     return V(x.t, np.abs(x.n), x.o, x.uni)
 
 
 @function("INT", 1, 1)
-def fn_int(eng, ctx, args):
+def fn_int(eng: Engine, ctx: Ctx, args: list[Node]) -> V:
     x = to_number(eng.value(args[0], ctx))
     return V(x.t, np.floor(x.n) + 0.0, x.o, x.uni)
 
@@ -497,9 +520,9 @@ def spreadsheet_trim(text: str) -> str:
 
 
 @function("TRIM", 1, 1)
-def fn_trim(eng, ctx, args):
+def fn_trim(eng: Engine, ctx: Ctx, args: list[Node]) -> V:
     x = to_text(eng.value(args[0], ctx))
-    o = x.o.copy()
+    o = cast(np.ndarray, x.o).copy()  # to_text always sets ``o``
     for i in np.flatnonzero(x.t == STR).tolist():
         o[i] = spreadsheet_trim(o[i])
     return V(x.t, x.n, o)
@@ -509,8 +532,8 @@ def fn_trim(eng, ctx, args):
 # Information
 # ---------------------------------------------------------------------------
 
-def _is(code_test):
-    def impl(eng, ctx, args):
+def _is(code_test: Callable[[np.ndarray], np.ndarray]) -> Impl:
+    def impl(eng: Engine, ctx: Ctx, args: list[Node]) -> V:
         a = eng.arg(args[0], ctx)
         if isinstance(a, (Block, ConstBlock)):
             t, _, _, stored = a.data()
@@ -533,7 +556,7 @@ FUNCTIONS["ISERROR"] = Fn("ISERROR", _is(lambda t: t == ERR), 1, 1)
 # Lookup: MATCH, INDEX
 # ---------------------------------------------------------------------------
 
-def _range(eng, ctx, node):
+def _range(eng: Engine, ctx: Ctx, node: Node) -> Block | ConstBlock | V:
     """A range argument that is the same for every row (Block, ConstBlock),
     or a V when the argument is not a range (an error, a computed value)."""
     a = eng.range_arg(node, ctx)
@@ -548,15 +571,20 @@ def _not_a_range(v: V) -> V:
     return v if v.uni == ERR else V.const(VALUE)
 
 
-def _lookup_table(block, match_type: int):
+# MATCH's table of a range: per kind, positions and values (NUM, BOOL:
+# numbers; STR: texts in lower case), and at "first" each text's first position.
+LookupTable = dict[int | str, tuple[np.ndarray, np.ndarray] | tuple[np.ndarray, list[str]] | dict[str, int]]
+
+
+def _lookup_table(block: Block | ConstBlock, match_type: int) -> LookupTable:
     """Per kind (number, text, logical): positions and values of the range's
     cells of that kind, for binary search (or exact lookup)."""
     t, n, o, _ = block.data()
-    out = {}
+    out: LookupTable = {}
     num = np.flatnonzero(t == NUM)
     out[NUM] = (num, n[num])
     txt = np.flatnonzero(t == STR)
-    low = [s.lower() for s in o[txt].tolist()] if len(txt) else []
+    low: list[str] = [s.lower() for s in cast(np.ndarray, o)[txt].tolist()] if len(txt) else []  # text: ``o`` set
     out[STR] = (txt, low)
     first: dict[str, int] = {}
     for p, s in zip(txt.tolist(), low):
@@ -568,7 +596,7 @@ def _lookup_table(block, match_type: int):
 
 
 @function("MATCH", 2, 3)
-def fn_match(eng, ctx, args):
+def fn_match(eng: Engine, ctx: Ctx, args: list[Node]) -> V:
     """MATCH(x, range, 1|0|-1). Approximate match (1, the default) returns the
     position of the last value <= x among the range's values of x's kind,
     skipping blanks and other kinds (so trailing blank cells never match, as
@@ -581,7 +609,7 @@ def fn_match(eng, ctx, args):
     if block.h != 1 and block.w != 1:
         return V.const(NA)
     if mt.t[0] == ERR:
-        return V.const(mt.o[0])
+        return V.const(cast(np.ndarray, mt.o)[0])  # an error: ``o`` is set
     if len(mt.n) != 1:
         raise NotVectorizable
     kind = int(np.sign(np.trunc(mt.n[0])))
@@ -595,7 +623,7 @@ def fn_match(eng, ctx, args):
         sel = xt == code
         if not sel.any():
             continue
-        pos, vals = table[code]
+        pos, vals = cast("tuple[np.ndarray, np.ndarray]", table[code])  # NUM and BOOL entries
         xv = x.n[sel]
         if len(pos) == 0:
             continue
@@ -606,12 +634,11 @@ def fn_match(eng, ctx, args):
             k = np.searchsorted(-vals, -xv, side="right") - 1
             ok = k >= 0
         else:
-            first = {}
+            first: dict[float, int] = {}
             for p, v in zip(pos.tolist(), vals.tolist()):
                 first.setdefault(v, p)
-            got = [first.get(v, -1) for v in xv.tolist()]
+            got = np.array([first.get(v, -1) for v in xv.tolist()])
             idx = np.flatnonzero(sel)
-            got = np.array(got)
             res[idx] = got + 1
             found[idx] = got >= 0
             continue
@@ -621,28 +648,30 @@ def fn_match(eng, ctx, args):
         found[idx] = ok
     sel = xt == STR
     if sel.any():
-        pos, vals = table[STR]
+        pos, texts = cast("tuple[np.ndarray, list[str]]", table[STR])
+        first_pos = cast("dict[str, int]", table["first"])
+        xo = cast(np.ndarray, x.o)  # text rows: ``o`` is set
         for i in np.flatnonzero(sel).tolist():
-            s = x.o[i].lower()
+            s = xo[i].lower()
             if not len(pos):
                 continue
             if kind == 0:
                 pat = _wildcard(s)
                 if pat is None:
-                    p = table["first"].get(s)
+                    p = first_pos.get(s)
                     if p is not None:
                         res[i], found[i] = p + 1, True
                     continue
-                for p, v in zip(pos.tolist(), vals):
+                for p, v in zip(pos.tolist(), texts):
                     if pat.fullmatch(v):
                         res[i], found[i] = p + 1, True
                         break
             elif kind == 1:
-                k = bisect.bisect_right(vals, s) - 1
+                k = bisect.bisect_right(texts, s) - 1
                 if k >= 0:
                     res[i], found[i] = pos[k] + 1, True
             else:
-                k = sum(1 for v in vals if v >= s) - 1
+                k = sum(1 for v in texts if v >= s) - 1
                 if k >= 0:
                     res[i], found[i] = pos[k] + 1, True
     out = V.nums(res)
@@ -653,7 +682,7 @@ def fn_match(eng, ctx, args):
 
 
 @function("INDEX", 2, 3)
-def fn_index(eng, ctx, args):
+def fn_index(eng: Engine, ctx: Ctx, args: list[Node]) -> V:
     """INDEX(range, k) on a one-row or one-column range, INDEX(range, i, j)
     otherwise; the cell itself (a blank stays blank), #REF! out of range."""
     a = _range(eng, ctx, args[0])
@@ -696,7 +725,9 @@ def fn_index(eng, ctx, args):
         out = V(out_t, np.zeros(size), None, None, True)
     else:
         out_t = np.where(ok, t[idx], BLANK).astype(np.int8)
-        out = V(out_t, np.where(ok, n[idx], 0.0), None if o is None else np.where(ok, o[idx], None), None, True)
+        # numpy's stubs refuse None as a branch of where (valid for an object array: a blank)
+        out = V(out_t, np.where(ok, n[idx], 0.0), None if o is None else np.where(ok, o[idx], None),  # type: ignore[call-overload]
+                None, True)
     if bad_value.any() or bad_ref.any():
         e = np.empty(size, dtype=object)
         e[bad_ref] = REF
@@ -712,7 +743,7 @@ def fn_index(eng, ctx, args):
     return out
 
 
-def _missing(args, i) -> bool:
+def _missing(args: list[Node], i: int) -> bool:
     return i >= len(args) or isinstance(args[i], Missing)
 
 
@@ -720,19 +751,22 @@ def _missing(args, i) -> bool:
 # Conditional aggregates: COUNTIF(S), SUMIF(S)
 # ---------------------------------------------------------------------------
 
-def _criteria_pairs(eng, ctx, pairs):
-    """[(block, criterion V)] -> common shape check. Returns blocks, criteria."""
-    blocks, crits = [], []
+def _criteria_pairs(eng: Engine, ctx: Ctx, pairs: list[tuple[Node, Node]]
+                    ) -> tuple[list[Block | ConstBlock], list[V]] | V:
+    """[(range, criterion)] -> (blocks, criteria values); the error of a range
+    argument that is not a range."""
+    blocks: list[Block | ConstBlock] = []
+    crits: list[V] = []
     for rng, crit in pairs:
         b = _range(eng, ctx, rng)
         if isinstance(b, V):
-            return None, _not_a_range(b)
+            return _not_a_range(b)
         blocks.append(b)
         crits.append(eng.value(crit, ctx))
     return blocks, crits
 
 
-def _padded(block, height: int):
+def _padded(block: Block | ConstBlock, height: int) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """The block's arrays padded with blank rows to ``height`` stored rows."""
     t, n, o, stored = block.data()
     if stored >= height:
@@ -745,15 +779,17 @@ def _padded(block, height: int):
     return t, n, o
 
 
-def _conditional(eng, ctx, sum_node, pairs, mode: str) -> V:
-    blocks, crits = _criteria_pairs(eng, ctx, pairs)
-    if blocks is None:
-        return crits  # #REF!
-    sum_block = None
+def _conditional(eng: Engine, ctx: Ctx, sum_node: Node | None, pairs: list[tuple[Node, Node]], mode: str) -> V:
+    got = _criteria_pairs(eng, ctx, pairs)
+    if isinstance(got, V):
+        return got  # #REF!
+    blocks, crits = got
+    sum_block: Block | ConstBlock | None = None
     if sum_node is not None:
-        sum_block = _range(eng, ctx, sum_node)
-        if isinstance(sum_block, V):
-            return _not_a_range(sum_block)
+        sum_range = _range(eng, ctx, sum_node)
+        if isinstance(sum_range, V):
+            return _not_a_range(sum_range)
+        sum_block = sum_range
     shapes = {(b.h, b.w) for b in blocks}
     if sum_block is not None and mode == "sumifs":
         shapes.add((sum_block.h, sum_block.w))
@@ -772,40 +808,42 @@ def _conditional(eng, ctx, sum_node, pairs, mode: str) -> V:
     # typed keys: TRUE and 1 are different criteria (but equal in Python)
     columns = [[(type(x), x) for x in cv.tolist()] for cv in crit_values]
     keys = list(zip(*columns)) if size > 1 else [tuple(col[0] for col in columns)]
-    results: dict[tuple, object] = {}
+    results: dict[tuple[object, ...], float | str] = {}
     for key in dict.fromkeys(keys):
         crit_objs = [criterion(x) for _, x in key]
-        mask = None
+        mask: np.ndarray | None = None
         blank_all = True
         for b, cr in zip(blocks, crit_objs):
-            m = eng.remember(("crit", b.key, height, cr.key),
-                             lambda b=b, cr=cr: cr.mask(*_padded(b, height), _lowered(eng, b, height, cr)))
+            def crit_mask(b: Block | ConstBlock = b, cr: Criterion = cr) -> np.ndarray:
+                return cr.mask(*_padded(b, height), _lowered(eng, b, height, cr))
+            m = eng.remember(("crit", b.key, height, cr.key), crit_mask)
             mask = m if mask is None else mask & m
             blank_all &= cr.matches_blank
+        mask = cast(np.ndarray, mask)  # at least one criterion
         if mode == "count":
             results[key] = float(np.count_nonzero(mask)) + (tail if blank_all else 0)
         else:
-            t, n, o = _padded(sum_block, height)
+            t, n, o = _padded(cast("Block | ConstBlock", sum_block), height)  # SUMIF(S): a sum range
             hit = mask & (t == NUM)
             errs = mask & (t == ERR)
             if errs.any():
-                results[key] = o[np.flatnonzero(errs)[0]]
+                results[key] = cast(np.ndarray, o)[np.flatnonzero(errs)[0]]  # errors: ``o`` is set
             else:
                 vals = n[hit]
                 results[key] = float(_seq_sum(vals.reshape(1, -1))[0]) if len(vals) else 0.0
     if size == 1:
         return V.const(results[keys[0]])
-    vals = [results[k] for k in keys]
-    return assemble(size, [(np.arange(size), _from_python(vals))])
+    row_values = [results[k] for k in keys]
+    return assemble(size, [(np.arange(size), _from_python(row_values))])
 
 
-def _lowered(eng, block, height: int, cr):
+def _lowered(eng: Engine, block: Block | ConstBlock, height: int, cr: Criterion) -> np.ndarray | None:
     if cr.kind != "text":
         return None
     return eng.remember(("lower", block.key, height), lambda: lowered(*_padded(block, height)[::2]))
 
 
-def _from_python(vals: list) -> V:
+def _from_python(vals: list[float | str]) -> V:
     t = np.array([ERR if isinstance(v, str) else NUM for v in vals], dtype=np.int8)
     n = np.array([v if not isinstance(v, str) else 0.0 for v in vals], dtype=float)
     o = None
@@ -815,25 +853,25 @@ def _from_python(vals: list) -> V:
 
 
 @function("COUNTIF", 2, 2)
-def fn_countif(eng, ctx, args):
+def fn_countif(eng: Engine, ctx: Ctx, args: list[Node]) -> V:
     return _conditional(eng, ctx, None, [(args[0], args[1])], "count")
 
 
 @function("COUNTIFS", 2)
-def fn_countifs(eng, ctx, args):
+def fn_countifs(eng: Engine, ctx: Ctx, args: list[Node]) -> V:
     if len(args) % 2:
         return V.const(VALUE)
     return _conditional(eng, ctx, None, list(zip(args[0::2], args[1::2])), "count")
 
 
 @function("SUMIF", 2, 3)
-def fn_sumif(eng, ctx, args):
+def fn_sumif(eng: Engine, ctx: Ctx, args: list[Node]) -> V:
     sum_node = args[2] if len(args) == 3 and not _missing(args, 2) else args[0]
     return _conditional(eng, ctx, sum_node, [(args[0], args[1])], "sumif")
 
 
 @function("SUMIFS", 3)
-def fn_sumifs(eng, ctx, args):
+def fn_sumifs(eng: Engine, ctx: Ctx, args: list[Node]) -> V:
     if len(args) % 2 == 0:
         return V.const(VALUE)
     return _conditional(eng, ctx, args[0], list(zip(args[1::2], args[2::2])), "sumifs")

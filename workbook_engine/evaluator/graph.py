@@ -17,6 +17,8 @@ Special cases:
 from __future__ import annotations
 
 import bisect
+from collections.abc import Iterator
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 from workbook_engine.evaluator.parser import Dep
@@ -51,7 +53,7 @@ class _Index:
         for cols in self.cols.values():
             cols.sort()
 
-    def overlapping(self, sheet: int, c0: int, c1: int, r0: int, r1: int):
+    def overlapping(self, sheet: int, c0: int, c1: int, r0: int, r1: int) -> Iterator[int]:
         cols = self.cols.get(sheet)
         if not cols:
             return
@@ -91,7 +93,7 @@ def _self_mode(run: Run) -> str | None:
 def _dep_mode(d: Dep, run: Run) -> str | None:
     # rows read by cell r: between end0(r) and end1(r); each end is either a
     # fixed row A or r + offset.
-    def end_minus_r(row_value, is_abs, r):
+    def end_minus_r(row_value: int, is_abs: bool, r: int) -> int:
         return (row_value - r) if is_abs else row_value
 
     rows = (run.r0, run.r1)
@@ -180,7 +182,8 @@ def _edges(work: list[Run], modes: dict[int, str]) -> list[list[int]]:
     return reads
 
 
-def _toposort(work: list[Run], modes: dict[int, str], ignore: set[int] = frozenset()):
+def _toposort(work: list[Run], modes: dict[int, str], ignore: AbstractSet[int] = frozenset()
+              ) -> tuple[list[Step], list[Run]]:
     reads = _edges(work, modes)
     n = len(work)
     indeg = [0] * n

@@ -124,6 +124,7 @@ def text_to_number(text: str, locale: str) -> float | None:
     cache = _caches.get(locale)
     if cache is None:
         _check(locale)
+        raise AssertionError(locale)  # not reached: every known locale has its cache
     out = cache.get(text, _MISSING)
     if out is _MISSING:
         out = _convert(text, _RULES[locale])

@@ -5,7 +5,12 @@ Plain data: :mod:`.parser` builds it, :mod:`.vector` evaluates it.
 
 from __future__ import annotations
 
-from workbook_engine.evaluator.values import V
+from typing import TYPE_CHECKING
+
+from workbook_engine.evaluator.values import V, Value
+
+if TYPE_CHECKING:  # functions imports this module
+    from workbook_engine.evaluator.functions import Fn
 
 
 class Node:
@@ -15,7 +20,7 @@ class Node:
 class Const(Node):
     __slots__ = ("value", "v")
 
-    def __init__(self, value):
+    def __init__(self, value: Value) -> None:
         self.value = value
         self.v = V.const(value)
 
@@ -68,7 +73,7 @@ class ArrayConst(Node):
 
     __slots__ = ("rows",)
 
-    def __init__(self, rows: list[list]):
+    def __init__(self, rows: list[list[Value]]) -> None:
         self.rows = rows
 
 
@@ -95,7 +100,7 @@ class Binary(Node):
 class Call(Node):
     __slots__ = ("name", "args", "fn")
 
-    def __init__(self, name: str, args: list[Node], fn):
+    def __init__(self, name: str, args: list[Node], fn: Fn) -> None:
         self.name, self.args, self.fn = name, args, fn
 
     def __repr__(self) -> str:

@@ -31,6 +31,7 @@ import io
 import re
 import zipfile
 from collections.abc import Callable, Iterator
+from typing import BinaryIO, cast
 from xml.parsers import expat
 
 from workbook_engine.model.limits import MAX_CELLS, MAX_PART_BYTES, MAX_ROWS, MAX_TEXT_RUN, count_text
@@ -55,7 +56,7 @@ NS_CALCEXT = "urn:org:documentfoundation:names:experimental:calc:xmlns:calcext:1
 
 _EXCEL_EPOCH = _dt.datetime(1899, 12, 30)
 _EPOCH_1904 = _dt.datetime(1904, 1, 1)
-_NO_ATTRS: dict = {}  # formula cells of an .ods have no xlsx <f> attributes (never mutated)
+_NO_ATTRS: dict[str, str] = {}  # formula cells of an .ods have no xlsx <f> attributes (never mutated)
 
 
 # ---------------------------------------------------------------------------
@@ -81,7 +82,7 @@ def is_ods(source: Source) -> bool:
         return False
     finally:
         if position is not None:
-            source.seek(position)
+            cast(BinaryIO, source).seek(position)  # a file object: only it has a position
 
 
 # ---------------------------------------------------------------------------
@@ -137,7 +138,7 @@ def _scan(xf: XlsxFile) -> _Scan:
                                  "avec LibreOffice")
     pos = 3 if buf.startswith(b"\xef\xbb\xbf") else 0
     while True:
-        pos = _SPACES.match(buf, pos).end()
+        pos = cast("re.Match[bytes]", _SPACES.match(buf, pos)).end()  # \s* always matches
         if buf.startswith((b"<?", b"<!--"), pos):
             close = b"?>" if buf.startswith(b"<?", pos) else b"-->"
             end = buf.find(close, pos)
@@ -157,7 +158,7 @@ def _scan(xf: XlsxFile) -> _Scan:
         if len(buf) - pos > MAX_TAG or not more():
             raise UnreadableWorkbook("content.xml : début du document illisible")
     scan.root = root.group(0)
-    scan.root_name = re.match(rb"<([^\s/>]+)", scan.root).group(1)
+    scan.root_name = cast("re.Match[bytes]", re.match(rb"<([^\s/>]+)", scan.root)).group(1)  # a start tag
     scan.prefixes = _namespaces(scan.decl + scan.root)
     table = scan.prefixes.get(NS_TABLE)
     if not table:
@@ -225,13 +226,13 @@ def _namespaces(root_tag: bytes) -> dict[str, str]:
     out: dict[str, str] = {}
     p = _parser()
 
-    def start(name, attrs):
+    def start(name: str, attrs: dict[str, str]) -> None:
         for key, value in attrs.items():
             if key.startswith("xmlns:"):
                 out.setdefault(value, key[6:])
 
     p.StartElementHandler = start
-    name = re.search(rb"<([^\s/>?]+)", root_tag[root_tag.find(b"?>") + 1:]).group(1)
+    name = cast("re.Match[bytes]", re.search(rb"<([^\s/>?]+)", root_tag[root_tag.find(b"?>") + 1:])).group(1)
     closed = root_tag if root_tag.endswith(b"/>") else root_tag + b"</" + name + b">"
     try:
         p.Parse(closed, True)
@@ -240,13 +241,13 @@ def _namespaces(root_tag: bytes) -> dict[str, str]:
     return out
 
 
-def _elements(scan: _Scan, xml: bytes, wanted: set[str]) -> list[tuple[str, dict]]:
+def _elements(scan: _Scan, xml: bytes, wanted: set[str]) -> list[tuple[str, dict[str, str]]]:
     """(name, attributes) of the wanted elements of a piece of content.xml,
     parsed inside the root element (its namespace declarations)."""
-    out: list[tuple[str, dict]] = []
+    out: list[tuple[str, dict[str, str]]] = []
     p = _parser()
 
-    def start(name, attrs):
+    def start(name: str, attrs: dict[str, str]) -> None:
         if name in wanted:
             out.append((name, attrs))
 
@@ -265,7 +266,7 @@ def _meta(scan: _Scan) -> WorkbookMeta:
     displayed names ("NAME" or "Sheet!NAME")."""
     t = scan.prefixes[NS_TABLE] + ":"
     tables = b"".join(tag if tag.endswith(b"/>") else tag + b"</" + t.encode() + b"table>" for tag in scan.tables)
-    sheets = []
+    sheets: list[SheetInfo] = []
     for _name, attrs in _elements(scan, tables, {t + "table"}):
         sheets.append(SheetInfo(attrs.get(t + "name") or f"Feuille{len(sheets) + 1}", CONTENT))
     if len(sheets) != len(scan.tables) or not sheets:
@@ -298,6 +299,10 @@ _DURATION = re.compile(r"(-)?P(?:(\d+)D)?(?:T(?:(\d+(?:\.\d*)?)H)?(?:(\d+(?:\.\d
 
 # kinds of cell content
 _FORMULA, _TEXT_LATER, _ERROR_LATER, _DATE = 10, 11, 12, 13  # beside values' BLANK..ERR
+
+# A cell of a repeated row, expanded at the row's end: (column, kind, value,
+# repeat, is a date, <f> attributes of an array formula).
+_Held = tuple[int, int, object, int, bool, dict[str, str] | None]
 
 
 def _duration_days(text: str) -> float | None:
@@ -338,8 +343,9 @@ class _CellReader:
         self.epoch = _EXCEL_EPOCH
 
     # -- errors -------------------------------------------------------------------
-    def _fail(self, sheet: Sheet, message: str) -> UnreadableWorkbook:
-        return UnreadableWorkbook(f"feuille « {sheet.name} » : {message}")
+    def _fail(self, sheet: Sheet | None, message: str) -> UnreadableWorkbook:
+        # called while reading a table's cells: ``sheet`` is that table's
+        return UnreadableWorkbook(f"feuille « {cast(Sheet, sheet).name} » : {message}")
 
     def read(self) -> None:
         p = _parser()
@@ -353,7 +359,8 @@ class _CellReader:
         if self.sheet_index + 1 != len(self.meta.sheets):
             raise UnreadableWorkbook("content.xml : feuilles illisibles")
 
-    def _handlers(self, parser: expat.XMLParserType):
+    def _handlers(self, parser: expat.XMLParserType
+                  ) -> tuple[Callable[[str, dict[str, str]], None], Callable[[str], None]]:
         t, o, x, s = self.t, self.o, self.x, self.s
         TABLE, ROW, CELL, COVERED = t + "table", t + "table-row", t + "table-cell", t + "covered-table-cell"
         P, SPACE, TAB, BREAK = x + "p", x + "s", x + "tab", x + "line-break"
@@ -374,10 +381,14 @@ class _CellReader:
         sheet: Sheet | None = None
         sink: FormulaSink | None = None
         consts = _Constants()
-        num_r = num_c = num_v = None
+        # consts' appends, bound at each table's start (None before the first
+        # table: typed as they are while cells are read)
+        num_r: Callable[[int], None] = cast("Callable[[int], None]", None)
+        num_c: Callable[[int], None] = cast("Callable[[int], None]", None)
+        num_v: Callable[[float], None] = cast("Callable[[float], None]", None)
         row = 0  # 0-based index of the current row
         row_repeat = 1
-        held: list | None = None  # cells of a repeated row, expanded at its end
+        held: list[_Held] | None = None  # cells of a repeated row, expanded at its end
         col = 0
         # cell state
         in_cell = False
@@ -389,7 +400,7 @@ class _CellReader:
         collecting = False
         parts: list[str] = []
         size = 0
-        matrix: dict | None = None
+        matrix: dict[str, str] | None = None
         style_name: str | None = None
 
         def count(n: int) -> None:
@@ -413,35 +424,40 @@ class _CellReader:
             """``n`` copies of a cell along row ``r`` from column ``c``."""
             check_place(r, c, n)
             count(n)
+            # ``v`` goes with the kind: a float for NUM and BOOL, the formula
+            # text for _FORMULA, a str (or ExcelError) for STR and ERR
             if k == NUM:
+                x = cast(float, v)
                 for cc in range(c, c + n):
                     num_r(r)
                     num_c(cc)
-                    num_v(v)
+                    num_v(x)
             elif k == _FORMULA:
-                sink.add(r, c, v, matrix or _NO_ATTRS)
+                cast(FormulaSink, sink).add(r, c, cast(str, v), matrix or _NO_ATTRS)  # in a table
             elif k == BOOL:
+                b = cast(float, v)
                 for cc in range(c, c + n):
                     consts.bool_r.append(r)
                     consts.bool_c.append(cc)
-                    consts.bool_v.append(v)
+                    consts.bool_v.append(b)
             else:  # STR, ERR
+                s = cast(str, v)
                 for cc in range(c, c + n):
                     consts.obj_r.append(r)
                     consts.obj_c.append(cc)
                     consts.obj_t.append(k)
-                    consts.obj_v.append(v)
+                    consts.obj_v.append(s)
 
         def put_date(r: int, c: int, v: float, n: int) -> None:
             put(r, c, NUM, v, n)
-            sheet.dates.update((r, cc) for cc in range(c, c + n))
+            cast(Sheet, sheet).dates.update((r, cc) for cc in range(c, c + n))  # in a table
 
         def place(k: int, v: object, n: int, is_date: bool) -> None:
             """The finished cell at (row, col), ``n`` columns wide."""
             if held is not None:
                 held.append((col, k, v, n, is_date, matrix))
             elif is_date:
-                put_date(row, col, v, n)
+                put_date(row, col, cast(float, v), n)  # a date's value: its serial
             else:
                 put(row, col, k, v, n)
 
@@ -453,12 +469,12 @@ class _CellReader:
 
         def number(text: str | None) -> float:
             try:
-                return float(text)
+                return float(cast(str, text))  # None (no value) raises TypeError: refused below
             except (TypeError, ValueError):
                 raise reader._fail(sheet, f"cellule {cell_name(row, col)} : valeur numérique illisible "
                                           f"({str(text)[:40]!r})") from None
 
-        def start(name, attrs):
+        def start(name: str, attrs: dict[str, str]) -> None:
             nonlocal in_cell, kind, value, repeat, depth, paragraphs, collecting, size, matrix
             nonlocal sheet, sink, consts, num_r, num_c, num_v, row, row_repeat, held, col, style_name
             if name == CELL or name == COVERED:
@@ -558,7 +574,7 @@ class _CellReader:
                 reader.epoch = _EPOCH_1904  # a workbook from a Mac (Excel's 1904 date system)
                 meta.date1904 = True
 
-        def end(name):
+        def end(name: str) -> None:
             nonlocal in_cell, depth, collecting, col, row, held, sheet, sink
             if in_cell:
                 if depth:
@@ -579,13 +595,14 @@ class _CellReader:
                             reader.cells += 1
                             num_r(row)
                             num_c(col)
-                            num_v(value)
+                            num_v(cast(float, value))  # kind NUM: a float
                         else:
                             place(NUM, value, repeat, False)
                     elif k == _FORMULA:
                         if held is None and row < MAX_ROWS and col < MAX_COL:  # the common case, inline
                             reader.cells += 1
-                            sink.add(row, col, value, matrix or _NO_ATTRS)
+                            # in a table, kind _FORMULA: the formula's text
+                            cast(FormulaSink, sink).add(row, col, cast(str, value), matrix or _NO_ATTRS)
                         else:
                             place(_FORMULA, value, 1, False)
                     elif k == _DATE:
@@ -605,15 +622,15 @@ class _CellReader:
                 return
             if name == ROW:
                 if held:
-                    expand_row()
+                    expand_row(held)
                 held = None
                 row += row_repeat
             elif name == TABLE:
-                consts.store(sheet)
-                sink.finish()
+                consts.store(cast(Sheet, sheet))  # the end of the table started
+                cast(FormulaSink, sink).finish()
                 sheet = sink = None
 
-        def expand_row() -> None:
+        def expand_row(held: list[_Held]) -> None:
             """A repeated row holding something: its cells on every row (its
             formulas on the first one only, as LibreOffice reads them)."""
             last = row + row_repeat - 1
@@ -630,13 +647,13 @@ class _CellReader:
                     if k == _FORMULA:
                         if r == row:
                             count(1)
-                            sink.add(r, c, v, array or _NO_ATTRS)
+                            cast(FormulaSink, sink).add(r, c, cast(str, v), array or _NO_ATTRS)  # in a table
                     elif is_date:
-                        put_date(r, c, v, n)
+                        put_date(r, c, cast(float, v), n)
                     else:
                         put(r, c, k, v, n)
 
-        def chars(data):
+        def chars(data: str) -> None:
             nonlocal size
             if collecting:
                 parts.append(data)

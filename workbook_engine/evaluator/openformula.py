@@ -37,7 +37,9 @@ only in their row numbers, so a column costs one translation.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from operator import itemgetter
+from typing import cast
 
 from workbook_engine.evaluator.refs import quote_sheet
 
@@ -167,7 +169,7 @@ def translate_reference(inner: str, shift: tuple[int, int] | None = None) -> str
     points = [_point(end, shift) for end in ends]
     if any(p is None for p in points):
         return "#REF!"
-    (sheet, first), *rest = points
+    (sheet, first), *rest = cast("list[tuple[str | None, str]]", points)  # none is None
     if not rest:
         return first if sheet is None else f"{quote_sheet(sheet)}!{first}"
     sheet2, second = rest[0]
@@ -386,6 +388,9 @@ _DIGITS_TO_ONES = bytes.maketrans(b"0123456789", b"1111111111")
 _MARK = 1_000_000  # digit run i of a shape is translated as the number _MARK + i
 _CACHE_SIZE = 4096
 
+# A shape's digit runs, picked from a formula of that shape (None: no slot).
+_Pick = Callable[[str], tuple[str, ...]]
+
 
 class FormulaTranslator:
     """``translator(formula)`` = ``translate(formula)``, cached by shape.
@@ -402,7 +407,7 @@ class FormulaTranslator:
     directly, cell by cell."""
 
     def __init__(self) -> None:
-        self._shapes: dict[bytes, tuple[str | None, object]] = {}
+        self._shapes: dict[bytes, tuple[str | None, _Pick | None]] = {}
 
     def __call__(self, formula: str) -> str:
         entry = self._shapes.get(key := formula.encode("utf-8", "surrogatepass").translate(_DIGITS_TO_ONES))
@@ -413,7 +418,7 @@ class FormulaTranslator:
             return translate(formula)
         return fmt if pick is None else fmt.format(*pick(formula))
 
-    def _learn(self, key: bytes, formula: str) -> tuple[str | None, object]:
+    def _learn(self, key: bytes, formula: str) -> tuple[str | None, _Pick | None]:
         if len(self._shapes) >= _CACHE_SIZE:
             self._shapes.clear()
         spans = [m.span() for m in _DIGITS.finditer(formula)]
@@ -422,7 +427,7 @@ class FormulaTranslator:
             pieces.append(formula[last:start] + str(_MARK + i))
             last = end
         out = translate("".join(pieces) + formula[last:])
-        entry: tuple[str | None, object] = (None, None)
+        entry: tuple[str | None, _Pick | None] = (None, None)
         if _DIGITS.findall(out) == [str(_MARK + i) for i in range(len(spans))]:
             fmt = "{}".join(p.replace("{", "{{").replace("}", "}}") for p in _DIGITS.split(out))
             if not spans:

@@ -23,7 +23,10 @@ from openpyxl.formula.tokenizer import Token, Tokenizer
 from workbook_engine.evaluator.functions import FUNCTIONS
 from workbook_engine.evaluator.nodes import ArrayConst, Binary, Call, Cell, Const, Missing, Node, Range, Unary
 from workbook_engine.evaluator.refs import MAX_COL, MAX_ROW, Area, col_index, col_letters, parse_area, split_sheet
-from workbook_engine.evaluator.values import REF, error
+from workbook_engine.evaluator.values import REF, Value, error
+
+# A piece of a template: literal text, ("row", offset) or ("col", offset).
+Piece = str | tuple[str, int]
 
 
 class Unsupported(Exception):
@@ -75,7 +78,7 @@ class Template:
 
     __slots__ = ("pieces", "anchor_col", "_fmt", "_offsets", "same_column", "same_row_slots")
 
-    def __init__(self, pieces: list, anchor_col: int):
+    def __init__(self, pieces: list[Piece], anchor_col: int) -> None:
         self.pieces = pieces
         self.anchor_col = anchor_col
         offsets: list[int] = []
@@ -98,6 +101,7 @@ class Template:
         # (no '='). No bounds check: a row out of the sheet renders as text no
         # real formula has ("A0", "A-1"), so it never matches.
         fmt = self._fmt.format
+        self.same_column: Callable[[int], str]
         if not offsets:
             text = self._fmt.replace("{{", "{").replace("}}", "}")
             self.same_column = lambda row: text
@@ -124,11 +128,11 @@ class Template:
 _PART = re.compile(r"(\$?)([A-Za-z]{0,3})(\$?)(\d*)$")
 
 
-def _ref_pieces(text: str, row: int, col: int) -> list | None:
+def _ref_pieces(text: str, row: int, col: int) -> list[Piece] | None:
     """Split a reference token into literal text and relative row/column slots."""
     _sheet, rest = split_sheet(text) if ("!" in text) else (None, text)
     prefix = text[: len(text) - len(rest)]
-    pieces: list = [prefix] if prefix else []
+    pieces: list[Piece] = [prefix] if prefix else []
     for k, part in enumerate(rest.split(":")):
         if k:
             pieces.append(":")
@@ -153,17 +157,17 @@ def _ref_pieces(text: str, row: int, col: int) -> list | None:
 
 
 def build_template(items: list[Token], row: int, col: int) -> Template | None:
-    pieces: list = []
+    pieces: list[Piece] = []
     for tok in items:
         if tok.type == Token.OPERAND and tok.subtype == Token.RANGE and parse_area(tok.value) is not None:
-            p = _ref_pieces(tok.value, row, col)
-            if p is None:
+            ref = _ref_pieces(tok.value, row, col)
+            if ref is None:
                 return None
-            pieces.extend(p)
+            pieces.extend(ref)
         else:
             pieces.append(tok.value)
     # merge adjacent literals
-    merged: list = []
+    merged: list[Piece] = []
     for p in pieces:
         if isinstance(p, str) and merged and isinstance(merged[-1], str):
             merged[-1] += p
@@ -205,7 +209,7 @@ class Resolver:
         self.sheet_index = sheet_index
         self.names = names  # (NAME upper, local sheet index or None) -> text
         self._parsed: dict[tuple[str, int | None], tuple[Node | None, list[Dep], str]] = {}
-        self._busy: set = set()
+        self._busy: set[tuple[str, int | None]] = set()
 
     def name(self, name: str, sheet: int) -> tuple[Node | None, list[Dep], str]:
         """(tree, deps, reason) of a defined name used on ``sheet``."""
@@ -351,7 +355,7 @@ class _Builder:
             close = self.take()
             if close.type != Token.PAREN:
                 self.fail("union de plages")
-                while self.peek() is not None and self.peek().type != Token.PAREN:
+                while (nxt := self.peek()) is not None and nxt.type != Token.PAREN:
                     self.take()
                 self.take()
             return node
@@ -412,7 +416,7 @@ class _Builder:
     def call(self, tok: Token) -> Node:
         name = _function_name(tok.value)
         args: list[Node] = []
-        if self.peek() is not None and self.peek().type == Token.FUNC and self.peek().subtype == Token.CLOSE:
+        if (first := self.peek()) is not None and first.type == Token.FUNC and first.subtype == Token.CLOSE:
             self.take()
         else:
             while True:
@@ -439,7 +443,7 @@ class _Builder:
         return Call(name, args, fn)
 
     def array(self) -> Node:
-        rows: list[list] = [[]]
+        rows: list[list[Value]] = [[]]
         while True:
             tok = self.take()
             if tok.type == Token.ARRAY and tok.subtype == Token.CLOSE:
@@ -461,9 +465,9 @@ class _Builder:
         return ArrayConst(rows)
 
 
-def _bounding(a: Node, b: Node) -> Node:
+def _bounding(a: Cell | Range, b: Cell | Range) -> Range:
     """A1:B2 built with the ':' operator from two references."""
-    def ends(n):
+    def ends(n: Cell | Range) -> list[tuple[int, bool, int, bool]]:
         if isinstance(n, Cell):
             return [(n.row, n.row_abs, n.col, n.col_abs)]
         return [(n.r0, n.r0_abs, n.c0, n.c0_abs), (n.r1, n.r1_abs, n.c1, n.c1_abs)]

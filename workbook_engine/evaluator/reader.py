@@ -20,7 +20,8 @@ import zipfile
 from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, Callable, Protocol, Union
+from collections.abc import Set as AbstractSet
+from typing import IO, BinaryIO, Callable, NoReturn, Protocol, Union, cast
 from xml.parsers import expat
 
 import numpy as np
@@ -57,7 +58,7 @@ class WorkbookMeta:
 
 
 class FormulaSink(Protocol):
-    def add(self, row: int, col: int, text: str | None, attrs: dict) -> None:
+    def add(self, row: int, col: int, text: str | None, attrs: dict[str, str]) -> None:
         """A formula cell: its text (None for a shared formula's child) and
         the attributes of its <f> element (t, si, ref...)."""
 
@@ -80,7 +81,7 @@ class FormulaSink(Protocol):
 def _parser() -> expat.XMLParserType:
     p = expat.ParserCreate()
 
-    def no_dtd(*_args):
+    def no_dtd(*_args: object) -> NoReturn:
         raise UnreadableWorkbook("XML refusé : les déclarations DTD ne sont pas admises dans un classeur")
 
     p.StartDoctypeDeclHandler = no_dtd
@@ -93,7 +94,7 @@ def _local(name: str) -> str:
     return name.rpartition(":")[2]
 
 
-def _attr(attrs: dict, key: str):
+def _attr(attrs: dict[str, str], key: str) -> str | None:
     """An attribute, with or without a namespace prefix (r:id)."""
     if key in attrs:
         return attrs[key]
@@ -103,24 +104,25 @@ def _attr(attrs: dict, key: str):
     return None
 
 
-def _elements(data: bytes, wanted: set[str], text_of: set[str] = frozenset()) -> list[tuple[str, dict, str]]:
+def _elements(data: bytes, wanted: set[str], text_of: AbstractSet[str] = frozenset()
+              ) -> list[tuple[str, dict[str, str], str]]:
     """(local name, attributes, text) of the wanted elements of a small part."""
-    out: list[tuple[str, dict, str]] = []
-    stack: list[list] = []
+    out: list[tuple[str, dict[str, str], list[str]]] = []  # (local name, attributes, text pieces)
+    stack: list[tuple[str, dict[str, str], list[str]] | None] = []
 
-    def start(name, attrs):
+    def start(name: str, attrs: dict[str, str]) -> None:
         local = _local(name)
         if local in wanted:
-            item = [local, attrs, []]
+            item: tuple[str, dict[str, str], list[str]] = (local, attrs, [])
             out.append(item)
             stack.append(item)
         else:
             stack.append(None)
 
-    def end(name):
+    def end(name: str) -> None:
         stack.pop()
 
-    def chars(data):
+    def chars(data: str) -> None:
         if stack and stack[-1] is not None and stack[-1][0] in text_of:
             stack[-1][2].append(data)
 
@@ -146,7 +148,7 @@ def _shared_strings(data: bytes) -> list[str]:
     depth_rph = 0
     in_t = False
 
-    def start(name, attrs):
+    def start(name: str, attrs: dict[str, str]) -> None:
         nonlocal in_t, depth_rph
         local = _local(name)
         if local == "si":
@@ -156,7 +158,7 @@ def _shared_strings(data: bytes) -> list[str]:
         elif local == "t" and not depth_rph:
             in_t = True
 
-    def end(name):
+    def end(name: str) -> None:
         nonlocal in_t, depth_rph
         local = _local(name)
         if local == "si":
@@ -166,7 +168,7 @@ def _shared_strings(data: bytes) -> list[str]:
         elif local == "t":
             in_t = False
 
-    def chars(d):
+    def chars(d: str) -> None:
         if in_t:
             buf.append(d)
 
@@ -190,7 +192,7 @@ class XlsxFile:
     def __init__(self, source: Source):
         if isinstance(source, (str, Path)):
             self.path = Path(source)
-            target = self.path
+            target: Path | BinaryIO = self.path
         else:
             self.path = Path(getattr(source, "name", None) or "<classeur>")
             target = io.BytesIO(source) if isinstance(source, (bytes, bytearray)) else source
@@ -230,7 +232,7 @@ class XlsxFile:
     def has(self, name: str) -> bool:
         return name in self.members or any(k.lower() == name.lower() for k in self.members)
 
-    def open(self, name: str):
+    def open(self, name: str) -> IO[bytes]:
         return self.zip.open(self.info(name))
 
 
@@ -240,7 +242,7 @@ def _rels(xf: XlsxFile, part: str) -> dict[str, tuple[str, str]]:
     rels_name = posixpath.join(folder, "_rels", base + ".rels")
     if not xf.has(rels_name):
         return {}
-    out = {}
+    out: dict[str, tuple[str, str]] = {}
     for _, attrs, _ in _elements(xf.read(rels_name), {"Relationship"}):
         target = attrs.get("Target", "")
         if attrs.get("TargetMode") == "External":
@@ -253,7 +255,7 @@ def _rels(xf: XlsxFile, part: str) -> dict[str, tuple[str, str]]:
     return out
 
 
-def read_meta(xf: XlsxFile) -> tuple[WorkbookMeta, str, dict]:
+def read_meta(xf: XlsxFile) -> tuple[WorkbookMeta, str, dict[str, tuple[str, str]]]:
     """Sheets (in order), defined names, date system; the workbook part and
     its relationships."""
     root_rels = _rels(xf, "")
@@ -264,12 +266,12 @@ def read_meta(xf: XlsxFile) -> tuple[WorkbookMeta, str, dict]:
         raise UnreadableWorkbook(f"{xf.path} : {wb_part} mal formé ({exc})") from None
     rels = _rels(xf, wb_part)
     sheets: list[SheetInfo] = []
-    raw_names: list[tuple[dict, str]] = []
+    raw_names: list[tuple[dict[str, str], str]] = []
     date1904 = False
     for local, attrs, text in items:
         if local == "sheet":
             rid = _attr(attrs, "id")
-            typ, target = rels.get(rid, ("", None))
+            typ, target = rels.get(rid, ("", None)) if rid is not None else ("", None)
             part = target if (target and typ.endswith(_REL_WORKSHEET)) else None
             sheets.append(SheetInfo(attrs.get("name", f"Sheet{len(sheets) + 1}"), part, attrs.get("state", "visible")))
         elif local == "definedName":
@@ -281,8 +283,8 @@ def read_meta(xf: XlsxFile) -> tuple[WorkbookMeta, str, dict]:
     meta = WorkbookMeta(sheets, date1904=date1904)
     for attrs, text in raw_names:
         name = attrs.get("name", "")
-        local = attrs.get("localSheetId")
-        idx = int(local) if local is not None and local.isdigit() and int(local) < len(sheets) else None
+        local_id = attrs.get("localSheetId")
+        idx = int(local_id) if local_id is not None and local_id.isdigit() and int(local_id) < len(sheets) else None
         meta.names[(name.upper(), idx)] = text
         meta.defined_names[name if idx is None else f"{sheets[idx].name}!{name}"] = text
     return meta, wb_part, rels
@@ -312,9 +314,10 @@ def _date_serial(text: str, date1904: bool) -> float | None:
 class _Constants:
     """Constant cells of one sheet, collected compactly then stored."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.num_r, self.num_c, self.num_v = array("q"), array("q"), array("d")
-        self.obj_r, self.obj_c, self.obj_t, self.obj_v = array("q"), array("q"), array("b"), []
+        self.obj_r, self.obj_c, self.obj_t = array("q"), array("q"), array("b")
+        self.obj_v: list[str] = []  # texts and errors (ExcelError)
         self.bool_r, self.bool_c, self.bool_v = array("q"), array("q"), array("d")
 
     def store(self, sheet: Sheet) -> None:
@@ -333,7 +336,8 @@ class _Constants:
                              np.frombuffer(self.obj_c, dtype=np.int64)[sel], code, None, o[sel])
 
 
-def _scatter(sheet: Sheet, rows, cols, code: int, nums, objs=None) -> None:
+def _scatter(sheet: Sheet, rows: np.ndarray | array[int], cols: np.ndarray | array[int], code: int,
+             nums: np.ndarray | None, objs: np.ndarray | None = None) -> None:
     if len(rows) == 0:
         return
     rows = np.asarray(rows if isinstance(rows, np.ndarray) else np.frombuffer(rows, dtype=np.int64))
@@ -379,9 +383,11 @@ def _read_sheet(xf: XlsxFile, part: str, sheet: Sheet, sst: list[str], sink: For
     bool_r, bool_c, bool_v = consts.bool_r.append, consts.bool_c.append, consts.bool_v.append
     add_formula = sink.add
 
-    def add_constant(row: int, col: int, typ: str, v_text, is_date: bool, is_parts: list[str] | None = None):
+    def add_constant(row: int, col: int, typ: str, v_text: bytes | str | None, is_date: bool,
+                     is_parts: list[str] | None = None) -> None:
         """A constant cell: ``v_text`` the text of its <v> (str, or bytes
         for numbers and shared strings; None when absent)."""
+        # only numbers and shared strings may come as bytes: the casts below say so
         if typ == "n":
             if v_text:
                 num_r(row)
@@ -396,7 +402,7 @@ def _read_sheet(xf: XlsxFile, part: str, sheet: Sheet, sst: list[str], sink: For
                 obj_t(STR)
                 obj_v(sst[int(v_text)])
         elif typ == "inlineStr" or typ == "str":
-            value = "".join(is_parts) if is_parts is not None else (v_text or "")
+            value = "".join(is_parts) if is_parts is not None else (cast("str | None", v_text) or "")
             if typ == "inlineStr" or v_text is not None:
                 obj_r(row)
                 obj_c(col)
@@ -406,16 +412,16 @@ def _read_sheet(xf: XlsxFile, part: str, sheet: Sheet, sst: list[str], sink: For
             if v_text:
                 bool_r(row)
                 bool_c(col)
-                bool_v(1.0 if v_text.strip() in ("1", "true") else 0.0)
+                bool_v(1.0 if cast(str, v_text).strip() in ("1", "true") else 0.0)
         elif typ == "e":
             if v_text:
                 obj_r(row)
                 obj_c(col)
                 obj_t(ERR)
-                obj_v(error(v_text.strip()))
+                obj_v(error(cast(str, v_text).strip()))
         elif typ == "d":
             if v_text:
-                x = _date_serial(v_text, date1904)
+                x = _date_serial(cast(str, v_text), date1904)
                 if x is not None:
                     num_r(row)
                     num_c(col)
@@ -441,17 +447,17 @@ def _read_sheet(xf: XlsxFile, part: str, sheet: Sheet, sst: list[str], sink: For
     row_no = -1
     row = col = 0
     typ = "n"
-    style = None
+    style: str | None = None
     last_col = -1
-    f_attrs = None
-    f_text = None
-    v_text = None
-    text = None
+    f_attrs: dict[str, str] | None = None
+    f_text: str | None = None
+    v_text: str | None = None
+    text: str | None = None
     is_parts: list[str] | None = None
 
     # Element names are compared as strings (expat interns them, so these are
     # identity checks); a prefixed name (x:c) is handled by its local name.
-    def start(name, attrs):
+    def start(name: str, attrs: dict[str, str]) -> None:
         nonlocal row_no, row, col, typ, style, last_col, f_attrs, f_text, v_text, text, is_parts
         if name == "c":
             ref = attrs.get("r")
@@ -485,11 +491,11 @@ def _read_sheet(xf: XlsxFile, part: str, sheet: Sheet, sst: list[str], sink: For
         elif ":" in name:
             start(_local(name), attrs)
 
-    def chars(data):
+    def chars(data: str) -> None:
         nonlocal text
         text = data if text is None else text + data
 
-    def end(name):
+    def end(name: str) -> None:
         nonlocal f_text, v_text, text
         if name == "v":
             v_text = text or ""
@@ -544,7 +550,8 @@ def read_workbook(path: Source, make_sink: Callable[[WorkbookMeta, Book, int], F
         xf.close()
 
 
-def _read_all(xf: XlsxFile, make_sink) -> tuple[WorkbookMeta, Book]:
+def _read_all(xf: XlsxFile, make_sink: Callable[[WorkbookMeta, Book, int], FormulaSink]
+              ) -> tuple[WorkbookMeta, Book]:
     meta, wb_part, rels = read_meta(xf)
     book = Book([s.name for s in meta.sheets])
     sst: list[str] = []
@@ -573,7 +580,7 @@ def _date_styles(data: bytes) -> frozenset[str]:
     xf_formats: list[str] = []
     in_cell_xfs = False
 
-    def start(name, attrs):
+    def start(name: str, attrs: dict[str, str]) -> None:
         nonlocal in_cell_xfs
         local = _local(name)
         if local == "numFmt":
@@ -583,7 +590,7 @@ def _date_styles(data: bytes) -> frozenset[str]:
         elif local == "xf" and in_cell_xfs:
             xf_formats.append(attrs.get("numFmtId", "0"))
 
-    def end(name):
+    def end(name: str) -> None:
         nonlocal in_cell_xfs
         if _local(name) == "cellXfs":
             in_cell_xfs = False

@@ -61,7 +61,8 @@ class Ref:
     def a1(self) -> str:
         if self.row < 0 or self.col < 0:  # a cell an edit deleted (see workbook.placement)
             return "#REF!"
-        return xl_rowcol_to_cell(self.row, self.col)
+        a1: str = xl_rowcol_to_cell(self.row, self.col)  # xlsxwriter ships no type information
+        return a1
 
     @property
     def absolute(self) -> str:
@@ -158,18 +159,18 @@ def parse_area(text: str) -> Area | None:
             return Area(sheet, r0, c0, r1, c1, r0a, c0a, r1a, c1a)
         m = _COLS.match(rest)
         if m:
-            c0a, l0, c1a, l1 = m.groups()
+            c0d, l0, c1d, l1 = m.groups()
             c0, c1 = sorted((col_index(l0), col_index(l1)))
             if c1 >= MAX_COL:
                 return None
-            return Area(sheet, 0, c0, MAX_ROW - 1, c1, True, bool(c0a), True, bool(c1a))
+            return Area(sheet, 0, c0, MAX_ROW - 1, c1, True, bool(c0d), True, bool(c1d))
         m = _ROWS.match(rest)
         if m:
-            r0a, d0, r1a, d1 = m.groups()
+            r0d, d0, r1d, d1 = m.groups()
             r0, r1 = sorted((int(d0) - 1, int(d1) - 1))
             if r0 < 0 or r1 >= MAX_ROW:
                 return None
-            return Area(sheet, r0, 0, r1, MAX_COL - 1, bool(r0a), True, bool(r1a), True)
+            return Area(sheet, r0, 0, r1, MAX_COL - 1, bool(r0d), True, bool(r1d), True)
         return None
     a = _cell(rest)
     if a is None:

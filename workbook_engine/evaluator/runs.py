@@ -13,8 +13,9 @@ LibreOffice) join their master's run directly.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
-from workbook_engine.evaluator.parser import Form, Resolver, parse_formula
+from workbook_engine.evaluator.parser import Form, Resolver, Template, parse_formula
 
 RECENT_FORMS = 4
 
@@ -48,8 +49,9 @@ class Run:
         from openpyxl.formula.translate import Translator
 
         from workbook_engine.evaluator.refs import cell_name
-        return Translator(form.text, origin=cell_name(form.row, form.col)).translate_formula(
-            cell_name(row, self.col))
+        text: str = Translator(form.text, origin=cell_name(form.row, form.col)).translate_formula(
+            cell_name(row, self.col))  # openpyxl ships no type information
+        return text
 
 
 class SheetRuns:
@@ -75,7 +77,7 @@ class SheetRuns:
         self.parsed += 1
         return parse_formula("=" + text, self.sheet, row, col, self.resolver)
 
-    def add(self, row: int, col: int, text: str | None, attrs: dict) -> None:
+    def add(self, row: int, col: int, text: str | None, attrs: dict[str, str]) -> None:
         """One formula cell: its text (None for a shared formula's child) and
         the attributes of its <f> element."""
         run = self.open.get(col)
@@ -146,7 +148,7 @@ class SheetRuns:
             run = self.open.get(col)
             if run is None or run.r1 != row or run.match is None:
                 return None
-            slots = run.form.template.same_row_slots
+            slots = cast(Template, run.form.template).same_row_slots  # ``match`` comes from the template
             if slots is None:
                 return None
             total += slots

@@ -19,10 +19,18 @@ checked by expat (well-formed, no DTD).
 from __future__ import annotations
 
 import re
-from typing import BinaryIO, Callable
+from collections.abc import Callable
+from typing import IO, TYPE_CHECKING
 from xml.parsers import expat
 
 from workbook_engine.evaluator.refs import MAX_COL, MAX_ROW, col_index
+
+if TYPE_CHECKING:  # reader imports this module
+    from workbook_engine.evaluator.reader import FormulaSink
+
+# add_constant(row, col, type, value, is_date): the value is the text of the
+# cell's <v> (bytes for numbers and shared strings, else str), None if absent.
+AddConstant = Callable[[int, int, str, bytes | str | None, bool], None]
 
 CHUNK = 1 << 22  # bytes of sheet XML handled at a time (cut after a </row>)
 
@@ -40,7 +48,7 @@ ROW_NUMBER = re.compile(rb' r="([1-9][0-9]{0,6})"')
 F_ATTRS = re.compile(rb' ([A-Za-z][A-Za-z0-9:_-]*)="([^"]*)"')
 ENCODING = re.compile(rb'<\?xml[^>]*encoding=["\']([A-Za-z0-9_.-]+)["\']')
 TYPES = {b"": "n", b"n": "n", b"s": "s", b"str": "str", b"b": "b", b"e": "e", b"d": "d"}
-NO_ATTRS: dict = {}
+NO_ATTRS: dict[str, str] = {}
 _COLUMNS: dict[bytes, int] = {}  # column letters -> index, shared by every sheet read
 
 
@@ -48,8 +56,8 @@ class GiveUp(Exception):
     """The sheet is not of the usual shape: read it with expat."""
 
 
-def read_sheet_data(fh: BinaryIO, check_prolog: Callable[[bytes], None], out_of_sheet: Callable[[str], Exception],
-                    sink, add_constant: Callable, date_styles: frozenset[bytes]) -> None:
+def read_sheet_data(fh: IO[bytes], check_prolog: Callable[[bytes], None], out_of_sheet: Callable[[str], Exception],
+                    sink: FormulaSink, add_constant: AddConstant, date_styles: frozenset[bytes]) -> None:
     """Read ``<sheetData>`` from the sheet XML stream ``fh``.
 
     ``check_prolog(bytes)`` checks what precedes it; ``out_of_sheet(A1)``
@@ -122,7 +130,8 @@ class _Rows:
     another R1C1 formula) or any constant makes the rows be read cell by
     cell. Family rows without a family (most of a 2,000-row sheet) repeat."""
 
-    def __init__(self, out_of_sheet, sink, add_constant, date_styles):
+    def __init__(self, out_of_sheet: Callable[[str], Exception], sink: FormulaSink, add_constant: AddConstant,
+                 date_styles: frozenset[bytes]) -> None:
         self.out_of_sheet = out_of_sheet
         self.sink = sink
         self.add_constant = add_constant

@@ -8,9 +8,11 @@ column of 2,000 formulas is read by the next formula as one vector.
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 
-from workbook_engine.evaluator.values import BLANK, BOOL, NUM, V, uniform_types
+from workbook_engine.evaluator.values import BLANK, BOOL, NUM, V, Value, uniform_types
 
 
 class Column:
@@ -112,7 +114,7 @@ class Sheet:
                     o[: stop - r0, j] = c.o[r0:stop]
         return t.ravel(), n.ravel(), None if o is None else o.ravel(), h
 
-    def value(self, row: int, col: int):
+    def value(self, row: int, col: int) -> Value:
         c = self.columns.get(col)
         if c is None or row >= len(c.t) or row < 0:
             return None
@@ -123,7 +125,8 @@ class Sheet:
             return None
         if t == BOOL:
             return bool(c.n[row])
-        return c.o[row]
+        value: Value = cast(np.ndarray, c.o)[row]  # text or error: ``o`` is set
+        return value
 
     # -- writing ------------------------------------------------------------
     def write(self, col: int, r0: int, rows: np.ndarray | None, v: V) -> None:

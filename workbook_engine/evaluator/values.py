@@ -15,6 +15,7 @@ after text.
 from __future__ import annotations
 
 import math
+from typing import cast
 
 import numpy as np
 
@@ -43,7 +44,14 @@ REF = ExcelError("#REF!")
 NAME = ExcelError("#NAME?")
 NUM_ERR = ExcelError("#NUM!")
 NULL = ExcelError("#NULL!")
-ERRORS = {e: e for e in (NA, DIV0, VALUE, REF, NAME, NUM_ERR, NULL)}
+ERRORS: dict[str, ExcelError] = {e: e for e in (NA, DIV0, VALUE, REF, NAME, NUM_ERR, NULL)}
+
+# A cell's value as Python sees it (None: blank). ExcelError is a str
+# subclass, named for the reader.
+Value = float | str | bool | ExcelError | None
+
+# (rows where an operand is an error, those errors): see ``first_error``.
+Errors = tuple[np.ndarray, np.ndarray]
 
 
 def error(code: str) -> ExcelError:
@@ -77,7 +85,7 @@ class V:
     __slots__ = ("t", "n", "o", "uni", "ref")
 
     def __init__(self, t: np.ndarray, n: np.ndarray, o: np.ndarray | None = None, uni: int | None = None,
-                 ref: bool = False):
+                 ref: bool = False) -> None:
         self.t, self.n, self.o, self.uni, self.ref = t, n, o, uni, ref
 
     def __len__(self) -> int:
@@ -98,7 +106,7 @@ class V:
         return V(uniform_types(BOOL, len(b)), b.astype(np.float64), None, BOOL)
 
     @staticmethod
-    def const(value) -> V:
+    def const(value: Value) -> V:
         """A length-1 vector holding one Python value (None is blank)."""
         if value is None:
             return V(uniform_types(BLANK, 1), np.zeros(1), None, BLANK)
@@ -111,7 +119,7 @@ class V:
         return V(uniform_types(NUM, 1), np.array([float(value)]), None, NUM)
 
     @staticmethod
-    def full(value, size: int) -> V:
+    def full(value: Value, size: int) -> V:
         c = V.const(value)
         return c if size == 1 else c.broadcast(size)
 
@@ -138,7 +146,8 @@ class V:
 
     # -- inspection --------------------------------------------------------
     def type_is(self, code: int) -> np.ndarray:
-        return self.t == code
+        out: np.ndarray = self.t == code
+        return out
 
     def all_of(self, code: int) -> bool:
         if self.uni is not None:
@@ -153,7 +162,7 @@ class V:
             return self.uni == code and len(self.t) > 0
         return bool((self.t == code).any())
 
-    def item(self, i: int = 0):
+    def item(self, i: int = 0) -> Value:
         """Row ``i`` as a Python value: float, str, bool, ExcelError or None."""
         t = int(self.t[i])
         if t == NUM:
@@ -162,9 +171,10 @@ class V:
             return None
         if t == BOOL:
             return bool(self.n[i])
-        return self.o[i]
+        value: Value = cast(np.ndarray, self.o)[i]  # text or error: ``o`` is set
+        return value
 
-    def tolist(self) -> list:
+    def tolist(self) -> list[Value]:
         return [self.item(i) for i in range(len(self.t))]
 
 
@@ -204,7 +214,7 @@ def round15(x: float) -> float:
     return float(f"{x:.15g}")
 
 
-def eq15(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def eq15(a: np.ndarray, b: np.ndarray | float) -> np.ndarray:
     """a = b for numbers compared at 15 significant digits (vectorised).
 
     Two doubles that read the same at 15 digits differ by less than 1e-14
@@ -218,25 +228,29 @@ def eq15(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         idx = np.flatnonzero(close)
         av, bv = a[idx].tolist(), b[idx].tolist()
         eq[idx] = [round15(p) == round15(q) for p, q in zip(av, bv)]
-    return eq
+    out: np.ndarray = eq
+    return out
 
 
-def compare_numbers(op: str, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def compare_numbers(op: str, a: np.ndarray, b: np.ndarray | float) -> np.ndarray:
     """Comparison of numbers at 15 significant digits. Rounding never swaps
     two numbers' order, it can only make them equal."""
+    out: np.ndarray
     if op == "=":
         return eq15(a, b)
     if op == "<>":
         return ~eq15(a, b)
     if op == "<":
-        return (a < b) & ~eq15(a, b)
-    if op == ">":
-        return (a > b) & ~eq15(a, b)
-    if op == "<=":
-        return (a < b) | eq15(a, b)
-    if op == ">=":
-        return (a > b) | eq15(a, b)
-    raise ValueError(op)
+        out = (a < b) & ~eq15(a, b)
+    elif op == ">":
+        out = (a > b) & ~eq15(a, b)
+    elif op == "<=":
+        out = (a < b) | eq15(a, b)
+    elif op == ">=":
+        out = (a > b) | eq15(a, b)
+    else:
+        raise ValueError(op)
+    return out
 
 
 # ---------------------------------------------------------------------------
@@ -286,11 +300,12 @@ def to_number(v: V) -> V:
     text = t == STR
     if err.any() or text.any():
         o = np.empty(size, dtype=object)
+        vo = cast(np.ndarray, v.o)  # some text or error: ``o`` is set
         if err.any():
             out_t[err] = ERR
-            o[err] = v.o[err]
+            o[err] = vo[err]
         for i in np.flatnonzero(text).tolist():
-            x = text_to_number(v.o[i])
+            x = text_to_number(vo[i])
             if x is None:
                 out_t[i] = ERR
                 o[i] = VALUE
@@ -316,10 +331,11 @@ def to_bool(v: V) -> V:
     text = t == STR
     if err.any() or text.any():
         o = np.empty(size, dtype=object)
+        vo = cast(np.ndarray, v.o)  # some text or error: ``o`` is set
         out_t[err] = ERR
-        o[err] = v.o[err]
+        o[err] = vo[err]
         for i in np.flatnonzero(text).tolist():
-            s = v.o[i].strip().upper()
+            s = vo[i].strip().upper()
             if s == "TRUE":
                 b[i] = True
             elif s == "FALSE":
@@ -340,9 +356,10 @@ def to_text(v: V) -> V:
     out_t = np.full(size, STR, dtype=np.int8)
     tl = v.t.tolist()
     nl = v.n.tolist()
+    vo = cast(np.ndarray, v.o)  # read only for text and errors, when ``o`` is set
     for i, t in enumerate(tl):
         if t == STR:
-            o[i] = v.o[i]
+            o[i] = vo[i]
         elif t == NUM:
             o[i] = number_to_text(nl[i])
         elif t == BOOL:
@@ -350,17 +367,17 @@ def to_text(v: V) -> V:
         elif t == BLANK:
             o[i] = ""
         else:
-            o[i] = v.o[i]
+            o[i] = vo[i]
             out_t[i] = ERR
     return V(out_t, np.zeros(size), o)
 
 
-def first_error(*vs: V) -> tuple[np.ndarray, np.ndarray] | None:
+def first_error(*vs: V) -> Errors | None:
     """Rows where some operand is an error, and that error (the leftmost
     operand's error wins, as in the spreadsheet)."""
     size = max(len(v.t) for v in vs)
-    mask = None
-    errs = None
+    mask: np.ndarray | None = None
+    errs: np.ndarray  # set with ``mask``
     for v in vs:
         if v.uni is not None and v.uni != ERR:
             continue
@@ -371,10 +388,10 @@ def first_error(*vs: V) -> tuple[np.ndarray, np.ndarray] | None:
         if mask is None:
             mask = e.copy()
             errs = np.empty(size, dtype=object)
-            errs[mask] = np.broadcast_to(v.o, size)[mask]
+            errs[mask] = np.broadcast_to(cast(np.ndarray, v.o), size)[mask]  # errors: ``o`` is set
         else:
             new = e & ~mask
-            errs[new] = np.broadcast_to(v.o, size)[new]
+            errs[new] = np.broadcast_to(cast(np.ndarray, v.o), size)[new]
             mask |= e
     if mask is None:
         return None
@@ -457,5 +474,6 @@ def _strings(v: V, t: np.ndarray, idx: np.ndarray, size: int) -> list[str]:
     o = np.broadcast_to(v.o, size)[idx]
     tt = t[idx]
     if (tt == STR).all():
-        return o.tolist()
+        texts: list[str] = o.tolist()
+        return texts
     return [s if k == STR else "" for s, k in zip(o.tolist(), tt.tolist())]

@@ -12,6 +12,8 @@ A single cell is the same thing with one row.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
+from typing import TypeVar, cast
 
 import numpy as np
 
@@ -25,6 +27,7 @@ from workbook_engine.evaluator.values import (
     STR,
     VALUE,
     V,
+    Value,
     compare,
     first_error,
     to_number,
@@ -32,6 +35,12 @@ from workbook_engine.evaluator.values import (
     uniform_types,
     with_errors,
 )
+
+# A rectangle's cells, row-major flattened: (types, numbers, objects or None,
+# height stored); see ``Sheet.block``.
+BlockData = tuple[np.ndarray, np.ndarray, np.ndarray | None, int]
+
+_T = TypeVar("_T")
 
 
 class NotVectorizable(Exception):
@@ -44,7 +53,7 @@ class Ctx:
 
     __slots__ = ("sheet", "col", "rows", "lo", "hi", "contiguous", "size")
 
-    def __init__(self, sheet: Sheet, col: int, rows: np.ndarray, contiguous: bool | None = None):
+    def __init__(self, sheet: Sheet, col: int, rows: np.ndarray, contiguous: bool | None = None) -> None:
         self.sheet, self.col, self.rows = sheet, col, rows
         self.size = len(rows)
         self.lo = int(rows[0]) if contiguous else int(rows.min())
@@ -67,7 +76,7 @@ class Block:
 
     __slots__ = ("sheet", "r0", "c0", "r1", "c1", "engine")
 
-    def __init__(self, engine: Engine, sheet: Sheet, r0: int, c0: int, r1: int, c1: int):
+    def __init__(self, engine: Engine, sheet: Sheet, r0: int, c0: int, r1: int, c1: int) -> None:
         self.engine, self.sheet, self.r0, self.c0, self.r1, self.c1 = engine, sheet, r0, c0, r1, c1
 
     @property
@@ -79,10 +88,10 @@ class Block:
         return self.c1 - self.c0 + 1
 
     @property
-    def key(self) -> tuple:
+    def key(self) -> tuple[int, int, int, int, int]:
         return (self.sheet.index, self.r0, self.c0, self.r1, self.c1)
 
-    def data(self) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, int]:
+    def data(self) -> BlockData:
         """(types, numbers, objects, stored height): only the rows up to the
         sheet's last used row are stored; the rest are blank."""
         return self.engine.block_data(self)
@@ -94,7 +103,7 @@ class ConstBlock:
     __slots__ = ("h", "w", "_data", "key")
     _serial = itertools.count()
 
-    def __init__(self, rows: list[list]):
+    def __init__(self, rows: list[list[Value]]) -> None:
         self.h, self.w = len(rows), len(rows[0])
         flat = [x for r in rows for x in r]
         vs = [V.const(x) for x in flat]
@@ -103,10 +112,10 @@ class ConstBlock:
         o = None
         if any(v.o is not None for v in vs):
             o = np.array([None if v.o is None else v.o[0] for v in vs], dtype=object)
-        self._data = (t, n, o, self.h)
-        self.key = ("const", next(ConstBlock._serial))
+        self._data: BlockData = (t, n, o, self.h)
+        self.key: tuple[str, int] = ("const", next(ConstBlock._serial))
 
-    def data(self):
+    def data(self) -> BlockData:
         return self._data
 
 
@@ -116,13 +125,15 @@ class VaryingBlock:
 
     __slots__ = ("sheet", "r0s", "c0", "h", "w")
 
-    def __init__(self, sheet: Sheet, r0s: np.ndarray, c0: int, h: int, w: int):
+    def __init__(self, sheet: Sheet, r0s: np.ndarray, c0: int, h: int, w: int) -> None:
         self.sheet, self.r0s, self.c0, self.h, self.w = sheet, r0s, c0, h, w
 
     def matrix(self) -> V:
         """Values as a (rows, h*w) matrix wrapped in a V of 2-D arrays."""
         size = len(self.r0s)
-        parts_t, parts_n, parts_o = [], [], []
+        parts_t: list[np.ndarray] = []
+        parts_n: list[np.ndarray] = []
+        parts_o: list[np.ndarray | None] = []
         any_o = False
         for i in range(self.h):
             rows = self.r0s + i
@@ -151,14 +162,14 @@ class VaryingBlock:
 class Engine:
     """Evaluates syntax trees against a :class:`Book`."""
 
-    def __init__(self, book: Book):
+    def __init__(self, book: Book) -> None:
         self.book = book
-        self._blocks: dict[tuple, tuple] = {}
-        self.memo: dict[tuple, object] = {}  # per-range caches of functions (criteria masks...)
+        self._blocks: dict[tuple[int, int, int, int, int], BlockData] = {}
+        self.memo: dict[tuple[object, ...], object] = {}  # per-range caches of functions (criteria masks...)
         self.cache_ranges = True
 
     # -- ranges ----------------------------------------------------------------
-    def block_data(self, block: Block):
+    def block_data(self, block: Block) -> BlockData:
         key = block.key
         if self.cache_ranges:
             hit = self._blocks.get(key)
@@ -169,16 +180,16 @@ class Engine:
             self._blocks[key] = data
         return data
 
-    def remember(self, key: tuple, compute):
+    def remember(self, key: tuple[object, ...], compute: Callable[[], _T]) -> _T:
         """A function's cached computation over ranges (criteria masks...)."""
         if not self.cache_ranges:
             return compute()
         hit = self.memo.get(key)
         if hit is None:
             hit = self.memo[key] = compute()
-        return hit
+        return cast(_T, hit)  # the memo holds what this key's ``compute`` gave
 
-    def area(self, node: Range, ctx: Ctx):
+    def area(self, node: Range, ctx: Ctx) -> Block | VaryingBlock | None:
         """A Range argument as a Block (fixed) or VaryingBlock."""
         sheet = self.book[node.sheet]
         c0 = node.c0 if node.c0_abs else ctx.col + node.c0
@@ -203,7 +214,7 @@ class Engine:
             return VaryingBlock(sheet, r0s, c0, abs(node.r1 - node.r0) + 1, c1 - c0 + 1)
         raise NotVectorizable
 
-    def range_arg(self, node: Node, ctx: Ctx):
+    def range_arg(self, node: Node, ctx: Ctx) -> Arg:
         """An argument where a range is expected (MATCH, INDEX, COUNTIF...): a
         single cell is a 1x1 range; anything else is returned as a V."""
         if isinstance(node, Cell):
@@ -211,7 +222,7 @@ class Engine:
                          node.row_abs, node.col_abs, node.row_abs, node.col_abs)
         return self.arg(node, ctx)
 
-    def arg(self, node: Node, ctx: Ctx):
+    def arg(self, node: Node, ctx: Ctx) -> Arg:
         """A function argument: ranges stay ranges (Block, VaryingBlock or
         ConstBlock; None for a #REF! range), a missing argument is None,
         anything else a V."""
@@ -228,23 +239,26 @@ class Engine:
     def value(self, node: Node, ctx: Ctx) -> V:
         """The value of ``node`` for each row of ``ctx`` (length 1 when the
         same for all rows)."""
+        # Dispatch on the exact type (the cheapest test); mypy does not narrow
+        # ``node`` through ``tp``, hence the casts (no runtime check).
         tp = type(node)
         if tp is Cell:
-            return self.cell(node, ctx)
+            return self.cell(cast(Cell, node), ctx)
         if tp is Const:
-            return node.v
+            return cast(Const, node).v
         if tp is Binary:
-            return self.binary(node, ctx)
+            return self.binary(cast(Binary, node), ctx)
         if tp is Call:
-            return node.fn.impl(self, ctx, node.args)
+            call = cast(Call, node)
+            return call.fn.impl(self, ctx, call.args)
         if tp is Unary:
-            return self.unary(node, ctx)
+            return self.unary(cast(Unary, node), ctx)
         if tp is Range:
-            return self.intersect(node, ctx)
+            return self.intersect(cast(Range, node), ctx)
         if tp is Missing:
             return V.const(0.0)
         if tp is ArrayConst:
-            return V.const(node.rows[0][0])
+            return V.const(cast(ArrayConst, node).rows[0][0])
         raise TypeError(tp)  # pragma: no cover
 
     def cell(self, node: Cell, ctx: Ctx) -> V:
@@ -264,7 +278,8 @@ class Engine:
     def intersect(self, node: Range, ctx: Ctx) -> V:
         """A range where one value is expected: the cell in the formula's own
         row (one-column range) or column (one-row range), else #VALUE!."""
-        b = self.area(node, ctx) if (node.rows_fixed or ctx.size == 1) else None
+        # rows fixed or one row: ``area`` gives a Block (or None), never a VaryingBlock
+        b = cast("Block | None", self.area(node, ctx)) if (node.rows_fixed or ctx.size == 1) else None
         if b is None and not (node.rows_fixed or ctx.size == 1):
             # relative multi-row range: intersect row by row
             raise NotVectorizable
@@ -351,8 +366,8 @@ def arithmetic(op: str, a: V, b: V) -> V:
 def concat(a: V, b: V) -> V:
     ta, tb = to_text(a), to_text(b)
     size = max(len(ta.t), len(tb.t))
-    oa = np.broadcast_to(ta.o, size)
-    ob = np.broadcast_to(tb.o, size)
+    oa = np.broadcast_to(cast(np.ndarray, ta.o), size)  # to_text always sets ``o``
+    ob = np.broadcast_to(cast(np.ndarray, tb.o), size)
     err = first_error(ta, tb)
     o = np.empty(size, dtype=object)
     ok = np.ones(size, dtype=bool) if err is None else ~err[0]
@@ -361,4 +376,9 @@ def concat(a: V, b: V) -> V:
     return with_errors(out, err) if err is not None else out
 
 
-__all__ = ["Block", "ConstBlock", "Ctx", "Engine", "NotVectorizable", "VaryingBlock", "arithmetic", "concat"]
+# A function argument as ``Engine.arg`` gives it: a range (fixed, constant or
+# moving with the row), None for a missing argument, else a value vector.
+Arg = V | Block | ConstBlock | VaryingBlock | None
+
+__all__ = ["Arg", "Block", "BlockData", "ConstBlock", "Ctx", "Engine", "NotVectorizable", "VaryingBlock",
+           "arithmetic", "concat"]

@@ -29,10 +29,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from workbook_engine.model.domain import Scenario
-from workbook_engine.workbook.generate import generate_workbook
 from workbook_engine.model.problems import InputError, Problem
-from workbook_engine.workbook.reader import read_workbook
-from workbook_engine.safety.gate import MAX_ROWS
+from workbook_engine.model.limits import MAX_ROWS
 
 KEY_ENV = "WORKBOOK_ENGINE_KEY"
 MIN_KEY_LENGTH = 16  # bytes: a short key could be found by trying keys against a guessable id
@@ -70,6 +68,10 @@ def anonymize(in_path: str | Path, out_path: str | Path, key: bytes) -> int:
     ids, numbers kept, free text dropped (see the module). Returns the number
     of families. Raises InputError when the workbook cannot be read whole, or
     ``out_path`` is the input."""
+    # Here, not at the top: the command line reads KEY_ENV without loading the workbook's reader and writer.
+    from workbook_engine.workbook.generate import generate_workbook
+    from workbook_engine.workbook.reader import read_workbook
+
     in_path, out_path = Path(in_path), Path(out_path)
     check_key(key)
     if out_path.exists() and in_path.exists() and out_path.samefile(in_path):

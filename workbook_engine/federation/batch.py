@@ -59,8 +59,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, replace
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from workbook_engine.model.domain import Grid, Scenario, Tranche
 from workbook_engine.formats.families_csv import _decode
@@ -71,6 +70,9 @@ from workbook_engine.model.problems import InputError, Problem
 from workbook_engine.formats.scenario_json import load_scenario_json
 from workbook_engine.formats.textnum import parse_number
 from workbook_engine.model.validation import validate_grids, validate_parameters
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["INDEX_NAME", "SCHOOL_COLUMNS", "BatchResult", "BatchRow", "batch", "safe_stem"]
 
@@ -293,10 +295,10 @@ class _Row:
         structure = self.text("structure")
         if not structure:
             self.fail("structure", None, "nom de l'établissement manquant")
-        rates = tuple(r if (r := self.number(key, percent=True)) is not None else self.base.sibling_rates[i]
-                      for i, key in enumerate(_RATES))
+        rate_2, rate_3, rate_4 = (r if (r := self.number(key, percent=True)) is not None
+                                  else self.base.sibling_rates[i] for i, key in enumerate(_RATES))
         s = replace(self.base, structure=structure, year=self.text("year") or self.base.year,
-                    grids=self.grids(), sibling_rates=rates, families=())
+                    grids=self.grids(), sibling_rates=(rate_2, rate_3, rate_4), families=())
         for p in validate_parameters(s) + validate_grids(s):
             if p.field == "tranches" and not p.value:
                 continue  # no bracket yet: blank tranche lines for the bursar
@@ -387,9 +389,11 @@ def _written(row: BatchRow, failure: str, source: str) -> BatchRow:
 
 def index_frame(rows: list[BatchRow], out_dir: Path) -> pd.DataFrame:
     """The index: one line per CSV row; files relative to ``out_dir``."""
+    import pandas as pd
+
     return pd.DataFrame(
         [{"line": r.line, "structure": r.structure, "year": r.year, "grids": " | ".join(r.grids),
-          "file": r.file.relative_to(out_dir).as_posix() if r.written else "",
+          "file": r.file.relative_to(out_dir).as_posix() if r.written and r.file is not None else "",
           "status": "written" if r.written else "error",
           "message": " ; ".join(f"{p.where} : {p.message}" for p in r.problems)} for r in rows],
         columns=["line", "structure", "year", "grids", "file", "status", "message"])

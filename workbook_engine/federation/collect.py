@@ -37,9 +37,7 @@ import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Literal
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Literal, Mapping, Sequence, TypedDict, Unpack
 
 from workbook_engine.workbook.check import CheckReport, Evaluate, Finding, check_workbook
 from workbook_engine.workbook.layout import SHEET_FAMILIES, Layout, Ref
@@ -49,31 +47,38 @@ from workbook_engine.safety.gate import current_password, workbook_password
 from workbook_engine.model.results import money, ratio
 from workbook_engine.workbook.results import family_rows, results_json_from_cells
 
+if TYPE_CHECKING:  # pandas is imported where the tables are built: the worker processes do without it
+    import pandas as pd
+
 __all__ = ["DISTRIBUTION_COLUMNS", "GRID_COLUMNS", "TOTAL_LABELS", "TRANCHE_COLUMNS", "WORKBOOK_COLUMNS", "Network",
            "WorkbookSummary", "collect", "collect_network", "safe_finding", "summarize_workbook"]
 
 Kind = Literal["text", "count", "eur", "pct", "ratio"]
 Status = Literal["ok", "findings", "unusable"]
+# Figures as the results JSON has them (numbers, text, None), by key: a
+# workbook's totals, one grid's or one tranche's line.
+Record = dict[str, Any]
 
 # (key, French label, kind): one description drives the DataFrames, the CSV
 # and the report workbook.
-_FILE = ("file", "Fichier", "text")
-_STRUCTURE = ("structure", "Structure", "text")
-_GRID = (("grid", "N° grille", "count"), ("grid_name", "Grille", "text"))
-_PEOPLE = (("families", "Familles", "count"), ("pupils", "Élèves", "count"))
-_FIGURES = (
+Column = tuple[str, str, Kind]
+_FILE: Column = ("file", "Fichier", "text")
+_STRUCTURE: Column = ("structure", "Structure", "text")
+_GRID: tuple[Column, ...] = (("grid", "N° grille", "count"), ("grid_name", "Grille", "text"))
+_PEOPLE: tuple[Column, ...] = (("families", "Familles", "count"), ("pupils", "Élèves", "count"))
+_FIGURES: tuple[Column, ...] = (
     ("revenue", "Recettes", "eur"),
     ("budget_target", "Objectif", "eur"),
     ("gap", "Écart à l'objectif", "eur"),
     ("old_revenue", "Anciennes recettes", "eur"),
     ("change_pct", "Évolution des recettes", "pct"),
 )
-_CHANGE = (
+_CHANGE: tuple[Column, ...] = (
     ("families_pay_more", "Familles payant plus", "count"),
     ("families_unchanged", "Familles payant autant", "count"),
     ("families_pay_less", "Familles payant moins", "count"),
 )
-_WITHOUT_NOTICE = ("families_without_notice", "Familles sans avis", "count")
+_WITHOUT_NOTICE: Column = ("families_without_notice", "Familles sans avis", "count")
 WORKBOOK_COLUMNS: tuple[tuple[str, str, Kind], ...] = (
     _FILE,
     ("status", "État", "text"),
@@ -140,9 +145,9 @@ class WorkbookSummary:
     first_finding: str = ""
     structure: str = ""
     year: str = ""
-    total: dict = field(default_factory=dict)  # the results JSON's total, plus pupils and without notice
-    grids: tuple[dict, ...] = ()
-    tranches: tuple[dict, ...] = ()
+    total: Record = field(default_factory=dict)  # the results JSON's total, plus pupils and without notice
+    grids: tuple[Record, ...] = ()
+    tranches: tuple[Record, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -153,7 +158,7 @@ class Network:
     grids: pd.DataFrame
     tranches: pd.DataFrame
     distribution: pd.DataFrame
-    totals: dict
+    totals: Record
 
 
 # ---------------------------------------------------------------------------
@@ -174,7 +179,7 @@ def safe_finding(finding: Finding) -> str:
     return f"{cell} : {kind} (détail : workbook-engine check sur le classeur)"
 
 
-def _text(v) -> str:
+def _text(v: object) -> str:
     if v is None:
         return ""
     if isinstance(v, float) and v.is_integer():
@@ -182,7 +187,7 @@ def _text(v) -> str:
     return str(v).strip()
 
 
-def _aggregates(layout: Layout, value: Callable[[Ref], object]) -> dict:
+def _aggregates(layout: Layout, value: Callable[[Ref], object]) -> dict[str, Any]:
     """The workbook's own figures: structure, year, per-grid, per-tranche, totals."""
     results = results_json_from_cells(layout, value)
     # A figure that is text is an error code the formulas show (#VALUE!...):
@@ -211,7 +216,7 @@ def _aggregates(layout: Layout, value: Callable[[Ref], object]) -> dict:
             "total": total, "grids": tuple(grids), "tranches": tuple(tranches)}
 
 
-def _number(v) -> float | None:
+def _number(v: object) -> float | None:
     return v if isinstance(v, (int, float)) and not isinstance(v, bool) else None
 
 
@@ -226,6 +231,7 @@ def summarize_workbook(path: str | Path, evaluate: Evaluate | None = None,
         report: CheckReport = check_workbook(path, evaluate=evaluate)
         if report.unusable:
             return WorkbookSummary(name, "unusable", first_finding=report.unusable)
+        assert report.layout is not None and report.values is not None  # set for every usable workbook
         figures = _aggregates(report.layout, report.values)
     except Exception as exc:  # noqa: BLE001 - one bad file must not stop a network's collection
         return WorkbookSummary(name, "unusable", first_finding=_failure(exc))
@@ -255,9 +261,11 @@ def _summarize_job(job: tuple[Path, str, Evaluate | None, str | None, str]) -> W
 # The network
 # ---------------------------------------------------------------------------
 
-def _frame(rows: list[dict], columns: tuple[tuple[str, str, Kind], ...]) -> pd.DataFrame:
+def _frame(rows: Sequence[Mapping[str, object]], columns: tuple[Column, ...]) -> pd.DataFrame:
     """A table with one dtype per kind: nullable integers for counts, floats
     (NaN for blank) for money and ratios, text for the rest."""
+    import pandas as pd
+
     frame = pd.DataFrame(rows, columns=[key for key, _label, _kind in columns])
     for key, _label, kind in columns:
         if kind == "count":
@@ -269,12 +277,12 @@ def _frame(rows: list[dict], columns: tuple[tuple[str, str, Kind], ...]) -> pd.D
     return frame
 
 
-def _max(values: Iterable) -> float | None:
+def _max(values: Iterable[float | None]) -> float | None:
     present = [v for v in values if v is not None]
     return max(present) if present else None
 
 
-def _workbook_row(s: WorkbookSummary) -> dict:
+def _workbook_row(s: WorkbookSummary) -> dict[str, object]:
     t = s.total
     return {"file": s.file, "status": s.status, "findings": s.findings, "first_finding": s.first_finding,
             "structure": s.structure, "year": s.year, "grids": " | ".join(g["grid_name"] for g in s.grids),
@@ -287,12 +295,13 @@ def _workbook_row(s: WorkbookSummary) -> dict:
             "families_pay_less": t.get("families_pay_less")}
 
 
-def _sum_money(values: Iterable) -> float | None:
+def _sum_money(values: Iterable[float | None]) -> float | None:
     present = [v for v in values if v is not None]
-    return money(math.fsum(present)) if present else None
+    total = money(math.fsum(present)) if present else None
+    return None if isinstance(total, str) else total  # never text: money() of a number is a number
 
 
-def network_totals(summaries: list[WorkbookSummary]) -> dict:
+def network_totals(summaries: list[WorkbookSummary]) -> Record:
     usable = [s.total for s in summaries if s.status != "unusable"]
     counts = {status: sum(1 for s in summaries if s.status == status) for status in ("ok", "findings", "unusable")}
     revenue = _sum_money(t["revenue"] for t in usable) or 0.0
@@ -327,9 +336,9 @@ def collect_network(paths: Iterable[str | Path], *, evaluate: Evaluate | None = 
     named relative to it in the tables (so a report does not depend on where
     the folder sits). ``evaluate``: a module-level function in the shape of
     ``check.Evaluate``, for tests; the default is the headless evaluator."""
-    paths = [Path(p) for p in paths]
+    files = [Path(p) for p in paths]
     password = current_password()
-    jobs = [(p, _display_name(p, root), evaluate, password, current_locale()) for p in paths]
+    jobs = [(p, _display_name(p, root), evaluate, password, current_locale()) for p in files]
     summaries = run_parallel(_summarize_job, jobs, workers=workers, label="Classeurs lus", progress=progress)
     workbooks = _frame([_workbook_row(s) for s in summaries], WORKBOOK_COLUMNS)
     grids = _frame([{"file": s.file, "structure": s.structure} | g for s in summaries for g in s.grids], GRID_COLUMNS)
@@ -338,7 +347,16 @@ def collect_network(paths: Iterable[str | Path], *, evaluate: Evaluate | None = 
     return Network(workbooks, grids, tranches, distribution(tranches), network_totals(summaries))
 
 
-def collect(paths: Iterable[str | Path], **options) -> pd.DataFrame:
+class CollectOptions(TypedDict, total=False):
+    """The keyword options of :func:`collect_network`."""
+
+    evaluate: Evaluate | None
+    workers: int | None
+    progress: bool
+    root: str | Path | None
+
+
+def collect(paths: Iterable[str | Path], **options: Unpack[CollectOptions]) -> pd.DataFrame:
     """One row per workbook (columns: the keys of ``WORKBOOK_COLUMNS``);
     options as :func:`collect_network`."""
     return collect_network(paths, **options).workbooks

@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import TYPE_CHECKING, SupportsFloat
 
-import pandas as pd
 import xlsxwriter
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
@@ -39,6 +39,9 @@ from workbook_engine.federation.collect import (
 )
 from workbook_engine.workbook.writer import FIXED_DATE
 from workbook_engine.formats.files import atomic_output
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["write_csv", "write_network_report"]
 
@@ -59,6 +62,8 @@ def _csv_safe(text: str) -> str:
 
 def write_csv(frame: pd.DataFrame, path: str | Path) -> None:
     """Write a table with the federation's CSV convention (module docstring), atomically."""
+    import pandas as pd
+
     out = frame.copy()
     for key in out.columns:
         if out[key].dtype == object or pd.api.types.is_string_dtype(out[key]):
@@ -77,7 +82,11 @@ class _Formats:
         self.kind = {kind: wb.add_format({"num_format": f}) for kind, f in _NUMBER_FORMATS.items()}
 
 
-def _write_value(ws: Worksheet, row: int, col: int, value, kind: Kind, fmt: _Formats) -> None:
+def _write_value(ws: Worksheet, row: int, col: int, value: SupportsFloat | str | None, kind: Kind,
+                 fmt: _Formats) -> None:
+    """One cell of a table; ``value`` may also be pandas' NA (a blank)."""
+    import pandas as pd  # loaded already: the value comes from a DataFrame
+
     cell_format = fmt.kind[kind]
     if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         ws.write_blank(row, col, None, cell_format)
@@ -87,8 +96,8 @@ def _write_value(ws: Worksheet, row: int, col: int, value, kind: Kind, fmt: _For
         ws.write_number(row, col, float(value), cell_format)
 
 
-def _write_table(ws: Worksheet, frame: pd.DataFrame, columns, fmt: _Formats, first_row: int = 0,
-                 frozen_cols: int = 1) -> None:
+def _write_table(ws: Worksheet, frame: pd.DataFrame, columns: tuple[tuple[str, str, Kind], ...], fmt: _Formats,
+                 first_row: int = 0, frozen_cols: int = 1) -> None:
     """A table with a frozen header line and a filter."""
     for j, (key, label, kind) in enumerate(columns):
         ws.write_string(first_row, j, label, fmt.header)
@@ -102,7 +111,7 @@ def _write_table(ws: Worksheet, frame: pd.DataFrame, columns, fmt: _Formats, fir
     ws.autofilter(first_row, 0, first_row + max(len(frame), 1), len(columns) - 1)
 
 
-def _column_of(columns, key: str) -> int:
+def _column_of(columns: tuple[tuple[str, str, Kind], ...], key: str) -> int:
     return next(j for j, (k, _label, _kind) in enumerate(columns) if k == key)
 
 

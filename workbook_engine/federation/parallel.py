@@ -1,5 +1,5 @@
 """Run one function over many files on all cores, results in input order,
-with a one-line progress count on a terminal.
+with a progress bar (tqdm) on a terminal.
 
 Used by the federation commands (``batch`` writes, ``collect`` reads hundreds
 of workbooks). Each item is independent, so the run time grows linearly with
@@ -14,6 +14,8 @@ import sys
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Callable, Sequence, TextIO, TypeVar
 
+from tqdm import tqdm
+
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -26,35 +28,23 @@ def available_cores() -> int:
         return os.cpu_count() or 1
 
 
-class Progress:
-    """``label : 12/500 (2 %)`` rewritten in place on a terminal; silent
-    otherwise (a log file must not fill with carriage returns)."""
+BAR_FORMAT = "{desc} : {n_fmt}/{total_fmt} ({percentage:.0f} %) |{bar}| {elapsed}, reste {remaining}"
 
-    def __init__(self, label: str, total: int, enabled: bool, stream: TextIO | None = None):
-        self.label = label
-        self.total = total
-        self.stream = stream or sys.stderr
-        self.enabled = enabled and total > 0
-        self.done = 0
-        self._shown = -1
 
-    def step(self) -> None:
-        self.done += 1
-        if not self.enabled:
-            return
-        percent = 100 * self.done // self.total
-        # Redraw at most once per percent: a pipe to a slow terminal stays cheap.
-        if percent != self._shown or self.done == self.total:
-            self._shown = percent
-            self.stream.write(f"\r{self.label} : {self.done}/{self.total} ({percent} %)")
-            if self.done == self.total:
-                self.stream.write("\n")
-            self.stream.flush()
+def progress_bar(label: str, total: int, enabled: bool, stream: TextIO | None = None) -> tqdm:
+    """``label : 12/500 (2 %) |█    | 00:05, reste 03:20`` redrawn in place on
+    ``stream`` (default: stderr), at most ten times a second; when not
+    ``enabled``, or with nothing to do, a bar that writes nothing (a log file
+    must not fill with carriage returns). Advance it with ``update()``; use it
+    as a context manager, or ``close()`` it."""
+    return tqdm(total=total, desc=label, file=stream if stream is not None else sys.stderr,
+                disable=not enabled or total == 0, bar_format=BAR_FORMAT, dynamic_ncols=True)
 
 
 def show_progress(quiet: bool) -> bool:
-    """Progress is for a person watching: only when both outputs are terminals."""
-    return not quiet and sys.stderr.isatty() and sys.stdout.isatty()
+    """Progress is for a person watching: not with ``--quiet``, and only when
+    stderr, where the bar is drawn, is a terminal."""
+    return not quiet and sys.stderr.isatty()
 
 
 def run_parallel(func: Callable[[T], R], items: Sequence[T], *, workers: int | None = None,
@@ -65,17 +55,17 @@ def run_parallel(func: Callable[[T], R], items: Sequence[T], *, workers: int | N
     the run."""
     items = list(items)
     workers = max(1, min(workers or available_cores(), len(items) or 1))
-    bar = Progress(label, len(items), progress)
-    if workers == 1:
-        out = []
-        for item in items:
-            out.append(func(item))
-            bar.step()
-        return out
-    results: list = [None] * len(items)
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        futures = {pool.submit(func, item): i for i, item in enumerate(items)}
-        for future in as_completed(futures):
-            results[futures[future]] = future.result()
-            bar.step()
-    return results
+    with progress_bar(label, len(items), progress) as bar:
+        if workers == 1:
+            out = []
+            for item in items:
+                out.append(func(item))
+                bar.update()
+            return out
+        results: dict[int, R] = {}  # item index -> its result, as the results come
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            futures = {pool.submit(func, item): i for i, item in enumerate(items)}
+            for future in as_completed(futures):
+                results[futures[future]] = future.result()
+                bar.update()
+    return [results[i] for i in range(len(items))]

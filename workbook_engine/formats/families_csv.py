@@ -35,11 +35,10 @@ import math
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-
-import pandas as pd
+from typing import Literal, TypedDict
 
 from workbook_engine.model.domain import Family, Scenario
-from workbook_engine.model.problems import InputError, Problem, errors_only
+from workbook_engine.model.problems import InputError, Problem, Severity, errors_only
 from workbook_engine.formats.scenario_json import load_scenario_json, merge_problems, scenario_from_dict
 from workbook_engine.formats.textnum import parse_int, parse_number, parse_yes_no
 from workbook_engine.model.validation import validate, validate_families
@@ -50,11 +49,27 @@ FAMILY_COLUMNS = (
     "id", "rfr_1", "rfr_2", "caf_aid", "parts", "adults", "children", "other_dependents",
     "notice", "other_enrolled",
 )
-_NUMBER_COLUMNS = ("rfr_1", "rfr_2", "caf_aid", "parts")
-_INT_COLUMNS = ("adults", "children", "other_dependents", "other_enrolled")
+NumberColumn = Literal["rfr_1", "rfr_2", "caf_aid", "parts"]
+IntColumn = Literal["adults", "children", "other_dependents", "other_enrolled"]
+_NUMBER_COLUMNS: tuple[NumberColumn, ...] = ("rfr_1", "rfr_2", "caf_aid", "parts")
+_INT_COLUMNS: tuple[IntColumn, ...] = ("adults", "children", "other_dependents", "other_enrolled")
 _PUPILS = re.compile(r"pupils_g([1-9][0-9]*)")
 # Marks a row pandas found too long; the row's fields are kept aside.
 _BAD_ROW = "\x00bad-row\x00"
+
+
+class _FamilyInputs(TypedDict, total=False):
+    """The inputs read from one row; a blank cell is absent (the :class:`Family` default)."""
+
+    rfr_1: float
+    rfr_2: float
+    caf_aid: float
+    parts: float
+    adults: int
+    children: int
+    other_dependents: int
+    notice: bool
+    other_enrolled: int
 
 
 @dataclass
@@ -70,7 +85,7 @@ class _CsvRead:
     problems: list[Problem] = field(default_factory=list)
     encoding: str = "utf-8"
 
-    def fail(self, where: str, field_: str, value: object, message: str, severity: str = "error") -> None:
+    def fail(self, where: str, field_: str, value: object, message: str, severity: Severity = "error") -> None:
         self.problems.append(Problem(where, field_, value, message, severity, self.source))
 
 
@@ -202,6 +217,8 @@ def _cell(value: object) -> str:
 def _read_families(path: str | Path, n_grids: int | None) -> _CsvRead:
     """Read every family of the file, collecting problems instead of raising.
     ``n_grids=None`` accepts pupils_g1..pupils_gK for any K (grid count unknown)."""
+    import pandas as pd  # here only: importing this module (a scenario JSON alone) does without it
+
     read = _CsvRead(source=str(path))
     try:
         data = Path(path).read_bytes()
@@ -281,7 +298,8 @@ def _read_families(path: str | Path, n_grids: int | None) -> _CsvRead:
     return read
 
 
-def _read_header(read: _CsvRead, line: int, header: list[str], data_rows: list, n_grids: int | None) -> dict[int, str]:
+def _read_header(read: _CsvRead, line: int, header: list[str], data_rows: list[tuple[int, list[str]]],
+                 n_grids: int | None) -> dict[int, str]:
     """Map column positions to canonical names, reporting unknown, repeated,
     missing and extra columns."""
     columns: dict[int, str] = {}
@@ -327,8 +345,9 @@ def _read_header(read: _CsvRead, line: int, header: list[str], data_rows: list, 
 def _read_row(read: _CsvRead, line: int, cells: list[str], columns: dict[int, str], n_grids: int,
               notice_ticks: bool, first_line_of: dict[str, int]) -> None:
     raw = {key: cells[j] if j < len(cells) else "" for j, key in columns.items()}
-    values: dict[str, object] = {}
+    values: _FamilyInputs = {}
     pupils = [0] * n_grids
+    fid = ""
 
     for key, text in raw.items():
         name = read.headers[key]
@@ -340,23 +359,21 @@ def _read_row(read: _CsvRead, line: int, cells: list[str], columns: dict[int, st
             continue
         try:
             if key == "id":
-                value: object = text.strip()
+                fid = text.strip()
             elif key == "notice":
-                value = parse_yes_no(text)
+                values["notice"] = parse_yes_no(text)
             elif key in _NUMBER_COLUMNS:
-                value = parse_number(text)
+                values[key] = parse_number(text)
             else:  # whole numbers: counts of people and pupils
-                value = parse_int(text)
+                number = parse_int(text)
+                if match := _PUPILS.fullmatch(key):
+                    pupils[int(match[1]) - 1] = number
+                elif key in _INT_COLUMNS:  # (the header kept no other column)
+                    values[key] = number
         except ValueError as exc:
             read.fail(where, name, text, str(exc))
             continue
-        match = _PUPILS.fullmatch(key)
-        if match:
-            pupils[int(match[1]) - 1] = value
-        else:
-            values[key] = value
 
-    fid = str(values.pop("id", ""))
     if "id" in columns.values():
         name = read.headers["id"]
         if not fid:

@@ -11,8 +11,9 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter
+from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import Final, Literal, TypedDict, TypeVar, overload
 
 from workbook_engine.model.domain import (
     INDICATORS,
@@ -21,7 +22,10 @@ from workbook_engine.model.domain import (
     CustomParts,
     Family,
     Grid,
+    Indicator,
+    PartsPolicy,
     Scenario,
+    SiblingScope,
     Tranche,
 )
 from workbook_engine.model.problems import InputError, Problem, family_where
@@ -38,7 +42,59 @@ _FAMILY_KEYS = (
     "notice", "pupils", "other_enrolled",
 )
 
-_MISSING = object()
+class _Missing(Enum):
+    """The value of a key absent from a JSON object."""
+
+    MISSING = "missing"
+
+
+_MISSING: Final = _Missing.MISSING
+
+_JsonObject = dict[str, object]  # a JSON object as parsed: its values are checked one by one
+_Default = TypeVar("_Default")
+_Choice = TypeVar("_Choice", bound=str)
+
+
+class TrancheJSON(TypedDict):
+    label: str
+    lower: float
+    amount: float
+
+
+class GridJSON(TypedDict):
+    name: str
+    old_tariff: float | None
+    budget_target: float | None
+    tranches: list[TrancheJSON]
+
+
+class FamilyJSON(TypedDict):
+    id: str
+    rfr_1: float | None
+    rfr_2: float
+    caf_aid: float
+    parts: float | None
+    adults: int | None
+    children: int | None
+    other_dependents: int
+    notice: bool
+    pupils: list[int]
+    other_enrolled: int
+
+
+class ScenarioJSON(TypedDict):
+    """The SPEC's scenario JSON, as :func:`scenario_to_dict` writes it."""
+
+    structure: str
+    year: str
+    indicator: Indicator
+    include_caf_aid: bool
+    parts_policy: PartsPolicy
+    custom_parts: dict[str, float]
+    sibling_rates: list[float]
+    sibling_scope: SiblingScope
+    grids: list[GridJSON]
+    families: list[FamilyJSON]
 
 
 class _Reader:
@@ -50,7 +106,7 @@ class _Reader:
     def fail(self, where: str, field: str, value: object, message: str) -> None:
         self.problems.append(Problem(where, field, value, message))
 
-    def keys(self, obj: Any, allowed: tuple[str, ...], where: str) -> dict:
+    def keys(self, obj: object, allowed: tuple[str, ...], where: str) -> _JsonObject:
         if not isinstance(obj, dict):
             self.fail(where, "", obj, "un objet JSON {...} est attendu")
             return {}
@@ -59,10 +115,34 @@ class _Reader:
                 self.fail(where, key, obj[key], f"clé inconnue (clés possibles : {', '.join(allowed)})")
         return obj
 
-    def number(self, obj: dict, key: str, where: str, default: Any = _MISSING, *, integer: bool = False):
+    @overload
+    def number(self, obj: _JsonObject, key: str, where: str, default: _Default, *,
+               integer: Literal[False] = False) -> float | _Default: ...
+
+    @overload
+    def number(self, obj: _JsonObject, key: str, where: str, default: _Default, *,
+               integer: Literal[True]) -> int | _Default: ...
+
+    def number(self, obj: _JsonObject, key: str, where: str, default: object = _MISSING, *,
+               integer: bool = False) -> object:
         return self.coerce_number(obj.get(key, _MISSING), where, key, default, integer=integer)
 
-    def coerce_number(self, value: Any, where: str, key: str, default: Any = _MISSING, *, integer: bool = False):
+    @overload
+    def coerce_number(self, value: object, where: str, key: str, default: _Default, *,
+                      integer: Literal[False] = False) -> float | _Default: ...
+
+    @overload
+    def coerce_number(self, value: object, where: str, key: str, default: _Default, *,
+                      integer: Literal[True]) -> int | _Default: ...
+
+    @overload
+    def coerce_number(self, value: object, where: str, key: str, default: _Default, *,
+                      integer: bool) -> float | _Default: ...
+
+    def coerce_number(self, value: object, where: str, key: str, default: object = _MISSING, *,
+                      integer: bool = False) -> object:
+        """``value`` as a float (an int when ``integer``), or ``default``
+        (None when there is none) after recording why it cannot be used."""
         if value is _MISSING or value is None:
             if default is _MISSING:
                 self.fail(where, key, None, "valeur obligatoire manquante")
@@ -78,7 +158,7 @@ class _Reader:
             return int(value)
         return float(value)
 
-    def text(self, obj: dict, key: str, where: str, default: Any = _MISSING) -> str | None:
+    def text(self, obj: _JsonObject, key: str, where: str, default: str | _Missing = _MISSING) -> str | None:
         value = obj.get(key, _MISSING)
         if value is _MISSING or value is None:
             if default is _MISSING:
@@ -89,7 +169,7 @@ class _Reader:
             return None if default is _MISSING else default
         return value
 
-    def boolean(self, obj: dict, key: str, where: str, default: bool) -> bool:
+    def boolean(self, obj: _JsonObject, key: str, where: str, default: bool) -> bool:
         value = obj.get(key, _MISSING)
         if value is _MISSING or value is None:
             return default
@@ -98,7 +178,8 @@ class _Reader:
             return default
         return value
 
-    def choice(self, obj: dict, key: str, where: str, choices: tuple[str, ...], default: str) -> str:
+    def choice(self, obj: _JsonObject, key: str, where: str, choices: tuple[_Choice, ...],
+               default: _Choice) -> _Choice:
         value = obj.get(key, _MISSING)
         if value is _MISSING or value is None:
             return default
@@ -107,7 +188,7 @@ class _Reader:
             return default
         return value
 
-    def items(self, obj: dict, key: str, where: str, *, required: bool = True) -> list:
+    def items(self, obj: _JsonObject, key: str, where: str, *, required: bool = True) -> list[object]:
         value = obj.get(key, _MISSING)
         if value is _MISSING or value is None:
             if required:
@@ -119,7 +200,7 @@ class _Reader:
         return value
 
 
-def scenario_from_dict(data: Any) -> tuple[Scenario, list[Problem]]:
+def scenario_from_dict(data: object) -> tuple[Scenario, list[Problem]]:
     """Build a scenario from parsed JSON; returns it with the problems found.
 
     Values with a problem are replaced by their default (or ``None``) so that
@@ -200,7 +281,7 @@ def scenario_from_dict(data: Any) -> tuple[Scenario, list[Problem]]:
         include_caf_aid=r.boolean(top, "include_caf_aid", "scénario", False),
         parts_policy=r.choice(top, "parts_policy", "scénario", PARTS_POLICIES, "fiscal"),
         custom_parts=custom,
-        sibling_rates=tuple(rates),
+        sibling_rates=(rates[0], rates[1], rates[2]),  # always 3 (see above)
         sibling_scope=r.choice(top, "sibling_scope", "scénario", SIBLING_SCOPES, "structure"),
         grids=tuple(grids),
         families=tuple(families),
@@ -208,7 +289,19 @@ def scenario_from_dict(data: Any) -> tuple[Scenario, list[Problem]]:
     return scenario, r.problems
 
 
-def _num(x: float | int | None):
+@overload
+def _num(x: float) -> float: ...
+
+
+@overload
+def _num(x: None) -> None: ...
+
+
+@overload
+def _num(x: float | None) -> float | None: ...
+
+
+def _num(x: float | None) -> float | None:
     """Whole numbers as JSON integers (35000, not 35000.0)."""
     if x is None:
         return None
@@ -217,7 +310,7 @@ def _num(x: float | int | None):
     return x
 
 
-def scenario_to_dict(s: Scenario) -> dict:
+def scenario_to_dict(s: Scenario) -> ScenarioJSON:
     return {
         "structure": s.structure,
         "year": s.year,

@@ -7,12 +7,12 @@ a workbook's own (``evaluate``) print the same way.
 from __future__ import annotations
 
 from workbook_engine.model.french import eur, pct, ratio, share
-from workbook_engine.model.results import Results
+from workbook_engine.model.results import JSONObject, Results
 
 
 
 
-def format_results_json(results: dict, title: str = "") -> str:
+def format_results_json(results: JSONObject, title: str = "") -> str:
     out: list[str] = []
     if title:
         out += [title, "=" * len(title), ""]

@@ -5,9 +5,15 @@ instead of a number (#VALUE!, a text) is shown as it is.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 
-def _shown(fmt):
-    def show(x) -> str:
+# A figure as the results JSON holds it: a number, the text a workbook cell
+# shows instead (#VALUE!), or a blank.
+Figure = float | str | None
+
+
+def _shown(fmt: Callable[[float], str]) -> Callable[[Figure], str]:
+    def show(x: Figure) -> str:
         if x is None:
             return "-"
         if isinstance(x, str) or isinstance(x, bool):

@@ -30,19 +30,19 @@ def excel_round_array(x: np.ndarray, digits: int = 2) -> np.ndarray:
     that the 15-digit reading could decide (a tiny minority) are redone exactly
     with :func:`excel_round`. NaN stays NaN.
     """
-    x = np.asarray(x, dtype=float)
-    shape = x.shape
-    x = x.ravel()
+    values = np.asarray(x, dtype=np.float64)  # (np.float64 is float: typed as such for the checker)
+    shape = values.shape
+    values = values.ravel()
     scale = 10.0**digits
-    scaled = np.abs(x) * scale
-    out = np.sign(x) * np.floor(scaled + 0.5) / scale
+    scaled = np.abs(values) * scale
+    out = np.sign(values) * np.floor(scaled + 0.5) / scale
     frac = scaled - np.floor(scaled)
     # 15 significant digits of x move the scaled value by at most ~|scaled|*1e-15.
     ambiguous = np.abs(frac - 0.5) < np.maximum(1e-9, scaled * 1e-13)
-    ambiguous &= np.isfinite(x)
+    ambiguous &= np.isfinite(values)
     if ambiguous.any():
         idx = np.flatnonzero(ambiguous)
-        out[idx] = [excel_round(v, digits) for v in x[idx]]
-    out[np.isnan(x)] = np.nan
+        out[idx] = [excel_round(v, digits) for v in values[idx]]
+    out[np.isnan(values)] = np.nan
     # -0.0 would print as "-0.0" in JSON.
     return (out + 0.0).reshape(shape)

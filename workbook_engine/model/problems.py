@@ -8,12 +8,27 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import Literal, TypedDict
 
 # error: the input cannot be used as it is; warning: used, but the bursar
 # should look (a number typed as text); info: harmless, said for the record
 # (extra spaces in a choice, a blank row between families).
 Severity = Literal["error", "warning", "info"]
+
+
+class ProblemJSON(TypedDict):
+    """A problem as JSON (:meth:`Problem.as_dict`)."""
+
+    severity: Severity
+    source: str
+    where: str
+    cell: str
+    label: str
+    family: str | None
+    grid: int | None
+    field: str
+    value: str | int | float | bool | None
+    message: str
 
 
 @dataclass(frozen=True)
@@ -56,7 +71,7 @@ class Problem:
     def with_source(self, source: str) -> "Problem":
         return replace(self, source=source)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> ProblemJSON:
         return {
             "severity": self.severity,
             "source": self.source,

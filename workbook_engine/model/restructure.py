@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from workbook_engine.model.french import eur
-from workbook_engine.model.domain import Family, Scenario
+from workbook_engine.model.french import Figure, eur
+from workbook_engine.model.domain import Family, Grid, Scenario
 from workbook_engine.model.simulate import simulate
 from workbook_engine.model.problems import InputError, Problem
 
@@ -51,10 +51,11 @@ class MergeReport:
     renamed: list[tuple[str, str, str]] = field(default_factory=list)  # (file, old name, new name)
     shared_families: dict[str, list[str]] = field(default_factory=dict)  # id -> files
     notes: list[str] = field(default_factory=list)
-    total_changes: list[tuple[str, float, float]] = field(default_factory=list)  # id, before, after
-    grid_revenue: list[tuple[str, float, float]] = field(default_factory=list)  # grid, before, after
+    # figures rounded to the cent (``results.money``)
+    total_changes: list[tuple[str, Figure, Figure]] = field(default_factory=list)  # id, before, after
+    grid_revenue: list[tuple[str, Figure, Figure]] = field(default_factory=list)  # grid, before, after
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, object]:
         return {
             "files": [{"file": s, "grids": self.grids_from[s], "families": self.families_from[s]}
                       for s in self.sources],
@@ -106,7 +107,9 @@ def merge_scenarios(inputs: list[tuple[str, Scenario]]) -> tuple[Scenario, Merge
                                     f"{first_source} est gardé (« {getattr(first, attr)} »)")
 
     # Grids, in order, with unique names.
-    grids, taken, offsets = [], set(), []
+    grids: list[Grid] = []
+    taken: set[str] = set()
+    offsets: list[int] = []
     for src, s in inputs:
         offsets.append(len(grids))
         report.grids_from[src] = []

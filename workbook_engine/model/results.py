@@ -8,18 +8,72 @@ here, so the two are compared through the very same JSON.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol, TypedDict, TypeVar, runtime_checkable
 
 import numpy as np
-import pandas as pd
 
 from workbook_engine.model.domain import Scenario
+from workbook_engine.model.french import Figure
 from workbook_engine.model.money import excel_round
+
+if TYPE_CHECKING:  # pandas is imported where DataFrames are built; a check's results JSON does without it
+    import pandas as pd
 
 TRANCHE_COLUMNS = ["grid", "tranche", "label", "lower", "upper", "amount", "families", "pupils", "revenue"]
 MONEY_DIGITS = 2
 RATIO_DIGITS = 6
+
+# A JSON object of the SPEC's results. Its values are read key by key at run
+# time (``workbook.check`` compares the model's and a workbook's field by
+# field), so they are not typed further.
+JSONObject = dict[str, Any]
+
+
+class TrancheRow(TypedDict):
+    """One row of ``Results.tranches``."""
+
+    grid: int
+    tranche: int
+    label: str
+    lower: float
+    upper: float | None
+    amount: float
+    families: int
+    pupils: int
+    revenue: float
+
+
+class GridRow(TypedDict):
+    """One row of ``Results.grids``."""
+
+    grid: int
+    name: str
+    revenue: float
+    budget_target: float | None
+    gap: float | None
+    old_revenue: float
+    change_pct: float | None
+    amplitude: float | None
+    top_share: float | None
+    families: int
+    pupils: int
+    families_without_notice: int
+
+
+class Totals(TypedDict):
+    """``Results.total``: the structure-wide figures."""
+
+    revenue: float
+    budget_target: float | None
+    gap: float | None
+    old_revenue: float
+    change_pct: float | None
+    families: int
+    families_pay_more: int
+    families_unchanged: int
+    families_pay_less: int
 
 
 @dataclass(frozen=True)
@@ -36,27 +90,40 @@ class Results:
     families: pd.DataFrame
     grids: pd.DataFrame
     tranches: pd.DataFrame
-    total: dict
+    total: Totals
 
-    def to_json(self) -> dict:
+    def to_json(self) -> JSONObject:
         return results_json(self)
 
 
 def build_results(scenario: Scenario, families: pd.DataFrame) -> Results:
     """Aggregate a per-family table into grid, tranche and structure figures,
     as the workbook's summary formulas do."""
-    grid_rows, tranche_rows = [], []
-    notice = families["notice"].to_numpy(dtype=bool)
+    import pandas as pd
+
+    grid_rows, tranche_rows, total = aggregate(scenario, families)
+    return Results(scenario.n_grids, families.reset_index(drop=True), pd.DataFrame(grid_rows),
+                   pd.DataFrame(tranche_rows, columns=TRANCHE_COLUMNS), total)
+
+
+def aggregate(scenario: Scenario, families: pd.DataFrame | Mapping[str, Any]
+              ) -> tuple[list[GridRow], list[TrancheRow], Totals]:
+    """The rows of ``Results.grids`` and ``Results.tranches`` and the totals,
+    from the per-family table: a DataFrame or its columns as arrays."""
+    grid_rows: list[GridRow] = []
+    tranche_rows: list[TrancheRow] = []
+    notice = np.asarray(families["notice"], dtype=bool)
     for g, grid in enumerate(scenario.grids, start=1):
-        pupils = families[f"pupils_g{g}"].to_numpy(dtype=float)
-        tno = families[f"tranche_no_g{g}"].to_numpy()
-        due = families[f"due_g{g}"].to_numpy(dtype=float)
+        # Contiguous, as a DataFrame's columns are: numpy sums a strided view in another order.
+        pupils = np.ascontiguousarray(families[f"pupils_g{g}"], dtype=float)
+        tno = np.asarray(families[f"tranche_no_g{g}"])
+        due = np.ascontiguousarray(families[f"due_g{g}"], dtype=float)
         in_grid = pupils > 0
-        per_tranche = []
+        per_tranche: list[TrancheRow] = []
         for t, tr in enumerate(grid.tranches, start=1):
             here = tno == t
             nxt = grid.tranches[t].lower if t < len(grid.tranches) else None
-            row = {
+            row: TrancheRow = {
                 "grid": g,
                 "tranche": t,
                 "label": tr.label,
@@ -70,7 +137,7 @@ def build_results(scenario: Scenario, families: pd.DataFrame) -> Results:
             per_tranche.append(row)
         tranche_rows += per_tranche
         revenue = float(due.sum())
-        old_revenue = float(families[f"old_due_g{g}"].to_numpy(dtype=float).sum())
+        old_revenue = float(np.ascontiguousarray(families[f"old_due_g{g}"], dtype=float).sum())
         n_fam = sum(r["families"] for r in per_tranche)
         first = grid.tranches[0].amount if grid.tranches else 0.0
         last = grid.tranches[-1].amount if grid.tranches else 0.0
@@ -90,55 +157,72 @@ def build_results(scenario: Scenario, families: pd.DataFrame) -> Results:
                 "families_without_notice": int(np.count_nonzero(~notice & in_grid)),
             }
         )
-    grids = pd.DataFrame(grid_rows)
-    tranches = pd.DataFrame(tranche_rows, columns=TRANCHE_COLUMNS)
-    change = families["change"].to_numpy(dtype=float)
+    change = np.asarray(families["change"], dtype=float)
     targets = [g.budget_target for g in scenario.grids if g.budget_target is not None]
     revenue = sum(r["revenue"] for r in grid_rows)
     old_revenue = sum(r["old_revenue"] for r in grid_rows)
     target = sum(targets) if targets else None
-    total = {
+    total: Totals = {
         "revenue": revenue,
         "budget_target": target,
         # Only grids with a target have a gap: the structure's is their sum.
         "gap": None if target is None else sum(r["gap"] for r in grid_rows if r["gap"] is not None),
         "old_revenue": old_revenue,
         "change_pct": revenue / old_revenue - 1 if old_revenue != 0 else None,
-        "families": len(families),
+        "families": len(families["id"]),
         "families_pay_more": int(np.count_nonzero(change > 0)),
         "families_unchanged": int(np.count_nonzero(change == 0)),
         "families_pay_less": int(np.count_nonzero(change < 0)),
     }
-    return Results(scenario.n_grids, families.reset_index(drop=True), grids, tranches, total)
+    return grid_rows, tranche_rows, total
 
 
-def _blank(x) -> bool:
+def _blank(x: object) -> bool:
     return x is None or (isinstance(x, str) and x == "") or (isinstance(x, float) and math.isnan(x))
 
 
-def _number(x, blank, convert):
+@runtime_checkable
+class _Number(Protocol):
+    """A number as a cell or a table holds it (float, int, bool, a numpy
+    scalar): what ``float()`` and ``int()`` read."""
+
+    def __float__(self) -> float: ...
+
+    def __int__(self) -> int: ...
+
+
+_Blank = TypeVar("_Blank")
+_Converted = TypeVar("_Converted")
+
+
+def _number(x: object, blank: _Blank, convert: Callable[[_Number], _Converted]) -> _Blank | str | _Converted:
     """A cell value for JSON: ``blank`` for a blank, text as it is (an error
     code such as #VALUE!, or stray text, so a check can say what it found),
     a number through ``convert``."""
     if _blank(x):
         return blank
-    return x if isinstance(x, str) else convert(x)
+    if isinstance(x, str):
+        return x
+    # Plain numbers first: a check against the protocol is slow.
+    if isinstance(x, (float, int)) or isinstance(x, _Number):
+        return convert(x)
+    raise TypeError(f"a number is expected, not {type(x).__name__}: {x!r}")
 
 
-def money(x) -> float | str | None:
+def money(x: object) -> Figure:
     """A money value for JSON: rounded to the cent, blank as None."""
     return _number(x, None, lambda v: excel_round(float(v), MONEY_DIGITS))
 
 
-def ratio(x) -> float | str | None:
+def ratio(x: object) -> Figure:
     return _number(x, None, lambda v: excel_round(float(v), RATIO_DIGITS))
 
 
-def count(x) -> int | str:
+def count(x: object) -> int | str:
     return _number(x, 0, int)
 
 
-def label(x) -> str | None:
+def label(x: object) -> str | None:
     """A tranche label as text; a label typed as a number (1, 2...) reads "1"."""
     if _blank(x):
         return None
@@ -150,13 +234,14 @@ def label(x) -> str | None:
 # The SPEC's results JSON, one converter per object. The model and the
 # workbook reader both build plain mappings and go through these.
 
-def family_json(fid, tranches, dues, total_due, old_due, change, effort) -> dict:
+def family_json(fid: str, tranches: Iterable[object], dues: Iterable[object], total_due: object, old_due: object,
+                change: object, effort: object) -> JSONObject:
     return {"id": fid, "tranches": [label(t) for t in tranches], "due": [money(d) for d in dues],
             "total_due": money(total_due), "old_due": money(old_due), "change": money(change),
             "effort": ratio(effort)}
 
 
-def grid_json(g: Mapping, tranches: Iterable[Mapping]) -> dict:
+def grid_json(g: Mapping[str, object], tranches: Iterable[Mapping[str, object]]) -> JSONObject:
     """SPEC keys first, then the documented extras."""
     return {
         "name": "" if _blank(g["name"]) else str(g["name"]),
@@ -175,7 +260,7 @@ def grid_json(g: Mapping, tranches: Iterable[Mapping]) -> dict:
     }
 
 
-def total_json(t: Mapping) -> dict:
+def total_json(t: Mapping[str, object]) -> JSONObject:
     return {
         "revenue": money(t["revenue"]),
         "budget_target": money(t["budget_target"]),
@@ -189,10 +274,24 @@ def total_json(t: Mapping) -> dict:
     }
 
 
-def results_json(r: Results) -> dict:
+def results_json(r: Results) -> JSONObject:
     """The SPEC's results JSON of the model's results."""
-    fam = r.families
-    gs = range(1, r.n_grids + 1)
+    return rows_json(r.n_grids, r.families, r.grids.to_dict("records"), r.tranches.to_dict("records"), r.total)
+
+
+def table_json(scenario: Scenario, families: Mapping[str, Any]) -> JSONObject:
+    """The results JSON of a per-family table given as column arrays (what
+    ``model.simulate`` computes): ``build_results(...).to_json()`` without
+    building DataFrames, the same figures."""
+    grid_rows, tranche_rows, total = aggregate(scenario, families)
+    return rows_json(scenario.n_grids, families, grid_rows, tranche_rows, total)
+
+
+def rows_json(n_grids: int, fam: pd.DataFrame | Mapping[str, Any], grid_rows: Iterable[Mapping[str, Any]],
+              tranche_rows: Iterable[Mapping[str, Any]], total: Mapping[str, Any]) -> JSONObject:
+    """The results JSON of the per-family table, the grid and tranche rows and the totals."""
+    tranche_rows = list(tranche_rows)
+    gs = range(1, n_grids + 1)
     tranche_cols = [fam[f"tranche_g{g}"].tolist() for g in gs]
     due_cols = [fam[f"due_g{g}"].tolist() for g in gs]
     families = [
@@ -201,6 +300,5 @@ def results_json(r: Results) -> dict:
             zip(fam["id"], fam["total_due"], fam["old_due"], fam["change"], fam["effort"])
         )
     ]
-    grids = [grid_json(row, r.tranches[r.tranches["grid"] == row["grid"]].to_dict("records"))
-             for row in r.grids.to_dict("records")]
-    return {"families": families, "grids": grids, "total": total_json(r.total)}
+    grids = [grid_json(row, [t for t in tranche_rows if t["grid"] == row["grid"]]) for row in grid_rows]
+    return {"families": families, "grids": grids, "total": total_json(total)}

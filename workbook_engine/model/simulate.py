@@ -11,11 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
+import numpy.typing as npt
 
 from workbook_engine.model.domain import Scenario
 from workbook_engine.model.money import FACTOR_DIGITS, excel_round_array
-from workbook_engine.model.results import Results, build_results
+from workbook_engine.model.results import JSONObject, Results, build_results, table_json
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,7 @@ def family_arrays(scenario: Scenario) -> FamilyArrays:
     )
 
 
-def blank0(x: np.ndarray) -> np.ndarray:
+def blank0(x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     """A blank cell counts 0 in spreadsheet arithmetic."""
     return np.nan_to_num(x, nan=0.0)
 
@@ -76,17 +76,18 @@ def family_parts(s: Scenario, f: FamilyArrays) -> np.ndarray:
         return f.parts.copy()
     c = s.custom_parts
     adults, children, others = blank0(f.adults), blank0(f.children), blank0(f.other_dependents)
+    single_adult: npt.NDArray[np.bool_] = adults == 1  # (numpy types == as Any)
     return (
         adults * c.adult
         + np.minimum(children, 1) * c.child_1
         + (children >= 2) * c.child_2
         + np.maximum(children - 2, 0) * c.child_3_plus
-        + (adults == 1) * (children >= 1) * c.single_parent_bonus
+        + single_adult * (children >= 1) * c.single_parent_bonus
         + others * c.other_dependent
     )
 
 
-def family_indicator(s: Scenario, income: np.ndarray, parts: np.ndarray) -> np.ndarray:
+def family_indicator(s: Scenario, income: npt.NDArray[np.float64], parts: npt.NDArray[np.float64]) -> np.ndarray:
     if s.indicator == "rfr":
         return income.copy()
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -139,6 +140,19 @@ def paying_factor(s: Scenario, before: np.ndarray, pupils: np.ndarray) -> np.nda
 
 def simulate(scenario: Scenario) -> Results:
     """Compute every result of the SPEC for a *validated* scenario."""
+    import pandas as pd  # here only: simulate_json, what a check needs, does without it
+
+    return build_results(scenario, pd.DataFrame(family_table(scenario)))
+
+
+def simulate_json(scenario: Scenario) -> JSONObject:
+    """``simulate(scenario).to_json()``, the very same figures, without
+    building DataFrames (nor importing pandas)."""
+    return table_json(scenario, family_table(scenario))
+
+
+def family_table(scenario: Scenario) -> dict[str, object]:
+    """The per-family table of :func:`simulate` (``Results.families``), column by column."""
     s = scenario
     f = family_arrays(s)
     income = family_income(s, f)
@@ -183,7 +197,7 @@ def simulate(scenario: Scenario) -> Results:
         columns[f"due_g{k}"] = due[:, g]
         columns[f"old_due_g{k}"] = old_due_by_grid[:, g]
     columns.update(total_due=total, old_due=old_due, change=change, effort=effort)
-    return build_results(s, pd.DataFrame(columns))
+    return columns
 
 
 def _row_sum(m: np.ndarray) -> np.ndarray:

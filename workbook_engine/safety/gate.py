@@ -65,10 +65,11 @@ import posixpath
 import re
 import struct
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
+from xml.etree.ElementTree import Element
 
 from workbook_engine.safety.encrypted import Unreadable, decrypt_ole, one_line
 from workbook_engine.safety.ods import inspect_ods, is_odf_package
@@ -324,7 +325,7 @@ class _Package:
             self.read_cache[name] = b"".join(self.stream(name, cap))
         return self.read_cache[name]
 
-    def xml(self, name: str):
+    def xml(self, name: str) -> Element:
         """A structural part, prolog-checked then parsed with defusedxml."""
         data = self.read(name)
         problem = xml_prolog_problem(data[:MAX_PROLOG], len(data) <= MAX_PROLOG)
@@ -502,7 +503,7 @@ class _Package:
 # Reading the cells, with caps (openpyxl, read-only, links never kept)
 # ---------------------------------------------------------------------------
 
-def read_cached_values(safe: SafeWorkbook) -> dict[str, list[tuple]]:
+def read_cached_values(safe: SafeWorkbook) -> dict[str, list[CellRow]]:
     """Every sheet's rows of the values stored with the formulas (openpyxl,
     read-only: external links not kept, never opened; VBA not kept, never
     run); any failure of openpyxl on the file is an InputError."""
@@ -516,11 +517,33 @@ def read_cached_values(safe: SafeWorkbook) -> dict[str, list[tuple]]:
             wb.close()
 
 
-def sheet_rows(wb, path: Path) -> dict[str, list[tuple]]:
+CellRow = tuple[object, ...]  # the values of one row of cells
+
+
+class _ReadOnlySheet(Protocol):
+    """What :func:`sheet_rows` reads of an openpyxl read-only worksheet."""
+
+    @property
+    def title(self) -> str: ...
+
+    @property
+    def max_column(self) -> int | None: ...
+
+    def iter_rows(self, *, max_row: int, max_col: int, values_only: bool) -> Iterable[CellRow]: ...
+
+
+class _ReadOnlyWorkbook(Protocol):
+    """What :func:`sheet_rows` reads of an openpyxl read-only workbook."""
+
+    @property
+    def worksheets(self) -> Sequence[_ReadOnlySheet]: ...
+
+
+def sheet_rows(wb: _ReadOnlyWorkbook, path: Path) -> dict[str, list[CellRow]]:
     """The rows of values of an open read-only workbook, trailing blanks
     trimmed: at most MAX_ROWS rows and MAX_COLUMNS columns (the layout needs
     far fewer), so a sheet claiming a million rows or columns stays small."""
-    out: dict[str, list[tuple]] = {}
+    out: dict[str, list[CellRow]] = {}
     for ws in wb.worksheets:
         width = min(ws.max_column or MAX_COLUMNS, MAX_COLUMNS)
         rows = [_trim(r) for r in ws.iter_rows(max_row=MAX_ROWS + 1, max_col=width, values_only=True)]
@@ -544,7 +567,7 @@ def unreadable_as_input_error(path: str | Path) -> Iterator[None]:
         raise refuse(path, f"classeur endommagé ou non conforme, illisible ({one_line(exc)})") from None
 
 
-def _trim(row: tuple) -> tuple:
+def _trim(row: CellRow) -> CellRow:
     k = len(row)
     while k and row[k - 1] is None:
         k -= 1

@@ -9,10 +9,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO, TYPE_CHECKING, BinaryIO
 
 from workbook_engine.model.limits import MAX_PART_BYTES, MAX_SHEET_PART_BYTES, size_text
 from workbook_engine.model.problems import InputError, Problem
+
+if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer
 
 
 def refuse(path: str | Path, message: str) -> InputError:
@@ -54,10 +57,10 @@ class SafeWorkbook:
     def read_part(self, name: str) -> bytes:
         """A part's bytes (already size-checked by the gate; capped again)."""
         with self.open_part(name) as f:
-            return f.read()
+            return f.readall()  # (what read() does without a size)
 
     @contextmanager
-    def open_part(self, name: str) -> Iterator[BinaryIO]:
+    def open_part(self, name: str) -> Iterator[io.RawIOBase]:
         """A part as a stream that never yields more than its cap."""
         with self.zip() as zf, zf.open(name) as raw:
             cap = MAX_SHEET_PART_BYTES if name in {p for _s, p in self.sheets} else MAX_PART_BYTES
@@ -83,16 +86,17 @@ class SafeWorkbook:
 class _Capped(io.RawIOBase):
     """A read-only stream that refuses to go past ``cap`` bytes."""
 
-    def __init__(self, raw: BinaryIO, cap: int, path: Path, name: str):
+    def __init__(self, raw: IO[bytes], cap: int, path: Path, name: str):
         self.raw, self.cap, self.path, self.name, self.seen = raw, cap, path, name, 0
 
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer) -> int:
-        data = self.raw.read(min(len(buffer), self.cap + 1 - self.seen))
-        self.seen += len(data)
-        if self.seen > self.cap:
-            raise refuse(self.path, f"partie « {self.name} » plus grande que {size_text(self.cap)} : refusée")
-        buffer[: len(data)] = data
-        return len(data)
+    def readinto(self, buffer: WriteableBuffer) -> int:
+        with memoryview(buffer) as view:
+            data = self.raw.read(min(len(view), self.cap + 1 - self.seen))
+            self.seen += len(data)
+            if self.seen > self.cap:
+                raise refuse(self.path, f"partie « {self.name} » plus grande que {size_text(self.cap)} : refusée")
+            view[: len(data)] = data
+            return len(data)

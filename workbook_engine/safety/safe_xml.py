@@ -10,20 +10,29 @@ so reading the prolog of every part refuses them before any parser runs.
 from __future__ import annotations
 
 import re
-from typing import BinaryIO
+from collections.abc import Iterator
+from typing import BinaryIO, cast
+from xml.etree.ElementTree import Element
 
 import defusedxml.ElementTree as _safe_et
 
+# What ElementTree's iterparse yields: (event, element); for "start-ns" the
+# element is a (prefix, uri) pair, for "end-ns" None.
+XmlEvent = tuple[str, Element | tuple[str, str] | None]
 
-def parse_xml(data: bytes):
+# defusedxml has no type hints: its functions are ElementTree's, with the
+# same results, hence the casts below.
+
+
+def parse_xml(data: bytes) -> Element:
     """An ElementTree element; DTDs, entities and external references are
     refused (defusedxml), never expanded or fetched."""
-    return _safe_et.fromstring(data, forbid_dtd=True)
+    return cast(Element, _safe_et.fromstring(data, forbid_dtd=True))
 
 
-def iterparse_xml(source: BinaryIO, events: tuple[str, ...] = ("end",)):
+def iterparse_xml(source: BinaryIO, events: tuple[str, ...] = ("end",)) -> Iterator[XmlEvent]:
     """Streaming parse with the same protections as ``parse_xml``."""
-    return _safe_et.iterparse(source, events=events, forbid_dtd=True)
+    return cast("Iterator[XmlEvent]", _safe_et.iterparse(source, events=events, forbid_dtd=True))
 
 
 _DECL_ENCODING = re.compile(r"""encoding\s*=\s*["']([A-Za-z0-9._\-]+)["']""")

@@ -15,7 +15,7 @@ from workbook_engine.workbook.layout import GRID_SUMMARY, SCALE_INDICATOR_TEXT, 
 from workbook_engine.model.results import Results
 
 
-def _cell(x):
+def _cell(x: object) -> object:
     """A model value as a cell shows it: NaN/None is blank, numpy scalars are
     plain Python numbers, whole floats stay floats."""
     if x is None:
@@ -74,7 +74,7 @@ def scalar_values(layout: Layout, s: Scenario, r: Results) -> dict[str, object]:
     return values
 
 
-def column_values(layout: Layout, r: Results) -> dict[str, list]:
+def column_values(layout: Layout, r: Results) -> dict[str, list[object]]:
     """Per formula column of the family table, the value of each family row."""
     fam = r.families
     return {c.key: [_cell(v) for v in fam[c.key].tolist()] for c in layout.formula_columns}

@@ -22,18 +22,19 @@ from typing import Callable, Iterator, Literal
 
 from openpyxl.formula.tokenizer import Tokenizer
 
-from workbook_engine.workbook.layout import Layout, Ref
-from workbook_engine.model.simulate import simulate
+from workbook_engine.workbook.layout import Column, Layout, Ref
+from workbook_engine.model.simulate import simulate_json
 from workbook_engine.workbook.placement import StructureEdit
 from workbook_engine.model.problems import InputError, show_value
 from workbook_engine.workbook.reader import WorkbookRead, cell_name, read_workbook
-from workbook_engine.formats.summary import eur
+from workbook_engine.model.french import eur
 from workbook_engine.workbook.file import open_workbook_file
 from workbook_engine.workbook.results import family_rows, results_json_from_cells
 
 Part = Literal["structure", "numbers", "inputs"]
 Unit = Literal["eur", "ratio", "count", "text"]
 FindingSeverity = Literal["error", "warning", "info"]
+CheckStatus = Literal["ok", "findings", "unusable"]
 REPAIR = ("Pour réparer : lisez le scénario (workbook-engine read CLASSEUR -o scenario.json) puis régénérez "
           "le classeur (workbook-engine generate scenario.json -o nouveau.xlsx).")
 MAX_LISTED = 3  # cells named per line before "et N autres"
@@ -59,7 +60,7 @@ class Finding:
     count: int = 1  # cells this finding stands for (a column edited all the way down is one finding)
     harmless_if_numbers_hold: bool = False  # a structural edit that is only information when nothing broke
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, object]:
         return {"part": self.part, "severity": self.severity, "where": self.where, "cell": self.cell,
                 "family": self.family, "count": self.count, "message": self.message,
                 "expected": _json_value(self.expected), "found": _json_value(self.found)}
@@ -72,7 +73,7 @@ def _json_value(v: object) -> object:
     return v if isinstance(v, (str, int, float, bool, type(None))) else str(v)
 
 
-def _show(v, unit: Unit) -> str:
+def _show(v: object, unit: Unit) -> str:
     if v is None or v == "":
         return "vide"
     if isinstance(v, str):
@@ -107,7 +108,7 @@ def _line(group: list[Finding]) -> str:
 def group_findings(findings: list[Finding]) -> list[list[Finding]]:
     """Findings of one cause together (same part, severity and message), in
     the order their causes first appear."""
-    groups: dict[tuple, list[Finding]] = {}
+    groups: dict[tuple[Part, FindingSeverity, str], list[Finding]] = {}
     for f in findings:
         groups.setdefault((f.part, f.severity, f.message), []).append(f)
     return list(groups.values())
@@ -132,8 +133,9 @@ class CheckReport:
         return 1 if any(f.severity != "info" for f in self.findings) else 0
 
     @property
-    def status(self) -> str:
-        return {0: "ok", 1: "findings", 2: "unusable"}[self.exit_code]
+    def status(self) -> CheckStatus:
+        statuses: dict[int, CheckStatus] = {0: "ok", 1: "findings", 2: "unusable"}
+        return statuses[self.exit_code]
 
     def first_finding(self) -> str:
         if self.unusable:
@@ -141,7 +143,7 @@ class CheckReport:
         serious = [f for f in self.findings if f.severity != "info"]
         return _line(group_findings(serious)[0]) if serious else ""
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, object]:
         return {"file": str(self.path), "status": self.status, "exit_code": self.exit_code,
                 "unusable": self.unusable, "families": self.families,
                 "layout_version": self.version,
@@ -181,7 +183,7 @@ class CheckReport:
 # Structure
 # ---------------------------------------------------------------------------
 
-def normalize_formula(text: str) -> tuple:
+def normalize_formula(text: str) -> tuple[str | tuple[str, str], ...]:
     """A formula as a comparable token sequence: whitespace dropped, names and
     references upper-cased, text literals kept as typed, any reference that
     lost its cells written #REF! (spreadsheets write it several ways)."""
@@ -189,7 +191,7 @@ def normalize_formula(text: str) -> tuple:
         tokens = Tokenizer(text).items
     except Exception:  # noqa: BLE001 - an unparsable formula compares as its text
         return (text,)
-    out = []
+    out: list[tuple[str, str]] = []
     for t in tokens:
         if t.type == "WHITE-SPACE":
             continue
@@ -289,7 +291,7 @@ def _formula_differences(read: WorkbookRead) -> Iterator[tuple[Ref, str, str, ob
     layout, cells = read.layout, read.cells
     present = set(read.sheet_names)
     for c in layout.formula_cells():
-        if c.ref.sheet not in present or c.ref.row < 0:
+        if c.ref.sheet not in present or c.ref.row < 0 or c.formula is None:
             continue
         got = cells(c.ref)
         if not (cells.is_formula(c.ref) and _same_formula(got, "=" + c.formula)):
@@ -322,7 +324,7 @@ def _formula_differences(read: WorkbookRead) -> Iterator[tuple[Ref, str, str, ob
         yield from _column_cells(read, column, covered, last)
 
 
-def _column_cells(read: WorkbookRead, column, r0: int, r1: int) -> Iterator[tuple[Ref, str, str, object]]:
+def _column_cells(read: WorkbookRead, column: Column, r0: int, r1: int) -> Iterator[tuple[Ref, str, str, object]]:
     """Rows of a formula column that hold no formula at all."""
     for row in range(r0, r1 + 1):
         ref = Ref(read.layout.families_sheet, row, column.col)
@@ -352,7 +354,8 @@ def _family_of(read: WorkbookRead, ref: Ref) -> str | None:
 def check_numbers(read: WorkbookRead, value: Callable[[Ref], object]) -> list[Finding]:
     """The workbook's evaluated results against the model of its inputs."""
     layout = read.layout
-    expected = simulate(read.scenario).to_json()
+    assert read.scenario is not None, "the numbers are checked only when the inputs make a scenario"
+    expected = simulate_json(read.scenario)  # the model's results JSON, without pandas
     got = results_json_from_cells(layout, value)
     findings: list[Finding] = []
     col = layout.column
@@ -369,14 +372,17 @@ def check_numbers(read: WorkbookRead, value: Callable[[Ref], object]) -> list[Fi
         if found is None:
             continue  # a family the formulas do not cover: reported by the structure part
         for g in range(layout.n_grids):
-            for field_, key, label, unit in (("tranches", f"tranche_g{g + 1}", "tranche", "text"),
-                                             ("due", f"due_g{g + 1}", "dû", "eur")):
+            per_grid: tuple[tuple[str, str, str, Unit], ...] = (("tranches", f"tranche_g{g + 1}", "tranche", "text"),
+                                                                ("due", f"due_g{g + 1}", "dû", "eur"))
+            for field_, key, label, unit in per_grid:
                 if exp[field_][g] != found[field_][g]:
                     findings.append(Finding("numbers", "error", f"{fam_cell(fid, key)} (famille {fid})",
                                             f"{label} grille {g + 1}", exp[field_][g], found[field_][g], unit,
                                             fam_cell(fid, key), fid))
-        for key, label, unit in (("total_due", "total dû", "eur"), ("old_due", "ancien total", "eur"),
-                                 ("change", "évolution", "eur"), ("effort", "taux d'effort", "ratio")):
+        per_family: tuple[tuple[str, str, Unit], ...] = (
+            ("total_due", "total dû", "eur"), ("old_due", "ancien total", "eur"), ("change", "évolution", "eur"),
+            ("effort", "taux d'effort", "ratio"))
+        for key, label, unit in per_family:
             if exp[key] != found[key]:
                 findings.append(Finding("numbers", "error", f"{fam_cell(fid, key)} (famille {fid})", label,
                                         exp[key], found[key], unit, fam_cell(fid, key), fid))
@@ -432,6 +438,7 @@ def check_workbook(path: str | Path, evaluate: Evaluate | None = None) -> CheckR
         report.findings.append(Finding("inputs", p.severity, p.where, p.message, None,
                                        p.value if p.value not in (None, "") else None, cell=p.cell,
                                        family=p.family))
+    value: Callable[[Ref], object]
     try:
         if evaluate is None:
             ev = wf.evaluation()

@@ -29,7 +29,8 @@ from workbook_engine.evaluator.runs import Run
 from workbook_engine.evaluator.values import BLANK
 from workbook_engine.workbook.layout import Ref
 from workbook_engine.model.problems import InputError, Problem
-from workbook_engine.safety.gate import SafeWorkbook, inspect_workbook
+from workbook_engine.safety.gate import inspect_workbook
+from workbook_engine.safety.safe_workbook import SafeWorkbook
 
 
 class WorkbookFile:
@@ -100,7 +101,8 @@ class WorkbookFile:
     def formula_at(self, sheet: str, row: int, col: int) -> str | None:
         """A cell's formula text ("=..."), None when it holds no formula."""
         ref = Ref(sheet, row, col)
-        return self(ref) if self.is_formula(ref) else None  # type: ignore[return-value]
+        text = self(ref) if self.is_formula(ref) else None
+        return text if isinstance(text, str) else None  # a formula cell holds its text
 
     def value_at(self, sheet: str, row: int, col: int) -> object:
         return self(Ref(sheet, row, col))

@@ -18,22 +18,31 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Iterator, Literal
+from typing import Callable, Iterator, Literal, Protocol, ValuesView, cast
 
 from xlsxwriter.utility import quote_sheetname, xl_col_to_name, xl_rowcol_to_cell
 
-from workbook_engine.evaluator.refs import Ref
+from workbook_engine.evaluator.refs import Ref as Ref  # re-exported: the layout's cells are Refs
+from workbook_engine.model.domain import Indicator, PartsPolicy, SiblingScope
 from workbook_engine.model.money import FACTOR_DIGITS
 
 Kind = Literal["text", "money", "number", "parts", "integer", "rate", "ratio", "count", "choice", "label"]
 
+
+class Choices(Protocol):
+    """A choice cell's words: scenario value (a code, or a flag) -> workbook
+    text, such as ``INDICATOR_TEXT``; the writer offers the words."""
+
+    def values(self) -> ValuesView[str]: ...
+
+
 # Workbook words for the scenario's codes (the bursar sees French).
 YES, NO = "oui", "non"
-INDICATOR_TEXT = {"qf": "QF", "rfr": "RFR"}
-PARTS_POLICY_TEXT = {"fiscal": "fiscales", "custom": "calculées"}
-SCOPE_TEXT = {"structure": "structure", "network": "réseau"}
-BOOL_TEXT = {True: YES, False: NO}
-SCALE_INDICATOR_TEXT = {
+INDICATOR_TEXT: dict[Indicator, str] = {"qf": "QF", "rfr": "RFR"}
+PARTS_POLICY_TEXT: dict[PartsPolicy, str] = {"fiscal": "fiscales", "custom": "calculées"}
+SCOPE_TEXT: dict[SiblingScope, str] = {"structure": "structure", "network": "réseau"}
+BOOL_TEXT: dict[bool, str] = {True: YES, False: NO}
+SCALE_INDICATOR_TEXT: dict[Indicator, str] = {
     "qf": "Indicateur : quotient familial = revenu fiscal de référence / nombre de parts",
     "rfr": "Indicateur : revenu fiscal de référence (RFR) de l'avis d'imposition",
 }
@@ -146,7 +155,7 @@ class Cell:
     kind: Kind
     formula: str | None = None
     name: str | None = None
-    choices: dict | None = None  # scenario value -> workbook text
+    choices: Choices | None = None  # scenario value -> workbook text
     help: str = ""
 
 
@@ -161,12 +170,12 @@ class Column:
     template: str | None = None  # formula with a {r} row placeholder; None = input
     grid: int | None = None
     name: str | None = None
-    choices: dict | None = None
+    choices: Choices | None = None
     help: str = ""
 
     @property
     def letter(self) -> str:
-        return xl_col_to_name(self.col)
+        return cast(str, xl_col_to_name(self.col))  # xlsxwriter is untyped
 
     def formula(self, excel_row: int) -> str:
         assert self.template is not None
@@ -293,9 +302,9 @@ class Layout:
             table = [c.ref for c in self.scale if c.key.startswith(f"scale.grid{gl.number}.slot")]
             out[f"BAREME_G{gl.number}"] = Block(table[0].sheet, table[0].row, table[0].col, table[-1].row,
                                                 table[-1].col)
-        for c in self.columns:
-            if c.name:
-                out[c.name] = Block(self.families_sheet, self.first_row, c.col, self.last_row, c.col)
+        for column in self.columns:
+            if column.name:
+                out[column.name] = Block(self.families_sheet, self.first_row, column.col, self.last_row, column.col)
         lines = [c.ref for c in self.summary if c.key.startswith("summary.grid") and c.key.endswith(".name")]
         out["SYNTHESE_GRILLES"] = Block(lines[0].sheet, lines[0].row, lines[0].col, lines[-1].row, lines[-1].col)
         return dict(sorted(out.items()))
@@ -321,7 +330,7 @@ def _render(template: str, refs: dict[str, str]) -> str:
 
 def _param_cells() -> tuple[Cell, ...]:
     """Paramètres: label in column A, value in B, help in C; one row each."""
-    rows: list[tuple[str, str, Kind, dict | None, str] | None] = [
+    rows: list[tuple[str, str, Kind, Choices | None, str] | None] = [
         ("structure", "Structure (OGEC)", "text", None, "Nom de l'OGEC ou de l'établissement."),
         ("year", "Année scolaire", "text", None, "Par exemple 2026-2027."),
         ("indicator", "Indicateur de revenu", "choice", INDICATOR_TEXT,
@@ -356,7 +365,7 @@ def _param_cells() -> tuple[Cell, ...]:
 
 
 # Family input columns: key, header, kind, choices, help.
-_FAMILY_INPUTS: tuple[tuple[str, str, Kind, dict | None, str], ...] = (
+_FAMILY_INPUTS: tuple[tuple[str, str, Kind, Choices | None, str], ...] = (
     ("id", "Identifiant famille", "text", None, "Code anonyme, unique (pas de nom)."),
     ("rfr_1", "RFR déclarant 1", "money", None, "Revenu fiscal de référence de l'avis."),
     ("rfr_2", "RFR déclarant 2", "money", None, "Si les parents déclarent séparément (vide = 0)."),
@@ -371,18 +380,22 @@ _FAMILY_INPUTS: tuple[tuple[str, str, Kind, dict | None, str], ...] = (
 )
 
 
-def _column_specs(n_grids: int, version: int) -> list[tuple]:
+# One family column: (key, header, kind, template, grid, choices, help).
+ColumnSpec = tuple[str, str, Kind, str | None, int | None, Choices | None, str]
+
+
+def _column_specs(n_grids: int, version: int) -> list[ColumnSpec]:
     """The family table, left to right: inputs, pupils per grid, then results.
     Each spec: (key, header, kind, template, grid, choices, help)."""
-    specs: list[tuple] = [(k, h, kind, None, None, ch, hp) for k, h, kind, ch, hp in _FAMILY_INPUTS]
+    specs: list[ColumnSpec] = [(k, h, kind, None, None, ch, hp) for k, h, kind, ch, hp in _FAMILY_INPUTS]
     for g in range(1, n_grids + 1):
         specs.append((f"pupils_g{g}", f"Élèves grille {g}", "integer", None, g, None, "Nombre d'enfants inscrits."))
-    for key, header, kind, template, g in _family_formulas(n_grids, version):
-        specs.append((key, header, kind, template, g, None, ""))
+    for key, header, kind, template, grid in _family_formulas(n_grids, version):
+        specs.append((key, header, kind, template, grid, None, ""))
     return specs
 
 
-def _family_columns(specs: list[tuple], refs: dict[str, str]) -> tuple[Column, ...]:
+def _family_columns(specs: list[ColumnSpec], refs: dict[str, str]) -> tuple[Column, ...]:
     refs = dict(refs)
     refs.update({key: f"{xl_col_to_name(i)}{{r}}" for i, (key, *_rest) in enumerate(specs)})
     columns = []
@@ -456,7 +469,7 @@ GRID_SUMMARY = ("revenue", "budget_target", "old_revenue", "gap", "change_pct", 
                 "families_without_notice", "tranche_count")
 
 
-def _grid_layout(g: int, n_slots: int, fam_range, version: int) -> GridLayout:
+def _grid_layout(g: int, n_slots: int, fam_range: Callable[[str], str], version: int) -> GridLayout:
     """A grid sheet: name/old tariff/target, the tranche table, its summary."""
     sheet = grid_sheet(g)
     name = Cell(f"grid{g}.name", Ref(sheet, 2, 1), "Nom de la grille", "text", name=f"NOM_G{g}",
@@ -511,7 +524,7 @@ def _grid_layout(g: int, n_slots: int, fam_range, version: int) -> GridLayout:
     at = {key: Ref(sheet, total_row + 2 + i, 1) for i, key in enumerate(GRID_SUMMARY)}
     rev, old_rev, count, tgt = at["revenue"].a1, at["old_revenue"].a1, at["tranche_count"].a1, target.ref.a1
     first_amount, fam_total = slots[0].amount.ref.a1, totals[0].ref.a1
-    specs = {
+    specs: dict[str, tuple[str, Kind, str, str]] = {
         "revenue": ("Recettes", "money", f"SUM({k('due')})", f"RECETTES_G{g}"),
         "budget_target": ("Objectif", "money", f'IF({tgt}="","",{tgt})', f"OBJECTIF_G{g}"),
         "old_revenue": ("Anciennes recettes", "money", f"SUM({k('old_due')})", f"ANCIENNES_RECETTES_G{g}"),
@@ -547,7 +560,7 @@ def _grid_refs(grid: GridLayout) -> dict[str, str]:
     }
 
 
-def _summary_cells(grids: tuple[GridLayout, ...], fam_range) -> tuple[Cell, ...]:
+def _summary_cells(grids: tuple[GridLayout, ...], fam_range: Callable[[str], str]) -> tuple[Cell, ...]:
     """Synthèse: one line per grid, a total line, then the families' changes."""
     s = SHEET_SUMMARY
     first = 3
@@ -616,6 +629,8 @@ def _scale_cells(grids: tuple[GridLayout, ...], params: dict[str, Cell], version
     rfr_text, qf_text = (SCALE_INDICATOR_TEXT[k].replace('"', '""') for k in ("rfr", "qf"))
     cells.append(Cell("scale.indicator", Ref(s, 2, 0), "Indicateur", "text",
                       f'IF({is_choice(ind, INDICATOR_TEXT["rfr"], version)},"{rfr_text}","{qf_text}")', "BAREME_INDICATEUR"))
+    table: tuple[tuple[str, Kind], ...] = (("label", "label"), ("lower", "money"), ("upper", "money"),
+                                           ("amount", "money"))
     row = 4
     for gl in grids:
         nm = gl.name.ref.absolute
@@ -623,8 +638,7 @@ def _scale_cells(grids: tuple[GridLayout, ...], params: dict[str, Cell], version
                           f'IF({nm}="","{gl.sheet}",{nm})', f"BAREME_TITRE_G{gl.number}"))
         row += 2  # title, then the header line
         for slot in gl.slots:
-            for col, (attr, kind) in enumerate((("label", "label"), ("lower", "money"), ("upper", "money"),
-                                                ("amount", "money"))):
+            for col, (attr, kind) in enumerate(table):
                 src = getattr(slot, attr).ref.absolute
                 cells.append(Cell(f"scale.grid{gl.number}.slot{slot.number}.{attr}", Ref(s, row, col),
                                   attr, kind, f'IF({src}="","",{src})'))

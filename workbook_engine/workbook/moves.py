@@ -55,10 +55,16 @@ class AxisMap:
         if i >= 0:
             a = anchors[i]
             between = bisect.bisect_left(deleted, index) - bisect.bisect_right(deleted, a)
-            return self.known[a] - a - between  # type: ignore[operator]
+            return self._anchor(a) - a - between
         b = anchors[0]
         between = bisect.bisect_left(deleted, b) - bisect.bisect_right(deleted, index)
-        return self.known[b] - b + between  # type: ignore[operator]
+        return self._anchor(b) - b + between
+
+    def _anchor(self, index: int) -> int:
+        """Where a known index that survived is now."""
+        target = self.known[index]
+        assert target is not None, index  # anchors are the known indexes that survived
+        return target
 
     def __call__(self, index: int) -> int | None:
         if index in self.known:
@@ -77,7 +83,9 @@ class AxisMap:
             hi -= 1
         if lo > hi:
             return None
-        return self(lo), self(hi)  # type: ignore[return-value]
+        start, end = self(lo), self(hi)
+        assert start is not None and end is not None  # the loops stopped at surviving indexes
+        return start, end
 
 
 @dataclass
@@ -148,7 +156,7 @@ def _axis(token: str) -> tuple[str, str]:
     return ("$", token[1:]) if token.startswith("$") else ("", token)
 
 
-def _moved(m: re.Match, own_sheet: str, moves: Moves) -> str:
+def _moved(m: re.Match[str], own_sheet: str, moves: Moves) -> str:
     quoted = m.group("sheet")
     sheet = own_sheet if quoted is None else (quoted[1:-1].replace("''", "'") if quoted.startswith("'")
                                                else quoted)

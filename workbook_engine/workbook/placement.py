@@ -179,10 +179,11 @@ def find_moves(layout: Layout, names: dict[str, str], sheet_names: list[str], fo
     moves = Moves()
 
     # Sheets: where most of a sheet's names point now.
-    by_sheet: dict[str, Counter] = {}
+    by_sheet: dict[str, Counter[str]] = {}
     for name, block in layout.blocks.items():
-        if found[name] is not None:
-            by_sheet.setdefault(block.sheet, Counter())[found[name].sheet] += 1
+        where = found[name]
+        if where is not None:
+            by_sheet.setdefault(block.sheet, Counter())[where.sheet] += 1
     present = set(sheet_names)
     for sheet in _layout_sheets(layout):
         votes = by_sheet.get(sheet)

@@ -11,14 +11,18 @@ the cells come from ``layout.py`` like everywhere else.
 from __future__ import annotations
 
 import datetime as _dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
+from typing import Literal, TypeVar, overload
 
 from workbook_engine.model.domain import CustomParts, Family, Grid, Scenario, Tranche
 from workbook_engine.evaluator.functions import spreadsheet_trim
 from workbook_engine.evaluator.values import text_to_number
-from workbook_engine.workbook.layout import BOOL_TEXT, INDICATOR_TEXT, PARTS_POLICY_TEXT, SCOPE_TEXT, Cell, Layout, Ref
+from workbook_engine.workbook.layout import (
+    BOOL_TEXT, INDICATOR_TEXT, PARTS_POLICY_TEXT, SCOPE_TEXT, Cell, GridLayout, Layout, Ref, Slot,
+)
 from workbook_engine.workbook.placement import NotOurWorkbook, Placement, StructureEdit, place_layout
 from workbook_engine.model.problems import InputError, Problem, Severity, show_value
 from workbook_engine.formats.scenario_json import merge_problems
@@ -31,6 +35,9 @@ MAX_CELL_NUMBER = 1e12  # no income, amount or count is this large: a typing acc
 # fields are also counted, summed or looked up (COUNTIFS, SUMIFS, MATCH,
 # COUNT), which skip text: the warning says the workbook's counts miss it.
 _COUNTED_FIELDS = {"lower", "adults", "children", "other_dependents", "other_enrolled"}
+
+M = TypeVar("M")  # what a choice cell means (a scenario code, or a flag)
+D = TypeVar("D")  # a default for a blank cell
 
 
 @dataclass
@@ -148,7 +155,7 @@ class _Reader:
         self._tranche_lines: dict[tuple[int, int], int] = {}  # (grid, tranche read) -> slot index
 
     # -- problems ------------------------------------------------------------
-    def say(self, severity: Severity, ref: Ref, label: str, value, message: str, family: str | None = None,
+    def say(self, severity: Severity, ref: Ref, label: str, value: object, message: str, family: str | None = None,
             field_: str = "") -> None:
         who = ", ".join(x for x in (f"famille {family}" if family else "", label) if x)
         where = cell_name(ref) + (f" ({who})" if who else "")
@@ -186,7 +193,7 @@ class _Reader:
         return replace(p, where=f"{cell_name(ref)} ({who})", cell=cell_name(ref), label=label)
 
     # -- values --------------------------------------------------------------
-    def raw(self, ref: Ref, label: str, family: str | None = None):
+    def raw(self, ref: Ref, label: str, family: str | None = None) -> object:
         v = self.values(ref)
         if self.values.is_formula(ref):
             self.say("warning", ref, label, v, "formule dans une cellule de saisie : la valeur qu'elle calcule "
@@ -201,7 +208,16 @@ class _Reader:
             self.say("info", ref, label, text, "espaces en trop supprimés")
         return text.strip()
 
-    def number(self, ref: Ref, key: str, label: str, family: str | None = None, *, integer: bool = False):
+    @overload
+    def number(self, ref: Ref, key: str, label: str, family: str | None = None, *,
+               integer: Literal[False] = False) -> float | None: ...
+
+    @overload
+    def number(self, ref: Ref, key: str, label: str, family: str | None = None, *,
+               integer: Literal[True]) -> int | None: ...
+
+    def number(self, ref: Ref, key: str, label: str, family: str | None = None, *,
+               integer: bool = False) -> float | None:
         """A number, or None for a blank cell. Text is read as the workbook's
         own formulas read it (the spreadsheet's language: ``--locale``)."""
         v = self.raw(ref, label, family)
@@ -224,6 +240,7 @@ class _Reader:
                                              "ignorent un texte : retapez-le comme un nombre" if counted else ""),
                      family)
             v = number
+        assert isinstance(v, (int, float)), v  # what is left of a cell value: a number
         if not abs(v) < MAX_CELL_NUMBER:  # also NaN and infinities
             self.say("error", ref, label, v, "valeur démesurée : vérifiez la saisie", family)
             return None
@@ -232,8 +249,8 @@ class _Reader:
             return None
         return int(v) if integer else float(v)
 
-    def choice(self, ref: Ref, label: str, words: dict, matched: object, otherwise: object,
-               family: str | None = None):
+    def choice(self, ref: Ref, label: str, words: Mapping[M, str], matched: M, otherwise: M,
+               family: str | None = None) -> M:
         """A choice cell read as the workbook's formulas read it: they test
         one word (ignoring case and, with TRIM, stray spaces); anything else
         takes the other meaning. ``words``: every answer the layout offers
@@ -262,10 +279,10 @@ class _Reader:
             v = self.number(p[key].ref, key, p[key].label)
             return default if v is None else v
 
-        def choice(key: str, words: dict, matched: str, otherwise: str):
+        def choice(key: str, words: Mapping[M, str], matched: M, otherwise: M) -> M:
             return self.choice(p[key].ref, p[key].label, words, matched, otherwise)
 
-        rates = tuple(num(k, 0.0) for k in ("rate_2", "rate_3", "rate_4"))
+        rates = (num("rate_2", 0.0), num("rate_3", 0.0), num("rate_4", 0.0))
         custom = CustomParts(**{attr: num(f"cp_{attr}", getattr(defaults, attr)) for attr in vars(defaults)})
         # Each choice means what the formulas make of it (layout: is_choice).
         return Scenario(
@@ -281,9 +298,9 @@ class _Reader:
             families=self.families(),
         )
 
-    def grid(self, gl) -> Grid:
-        tranches = []
-        gap_at = None
+    def grid(self, gl: GridLayout) -> Grid:
+        tranches: list[Tranche] = []
+        gap_at: Slot | None = None
         for index, slot in enumerate(gl.slots):
             cells = (slot.label.ref, slot.lower.ref, slot.amount.ref)
             if all(self.values(r) in (None, "") for r in cells):
@@ -317,7 +334,7 @@ class _Reader:
         sheet = layout.families_sheet
         inputs = layout.input_columns
         cols = {c.key: c.col for c in inputs}
-        families = []
+        families: list[Family] = []
         blank_run: list[int] = []
         id_col = cols["id"]
         for row in range(layout.first_row, self.values.last_row(sheet, list(cols.values())) + 1):
@@ -345,8 +362,12 @@ class _Reader:
     def family(self, fid: str, refs: dict[str, Ref]) -> Family:
         column = self.layout.column
 
-        def num(key: str, default, integer: bool = False):
-            v = self.number(refs[key], key, column[key].header, fid, integer=integer)
+        def num(key: str, default: D) -> float | D:
+            v = self.number(refs[key], key, column[key].header, fid)
+            return default if v is None else v
+
+        def whole(key: str, default: D) -> int | D:
+            v = self.number(refs[key], key, column[key].header, fid, integer=True)
             return default if v is None else v
 
         notice = column["notice"]
@@ -356,11 +377,11 @@ class _Reader:
             rfr_2=num("rfr_2", 0.0),
             caf_aid=num("caf_aid", 0.0),
             parts=num("parts", None),
-            adults=num("adults", None, True),
-            children=num("children", None, True),
-            other_dependents=num("other_dependents", 0, True),
+            adults=whole("adults", None),
+            children=whole("children", None),
+            other_dependents=whole("other_dependents", 0),
             # The formulas test "non": anything else is a notice given.
             notice=self.choice(refs["notice"], notice.header, BOOL_TEXT, False, True, fid),
-            pupils=tuple(num(f"pupils_g{g}", 0, True) for g in range(1, self.layout.n_grids + 1)),
-            other_enrolled=num("other_enrolled", 0, True),
+            pupils=tuple(whole(f"pupils_g{g}", 0) for g in range(1, self.layout.n_grids + 1)),
+            other_enrolled=whole("other_enrolled", 0),
         )

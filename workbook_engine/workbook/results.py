@@ -8,7 +8,7 @@ converters in ``results``), so the two compare with ``==``.
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable
 
 from workbook_engine.workbook.layout import Cell, Layout, Ref
 from workbook_engine.model.results import family_json, grid_json, total_json
@@ -22,11 +22,11 @@ def family_rows(layout: Layout, value: CellValue) -> list[int]:
             if value(layout.family_ref(r, "id")) not in (None, "")]
 
 
-def results_json_from_cells(layout: Layout, value: CellValue) -> dict:
+def results_json_from_cells(layout: Layout, value: CellValue) -> dict[str, Any]:  # the JSON document
     col = layout.column
     gs = range(1, layout.n_grids + 1)
 
-    def at(row: int, key: str):
+    def at(row: int, key: str) -> object:
         return value(Ref(layout.families_sheet, row, col[key].col)) if col[key].col >= 0 else None
 
     families = [

@@ -11,8 +11,10 @@ import datetime as _dt
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import xlsxwriter
+from xlsxwriter.format import Format
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
@@ -31,6 +33,8 @@ from workbook_engine.workbook.layout import (
     SUMMARY_HEADERS,
     YES,
     Cell,
+    Choices,
+    GridLayout,
     Kind,
     Layout,
     scale_rows,
@@ -57,15 +61,15 @@ NATIVE_FUNCTIONS = frozenset({"IF", "OR", "AND", "SUM", "ROUND", "MIN", "MAX", "
 _FUNCTION_CALL = re.compile(r"([A-Z][A-Z0-9._]*)\(")
 
 
-class LayoutWorksheet(Worksheet):
+class LayoutWorksheet(Worksheet):  # type: ignore[misc]  # xlsxwriter has no type hints: Worksheet is Any
     """A worksheet that skips XlsxWriter's ~60 regex substitutions per formula
     (which add ``_xlfn.`` prefixes to newer functions) when a formula calls only
     native functions: 8x faster for the family rows, same bytes."""
 
-    def _prepare_formula(self, formula, expand_future_functions=False):
+    def _prepare_formula(self, formula: str, expand_future_functions: bool = False) -> str:
         if formula.startswith("=") and set(_FUNCTION_CALL.findall(formula)) <= NATIVE_FUNCTIONS:
             return formula[1:]
-        return super()._prepare_formula(formula, expand_future_functions)
+        return cast(str, super()._prepare_formula(formula, expand_future_functions))  # untyped base class
 
 
 @dataclass
@@ -89,10 +93,10 @@ class Formats:
                           for k, f in NUMBER_FORMATS.items()}
         self.ratio_plain = self.wb.add_format({"num_format": "0.00", "bg_color": COMPUTED_FILL})
 
-    def input(self, kind: Kind):
+    def input(self, kind: Kind) -> Format:
         return self._input[kind]
 
-    def computed(self, kind: Kind, key: str = ""):
+    def computed(self, kind: Kind, key: str = "") -> Format:
         if key.endswith("amplitude"):
             return self.ratio_plain  # a ratio like 2.25, not a percentage
         return self._computed[kind]
@@ -106,7 +110,7 @@ class ReportSheet:
 
     name: str
     title: str
-    rows: tuple[tuple, ...]
+    rows: tuple[tuple[object, ...], ...]
 
 
 def write_workbook(path: str | Path, layout: Layout, scenario: Scenario, results: Results,
@@ -156,12 +160,12 @@ def _write_all(wb: Workbook, layout: Layout, s: Scenario, r: Results) -> None:
 # Cells
 # ---------------------------------------------------------------------------
 
-def write_input(ws: Worksheet, fmt: Formats, cell: Cell, value) -> None:
+def write_input(ws: Worksheet, fmt: Formats, cell: Cell, value: object) -> None:
     row, col = cell.ref.row, cell.ref.col
     write_value(ws, row, col, value, fmt.input(cell.kind))
 
 
-def write_value(ws: Worksheet, row: int, col: int, value, cell_format) -> None:
+def write_value(ws: Worksheet, row: int, col: int, value: object, cell_format: Format) -> None:
     """Text is always written as text (never parsed as a formula: a family id
     like "=1+1" stays text), numbers as numbers, None as a blank cell."""
     if value is None or value == "":
@@ -172,15 +176,17 @@ def write_value(ws: Worksheet, row: int, col: int, value, cell_format) -> None:
         ws.write_number(row, col, value, cell_format)
 
 
-def write_formula(ws: Worksheet, fmt: Formats, cell: Cell, cached: dict) -> None:
+def write_formula(ws: Worksheet, fmt: Formats, cell: Cell, cached: dict[str, object]) -> None:
+    assert cell.formula is not None, cell.key
     ws.write_formula(cell.ref.row, cell.ref.col, "=" + cell.formula, fmt.computed(cell.kind, cell.key),
                      cached[cell.key])
 
 
-def validate_input(ws: Worksheet, cell_or_range: tuple[int, int, int, int], kind: Kind, choices=None,
+def validate_input(ws: Worksheet, cell_or_range: tuple[int, int, int, int], kind: Kind, choices: Choices | None = None,
                    message: str = "") -> None:
     """Data validation for an input cell or column."""
     r1, c1, r2, c2 = cell_or_range
+    opts: dict[str, object]
     if choices:
         opts = {"validate": "list", "source": list(choices.values()),
                 "error_message": "Choisissez une valeur dans la liste : " + ", ".join(choices.values())}
@@ -269,7 +275,7 @@ def write_help(ws: Worksheet, fmt: Formats, layout: Layout) -> None:
     protect(ws)
 
 
-def write_params(ws: Worksheet, fmt: Formats, layout: Layout, inputs: dict) -> None:
+def write_params(ws: Worksheet, fmt: Formats, layout: Layout, inputs: dict[str, object]) -> None:
     ws.write_string(0, 0, "Paramètres de la tarification", fmt.title)
     ws.set_column(0, 0, 42)
     ws.set_column(1, 1, 22)
@@ -287,7 +293,8 @@ def write_params(ws: Worksheet, fmt: Formats, layout: Layout, inputs: dict) -> N
     protect(ws)
 
 
-def write_grid(wb: Workbook, ws: Worksheet, fmt: Formats, layout: Layout, gl, inputs: dict, cached: dict) -> None:
+def write_grid(wb: Workbook, ws: Worksheet, fmt: Formats, layout: Layout, gl: GridLayout, inputs: dict[str, object],
+               cached: dict[str, object]) -> None:
     ws.write_string(0, 0, f"{gl.sheet} : tranches et résultats", fmt.title)
     ws.set_column(0, 0, 44)
     ws.set_column(1, 6, 15)
@@ -295,8 +302,8 @@ def write_grid(wb: Workbook, ws: Worksheet, fmt: Formats, layout: Layout, gl, in
         ws.write_string(cell.ref.row, 0, cell.label, fmt.label)
         write_input(ws, fmt, cell, inputs[cell.key])
         ws.write_string(cell.ref.row, 2, cell.help, fmt.help)
-        r, c = cell.ref.row, cell.ref.col
-        validate_input(ws, (r, c, r, c), cell.kind, None, cell.help)
+        row, col = cell.ref.row, cell.ref.col
+        validate_input(ws, (row, col, row, col), cell.kind, None, cell.help)
     first = gl.slots[0]
     for attr in ("label", "lower", "upper", "amount", "families", "pupils", "revenue"):
         c = getattr(first, attr)
@@ -324,7 +331,7 @@ def write_grid(wb: Workbook, ws: Worksheet, fmt: Formats, layout: Layout, gl, in
     protect(ws)
 
 
-def add_grid_charts(wb: Workbook, ws: Worksheet, gl) -> None:
+def add_grid_charts(wb: Workbook, ws: Worksheet, gl: GridLayout) -> None:
     """Families per tranche, and revenue against target and old revenue."""
     sheet = gl.sheet
     first, last = gl.slots[0], gl.slots[-1]
@@ -351,7 +358,8 @@ def add_grid_charts(wb: Workbook, ws: Worksheet, gl) -> None:
     ws.insert_chart(gl.header_row + 16, 8, rev, {"x_scale": 1.1, "y_scale": 0.8})
 
 
-def write_families(ws: Worksheet, fmt: Formats, layout: Layout, s: Scenario, r: Results, cached: dict) -> None:
+def write_families(ws: Worksheet, fmt: Formats, layout: Layout, s: Scenario, r: Results,
+                   cached: dict[str, object]) -> None:
     ws.write_string(0, 0, "Familles : une ligne par famille (identifiant anonyme, pas de nom)", fmt.title)
     head = layout.first_row - 1
     group = head - 1
@@ -375,6 +383,7 @@ def write_families(ws: Worksheet, fmt: Formats, layout: Layout, s: Scenario, r: 
     for h, gl in zip(layout.family_headers, layout.grids):
         grid_cols = [c.col for c in columns if c.grid == gl.number and c.template is not None]
         ws.merge_range(group, min(grid_cols), group, max(grid_cols), "", fmt.header)
+        assert h.formula is not None, h.key
         ws.write_formula(group, min(grid_cols), "=" + h.formula, fmt.header, cached[h.key])
 
     values = column_values(layout, r)
@@ -402,7 +411,7 @@ def write_families(ws: Worksheet, fmt: Formats, layout: Layout, s: Scenario, r: 
                     "select_locked_cells": True, "select_unlocked_cells": True})
 
 
-def write_summary(wb: Workbook, ws: Worksheet, fmt: Formats, layout: Layout, cached: dict) -> None:
+def write_summary(wb: Workbook, ws: Worksheet, fmt: Formats, layout: Layout, cached: dict[str, object]) -> None:
     ws.write_string(0, 0, "Synthèse de la structure", fmt.title)
     ws.set_column(0, 0, 24)
     ws.set_column(1, 10, 14)
@@ -451,7 +460,7 @@ def write_report(ws: Worksheet, fmt: Formats, report: ReportSheet) -> None:
     protect(ws)
 
 
-def write_scale(ws: Worksheet, fmt: Formats, layout: Layout, cached: dict) -> None:
+def write_scale(ws: Worksheet, fmt: Formats, layout: Layout, cached: dict[str, object]) -> None:
     ws.write_string(0, 0, "Barème des contributions des familles (règlement financier)", fmt.title)
     ws.set_column(0, 0, 18)
     ws.set_column(1, 3, 24)
@@ -463,6 +472,7 @@ def write_scale(ws: Worksheet, fmt: Formats, layout: Layout, cached: dict) -> No
     for c in layout.scale:
         kind = c.kind
         f = fmt.subtitle if c.key.endswith(".title") else fmt.computed(kind)
+        assert c.formula is not None, c.key
         ws.write_formula(c.ref.row, c.ref.col, "=" + c.formula, f, cached[c.key])
     ws.write_string(1, 0, f"Une famille sans avis d'imposition paie la tranche la plus haute ({YES} / {NO} "
                     "dans la colonne « Avis d'imposition fourni »).", fmt.help)
