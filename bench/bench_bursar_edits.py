@@ -70,7 +70,7 @@ def cell(text) -> str:
 
 
 def evaluate_vs_libreoffice(tbe, path: Path, lo: dict) -> str:
-    """"oui", or the number of differences with LibreOffice's values."""
+    """ "oui", or the number of differences with LibreOffice's values."""
     code, out, err, _ = run_cli("evaluate", str(path), "--json")
     if code != 0:
         first = err.strip().splitlines()[:1]
@@ -92,8 +92,9 @@ def evaluate_vs_libreoffice(tbe, path: Path, lo: dict) -> str:
 
 def findings(out: str, path: Path) -> str:
     """The finding lines, the temporary folder left out of the file's name."""
-    lines = [line.strip().replace(str(path), path.name) for line in out.splitlines()
-             if line.startswith(("    - ", "    i "))]
+    lines = [
+        line.strip().replace(str(path), path.name) for line in out.splitlines() if line.startswith(("    - ", "    i "))
+    ]
     return shorten(" / ".join(lines))
 
 
@@ -113,9 +114,19 @@ def run(tbe, work: Path) -> list[tuple]:
 
     # The `edited` fixture: every case in one driver call.
     out_dir = work / "lo_edits"
-    jobs = [libreoffice_uno.EditJob(sample_path, c.edits(layout), out_dir, stem=c.id, formats=tbe.FORMATS,
-                                    dump_names=tbe.NAMES, dump_ranges=c.ranges(layout), reload=True)
-            for c in tbe.CASES]
+    jobs = [
+        libreoffice_uno.EditJob(
+            sample_path,
+            c.edits(layout),
+            out_dir,
+            stem=c.id,
+            formats=tbe.FORMATS,
+            dump_names=tbe.NAMES,
+            dump_ranges=c.ranges(layout),
+            reload=True,
+        )
+        for c in tbe.CASES
+    ]
     print("Starting LibreOffice (fr-FR profile)...", file=sys.stderr)
     office = libreoffice_uno.start_office()
     try:
@@ -159,8 +170,10 @@ def main_bench(argv: list[str] | None = None) -> int:
     try:
         import test_bursar_edits as tbe  # tests/test_bursar_edits.py: the catalogue and its helpers
     except ImportError as e:
-        sys.exit(f"bench_bursar_edits: cannot import tests/test_bursar_edits.py ({e}); "
-                 "if the package is being restructured, retry in a minute")
+        sys.exit(
+            f"bench_bursar_edits: cannot import tests/test_bursar_edits.py ({e}); "
+            "if the package is being restructured, retry in a minute"
+        )
 
     with tempfile.TemporaryDirectory(prefix="bench_bursar_") as tmp:
         rows = run(tbe, Path(tmp))

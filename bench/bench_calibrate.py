@@ -17,14 +17,16 @@ from pathlib import Path
 from timing import best_of  # bench/ is on sys.path when a script here runs
 
 from workbook_engine.calibrate import CalibrationOptions, GridConstraints, calibrate, calibration_sheets
-from workbook_engine.workbook.generate import generate_workbook
 from workbook_engine.formats.sample import make_sample
+from workbook_engine.workbook.generate import generate_workbook
 
 CASES = (
     ("amounts, step 5", CalibrationOptions(GridConstraints(step=5))),
     ("amounts, ratio 3", CalibrationOptions(GridConstraints(step=5, max_ratio=3))),
-    ("amounts, ratio 3, old tariff kept in C", CalibrationOptions(GridConstraints(step=5, max_ratio=3,
-                                                                                  keep_old_tariff="C"))),
+    (
+        "amounts, ratio 3, old tariff kept in C",
+        CalibrationOptions(GridConstraints(step=5, max_ratio=3, keep_old_tariff="C")),
+    ),
     ("6 quantile brackets, ratio 4", CalibrationOptions(GridConstraints(step=5, max_ratio=4), brackets=6)),
     ("top split at 20 %, ratio 4", CalibrationOptions(GridConstraints(step=5, max_ratio=4), split_top_share=0.2)),
     ("ceiling 900 (target out of reach)", CalibrationOptions(GridConstraints(step=5, ceiling=900))),
@@ -46,8 +48,9 @@ def main(argv: list[str] | None = None) -> int:
     cal = calibrate(scenario, CASES[2][1])
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "calibrated.xlsx"
-        t = best_of(lambda: generate_workbook(cal.proposed, out, reports=calibration_sheets(cal)),
-                    max(1, args.repeat // 2))
+        t = best_of(
+            lambda: generate_workbook(cal.proposed, out, reports=calibration_sheets(cal)), max(1, args.repeat // 2)
+        )
     print(f"  {'write the proposed workbook + report sheets':<46}{t:>10.3f}")
     return 0
 

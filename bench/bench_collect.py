@@ -26,9 +26,9 @@ from pathlib import Path
 import timing  # noqa: F401 - bench/ is on sys.path when a script here runs; puts this checkout first
 
 from workbook_engine.federation.collect import collect_network
-from workbook_engine.workbook.generate import generate_workbook
 from workbook_engine.federation.parallel import available_cores, run_parallel
 from workbook_engine.formats.sample import make_sample
+from workbook_engine.workbook.generate import generate_workbook
 
 FAMILIES = 300
 
@@ -40,8 +40,10 @@ def _generate(job: tuple[int, Path]) -> None:
 
 def _cpu() -> float:
     """CPU seconds of this process and of its finished workers."""
-    return sum(resource.getrusage(who).ru_utime + resource.getrusage(who).ru_stime
-               for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+    return sum(
+        resource.getrusage(who).ru_utime + resource.getrusage(who).ru_stime
+        for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+    )
 
 
 def timed_collect(paths: list[Path], jobs: int | None) -> tuple[float, float]:
@@ -82,10 +84,14 @@ def main(argv: list[str] | None = None) -> int:
     for count, (secs, cpu) in ((small, t_small), (n, t_all)):
         print(f"{count:>10}{secs:>10.1f}{count / secs:>13.2f}{secs / count:>12.3f}{cpu / count:>16.3f}")
     (s_wall, s_cpu), (a_wall, a_cpu) = t_small, t_all
-    print(f"linearity: time per workbook at {n} / at {small} = {(a_wall / n) / (s_wall / small):.2f} (wall), "
-          f"{(a_cpu / n) / (s_cpu / small):.2f} (CPU)")
-    print(f"500 workbooks: {a_wall / n * 500:.0f} s at this rate; {a_cpu / n * 500 / cores:.0f} s on {cores} "
-          f"free core(s) from the CPU time (target: about 60 s on 2 cores)")
+    print(
+        f"linearity: time per workbook at {n} / at {small} = {(a_wall / n) / (s_wall / small):.2f} (wall), "
+        f"{(a_cpu / n) / (s_cpu / small):.2f} (CPU)"
+    )
+    print(
+        f"500 workbooks: {a_wall / n * 500:.0f} s at this rate; {a_cpu / n * 500 / cores:.0f} s on {cores} "
+        f"free core(s) from the CPU time (target: about 60 s on 2 cores)"
+    )
     return 0
 
 

@@ -41,9 +41,9 @@ from pathlib import Path
 
 from timing import CHECKOUT  # bench/ is on sys.path when a script here runs; first: this checkout
 
-from workbook_engine.workbook.generate import generate_workbook
-from workbook_engine.model.simulate import simulate
 from workbook_engine.formats.sample import make_sample
+from workbook_engine.model.simulate import simulate
+from workbook_engine.workbook.generate import generate_workbook
 
 # Code run in a fresh interpreter: prints one JSON line.
 CHILD = textwrap.dedent('''
@@ -143,9 +143,13 @@ def child(engine: str, path: Path, batch: int, expected: Path, families: int, ti
     env = dict(os.environ, PYTHONPATH=str(CHECKOUT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     try:
         lo_module = CHECKOUT / "workbook_engine" / "libreoffice.py"
-        done = subprocess.run([sys.executable, "-c", CHILD, engine, str(path), str(batch), str(expected),
-                               str(families), str(lo_module)], capture_output=True, text=True, timeout=timeout,
-                              env=env)
+        done = subprocess.run(
+            [sys.executable, "-c", CHILD, engine, str(path), str(batch), str(expected), str(families), str(lo_module)],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=env,
+        )
     except subprocess.TimeoutExpired:
         return f"timed out after {timeout:.0f} s"
     if done.returncode != 0:
@@ -184,8 +188,8 @@ def in_process(fn, path: Path, repeat: int) -> tuple[float, float, float]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from workbook_engine.workbook.check import check_workbook
     from workbook_engine.evaluator import evaluate_workbook
+    from workbook_engine.workbook.check import check_workbook
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--slow", action="store_true", help="also time `formulas` on 2,000 families (minutes)")
@@ -216,13 +220,16 @@ def main(argv: list[str] | None = None) -> int:
             for what, fn in (("check", check_workbook), ("evaluate", evaluate_workbook)):
                 secs, cpu, mb = in_process(fn, files[n], args.repeat)
                 ref[(what, "one", n)] = (secs, cpu)
-                rows.append((f"this engine: {what}", f"{n:,}", ("one", n), secs, cpu, f"{mb:.1f} (tracemalloc)",
-                             "-"))
+                rows.append((f"this engine: {what}", f"{n:,}", ("one", n), secs, cpu, f"{mb:.1f} (tracemalloc)", "-"))
         print("in-process runs done", file=sys.stderr)
 
         for engine in ("check", "native", "ironcalc", "formualizer"):
-            label = {"check": "this engine: check", "native": "this engine: evaluate", "ironcalc": "IronCalc",
-                     "formualizer": "formualizer"}[engine]
+            label = {
+                "check": "this engine: check",
+                "native": "this engine: evaluate",
+                "ironcalc": "IronCalc",
+                "formualizer": "formualizer",
+            }[engine]
             if engine in ("ironcalc", "formualizer") and not importable(engine):
                 notes.append(f"{label}: not installed (pip install {engine}), skipped")
                 continue
@@ -239,8 +246,17 @@ def main(argv: list[str] | None = None) -> int:
         if isinstance(single, str):
             notes.append(f"single check: {single}")
         else:
-            rows.append(("this engine: check", "2,000 (own process)", ("one", 2000), single["seconds"],
-                         single["cpu"], _rss(single), single["agrees"]))
+            rows.append(
+                (
+                    "this engine: check",
+                    "2,000 (own process)",
+                    ("one", 2000),
+                    single["seconds"],
+                    single["cpu"],
+                    _rss(single),
+                    single["agrees"],
+                )
+            )
 
         for n in [200] + ([2000] if args.slow else []):
             r = child("formulas", files[n], 1, expected[n], n, args.timeout)
@@ -251,6 +267,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"formulas {n} done", file=sys.stderr)
 
         from libreoffice_recalc import soffice
+
         if soffice() is None:
             notes.append("LibreOffice: soffice not installed, skipped")
         else:
@@ -259,8 +276,17 @@ def main(argv: list[str] | None = None) -> int:
                 if isinstance(r, str):
                     notes.append(f"LibreOffice on {n:,}: {r}")
                     continue
-                rows.append(("LibreOffice", f"{n:,}", ("one", n), r["seconds"], r["cpu"],
-                             f"{r['maxrss_mb']:.0f} (max RSS, soffice)", r["agrees"]))
+                rows.append(
+                    (
+                        "LibreOffice",
+                        f"{n:,}",
+                        ("one", n),
+                        r["seconds"],
+                        r["cpu"],
+                        f"{r['maxrss_mb']:.0f} (max RSS, soffice)",
+                        r["agrees"],
+                    )
+                )
                 print(f"LibreOffice {n} done", file=sys.stderr)
 
     def ratio(what: str, key: tuple, secs: float, cpu: float) -> tuple[float | None, float | None]:
@@ -274,13 +300,16 @@ def main(argv: list[str] | None = None) -> int:
     print("x check / x evaluate: time over this engine's check / evaluation at the same size and in the same")
     print("mode (wall time; cpu: CPU time, steadier on a shared machine).")
     print()
-    print(f"{'engine':<22}{'families':>20}{'seconds':>10}{'cpu s':>9}  {'peak MB':<34}{'x check':>9}"
-          f"{'(cpu)':>9}{'x evaluate':>11}  agrees with model")
+    print(
+        f"{'engine':<22}{'families':>20}{'seconds':>10}{'cpu s':>9}  {'peak MB':<34}{'x check':>9}"
+        f"{'(cpu)':>9}{'x evaluate':>11}  agrees with model"
+    )
     for name, fam, key, secs, cpu, mb, agrees in rows:
         cw, cc = ratio("check", key, secs, cpu)
         ew, _ec = ratio("evaluate", key, secs, cpu)
-        print(f"{name:<22}{fam:>20}{secs:>10.3f}{cpu:>9.3f}  {mb:<34}{show(cw):>9}{show(cc):>9}{show(ew):>11}  "
-              f"{agrees}")
+        print(
+            f"{name:<22}{fam:>20}{secs:>10.3f}{cpu:>9.3f}  {mb:<34}{show(cw):>9}{show(cc):>9}{show(ew):>11}  {agrees}"
+        )
     for note in notes:
         print(f"note: {note}")
 
@@ -297,22 +326,30 @@ def main(argv: list[str] | None = None) -> int:
     elif f200:
         rw, rc = ratio("check", *f200[2:5])
         one2k = ref[("check", "one", 2000)]
-        print(f"check >= 100x faster than formulas: {rw:,.0f}x (wall), {rc:,.0f}x (cpu) on 200 families; "
-              f"on 2,000 at least {10 * f200[3] / one2k[0]:,.0f}x (wall), {10 * f200[4] / one2k[1]:,.0f}x (cpu) "
-              "(formulas is at least linear in families; --slow measures it)")
+        print(
+            f"check >= 100x faster than formulas: {rw:,.0f}x (wall), {rc:,.0f}x (cpu) on 200 families; "
+            f"on 2,000 at least {10 * f200[3] / one2k[0]:,.0f}x (wall), {10 * f200[4] / one2k[1]:,.0f}x (cpu) "
+            "(formulas is at least linear in families; --slow measures it)"
+        )
     iron = next((r for r in rows if r[0] == "IronCalc"), None)
     if iron and ("check", "batch") in ref:
         rw, rc = ratio("check", *iron[2:5])
-        print(f"check no slower than IronCalc (batch of {args.batch}): IronCalc takes {rw:.2f}x (wall), "
-              f"{rc:.2f}x (cpu) the time of this engine's check")
+        print(
+            f"check no slower than IronCalc (batch of {args.batch}): IronCalc takes {rw:.2f}x (wall), "
+            f"{rc:.2f}x (cpu) the time of this engine's check"
+        )
     if not isinstance(single, str):
-        print(f"peak memory of a single-file check (2,000 families) < 150 MB: {single['maxrss_mb']:.0f} MB peak RSS "
-              f"of its process, imports included ({single['base_mb']:.0f} MB after the imports)")
+        print(
+            f"peak memory of a single-file check (2,000 families) < 150 MB: {single['maxrss_mb']:.0f} MB peak RSS "
+            f"of its process, imports included ({single['base_mb']:.0f} MB after the imports)"
+        )
     for what in ("check", "evaluate"):
         if (what, "one", 20000) in ref:
             a, b = ref[(what, "one", 20000)], ref[(what, "one", 2000)]
-            print(f"{what} linear in families (20,000 within 12x of 2,000): {a[0] / b[0]:.1f}x (wall), "
-                  f"{a[1] / b[1]:.1f}x (cpu)")
+            print(
+                f"{what} linear in families (20,000 within 12x of 2,000): {a[0] / b[0]:.1f}x (wall), "
+                f"{a[1] / b[1]:.1f}x (cpu)"
+            )
     return 0
 
 

@@ -16,9 +16,9 @@ from pathlib import Path
 
 from timing import best_of, peak_mb  # bench/ is on sys.path when a script here runs
 
-from workbook_engine.workbook.generate import generate_workbook
-from workbook_engine.model.simulate import simulate
 from workbook_engine.formats.sample import make_sample
+from workbook_engine.model.simulate import simulate
+from workbook_engine.workbook.generate import generate_workbook
 
 
 def main(argv: list[str] | None = None) -> int:

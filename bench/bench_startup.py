@@ -65,9 +65,15 @@ def wall(argv: list[str], repeat: int) -> float:
 def import_profile(code: str, *args: str) -> tuple[float, list[str]]:
     """Milliseconds spent importing by ``python -c code args`` beyond the
     interpreter's own start-up, and the heavy libraries it loaded."""
+
     def top_level(argv: list[str]) -> dict[str, int]:
-        done = subprocess.run([sys.executable, "-X", "importtime", *argv], env=_env(),
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        done = subprocess.run(
+            [sys.executable, "-X", "importtime", *argv],
+            env=_env(),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         out = {}
         for m in map(_IMPORT_LINE.match, done.stderr.splitlines()):
             if m and len(m.group(3)) == 1:  # one space: imported by the script itself
@@ -77,9 +83,18 @@ def import_profile(code: str, *args: str) -> tuple[float, list[str]]:
     start = top_level(["-c", "pass"])
     mods = top_level(["-c", code, *args])
     total_us = sum(us for name, us in mods.items() if name not in start)
-    done = subprocess.run([sys.executable, "-c", f"{code}\nimport sys\n"
-                           f"print(' '.join(m for m in {HEAVY!r} if m in sys.modules), file=sys.__stderr__)", *args],
-                          env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            f"{code}\nimport sys\nprint(' '.join(m for m in {HEAVY!r} if m in sys.modules), file=sys.__stderr__)",
+            *args,
+        ],
+        env=_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     loaded = done.stderr.strip().splitlines()[-1].split() if done.stderr.strip() else []
     return total_us / 1000, loaded
 
@@ -100,19 +115,27 @@ def measure(repeat: int) -> dict:
         imports = {
             "import workbook_engine": import_profile("import workbook_engine"),
             "import workbook_engine.cli": import_profile("import workbook_engine.cli"),
-            "--help": import_profile(ENTRY.replace("entrypoint()", "\ntry: entrypoint()\nexcept SystemExit: pass"),
-                                     "--help"),
+            "--help": import_profile(
+                ENTRY.replace("entrypoint()", "\ntry: entrypoint()\nexcept SystemExit: pass"), "--help"
+            ),
             "check, 200 families": import_profile(
-                ENTRY.replace("entrypoint()", "\ntry: entrypoint()\nexcept SystemExit: pass"), "check",
-                str(books[200])),
+                ENTRY.replace("entrypoint()", "\ntry: entrypoint()\nexcept SystemExit: pass"), "check", str(books[200])
+            ),
         }
-    return {"repeat": repeat, "times": times, "imports": {k: {"ms": ms, "loaded": loaded}
-                                                          for k, (ms, loaded) in imports.items()}}
+    return {
+        "repeat": repeat,
+        "times": times,
+        "imports": {k: {"ms": ms, "loaded": loaded} for k, (ms, loaded) in imports.items()},
+    }
 
 
 def report(now: dict, before: dict | None) -> None:
-    labels = {"help": "workbook-engine --help", "check_200": "workbook-engine check, 200 families",
-              "check_2000": "workbook-engine check, 2,000 families", "python": "python -c pass (interpreter alone)"}
+    labels = {
+        "help": "workbook-engine --help",
+        "check_200": "workbook-engine check, 200 families",
+        "check_2000": "workbook-engine check, 2,000 families",
+        "python": "python -c pass (interpreter alone)",
+    }
     print(f"Start-up, fresh processes, best of {now['repeat']} wall times (seconds)")
     head = f"{'':40}" + (f"{'before':>9}" if before else "") + f"{'now':>9}{'target':>9}"
     print(head)

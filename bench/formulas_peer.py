@@ -34,7 +34,6 @@ def evaluate_with_formulas(path: str | Path):
     package's (with spreadsheet rounding)."""
     import formulas
 
-
     parsed = parse_workbook(path)
     meta, book, runs = parsed.meta, parsed.book, parsed.runs
     with contextlib.ExitStack() as stack:

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from workbook_engine.workbook.layout import Ref
 from workbook_engine.safety.gate import inspect_workbook, read_cached_values
+from workbook_engine.workbook.layout import Ref
 
 
 class SheetValues:

@@ -21,9 +21,11 @@ REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
-LAUGHS = ('<!DOCTYPE lolz [<!ENTITY lol "lol">'
-          + "".join(f'<!ENTITY lol{i} "{("&lol" + (str(i - 1) if i > 1 else "") + ";") * 10}">' for i in range(1, 10))
-          + "]>")
+LAUGHS = (
+    '<!DOCTYPE lolz [<!ENTITY lol "lol">'
+    + "".join(f'<!ENTITY lol{i} "{("&lol" + (str(i - 1) if i > 1 else "") + ";") * 10}">' for i in range(1, 10))
+    + "]>"
+)
 """A billion laughs: &lol9; expands to 10^9 "lol"s (3 GB)."""
 
 
@@ -39,9 +41,14 @@ def sheet_part(base: Path, sheet: str = "Familles") -> str:
     return "xl/" + (target.group(1) or target.group(2)).lstrip("/").removeprefix("xl/")
 
 
-def rewrite(src: Path, dst: Path, replace: dict[str, bytes | str] | None = None,
-            add: dict[str, bytes | str] | None = None, drop: tuple[str, ...] = (),
-            compression: int = zipfile.ZIP_DEFLATED) -> Path:
+def rewrite(
+    src: Path,
+    dst: Path,
+    replace: dict[str, bytes | str] | None = None,
+    add: dict[str, bytes | str] | None = None,
+    drop: tuple[str, ...] = (),
+    compression: int = zipfile.ZIP_DEFLATED,
+) -> Path:
     """A copy of the zip ``src`` with members replaced, added or dropped."""
     replace, add = dict(replace or {}), dict(add or {})
     with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", compression, compresslevel=1) as zout:
@@ -63,6 +70,7 @@ def write(path: Path, data: bytes) -> Path:
 # ---------------------------------------------------------------------------
 # Not workbooks
 # ---------------------------------------------------------------------------
+
 
 def csv_file(path: Path) -> Path:
     return write(path, b"id;rfr_1;parts\nF1;35 000;2\nF2;18 500,50;1,5\n")
@@ -88,6 +96,7 @@ def random_bytes(path: Path) -> Path:
 # OLE2 compound files: old .xls and encrypted workbooks
 # ---------------------------------------------------------------------------
 
+
 def ole_file(streams: dict[str, bytes]) -> bytes:
     """A minimal compound file (version 3, 512-byte sectors) holding streams
     of at least 4,096 bytes each (so no mini stream is needed); at most 3."""
@@ -100,14 +109,18 @@ def ole_file(streams: dict[str, bytes]) -> bytes:
         starts.append(len(fat))
         n = len(content) // 512
         fat += [len(fat) + i + 1 for i in range(n - 1)] + [end]
-        data_sectors += [content[i * 512:(i + 1) * 512] for i in range(n)]
+        data_sectors += [content[i * 512 : (i + 1) * 512] for i in range(n)]
     assert len(fat) <= 128
     fat += [free] * (128 - len(fat))
 
     def entry(name: str, kind: int, child: int, right: int, start: int, size: int) -> bytes:
         raw = name.encode("utf-16-le") + b"\0\0" if name else b""
-        return (raw.ljust(64, b"\0") + struct.pack("<HBB3I", len(raw), kind, 1, no_stream, right, child)
-                + b"\0" * 36 + struct.pack("<IQ", start, size))
+        return (
+            raw.ljust(64, b"\0")
+            + struct.pack("<HBB3I", len(raw), kind, 1, no_stream, right, child)
+            + b"\0" * 36
+            + struct.pack("<IQ", start, size)
+        )
 
     names = list(streams)
     entries = [entry("Root Entry", 5, 1, no_stream, end, 0)]
@@ -115,11 +128,21 @@ def ole_file(streams: dict[str, bytes]) -> bytes:
         right = i + 2 if i + 1 < len(names) else no_stream
         entries.append(entry(name, 2, no_stream, right, starts[i], len(streams[name])))
     while len(entries) < 4:
-        entries.append(b"\0" * 64 + struct.pack("<HBB3I", 0, 0, 0, no_stream, no_stream, no_stream)
-                       + b"\0" * 36 + struct.pack("<IQ", 0, 0))
-    header = (OLE_MAGIC + b"\0" * 16 + struct.pack("<HHHHH", 0x3E, 3, 0xFFFE, 9, 6) + b"\0" * 6
-              + struct.pack("<IIIIIIIII", 0, 1, 1, 0, 4096, end, 0, end, 0)
-              + struct.pack("<I", 0) + struct.pack("<I", free) * 108)
+        entries.append(
+            b"\0" * 64
+            + struct.pack("<HBB3I", 0, 0, 0, no_stream, no_stream, no_stream)
+            + b"\0" * 36
+            + struct.pack("<IQ", 0, 0)
+        )
+    header = (
+        OLE_MAGIC
+        + b"\0" * 16
+        + struct.pack("<HHHHH", 0x3E, 3, 0xFFFE, 9, 6)
+        + b"\0" * 6
+        + struct.pack("<IIIIIIIII", 0, 1, 1, 0, 4096, end, 0, end, 0)
+        + struct.pack("<I", 0)
+        + struct.pack("<I", free) * 108
+    )
     assert len(header) == 512
     return header + struct.pack("<128I", *fat) + b"".join(entries) + b"".join(data_sectors)
 
@@ -171,6 +194,7 @@ def spinning_encryption_info(xml: bytes) -> bytes:
 # Broken and oversized zips
 # ---------------------------------------------------------------------------
 
+
 def truncated(base: Path, path: Path, keep: float = 0.5) -> Path:
     data = base.read_bytes()
     return write(path, data[: int(len(data) * keep)])
@@ -181,7 +205,7 @@ def corrupted_member(base: Path, path: Path, member: str) -> Path:
     data = bytearray(base.read_bytes())
     with zipfile.ZipFile(base) as z:
         info = z.getinfo(member)
-    name_len, extra_len = struct.unpack("<HH", data[info.header_offset + 26: info.header_offset + 30])
+    name_len, extra_len = struct.unpack("<HH", data[info.header_offset + 26 : info.header_offset + 30])
     start = info.header_offset + 30 + name_len + extra_len
     mid = start + info.compress_size // 2
     for i in range(mid, mid + 16):
@@ -196,10 +220,32 @@ def zip_with_raw_members(path: Path, members: list[tuple[str, bytes, int, int, i
     for name, raw, crc, csize, usize in members:
         offset = out.tell()
         n = name.encode()
-        out.write(struct.pack("<4sHHHHHIIIHH", b"PK\x03\x04", 20, 0, 8, 0, 0x21, crc, csize, usize, len(n), 0)
-                  + n + raw)
-        central.write(struct.pack("<4sHHHHHHIIIHHHHHII", b"PK\x01\x02", 20, 20, 0, 8, 0, 0x21, crc, csize, usize,
-                                  len(n), 0, 0, 0, 0, 0, offset) + n)
+        out.write(
+            struct.pack("<4sHHHHHIIIHH", b"PK\x03\x04", 20, 0, 8, 0, 0x21, crc, csize, usize, len(n), 0) + n + raw
+        )
+        central.write(
+            struct.pack(
+                "<4sHHHHHHIIIHHHHHII",
+                b"PK\x01\x02",
+                20,
+                20,
+                0,
+                8,
+                0,
+                0x21,
+                crc,
+                csize,
+                usize,
+                len(n),
+                0,
+                0,
+                0,
+                0,
+                0,
+                offset,
+            )
+            + n
+        )
     cd = central.getvalue()
     eocd = struct.pack("<4sHHHHIIH", b"PK\x05\x06", 0, 0, len(members), len(members), len(cd), out.tell(), 0)
     return write(path, out.getvalue() + cd + eocd)
@@ -241,8 +287,9 @@ def bomb(base: Path, path: Path, declared: int) -> Path:
 def bombs_in_total(base: Path, path: Path, each: int, n: int) -> Path:
     """``n`` extra members each declared (honestly) ``each`` bytes."""
     raw = deflated_repeat(b"", b"\0" * (1 << 20), each >> 20)
-    return zip_with_raw_members(path, genuine_members(base, "") +
-                                [(f"xl/media/zeros{i}.bin", raw, 0, len(raw), each) for i in range(n)])
+    return zip_with_raw_members(
+        path, genuine_members(base, "") + [(f"xl/media/zeros{i}.bin", raw, 0, len(raw), each) for i in range(n)]
+    )
 
 
 def many_parts(base: Path, path: Path, n: int) -> Path:
@@ -257,15 +304,26 @@ def many_sheets(base: Path, path: Path, n: int) -> Path:
     sheets = "".join(f'<sheet name="S{i}" sheetId="{1000 + i}" r:id="rX"/>' for i in range(n))
     link = f'<Relationship Id="rX" Type="{REL_NS}/worksheet" Target="worksheets/x.xml"/>'
     tiny = f'<worksheet xmlns="{MAIN_NS}"><sheetData/></worksheet>'
-    return rewrite(base, path, replace={"xl/workbook.xml": wb.replace("</sheets>", sheets + "</sheets>"),
-                                        "xl/_rels/workbook.xml.rels": rels.replace("</Relationships>",
-                                                                                   link + "</Relationships>")},
-                   add={"xl/worksheets/x.xml": tiny})
+    return rewrite(
+        base,
+        path,
+        replace={
+            "xl/workbook.xml": wb.replace("</sheets>", sheets + "</sheets>"),
+            "xl/_rels/workbook.xml.rels": rels.replace("</Relationships>", link + "</Relationships>"),
+        },
+        add={"xl/worksheets/x.xml": tiny},
+    )
 
 
 def sheet_xml(rows: bytes, dimension: str = "A1") -> bytes:
-    return (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="{MAIN_NS}">'
-            f'<dimension ref="{dimension}"/><sheetData>').encode() + rows + b"</sheetData></worksheet>"
+    return (
+        (
+            f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="{MAIN_NS}">'
+            f'<dimension ref="{dimension}"/><sheetData>'
+        ).encode()
+        + rows
+        + b"</sheetData></worksheet>"
+    )
 
 
 def with_sheet(base: Path, path: Path, xml: bytes, sheet: str = "Familles") -> Path:
@@ -278,14 +336,13 @@ def million_rows(base: Path, path: Path) -> Path:
 
 
 def wide_row(base: Path, path: Path, cells: int = 100_000) -> Path:
-    return with_sheet(base, path, sheet_xml(b"<row r=\"1\">" + b"<c><v>1</v></c>" * cells + b"</row>"))
+    return with_sheet(base, path, sheet_xml(b'<row r="1">' + b"<c><v>1</v></c>" * cells + b"</row>"))
 
 
 def far_cell(base: Path, path: Path) -> Path:
     """One cell at the very last row and column, the dimension claiming the
     whole sheet."""
-    return with_sheet(base, path, sheet_xml(b'<row r="1048576"><c r="XFD1048576"><v>1</v></c></row>',
-                                            "A1:XFD1048576"))
+    return with_sheet(base, path, sheet_xml(b'<row r="1048576"><c r="XFD1048576"><v>1</v></c></row>', "A1:XFD1048576"))
 
 
 def cell_beyond_the_sheet(base: Path, path: Path) -> Path:
@@ -296,19 +353,24 @@ def cell_beyond_the_sheet(base: Path, path: Path) -> Path:
 
 def long_text(base: Path, path: Path, mib: int = 2) -> Path:
     text = b"A" * (mib << 20)
-    return with_sheet(base, path, sheet_xml(b'<row r="1"><c r="A1" t="inlineStr"><is><t>' + text
-                                            + b"</t></is></c></row>"))
+    return with_sheet(
+        base, path, sheet_xml(b'<row r="1"><c r="A1" t="inlineStr"><is><t>' + text + b"</t></is></c></row>")
+    )
 
 
 def many_strings(base: Path, path: Path, n: int = 1_100_000) -> Path:
-    xml = (f'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="{MAIN_NS}" count="{n}" uniqueCount="{n}">'.encode()
-           + b"<si><t>x</t></si>" * n + b"</sst>")
+    xml = (
+        f'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="{MAIN_NS}" count="{n}" uniqueCount="{n}">'.encode()
+        + b"<si><t>x</t></si>" * n
+        + b"</sst>"
+    )
     return rewrite(base, path, replace={"xl/sharedStrings.xml": xml})
 
 
 # ---------------------------------------------------------------------------
 # XML: entity expansion and external entities
 # ---------------------------------------------------------------------------
+
 
 def with_doctype(xml: bytes, doctype: str) -> bytes:
     """``xml`` with a DOCTYPE inserted after its declaration, and the root's
@@ -328,8 +390,13 @@ def laughing_part(base: Path, path: Path, member: str) -> Path:
     elif member.endswith("workbook.xml"):
         xml = xml.replace(b'<sheet name="', b'<sheet name="&lol9;', 1)
     elif member.startswith("xl/worksheets/"):
-        xml = xml.replace(b"<sheetData>", b'<sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>&lol9;</t></is>'
-                                          b"</c></row>", 1) if b"<row " not in xml[:2000] else xml
+        xml = (
+            xml.replace(
+                b"<sheetData>", b'<sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>&lol9;</t></is></c></row>', 1
+            )
+            if b"<row " not in xml[:2000]
+            else xml
+        )
     return rewrite(base, path, replace={member: xml})
 
 
@@ -347,8 +414,10 @@ def external_entity(base: Path, path: Path, member: str, secret: Path, parameter
 
 
 def utf16_doctype_sheet(base: Path, path: Path) -> Path:
-    xml = ('<?xml version="1.0" encoding="UTF-16"?>' + LAUGHS + f'<worksheet xmlns="{MAIN_NS}"><sheetData>'
-           '<row r="1"><c r="A1" t="inlineStr"><is><t>&lol9;</t></is></c></row></sheetData></worksheet>')
+    xml = (
+        '<?xml version="1.0" encoding="UTF-16"?>' + LAUGHS + f'<worksheet xmlns="{MAIN_NS}"><sheetData>'
+        '<row r="1"><c r="A1" t="inlineStr"><is><t>&lol9;</t></is></c></row></sheetData></worksheet>'
+    )
     return with_sheet(base, path, xml.encode("utf-16"))
 
 
@@ -360,6 +429,7 @@ def ebcdic_sheet(base: Path, path: Path) -> Path:
 # ---------------------------------------------------------------------------
 # Odd packages
 # ---------------------------------------------------------------------------
+
 
 def duplicate_member(base: Path, path: Path) -> Path:
     import warnings
@@ -395,10 +465,13 @@ def ods_file(path: Path) -> Path:
 
 def docx_file(path: Path) -> Path:
     with zipfile.ZipFile(path, "w") as z:
-        z.writestr("[Content_Types].xml", '<Types xmlns="http://schemas.openxmlformats.org/package/2006/'
-                                          'content-types"><Override PartName="/word/document.xml" ContentType='
-                                          '"application/vnd.openxmlformats-officedocument.wordprocessingml.'
-                                          'document.main+xml"/></Types>')
+        z.writestr(
+            "[Content_Types].xml",
+            '<Types xmlns="http://schemas.openxmlformats.org/package/2006/'
+            'content-types"><Override PartName="/word/document.xml" ContentType='
+            '"application/vnd.openxmlformats-officedocument.wordprocessingml.'
+            'document.main+xml"/></Types>',
+        )
         z.writestr("word/document.xml", "<w:document/>")
     return path
 
@@ -412,8 +485,10 @@ def plain_zip(path: Path) -> Path:
 def xlsb_like(base: Path, path: Path) -> Path:
     with zipfile.ZipFile(base) as z:
         types = z.read("[Content_Types].xml").decode()
-    types = types.replace("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml",
-                          "application/vnd.ms-excel.sheet.binary.macroEnabled.main")
+    types = types.replace(
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml",
+        "application/vnd.ms-excel.sheet.binary.macroEnabled.main",
+    )
     return rewrite(base, path, replace={"[Content_Types].xml": types}, drop=("xl/workbook.xml",))
 
 
@@ -447,20 +522,31 @@ def text_in_number_cell(base: Path, path: Path) -> Path:
 # Reported, not refused
 # ---------------------------------------------------------------------------
 
+
 def with_macros(base: Path, path: Path) -> Path:
     """An .xlsm: a VBA project (never run) and its content type."""
     with zipfile.ZipFile(base) as z:
         types = z.read("[Content_Types].xml").decode()
         rels = z.read("xl/_rels/workbook.xml.rels").decode()
-    types = types.replace("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml",
-                          "application/vnd.ms-excel.sheet.macroEnabled.main+xml")
-    types = types.replace("</Types>", '<Default Extension="bin" ContentType="application/vnd.ms-office.vbaProject"/>'
-                                      "</Types>")
-    rels = rels.replace("</Relationships>", '<Relationship Id="rIdVba" Type="http://schemas.microsoft.com/office/'
-                                            '2006/relationships/vbaProject" Target="vbaProject.bin"/></Relationships>')
+    types = types.replace(
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml",
+        "application/vnd.ms-excel.sheet.macroEnabled.main+xml",
+    )
+    types = types.replace(
+        "</Types>", '<Default Extension="bin" ContentType="application/vnd.ms-office.vbaProject"/></Types>'
+    )
+    rels = rels.replace(
+        "</Relationships>",
+        '<Relationship Id="rIdVba" Type="http://schemas.microsoft.com/office/'
+        '2006/relationships/vbaProject" Target="vbaProject.bin"/></Relationships>',
+    )
     vba = ole_file({"VBA": b'Attribute VB_Name = "Module1"\nSub Auto_Open()\nShell "calc.exe"\nEnd Sub\n'})
-    return rewrite(base, path, replace={"[Content_Types].xml": types, "xl/_rels/workbook.xml.rels": rels},
-                   add={"xl/vbaProject.bin": vba})
+    return rewrite(
+        base,
+        path,
+        replace={"[Content_Types].xml": types, "xl/_rels/workbook.xml.rels": rels},
+        add={"xl/vbaProject.bin": vba},
+    )
 
 
 def with_external_link(base: Path, path: Path, target: str) -> Path:
@@ -469,19 +555,30 @@ def with_external_link(base: Path, path: Path, target: str) -> Path:
         types = z.read("[Content_Types].xml").decode()
         rels = z.read("xl/_rels/workbook.xml.rels").decode()
         wb = z.read("xl/workbook.xml").decode()
-    types = types.replace("</Types>", '<Override PartName="/xl/externalLinks/externalLink1.xml" ContentType='
-                                      '"application/vnd.openxmlformats-officedocument.spreadsheetml.externalLink+xml"'
-                                      "/></Types>")
-    rels = rels.replace("</Relationships>", f'<Relationship Id="rIdExt" Type="{REL_NS}/externalLink" '
-                                            'Target="externalLinks/externalLink1.xml"/></Relationships>')
-    wb = wb.replace("</sheets>", '</sheets><externalReferences><externalReference r:id="rIdExt"/>'
-                                 "</externalReferences>")
-    link = (f'<externalLink xmlns="{MAIN_NS}" xmlns:r="{REL_NS}"><externalBook r:id="rId1"><sheetNames>'
-            '<sheetName val="Feuil1"/></sheetNames><sheetDataSet><sheetData sheetId="0"><row r="1">'
-            '<cell r="A1"><v>42</v></cell></row></sheetData></sheetDataSet></externalBook></externalLink>')
-    link_rels = (f'<Relationships xmlns="{PKG_REL_NS}"><Relationship Id="rId1" Type="{REL_NS}/externalLinkPath" '
-                 f'Target="{target}" TargetMode="External"/></Relationships>')
-    return rewrite(base, path, replace={"[Content_Types].xml": types, "xl/_rels/workbook.xml.rels": rels,
-                                        "xl/workbook.xml": wb},
-                   add={"xl/externalLinks/externalLink1.xml": link,
-                        "xl/externalLinks/_rels/externalLink1.xml.rels": link_rels})
+    types = types.replace(
+        "</Types>",
+        '<Override PartName="/xl/externalLinks/externalLink1.xml" ContentType='
+        '"application/vnd.openxmlformats-officedocument.spreadsheetml.externalLink+xml"'
+        "/></Types>",
+    )
+    rels = rels.replace(
+        "</Relationships>",
+        f'<Relationship Id="rIdExt" Type="{REL_NS}/externalLink" '
+        'Target="externalLinks/externalLink1.xml"/></Relationships>',
+    )
+    wb = wb.replace("</sheets>", '</sheets><externalReferences><externalReference r:id="rIdExt"/></externalReferences>')
+    link = (
+        f'<externalLink xmlns="{MAIN_NS}" xmlns:r="{REL_NS}"><externalBook r:id="rId1"><sheetNames>'
+        '<sheetName val="Feuil1"/></sheetNames><sheetDataSet><sheetData sheetId="0"><row r="1">'
+        '<cell r="A1"><v>42</v></cell></row></sheetData></sheetDataSet></externalBook></externalLink>'
+    )
+    link_rels = (
+        f'<Relationships xmlns="{PKG_REL_NS}"><Relationship Id="rId1" Type="{REL_NS}/externalLinkPath" '
+        f'Target="{target}" TargetMode="External"/></Relationships>'
+    )
+    return rewrite(
+        base,
+        path,
+        replace={"[Content_Types].xml": types, "xl/_rels/workbook.xml.rels": rels, "xl/workbook.xml": wb},
+        add={"xl/externalLinks/externalLink1.xml": link, "xl/externalLinks/_rels/externalLink1.xml.rels": link_rels},
+    )

@@ -39,8 +39,17 @@ def recalculate(paths: list[Path] | Path, out_dir: Path, timeout: float = 600) -
         user = Path(profile) / "user"
         user.mkdir()
         (user / "registrymodifications.xcu").write_text(_SETTINGS, encoding="utf-8")
-        cmd = [exe, f"-env:UserInstallation={Path(profile).as_uri()}", "--headless", "--norestore",
-               "--nologo", "--convert-to", "xlsx:Calc MS Excel 2007 XML", "--outdir", str(out_dir)]
+        cmd = [
+            exe,
+            f"-env:UserInstallation={Path(profile).as_uri()}",
+            "--headless",
+            "--norestore",
+            "--nologo",
+            "--convert-to",
+            "xlsx:Calc MS Excel 2007 XML",
+            "--outdir",
+            str(out_dir),
+        ]
         done = subprocess.run(cmd + [str(p) for p in paths], capture_output=True, text=True, timeout=timeout)
     outs = [out_dir / (p.stem + ".xlsx") for p in paths]
     missing = [o for o in outs if not o.exists()]

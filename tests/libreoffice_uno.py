@@ -79,8 +79,14 @@ class Office:
     def driver(self, args: list[str], stdin: str | None = None, timeout: float = 900) -> subprocess.CompletedProcess:
         if self.process.poll() is not None:
             raise UnoEditError(f"soffice exited (status {self.process.returncode})")
-        return subprocess.run([SYSTEM_PYTHON, str(DRIVER), "--connect", self.connect, *args], input=stdin,
-                              check=False, capture_output=True, text=True, timeout=timeout)
+        return subprocess.run(
+            [SYSTEM_PYTHON, str(DRIVER), "--connect", self.connect, *args],
+            input=stdin,
+            check=False,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -114,9 +120,22 @@ def start_office(timeout: float = 90) -> Office:
     (profile / "user" / "registrymodifications.xcu").write_text(PROFILE_SETTINGS, encoding="utf-8")
     pipe = f"workbook_engine_{os.getpid()}_{uuid.uuid4().hex[:8]}"
     process = subprocess.Popen(
-        [exe, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--invisible", "--norestore",
-         "--nologo", "--nodefault", "--nolockcheck", f"--accept=pipe,name={pipe};urp;"],
-        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        [
+            exe,
+            f"-env:UserInstallation={profile.as_uri()}",
+            "--headless",
+            "--invisible",
+            "--norestore",
+            "--nologo",
+            "--nodefault",
+            "--nolockcheck",
+            f"--accept=pipe,name={pipe};urp;",
+        ],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     office = Office(process, f"uno:pipe,name={pipe};urp;StarOffice.ComponentContext", profile)
     try:
         done = office.driver(["--probe", "--wait", str(timeout)], timeout=timeout + 60)
@@ -149,10 +168,14 @@ class EditJob:
         return {fmt: self.out_dir / f"{stem}.{fmt}" for fmt in self.formats}
 
     def to_json(self) -> dict:
-        return {"source": str(self.src.resolve()), "edits": self.edits,
-                "outputs": {fmt: str(p.resolve()) for fmt, p in self.outputs().items()},
-                "dump": {"names": list(self.dump_names), "ranges": list(self.dump_ranges)},
-                "reload": self.reload, "reprotect": self.reprotect}
+        return {
+            "source": str(self.src.resolve()),
+            "edits": self.edits,
+            "outputs": {fmt: str(p.resolve()) for fmt, p in self.outputs().items()},
+            "dump": {"names": list(self.dump_names), "ranges": list(self.dump_ranges)},
+            "reload": self.reload,
+            "reprotect": self.reprotect,
+        }
 
 
 @dataclass
@@ -191,8 +214,18 @@ class PendingResult:
             raise UnoEditError(self.raw["error"])
         r = self.raw
         outs = {fmt: Path(p) for fmt, p in r["outputs"].items()}
-        return EditResult(outs.get("xlsx"), outs.get("ods"), r["names"], r["ranges"], r["name_refs"], r["sheets"],
-                          r["reloaded"], r["seconds"], r["unprotected"], r)
+        return EditResult(
+            outs.get("xlsx"),
+            outs.get("ods"),
+            r["names"],
+            r["ranges"],
+            r["name_refs"],
+            r["sheets"],
+            r["reloaded"],
+            r["seconds"],
+            r["unprotected"],
+            r,
+        )
 
 
 def edit_many(office: Office, jobs: list[EditJob], timeout: float = 1800) -> list[PendingResult]:
@@ -210,20 +243,39 @@ def edit_many(office: Office, jobs: list[EditJob], timeout: float = 1800) -> lis
     return [PendingResult(j, r) for j, r in zip(jobs, results)]
 
 
-def edit_in_libreoffice(office: Office, src: Path, edits: list[dict], out_dir: Path, *,
-                        formats: tuple[str, ...] = ("xlsx", "ods"), dump_names: list[str] = (),
-                        dump_ranges: list[str] = (), stem: str | None = None, reload: bool = False,
-                        reprotect: bool = False) -> EditResult:
+def edit_in_libreoffice(
+    office: Office,
+    src: Path,
+    edits: list[dict],
+    out_dir: Path,
+    *,
+    formats: tuple[str, ...] = ("xlsx", "ods"),
+    dump_names: list[str] = (),
+    dump_ranges: list[str] = (),
+    stem: str | None = None,
+    reload: bool = False,
+    reprotect: bool = False,
+) -> EditResult:
     """Open ``src`` in LibreOffice, apply ``edits``, recalculate, save in each
     format into ``out_dir`` and dump the named ranges / ranges asked for."""
-    job = EditJob(Path(src), list(edits), Path(out_dir), stem, tuple(formats), list(dump_names), list(dump_ranges),
-                  reload, reprotect)
+    job = EditJob(
+        Path(src),
+        list(edits),
+        Path(out_dir),
+        stem,
+        tuple(formats),
+        list(dump_names),
+        list(dump_ranges),
+        reload,
+        reprotect,
+    )
     return edit_many(office, [job])[0].get()
 
 
 # ---------------------------------------------------------------------------
 # Reading the dumped values
 # ---------------------------------------------------------------------------
+
 
 def is_error(v) -> bool:
     return isinstance(v, dict) and "error" in v
@@ -233,4 +285,3 @@ def excel_value(v):
     """A dumped value as the engine's JSON writes a cell: errors as their
     Excel code ("#VALUE!"), everything else as it is."""
     return v["error"] if is_error(v) else v
-

@@ -49,8 +49,10 @@ def _attrs(**attrs) -> str:
 # Cells, rows, tables
 # ---------------------------------------------------------------------------
 
-def cell(*paragraphs: str, repeat: int | None = None, covered: bool = False, raw_text: str | None = None,
-         **attrs) -> str:
+
+def cell(
+    *paragraphs: str, repeat: int | None = None, covered: bool = False, raw_text: str | None = None, **attrs
+) -> str:
     """A cell: ``paragraphs`` become <text:p> children (``raw_text``: the
     children's XML as is), ``attrs`` its attributes."""
     tag = "table:covered-table-cell" if covered else "table:table-cell"
@@ -72,8 +74,12 @@ def text(*paragraphs: str, repeat: int | None = None, **attrs) -> str:
 
 
 def boolean(value: bool, **attrs) -> str:
-    return cell("VRAI" if value else "FAUX", office__value_type="boolean",
-                office__boolean_value="true" if value else "false", **attrs)
+    return cell(
+        "VRAI" if value else "FAUX",
+        office__value_type="boolean",
+        office__boolean_value="true" if value else "false",
+        **attrs,
+    )
 
 
 def date(iso: str, **attrs) -> str:
@@ -89,14 +95,20 @@ def formula(text_: str, value: float | None = 0, repeat: int | None = None, **at
     reader ignores it)."""
     if value is None:
         return cell(repeat=repeat, table__formula=text_, **attrs)
-    return cell(str(value), repeat=repeat, table__formula=text_, office__value_type="float", office__value=value,
-                **attrs)
+    return cell(
+        str(value), repeat=repeat, table__formula=text_, office__value_type="float", office__value=value, **attrs
+    )
 
 
 def error_cell(code: str, formula_text: str | None = None) -> str:
     """How LibreOffice writes an error: a string value with calcext's error type."""
-    return cell(code, table__formula=formula_text, office__value_type="string", office__string_value="",
-                calcext__value_type="error")
+    return cell(
+        code,
+        table__formula=formula_text,
+        office__value_type="string",
+        office__string_value="",
+        calcext__value_type="error",
+    )
 
 
 def row(*cells: str, repeat: int | None = None) -> str:
@@ -104,8 +116,7 @@ def row(*cells: str, repeat: int | None = None) -> str:
     return f"<table:table-row{a}>{''.join(cells)}</table:table-row>"
 
 
-def table(name: str, rows: list[str], names: list[str] = (), columns: str = "<table:table-column/>",
-          **attrs) -> str:
+def table(name: str, rows: list[str], names: list[str] = (), columns: str = "<table:table-column/>", **attrs) -> str:
     """A sheet; ``names``: its sheet-local named ranges / expressions."""
     local = f"<table:named-expressions>{''.join(names)}</table:named-expressions>" if names else ""
     return f"<table:table{_attrs(table__name=name, **attrs)}>{columns}{''.join(rows)}{local}</table:table>"
@@ -121,38 +132,56 @@ def named_expression(name: str, expression: str, base: str | None = None) -> str
     return f"<table:named-expression{a}/>"
 
 
-def content_xml(tables: list[str], names: list[str] = (), prolog: str = DECL, before_body: str = "",
-                settings: str = "") -> str:
+def content_xml(
+    tables: list[str], names: list[str] = (), prolog: str = DECL, before_body: str = "", settings: str = ""
+) -> str:
     """content.xml of a spreadsheet holding ``tables`` and the global ``names``."""
     named = f"<table:named-expressions>{''.join(names)}</table:named-expressions>" if names else ""
     ns = _xmlns("office", "style", "text", "table", "fo", "of", "calcext", "xlink", "script")
-    return (f'{prolog}<office:document-content {ns} '
-            f'office:version="1.3">{before_body}<office:body><office:spreadsheet>{settings}{"".join(tables)}{named}'
-            "</office:spreadsheet></office:body></office:document-content>")
+    return (
+        f"{prolog}<office:document-content {ns} "
+        f'office:version="1.3">{before_body}<office:body><office:spreadsheet>{settings}{"".join(tables)}{named}'
+        "</office:spreadsheet></office:body></office:document-content>"
+    )
 
 
 # ---------------------------------------------------------------------------
 # The package
 # ---------------------------------------------------------------------------
 
+
 def manifest_xml(entries: list[str] = (), extra: str = "", mime: str = MIME) -> str:
-    files = "".join(f'<manifest:file-entry manifest:full-path="{e}" manifest:media-type="text/xml"/>'
-                    for e in ["content.xml", "styles.xml", "meta.xml", "settings.xml", *entries])
-    return (f'{DECL}<manifest:manifest {_xmlns("manifest")} manifest:version="1.3">'
-            f'<manifest:file-entry manifest:full-path="/" manifest:media-type="{mime}"/>{files}{extra}'
-            "</manifest:manifest>")
+    files = "".join(
+        f'<manifest:file-entry manifest:full-path="{e}" manifest:media-type="text/xml"/>'
+        for e in ["content.xml", "styles.xml", "meta.xml", "settings.xml", *entries]
+    )
+    return (
+        f'{DECL}<manifest:manifest {_xmlns("manifest")} manifest:version="1.3">'
+        f'<manifest:file-entry manifest:full-path="/" manifest:media-type="{mime}"/>{files}{extra}'
+        "</manifest:manifest>"
+    )
 
 
-STYLES = (f'{DECL}<office:document-styles {_xmlns("office", "style")} office:version="1.3">'
-          "<office:styles/></office:document-styles>")
-META = (f'{DECL}<office:document-meta {_xmlns("office")} office:version="1.3"><office:meta/>'
-        "</office:document-meta>")
-SETTINGS = (f'{DECL}<office:document-settings {_xmlns("office")} office:version="1.3"><office:settings/>'
-            "</office:document-settings>")
+STYLES = (
+    f'{DECL}<office:document-styles {_xmlns("office", "style")} office:version="1.3">'
+    "<office:styles/></office:document-styles>"
+)
+META = f'{DECL}<office:document-meta {_xmlns("office")} office:version="1.3"><office:meta/></office:document-meta>'
+SETTINGS = (
+    f'{DECL}<office:document-settings {_xmlns("office")} office:version="1.3"><office:settings/>'
+    "</office:document-settings>"
+)
 
 
-def write_ods(path: Path, content: str | bytes, *, mime: str = MIME, manifest: str | None = None,
-              extra: dict[str, str | bytes] | None = None, replace: dict[str, str | bytes] | None = None) -> Path:
+def write_ods(
+    path: Path,
+    content: str | bytes,
+    *,
+    mime: str = MIME,
+    manifest: str | None = None,
+    extra: dict[str, str | bytes] | None = None,
+    replace: dict[str, str | bytes] | None = None,
+) -> Path:
     """An .ods package: ``mimetype`` first and stored, as ODF asks, then the
     manifest, content, styles, meta and settings; ``extra`` parts added,
     ``replace`` parts written instead of the defaults."""

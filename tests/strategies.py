@@ -168,8 +168,9 @@ def family_ids(draw, n: int) -> list[str]:
 
 
 @st.composite
-def scenarios(draw, max_grids: int = 5, max_families: int = 40, max_tranches: int = 8,
-              min_families: int = 0) -> Scenario:
+def scenarios(
+    draw, max_grids: int = 5, max_families: int = 40, max_tranches: int = 8, min_families: int = 0
+) -> Scenario:
     """A valid scenario: 1..max_grids grids (up to 12 is supported),
     min_families..max_families families with unique ids, every parameter
     drawn among its allowed values."""

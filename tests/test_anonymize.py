@@ -13,21 +13,21 @@ import openpyxl
 import pytest
 from openpyxl.comments import Comment
 
+from workbook_engine.cli.anonymize import register
 from workbook_engine.federation.anonymize import (
     KEY_ENV,
     anonymize,
     pseudonym,
     pseudonymize,
 )
-from workbook_engine.cli.anonymize import register
+from workbook_engine.formats.sample import load_sample
+from workbook_engine.model.problems import InputError
+from workbook_engine.model.restructure import select_grids
+from workbook_engine.model.simulate import simulate
 from workbook_engine.workbook.check import check_workbook
 from workbook_engine.workbook.generate import generate_workbook
 from workbook_engine.workbook.layout import SHEET_FAMILIES
-from workbook_engine.model.simulate import simulate
-from workbook_engine.model.problems import InputError
 from workbook_engine.workbook.reader import load_workbook_scenario, read_workbook
-from workbook_engine.model.restructure import select_grids
-from workbook_engine.formats.sample import load_sample
 
 KEY = b"cle-secrete-de-la-federation-2026"
 CAPACITY = 400
@@ -39,9 +39,11 @@ def evaluation():
     written by the engine, are compared with the model)."""
     try:
         import workbook_engine.evaluator  # noqa: F401
+
         return None
     except ImportError:
         from cached_cells import cached_values
+
         return lambda p: (cached_values(p), [])
 
 

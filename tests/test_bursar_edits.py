@@ -62,11 +62,11 @@ import pytest
 from libreoffice_uno import EditJob, UnoEditError, edit_in_libreoffice, edit_many, is_error
 
 from workbook_engine.cli.main import main
-from workbook_engine.workbook.generate import generate_workbook
-from workbook_engine.workbook.layout import SHEET_FAMILIES, SHEET_PARAMS, Layout, Ref
-from workbook_engine.model.simulate import simulate
 from workbook_engine.formats.sample import load_sample
 from workbook_engine.formats.scenario_json import load_scenario_json
+from workbook_engine.model.simulate import simulate
+from workbook_engine.workbook.generate import generate_workbook
+from workbook_engine.workbook.layout import SHEET_FAMILIES, SHEET_PARAMS, Layout, Ref
 
 pytestmark = [pytest.mark.slow, pytest.mark.libreoffice]
 
@@ -100,17 +100,31 @@ def params_separator_row(layout: Layout) -> int:
     return next(r for r in range(rows[0], rows[-1]) if r not in rows)
 
 
-NEW_FAMILY = {"id": "F9999", "rfr_1": 30000, "rfr_2": 0, "caf_aid": 0, "parts": 2, "adults": 2, "children": 1,
-              "other_dependents": 0, "notice": "oui", "other_enrolled": 0, "pupils_g1": 1, "pupils_g2": 0,
-              "pupils_g3": 0}
+NEW_FAMILY = {
+    "id": "F9999",
+    "rfr_1": 30000,
+    "rfr_2": 0,
+    "caf_aid": 0,
+    "parts": 2,
+    "adults": 2,
+    "children": 1,
+    "other_dependents": 0,
+    "notice": "oui",
+    "other_enrolled": 0,
+    "pupils_g1": 1,
+    "pupils_g2": 0,
+    "pupils_g3": 0,
+}
 
 
 def insert_family(layout: Layout) -> list[dict]:
     """Insert a row inside the family table, fill the formulas down from the
     row above (Ctrl+D), type a new family over the copied inputs."""
     row = layout.first_row + 10
-    edits = [{"op": "insert_rows", "sheet": SHEET_FAMILIES, "row": row},
-             {"op": "fill_down", "sheet": SHEET_FAMILIES, "from_row": row - 1, "to_row": row}]
+    edits = [
+        {"op": "insert_rows", "sheet": SHEET_FAMILIES, "row": row},
+        {"op": "fill_down", "sheet": SHEET_FAMILIES, "from_row": row - 1, "to_row": row},
+    ]
     for key, value in NEW_FAMILY.items():
         op = "set_string" if isinstance(value, str) else "set_value"
         edits.append({"op": op, "sheet": SHEET_FAMILIES, "row": row, "col": layout.column[key].col, "value": value})
@@ -136,12 +150,14 @@ def expect_family_field(fid: str, attr: str, value) -> Callable:
     def check(layout, scenario, lo):
         f = _family(scenario, fid)
         return [(f"{fid}.{attr}", value, None if f is None else getattr(f, attr))]
+
     return check
 
 
 def expect_absent(fid: str) -> Callable:
     def check(layout, scenario, lo):
         return [(f"{fid} read", False, _family(scenario, fid) is not None)]
+
     return check
 
 
@@ -170,7 +186,7 @@ def expect_notice_as_libreoffice(layout, scenario, lo):
 
 
 def expect_indicator_as_libreoffice(layout, scenario, lo):
-    """"RFR " in the indicator cell: LibreOffice's formulas use the RFR when a
+    """ "RFR " in the indicator cell: LibreOffice's formulas use the RFR when a
     family's indicator equals its income (family F0001 has 2.5 parts)."""
     income = lo["ranges"][f"{SHEET_FAMILIES}!{a1(layout, 0, 'income')}"]
     indicator = lo["ranges"][f"{SHEET_FAMILIES}!{a1(layout, 0, 'indicator')}"]
@@ -187,59 +203,133 @@ def caf(layout: Layout) -> int:
 
 CASES = [
     Case("control", lambda L: []),
-    Case("delete_family_row", lambda L: [{"op": "delete_rows", "sheet": SHEET_FAMILIES, "row": L.first_row + 5}],
-         "supprimée", expect_read=expect_absent("F0006"), notes="family F0006"),
-    Case("delete_empty_family_row",
-         lambda L: [{"op": "delete_rows", "sheet": SHEET_FAMILIES, "row": L.first_row + 330}], "supprimée",
-         notes="an empty formula row below the 320 families"),
-    Case("delete_params_separator_row",
-         lambda L: [{"op": "delete_rows", "sheet": SHEET_PARAMS, "row": params_separator_row(L)}], "supprimée"),
-    Case("delete_used_tranche_line",
-         lambda L: [{"op": "delete_rows", "sheet": L.grids[0].sheet, "row": slot_row(L, 0, 2)}], "supprimée",
-         notes="Grille 1, tranche C of A..E"),
-    Case("delete_unused_tranche_line",
-         lambda L: [{"op": "delete_rows", "sheet": L.grids[0].sheet, "row": slot_row(L, 0, 7)}], "supprimée",
-         notes="Grille 1, line 8 of 10, blank"),
-    Case("insert_column_before_B",
-         lambda L: [{"op": "insert_columns", "sheet": SHEET_FAMILIES, "col": 1},
-                    {"op": "set_string", "sheet": SHEET_FAMILIES, "row": L.first_row - 1, "col": 1,
-                     "value": "Nom (interne)"}]
-         + [{"op": "set_string", "sheet": SHEET_FAMILIES, "row": L.first_row + i, "col": 1, "value": name}
-            for i, name in enumerate(["Dupont", "Martin", "Bernard", "Petit"])], "insérée"),
-    Case("delete_caf_column",
-         lambda L: [{"op": "delete_columns", "sheet": SHEET_FAMILIES, "col": caf(L)}], "supprimée",
-         notes="« Aide CAF annuelle »; the sample does not add CAF aid to the income"),
+    Case(
+        "delete_family_row",
+        lambda L: [{"op": "delete_rows", "sheet": SHEET_FAMILIES, "row": L.first_row + 5}],
+        "supprimée",
+        expect_read=expect_absent("F0006"),
+        notes="family F0006",
+    ),
+    Case(
+        "delete_empty_family_row",
+        lambda L: [{"op": "delete_rows", "sheet": SHEET_FAMILIES, "row": L.first_row + 330}],
+        "supprimée",
+        notes="an empty formula row below the 320 families",
+    ),
+    Case(
+        "delete_params_separator_row",
+        lambda L: [{"op": "delete_rows", "sheet": SHEET_PARAMS, "row": params_separator_row(L)}],
+        "supprimée",
+    ),
+    Case(
+        "delete_used_tranche_line",
+        lambda L: [{"op": "delete_rows", "sheet": L.grids[0].sheet, "row": slot_row(L, 0, 2)}],
+        "supprimée",
+        notes="Grille 1, tranche C of A..E",
+    ),
+    Case(
+        "delete_unused_tranche_line",
+        lambda L: [{"op": "delete_rows", "sheet": L.grids[0].sheet, "row": slot_row(L, 0, 7)}],
+        "supprimée",
+        notes="Grille 1, line 8 of 10, blank",
+    ),
+    Case(
+        "insert_column_before_B",
+        lambda L: (
+            [
+                {"op": "insert_columns", "sheet": SHEET_FAMILIES, "col": 1},
+                {
+                    "op": "set_string",
+                    "sheet": SHEET_FAMILIES,
+                    "row": L.first_row - 1,
+                    "col": 1,
+                    "value": "Nom (interne)",
+                },
+            ]
+            + [
+                {"op": "set_string", "sheet": SHEET_FAMILIES, "row": L.first_row + i, "col": 1, "value": name}
+                for i, name in enumerate(["Dupont", "Martin", "Bernard", "Petit"])
+            ]
+        ),
+        "insérée",
+    ),
+    Case(
+        "delete_caf_column",
+        lambda L: [{"op": "delete_columns", "sheet": SHEET_FAMILIES, "col": caf(L)}],
+        "supprimée",
+        notes="« Aide CAF annuelle »; the sample does not add CAF aid to the income",
+    ),
     Case("insert_row_fill_down_new_family", insert_family, "insérée", expect_read=expect_new_family),
-    Case("sort_families_by_rfr_desc",
-         lambda L: [{"op": "sort_rows", "sheet": SHEET_FAMILIES, "first_row": L.first_row,
-                     "last_row": L.first_row + 319, "first_col": 0, "last_col": L.columns[-1].col,
-                     "key_col": L.column["rfr_1"].col, "ascending": False}]),
-    Case("rename_grid_sheet", lambda L: [{"op": "rename_sheet", "sheet": L.grids[0].sheet, "name": "École"}],
-         "renommée"),
-    Case("move_caf_column_after_results",
-         lambda L: [{"op": "move_column", "sheet": SHEET_FAMILIES, "col": caf(L), "to": L.columns[-1].col + 1}],
-         "déplacée"),
-    Case("swap_parts_and_adults",
-         lambda L: [{"op": "move_column", "sheet": SHEET_FAMILIES, "col": L.column["adults"].col,
-                     "to": L.column["parts"].col}], "déplacée"),
-    Case("text_rfr_35_000", lambda L: [{"op": "set_string", **fam(L, 0, "rfr_1"), "value": "35 000"}],
-         expect_read=expect_family_field("F0001", "rfr_1", 35000.0)),
-    Case("text_parts_2_5", lambda L: [{"op": "set_string", **fam(L, 2, "parts"), "value": "2,5"}],
-         expect_read=expect_family_field("F0003", "parts", 2.5), notes="F0003 had 4 parts: its due changes"),
-    Case("text_amount_1_020_00_euro",
-         lambda L: [{"op": "set_string", **at(L.grids[1].slots[1].amount.ref), "value": "1 020,00 €"}],
-         expect_read=expect_amount, notes="Grille 2, tranche B (720 before)"),
-    Case("text_rate_25_percent",
-         lambda L: [{"op": "set_string", **at(L.param["rate_2"].ref), "value": "25 %"}], expect_read=expect_rate),
-    Case("text_rfr_english_35000_50",
-         lambda L: [{"op": "set_string", **fam(L, 2, "rfr_1"), "value": "35000.50"}],
-         notes="text a French spreadsheet cannot convert: #VALEUR! for F0003 and every sum over it"),
-    Case("notice_non_trailing_space", lambda L: [{"op": "set_string", **fam(L, 3, "notice"), "value": "non "}],
-         ranges=lambda L: [f"{SHEET_FAMILIES}!{a1(L, 3, 'income')}"], expect_read=expect_notice_as_libreoffice),
-    Case("indicator_rfr_trailing_space",
-         lambda L: [{"op": "set_string", **at(L.param["indicator"].ref), "value": "RFR "}],
-         ranges=lambda L: [f"{SHEET_FAMILIES}!{a1(L, 0, k)}" for k in ("income", "indicator")],
-         expect_read=expect_indicator_as_libreoffice, notes="the sample's indicator is QF"),
+    Case(
+        "sort_families_by_rfr_desc",
+        lambda L: [
+            {
+                "op": "sort_rows",
+                "sheet": SHEET_FAMILIES,
+                "first_row": L.first_row,
+                "last_row": L.first_row + 319,
+                "first_col": 0,
+                "last_col": L.columns[-1].col,
+                "key_col": L.column["rfr_1"].col,
+                "ascending": False,
+            }
+        ],
+    ),
+    Case(
+        "rename_grid_sheet", lambda L: [{"op": "rename_sheet", "sheet": L.grids[0].sheet, "name": "École"}], "renommée"
+    ),
+    Case(
+        "move_caf_column_after_results",
+        lambda L: [{"op": "move_column", "sheet": SHEET_FAMILIES, "col": caf(L), "to": L.columns[-1].col + 1}],
+        "déplacée",
+    ),
+    Case(
+        "swap_parts_and_adults",
+        lambda L: [
+            {"op": "move_column", "sheet": SHEET_FAMILIES, "col": L.column["adults"].col, "to": L.column["parts"].col}
+        ],
+        "déplacée",
+    ),
+    Case(
+        "text_rfr_35_000",
+        lambda L: [{"op": "set_string", **fam(L, 0, "rfr_1"), "value": "35 000"}],
+        expect_read=expect_family_field("F0001", "rfr_1", 35000.0),
+    ),
+    Case(
+        "text_parts_2_5",
+        lambda L: [{"op": "set_string", **fam(L, 2, "parts"), "value": "2,5"}],
+        expect_read=expect_family_field("F0003", "parts", 2.5),
+        notes="F0003 had 4 parts: its due changes",
+    ),
+    Case(
+        "text_amount_1_020_00_euro",
+        lambda L: [{"op": "set_string", **at(L.grids[1].slots[1].amount.ref), "value": "1 020,00 €"}],
+        expect_read=expect_amount,
+        notes="Grille 2, tranche B (720 before)",
+    ),
+    Case(
+        "text_rate_25_percent",
+        lambda L: [{"op": "set_string", **at(L.param["rate_2"].ref), "value": "25 %"}],
+        expect_read=expect_rate,
+    ),
+    Case(
+        "text_rfr_english_35000_50",
+        lambda L: [{"op": "set_string", **fam(L, 2, "rfr_1"), "value": "35000.50"}],
+        notes="text a French spreadsheet cannot convert: #VALEUR! for F0003 and every sum over it",
+    ),
+    Case(
+        "notice_non_trailing_space",
+        lambda L: [{"op": "set_string", **fam(L, 3, "notice"), "value": "non "}],
+        ranges=lambda L: [f"{SHEET_FAMILIES}!{a1(L, 3, 'income')}"],
+        expect_read=expect_notice_as_libreoffice,
+    ),
+    Case(
+        "indicator_rfr_trailing_space",
+        lambda L: [{"op": "set_string", **at(L.param["indicator"].ref), "value": "RFR "}],
+        ranges=lambda L: [f"{SHEET_FAMILIES}!{a1(L, 0, k)}" for k in ("income", "indicator")],
+        expect_read=expect_indicator_as_libreoffice,
+        notes="the sample's indicator is QF",
+    ),
 ]
 CASE = {c.id: c for c in CASES}
 PARAMS = [pytest.param(c.id, fmt, id=f"{c.id}-{fmt}") for c in CASES for fmt in FORMATS]
@@ -248,6 +338,7 @@ PARAMS = [pytest.param(c.id, fmt, id=f"{c.id}-{fmt}") for c in CASES for fmt in 
 # ---------------------------------------------------------------------------
 # Fixtures: one sample workbook, one LibreOffice batch, per module
 # ---------------------------------------------------------------------------
+
 
 @dataclass
 class Sample:
@@ -269,8 +360,19 @@ def sample(tmp_path_factory) -> Sample:
 def edited(uno_office, sample, tmp_path_factory) -> dict:
     """Every case made by LibreOffice in one driver call; case id -> pending result."""
     out = tmp_path_factory.mktemp("lo_edits")
-    jobs = [EditJob(sample.path, c.edits(sample.layout), out, stem=c.id, formats=FORMATS, dump_names=NAMES,
-                    dump_ranges=c.ranges(sample.layout), reload=True) for c in CASES]
+    jobs = [
+        EditJob(
+            sample.path,
+            c.edits(sample.layout),
+            out,
+            stem=c.id,
+            formats=FORMATS,
+            dump_names=NAMES,
+            dump_ranges=c.ranges(sample.layout),
+            reload=True,
+        )
+        for c in CASES
+    ]
     start = time.perf_counter()
     pending = edit_many(uno_office, jobs)
     print(f"\nLibreOffice: {len(jobs)} edit jobs in {time.perf_counter() - start:.1f} s")
@@ -289,6 +391,7 @@ def reference(edited, case_id: str, fmt: str) -> dict:
 # ---------------------------------------------------------------------------
 # Comparing
 # ---------------------------------------------------------------------------
+
 
 def cents(v):
     """A figure as compared: errors as their Excel code, blanks None, text as
@@ -327,8 +430,11 @@ def json_figures(results: dict) -> dict[str, object]:
 
 def differences(expected: dict, got: dict, limit: int = 12) -> list[str]:
     keys = list(expected) + [k for k in got if k not in expected]
-    diffs = [f"{k}: LibreOffice {cents(expected.get(k, 'absent'))!r}, engine {cents(got.get(k, 'absent'))!r}"
-             for k in keys if k not in expected or k not in got or cents(expected[k]) != cents(got[k])]
+    diffs = [
+        f"{k}: LibreOffice {cents(expected.get(k, 'absent'))!r}, engine {cents(got.get(k, 'absent'))!r}"
+        for k in keys
+        if k not in expected or k not in got or cents(expected[k]) != cents(got[k])
+    ]
     return diffs[:limit] + ([f"... {len(diffs) - limit} more"] if len(diffs) > limit else [])
 
 
@@ -351,6 +457,7 @@ def run_cli(capsys, *argv: str) -> tuple[int, str, str, float]:
 # ---------------------------------------------------------------------------
 # The harness itself
 # ---------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("case_id", [c.id for c in CASES])
 def test_libreoffice_made_the_edit(edited, case_id):
@@ -396,12 +503,24 @@ def test_the_edits_did_what_they_say(edited, sample):
     assert lo_families(n("sort_families_by_rfr_desc")) == lo_families(control)
     assert "École" in lo_result(edited, "rename_grid_sheet").sheets
     assert lo_result(edited, "rename_grid_sheet").name_refs["RECETTES_G1"] == "$École.$B$20"
-    for same in ("delete_empty_family_row", "delete_params_separator_row", "delete_unused_tranche_line",
-                 "insert_column_before_B", "delete_caf_column", "rename_grid_sheet",
-                 "move_caf_column_after_results", "swap_parts_and_adults"):
+    for same in (
+        "delete_empty_family_row",
+        "delete_params_separator_row",
+        "delete_unused_tranche_line",
+        "insert_column_before_B",
+        "delete_caf_column",
+        "rename_grid_sheet",
+        "move_caf_column_after_results",
+        "swap_parts_and_adults",
+    ):
         assert lo_figures(n(same)) == lo_figures(control), same
-    for changed in ("delete_used_tranche_line", "text_rfr_35_000", "text_parts_2_5", "text_amount_1_020_00_euro",
-                    "text_rate_25_percent"):
+    for changed in (
+        "delete_used_tranche_line",
+        "text_rfr_35_000",
+        "text_parts_2_5",
+        "text_amount_1_020_00_euro",
+        "text_rate_25_percent",
+    ):
         assert lo_figures(n(changed)) != lo_figures(control), changed
     english = n("text_rfr_english_35000_50")
     assert is_error(english["TOTAL_RECETTES"]) and english["TOTAL_RECETTES"]["error"] == "#VALUE!"
@@ -422,13 +541,21 @@ def test_driver_reports_uno_errors(uno_office, sample, tmp_path):
     with pytest.raises(UnoEditError, match=r"no sheet named 'Grille 9'"):
         edit_in_libreoffice(uno_office, sample.path, [{"op": "delete_rows", "sheet": "Grille 9", "row": 1}], tmp_path)
     with pytest.raises(UnoEditError, match=r"edit 1 .*IndexOutOfBoundsException|edit 1 .*RuntimeException"):
-        edit_in_libreoffice(uno_office, sample.path, [{"op": "set_value", "sheet": 0, "cell": "A1", "value": 1},
-                                                      {"op": "delete_rows", "sheet": 0, "row": 2_000_000}], tmp_path)
+        edit_in_libreoffice(
+            uno_office,
+            sample.path,
+            [
+                {"op": "set_value", "sheet": 0, "cell": "A1", "value": 1},
+                {"op": "delete_rows", "sheet": 0, "row": 2_000_000},
+            ],
+            tmp_path,
+        )
 
 
 # ---------------------------------------------------------------------------
 # The engine on each edited file
 # ---------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("case_id,fmt", PARAMS)
 def test_evaluate_gives_libreoffice_values(edited, case_id, fmt, capsys):
@@ -472,7 +599,8 @@ def test_read_gives_the_inputs_libreoffice_computes_with(edited, sample, case_id
     read_ids = [f.id for f in scenario.families]
     assert sorted(read_ids) == sorted(lo_fams), (
         f"the families read are not LibreOffice's: read only {sorted(set(read_ids) - set(lo_fams))[:10]}, "
-        f"LibreOffice only {sorted(set(lo_fams) - set(read_ids))[:10]}, {len(read_ids)} read ids")
+        f"LibreOffice only {sorted(set(lo_fams) - set(read_ids))[:10]}, {len(read_ids)} read ids"
+    )
     computed = {fid: due for fid, due in lo_fams.items() if not is_error(due)}
     diffs = differences(computed, {f["id"]: f["total_due"] for f in model["families"] if f["id"] in computed})
     assert not diffs, "the model on the inputs read gives other dues than LibreOffice:\n" + "\n".join(diffs)
@@ -480,8 +608,7 @@ def test_read_gives_the_inputs_libreoffice_computes_with(edited, sample, case_id
     diffs = differences(figures, {k: v for k, v in json_figures(model).items() if k in figures})
     assert not diffs, "the model on the inputs read gives other revenues than LibreOffice:\n" + "\n".join(diffs)
     if case.expect_read:
-        wrong = [(what, want, got) for what, want, got in case.expect_read(sample.layout, scenario, ref)
-                 if want != got]
+        wrong = [(what, want, got) for what, want, got in case.expect_read(sample.layout, scenario, ref) if want != got]
         assert not wrong, "inputs read (what, expected, read): " + repr(wrong)
 
 
@@ -499,5 +626,6 @@ def test_check_reports_the_edit_calmly(edited, case_id, fmt, capsys, record_prop
     findings = [line for line in out.splitlines() if line.startswith("    - ")]
     assert len(findings) < MAX_FINDING_LINES, f"{len(findings)} finding lines:\n" + "\n".join(findings[:40])
     if case.word:
-        assert any(case.word in line for line in text.splitlines()), \
+        assert any(case.word in line for line in text.splitlines()), (
             f"check does not say the edit (« {case.word} »):\n{brief(text, 12)}"
+        )

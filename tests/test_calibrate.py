@@ -26,7 +26,9 @@ from workbook_engine.calibrate import (
 from workbook_engine.calibrate.brackets import quantile_lowers
 from workbook_engine.calibrate.constraints import Resolved, greatest, least, resolve, violations
 from workbook_engine.calibrate.solver import GridEvaluator, JointEvaluator, LogBox, project
+from workbook_engine.formats.sample import load_sample
 from workbook_engine.model.domain import Grid, Tranche
+from workbook_engine.model.problems import InputError
 from workbook_engine.model.simulate import (
     family_arrays,
     family_income,
@@ -35,8 +37,6 @@ from workbook_engine.model.simulate import (
     simulate,
     tranche_numbers,
 )
-from workbook_engine.model.problems import InputError
-from workbook_engine.formats.sample import load_sample
 
 SAMPLE = load_sample()
 TYPICAL = [
@@ -54,6 +54,7 @@ def amounts(grid: Grid) -> list[float]:
 # ---------------------------------------------------------------------------
 # The sample structure
 # ---------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("c", TYPICAL, ids=lambda c: f"step{c.step:g}-ratio{c.max_ratio}-keep{c.keep_old_tariff}")
 def test_sample_meets_every_target_under_the_constraints(c):
@@ -144,8 +145,7 @@ def test_only_the_selected_grids_change():
 
 
 def test_per_grid_constraints():
-    o = CalibrationOptions(GridConstraints(step=5, max_ratio=3),
-                           per_grid={3: GridConstraints(step=10, max_ratio=4)})
+    o = CalibrationOptions(GridConstraints(step=5, max_ratio=3), per_grid={3: GridConstraints(step=10, max_ratio=4)})
     cal = calibrate(SAMPLE, o)
     assert cal.feasible
     assert broken_constraints(cal.proposed.grids[0], o.constraints) == []
@@ -156,6 +156,7 @@ def test_per_grid_constraints():
 # ---------------------------------------------------------------------------
 # Out of reach
 # ---------------------------------------------------------------------------
+
 
 def test_a_low_ceiling_makes_a_target_unreachable():
     c = GridConstraints(step=5, ceiling=900)
@@ -208,6 +209,7 @@ def test_incompatible_constraints_are_reported_and_the_grid_kept():
 # Brackets
 # ---------------------------------------------------------------------------
 
+
 def test_quantile_lowers():
     values = np.array([1000.0, 2000, 3000, 4000, 5000, 6000, 7000, 8000])
     # Quartiles 2 750, 4 500, 6 250, to the nearest 500 (halves up).
@@ -256,8 +258,9 @@ def test_crowded_top_bracket_is_split_at_its_median():
 
 def test_no_split_below_the_threshold():
     cal = calibrate(SAMPLE, CalibrationOptions(GridConstraints(step=5), split_top_share=0.3))
-    assert [[(t.label, t.lower) for t in g.tranches] for g in cal.proposed.grids] == \
-           [[(t.label, t.lower) for t in g.tranches] for g in SAMPLE.grids]
+    assert [[(t.label, t.lower) for t in g.tranches] for g in cal.proposed.grids] == [
+        [(t.label, t.lower) for t in g.tranches] for g in SAMPLE.grids
+    ]
 
 
 def test_without_target_new_bounds_keep_the_current_revenue():
@@ -274,17 +277,21 @@ def test_without_target_new_bounds_keep_the_current_revenue():
 # Options
 # ---------------------------------------------------------------------------
 
-@pytest.mark.parametrize("options, field", [
-    (CalibrationOptions(GridConstraints(step=0.001)), "step"),
-    (CalibrationOptions(GridConstraints(step=2.555)), "step"),
-    (CalibrationOptions(GridConstraints(max_ratio=0.5)), "max_ratio"),
-    (CalibrationOptions(GridConstraints(floor=500, ceiling=400)), "floor"),
-    (CalibrationOptions(GridConstraints(keep_old_tariff="Z")), "keep_old_tariff"),
-    (CalibrationOptions(brackets=0), "brackets"),
-    (CalibrationOptions(brackets=27), "brackets"),
-    (CalibrationOptions(split_top_share=1.5), "split_top_share"),
-    (CalibrationOptions(grids=(4,)), "grids"),
-])
+
+@pytest.mark.parametrize(
+    "options, field",
+    [
+        (CalibrationOptions(GridConstraints(step=0.001)), "step"),
+        (CalibrationOptions(GridConstraints(step=2.555)), "step"),
+        (CalibrationOptions(GridConstraints(max_ratio=0.5)), "max_ratio"),
+        (CalibrationOptions(GridConstraints(floor=500, ceiling=400)), "floor"),
+        (CalibrationOptions(GridConstraints(keep_old_tariff="Z")), "keep_old_tariff"),
+        (CalibrationOptions(brackets=0), "brackets"),
+        (CalibrationOptions(brackets=27), "brackets"),
+        (CalibrationOptions(split_top_share=1.5), "split_top_share"),
+        (CalibrationOptions(grids=(4,)), "grids"),
+    ],
+)
 def test_unusable_options_are_input_errors(options, field):
     with pytest.raises(InputError) as exc:
         calibrate(SAMPLE, options)
@@ -302,6 +309,7 @@ def test_kept_tariff_needs_an_old_tariff():
 # ---------------------------------------------------------------------------
 # Reports
 # ---------------------------------------------------------------------------
+
 
 def test_text_and_json_state_the_models_figures():
     cal = calibrate(SAMPLE, CalibrationOptions(GridConstraints(step=5, max_ratio=3)))
@@ -336,6 +344,7 @@ def test_winners_and_losers_against_the_old_tariff():
 # The numerical core, against independent computations
 # ---------------------------------------------------------------------------
 
+
 def arrays(s):
     f = family_arrays(s)
     income = family_income(s, f)
@@ -343,14 +352,20 @@ def arrays(s):
     return f, income, tranche_numbers(s, ind, f.notice)
 
 
-@settings(max_examples=80, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=80,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 @given(scenarios(max_grids=4, max_families=30), st.integers(0, 2**32 - 1))
 def test_exact_evaluators_equal_the_model(s, seed):
     """The search's revenue is the model's, to the cent, for any amounts."""
     rng = np.random.default_rng(seed)
-    grids = tuple(replace(g, tranches=tuple(replace(t, amount=float(rng.integers(0, 300_000)) / 100)
-                                            for t in g.tranches)) for g in s.grids)
+    grids = tuple(
+        replace(g, tranches=tuple(replace(t, amount=float(rng.integers(0, 300_000)) / 100) for t in g.tranches))
+        for g in s.grids
+    )
     s = replace(s, grids=grids)
     f, income, tno = arrays(s)
     a = [np.array(amounts(g)) for g in s.grids]
@@ -414,13 +429,18 @@ def test_projection_is_feasible_and_optimal(problem, seed):
 @st.composite
 def resolved_constraints(draw):
     n = draw(st.integers(1, 6))
-    grid = Grid("g", tuple(Tranche("ABCDEF"[i], i * 1000.0, 100.0) for i in range(n)),
-                old_tariff=float(draw(st.integers(1, 400))) + draw(st.sampled_from([0.0, 0.35])))
-    c = GridConstraints(step=float(draw(st.sampled_from([1, 5, 10]))),
-                        max_ratio=draw(st.none() | st.sampled_from([1.0, 1.5, 2.0, 3.0])),
-                        floor=draw(st.none() | st.integers(0, 300).map(float)),
-                        ceiling=draw(st.none() | st.integers(50, 600).map(float)),
-                        keep_old_tariff=draw(st.none() | st.sampled_from(grid.tranches).map(lambda t: t.label)))
+    grid = Grid(
+        "g",
+        tuple(Tranche("ABCDEF"[i], i * 1000.0, 100.0) for i in range(n)),
+        old_tariff=float(draw(st.integers(1, 400))) + draw(st.sampled_from([0.0, 0.35])),
+    )
+    c = GridConstraints(
+        step=float(draw(st.sampled_from([1, 5, 10]))),
+        max_ratio=draw(st.none() | st.sampled_from([1.0, 1.5, 2.0, 3.0])),
+        floor=draw(st.none() | st.integers(0, 300).map(float)),
+        ceiling=draw(st.none() | st.integers(50, 600).map(float)),
+        keep_old_tariff=draw(st.none() | st.sampled_from(grid.tranches).map(lambda t: t.label)),
+    )
     if c.floor is not None and c.ceiling is not None and c.floor > c.ceiling:
         c = replace(c, floor=None)
     r, problems = resolve(grid, c)

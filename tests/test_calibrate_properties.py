@@ -15,12 +15,16 @@ from strategies import rates, scenarios
 
 from workbook_engine.calibrate import CalibrationOptions, GridConstraints, calibrate
 from workbook_engine.calibrate.core import SPREAD_SLACK
+from workbook_engine.formats.sample import make_sample
 from workbook_engine.model.domain import Grid, Scenario, Tranche
 from workbook_engine.model.simulate import simulate
-from workbook_engine.formats.sample import make_sample
 
-SETTINGS = settings(max_examples=60, deadline=None, derandomize=True,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+SETTINGS = settings(
+    max_examples=60,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 
 @st.composite
@@ -52,9 +56,10 @@ def feasible_amounts(draw, n: int, c: GridConstraints) -> list[float]:
 def with_targets(s: Scenario, witness: Scenario) -> tuple[Scenario, Scenario]:
     """Both scenarios with each grid's target set to the witness's revenue."""
     revenue = simulate(witness).grids["revenue"].tolist()
-    return (replace(s, grids=tuple(replace(g, budget_target=revenue[i]) for i, g in enumerate(s.grids))),
-            replace(witness, grids=tuple(replace(g, budget_target=revenue[i])
-                                         for i, g in enumerate(witness.grids))))
+    return (
+        replace(s, grids=tuple(replace(g, budget_target=revenue[i]) for i, g in enumerate(s.grids))),
+        replace(witness, grids=tuple(replace(g, budget_target=revenue[i]) for i, g in enumerate(witness.grids))),
+    )
 
 
 @st.composite
@@ -70,8 +75,9 @@ def reachable_cases(draw, max_grids: int = 3) -> tuple[Scenario, CalibrationOpti
     for grid in s.grids:
         a = draw(feasible_amounts(len(grid.tranches), c))
         old = a[0] if c.keep_old_tariff else grid.old_tariff
-        witness_grids.append(Grid(grid.name, tuple(Tranche(t.label, t.lower, x) for t, x in zip(grid.tranches, a)),
-                                  old, None))
+        witness_grids.append(
+            Grid(grid.name, tuple(Tranche(t.label, t.lower, x) for t, x in zip(grid.tranches, a)), old, None)
+        )
         grids.append(replace(grid, old_tariff=old))
     scenario, witness = with_targets(replace(s, grids=tuple(grids)), replace(s, grids=tuple(witness_grids)))
     assert all(not broken_constraints(g, c) for g in witness.grids)
@@ -94,8 +100,9 @@ def assert_meets(scenario: Scenario, options: CalibrationOptions, cal) -> None:
         assert revenue == report.revenue_after
         assert broken_constraints(cal.proposed.grids[g], c) == []
         # Brackets untouched when none were asked for.
-        assert [(t.label, t.lower) for t in cal.proposed.grids[g].tranches] == \
-               [(t.label, t.lower) for t in scenario.grids[g].tranches]
+        assert [(t.label, t.lower) for t in cal.proposed.grids[g].tranches] == [
+            (t.label, t.lower) for t in scenario.grids[g].tranches
+        ]
     assert cal.feasible
 
 
@@ -132,8 +139,9 @@ def test_grids_tied_by_sibling_ranks_are_met_or_reported(case):
     after = simulate(cal.proposed)
     for g, report in enumerate(cal.grids):
         assert broken_constraints(cal.proposed.grids[g], options.constraints) == []
-        met = within_target(scenario, g, float(after.grids["revenue"][g]), scenario.grids[g].budget_target,
-                            options.constraints.step)
+        met = within_target(
+            scenario, g, float(after.grids["revenue"][g]), scenario.grids[g].budget_target, options.constraints.step
+        )
         assert met == (report.status == "ok")
         if not met:
             assert report.status in ("not_found", "unreachable") and any("fratrie" in n for n in report.notes)
@@ -144,27 +152,37 @@ def realistic_cases(draw) -> tuple[Scenario, CalibrationOptions, Scenario]:
     """The sample structure (three units, sibling reductions across them) of
     30 to 300 families, realistic constraints, targets reached by a witness."""
     s = make_sample(draw(st.integers(30, 300)), seed=draw(st.integers(0, 10_000)))
-    s = replace(s, sibling_rates=tuple(draw(st.lists(rates, min_size=3, max_size=3))),
-                sibling_scope=draw(st.sampled_from(("structure", "network"))))
-    c = GridConstraints(step=draw(st.sampled_from([1.0, 5.0, 10.0])),
-                        max_ratio=draw(st.none() | st.sampled_from([2.0, 3.0, 4.0])),
-                        floor=draw(st.none() | st.sampled_from([100.0, 200.0])),
-                        ceiling=draw(st.none() | st.sampled_from([3000.0, 5000.0])),
-                        keep_old_tariff=draw(st.none() | st.sampled_from(["B", "C"])))
+    s = replace(
+        s,
+        sibling_rates=tuple(draw(st.lists(rates, min_size=3, max_size=3))),
+        sibling_scope=draw(st.sampled_from(("structure", "network"))),
+    )
+    c = GridConstraints(
+        step=draw(st.sampled_from([1.0, 5.0, 10.0])),
+        max_ratio=draw(st.none() | st.sampled_from([2.0, 3.0, 4.0])),
+        floor=draw(st.none() | st.sampled_from([100.0, 200.0])),
+        ceiling=draw(st.none() | st.sampled_from([3000.0, 5000.0])),
+        keep_old_tariff=draw(st.none() | st.sampled_from(["B", "C"])),
+    )
     witness_grids, grids = [], []
     for grid in s.grids:
         a = draw(feasible_amounts(len(grid.tranches), c))
         k = "ABCDE".index(c.keep_old_tariff) if c.keep_old_tariff else None
         old = a[k] if k is not None else grid.old_tariff
-        witness_grids.append(replace(grid, tranches=tuple(replace(t, amount=x) for t, x in zip(grid.tranches, a)),
-                                     old_tariff=old))
+        witness_grids.append(
+            replace(grid, tranches=tuple(replace(t, amount=x) for t, x in zip(grid.tranches, a)), old_tariff=old)
+        )
         grids.append(replace(grid, old_tariff=old))
     scenario, witness = with_targets(replace(s, grids=tuple(grids)), replace(s, grids=tuple(witness_grids)))
     return scenario, CalibrationOptions(constraints=c), witness
 
 
-@settings(max_examples=25, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=25,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 @given(realistic_cases())
 def test_realistic_structures_tied_by_sibling_ranks_are_met(case):
     scenario, options, _ = case
@@ -186,8 +204,12 @@ def test_never_less_even_than_a_starting_grid_that_qualifies(case):
         assert effort_spread(cal.proposed, g, after) <= effort_spread(witness, g, before) + 1e-12
 
 
-@settings(max_examples=25, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=25,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 @given(realistic_cases().map(independent))
 def test_about_as_even_as_any_grid_meeting_the_same_constraints(case):
     """On realistic structures, from the bursar's grid (not the witness), the

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from cached_cells import cached_values
+from libreoffice_recalc import recalculate
 
-from workbook_engine.cli import main as cli_main
 from workbook_engine.calibrate import (
     CalibrationOptions,
     GridConstraints,
@@ -21,15 +22,14 @@ from workbook_engine.calibrate import (
     calibration_sheets,
 )
 from workbook_engine.calibrate.report import BRACKETS_SHEET, SUMMARY_SHEET
-from cached_cells import cached_values
-from workbook_engine.workbook.check import check_workbook
-from workbook_engine.workbook.generate import generate_workbook, layout_for
-from libreoffice_recalc import recalculate
-from workbook_engine.model.simulate import simulate
-from workbook_engine.workbook.reader import load_workbook_scenario
-from workbook_engine.model.results import money
+from workbook_engine.cli import main as cli_main
 from workbook_engine.formats.sample import load_sample
 from workbook_engine.formats.scenario_json import dumps_scenario, scenario_to_dict
+from workbook_engine.model.results import money
+from workbook_engine.model.simulate import simulate
+from workbook_engine.workbook.check import check_workbook
+from workbook_engine.workbook.generate import generate_workbook, layout_for
+from workbook_engine.workbook.reader import load_workbook_scenario
 from workbook_engine.workbook.results import results_json_from_cells
 
 SAMPLE = load_sample()
@@ -126,12 +126,14 @@ def test_after_libreoffice_the_named_results_are_the_reported_numbers(libreoffic
             assert money(named(wb, f"OBJECTIF_G{k}")[0]) == g["target"]
             assert money(named(wb, f"ECART_G{k}")[0]) == g["gap"]
             n = len(g["tranches_after"])
-            assert [money(v) for v in named(wb, f"RECETTES_TRANCHE_G{k}")[:n]] == \
-                   [t["revenue"] for t in g["tranches_after"]]
+            assert [money(v) for v in named(wb, f"RECETTES_TRANCHE_G{k}")[:n]] == [
+                t["revenue"] for t in g["tranches_after"]
+            ]
             assert named(wb, f"FAMILLES_TRANCHE_G{k}")[:n] == [t["families"] for t in g["tranches_after"]]
         # The whole workbook agrees with the model, and the report sheets survive.
-        assert results_json_from_cells(layout_for(cal.proposed), cached_values(path)) == \
-            simulate(cal.proposed).to_json()
+        assert (
+            results_json_from_cells(layout_for(cal.proposed), cached_values(path)) == simulate(cal.proposed).to_json()
+        )
         summary = table(sheet_rows(path, SUMMARY_SHEET))
         assert [r["Recettes après"] for r in summary[:-1]] == [g["revenue_after"] for g in data["grids"]]
 
@@ -139,6 +141,7 @@ def test_after_libreoffice_the_named_results_are_the_reported_numbers(libreoffic
 # ---------------------------------------------------------------------------
 # Command line
 # ---------------------------------------------------------------------------
+
 
 @pytest.fixture
 def main():
@@ -156,8 +159,9 @@ def sample_json(tmp_path) -> Path:
 @pytest.mark.slow
 def test_cli_writes_the_proposal_and_prints_french_text(main, sample_json, tmp_path, capsys):
     out = tmp_path / "propose.xlsx"
-    code = main(["calibrate", str(sample_json), "--step", "5", "--max-ratio", "3", "--keep-old-tariff", "C",
-                 "-o", str(out)])
+    code = main(
+        ["calibrate", str(sample_json), "--step", "5", "--max-ratio", "3", "--keep-old-tariff", "C", "-o", str(out)]
+    )
     text = capsys.readouterr().out
     assert code == 0
     assert "Grille 1 : École : objectif atteint" in text and "Classeur proposé écrit" in text
@@ -170,8 +174,23 @@ def test_cli_json_from_a_workbook(main, tmp_path, capsys):
     source = tmp_path / "classeur.xlsx"
     generate_workbook(SAMPLE, source)
     out = tmp_path / "propose.xlsx"
-    code = main(["calibrate", str(source), "--step", "10", "--brackets", "4", "--bound-step", "1000",
-                 "--split-top-share", "0,5", "--json", "-o", str(out)])
+    code = main(
+        [
+            "calibrate",
+            str(source),
+            "--step",
+            "10",
+            "--brackets",
+            "4",
+            "--bound-step",
+            "1000",
+            "--split-top-share",
+            "0,5",
+            "--json",
+            "-o",
+            str(out),
+        ]
+    )
     data = json.loads(capsys.readouterr().out)
     assert code == 0 and data["feasible"] and data["output"] == str(out)
     assert all(len(g["tranches_after"]) == 4 for g in data["grids"])
@@ -186,10 +205,18 @@ def test_cli_unreachable_target_is_a_finding(main, sample_json, tmp_path, capsys
     assert "HORS D'ATTEINTE" in text and "montant maximal" in text
 
 
-@pytest.mark.parametrize("args", [
-    ["--step", "0,001"], ["--max-ratio", "0.5"], ["--floor", "900", "--ceiling", "800"],
-    ["--keep-old-tariff", "Z"], ["--brackets", "30"], ["--step", "cinq"], ["--grids", "4"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--step", "0,001"],
+        ["--max-ratio", "0.5"],
+        ["--floor", "900", "--ceiling", "800"],
+        ["--keep-old-tariff", "Z"],
+        ["--brackets", "30"],
+        ["--step", "cinq"],
+        ["--grids", "4"],
+    ],
+)
 def test_cli_unusable_options(main, sample_json, tmp_path, capsys, args):
     out = tmp_path / "propose.xlsx"
     assert main(["calibrate", str(sample_json), *args, "-o", str(out)]) == 2

@@ -8,14 +8,14 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from libreoffice_recalc import recalculate
 
-from workbook_engine.workbook.check import MAX_LISTED, check_workbook
 from workbook_engine.cli.main import main
+from workbook_engine.formats.sample import load_sample
+from workbook_engine.model.simulate import simulate
+from workbook_engine.workbook.check import MAX_LISTED, check_workbook
 from workbook_engine.workbook.generate import generate_workbook, layout_for
 from workbook_engine.workbook.layout import SHEET_FAMILIES
-from libreoffice_recalc import recalculate
-from workbook_engine.model.simulate import simulate
-from workbook_engine.formats.sample import load_sample
 
 CAPACITY = 400
 
@@ -57,8 +57,21 @@ def due_formula(row: int) -> str:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("case", ["constant", "edited", "erased", "formula_as_text", "last_row", "whole_column",
-                                  "deleted_sheet", "renamed_sheet", "deleted_name", "family_below"])
+@pytest.mark.parametrize(
+    "case",
+    [
+        "constant",
+        "edited",
+        "erased",
+        "formula_as_text",
+        "last_row",
+        "whole_column",
+        "deleted_sheet",
+        "renamed_sheet",
+        "deleted_name",
+        "family_below",
+    ],
+)
 def test_each_tampering_is_found_and_named(clean, tmp_path, case, capsys):
     s = load_sample()
     due, row = col("due_g1"), 4 + 7  # Excel row of the 8th family
@@ -105,7 +118,9 @@ def test_each_tampering_is_found_and_named(clean, tmp_path, case, capsys):
         "formula_as_text": (f"{SHEET_FAMILIES}!{due}{row}", "formule remplacée par une valeur"),
         "last_row": (f"{SHEET_FAMILIES}!{due}{last}", "formule modifiée"),
         "whole_column": (f"{SHEET_FAMILIES}!{due}{first} (famille ", f"et {CAPACITY - MAX_LISTED} autre(s)"),
-        "deleted_sheet": ("Barème", ""), "renamed_sheet": ("Synthèse", ""), "deleted_name": ("TOTAL_RECETTES", ""),
+        "deleted_sheet": ("Barème", ""),
+        "renamed_sheet": ("Synthèse", ""),
+        "deleted_name": ("TOTAL_RECETTES", ""),
         "family_below": ("famille LATE", ""),
     }[case]
     assert any(expected_where in f.where and kind in str(f) for f in structure), text
@@ -123,6 +138,7 @@ def test_each_tampering_is_found_and_named(clean, tmp_path, case, capsys):
 def test_changed_inputs_resaved_by_libreoffice_evaluate_to_the_model(libreoffice, clean, tmp_path):
     """A bursar changes inputs and saves in LibreOffice: the headless
     evaluation of the new file equals the model of the new inputs."""
+
     def edit(wb):
         fam = wb[SHEET_FAMILIES]
         fam[f"{col('rfr_1')}5"] = 12345
@@ -135,10 +151,12 @@ def test_changed_inputs_resaved_by_libreoffice_evaluate_to_the_model(libreoffice
     report = check_workbook(resaved)
     assert report.exit_code == 0, report.format()
     from workbook_engine.workbook.reader import load_workbook_scenario
+
     scenario = load_workbook_scenario(resaved)
     assert scenario != load_sample()
     from workbook_engine.evaluator import evaluate_workbook
     from workbook_engine.workbook.results import results_json_from_cells
+
     got = results_json_from_cells(layout_for(scenario, capacity=CAPACITY), evaluate_workbook(resaved))
     assert got == simulate(scenario).to_json()
 
@@ -184,6 +202,7 @@ def test_blank_children_under_custom_parts_agree(tmp_path):
     """MIN(blank, 1) is 1 in a spreadsheet (MIN skips a blank reference): the
     formula reads N(children) so a blank counts 0, as in the model."""
     from dataclasses import replace
+
     s = load_sample()
     fams = (replace(s.families[0], children=None, adults=1),) + s.families[1:6]
     small = replace(s, parts_policy="custom", families=fams)

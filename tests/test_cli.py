@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import pytest
-
 import json
 from pathlib import Path
 
+import pytest
+
 from workbook_engine.cli.main import main
-from workbook_engine.model.simulate import simulate
 from workbook_engine.formats.sample import SAMPLE_FILE, load_sample, make_sample
 from workbook_engine.formats.scenario_json import dumps_scenario
+from workbook_engine.model.simulate import simulate
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -26,8 +26,14 @@ def test_demo_writes_its_files(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "Grille 1 : École" in out and "Structure" in out
     names = {p.name for p in tmp_path.iterdir()}
-    assert {"exemple_scenario.json", "exemple_resultats.json", "exemple_3UP.xlsx", "vierge_1UP.xlsx",
-            "vierge_2UP.xlsx", "vierge_3UP.xlsx"} <= names
+    assert {
+        "exemple_scenario.json",
+        "exemple_resultats.json",
+        "exemple_3UP.xlsx",
+        "vierge_1UP.xlsx",
+        "vierge_2UP.xlsx",
+        "vierge_3UP.xlsx",
+    } <= names
     results = json.loads((tmp_path / "exemple_resultats.json").read_text(encoding="utf-8"))
     assert results == simulate(load_sample()).to_json()
 
@@ -56,10 +62,16 @@ def test_simulate_summary_names_every_grid_and_tranche(tmp_path, capsys):
 def test_bad_scenario_lists_every_problem_and_exits_2(tmp_path, capsys):
     bad = {
         "sibling_rates": [1.5, 0, 0],
-        "grids": [{"name": "École", "tranches": [{"label": "A", "lower": 100, "amount": 400},
-                                                 {"label": "B", "lower": 50, "amount": -1}]}],
-        "families": [{"id": "F1", "rfr_1": -5, "parts": 0, "pupils": [1, 1]},
-                     {"id": "F1", "rfr_1": "35 000", "parts": 2, "pupils": [1]}],
+        "grids": [
+            {
+                "name": "École",
+                "tranches": [{"label": "A", "lower": 100, "amount": 400}, {"label": "B", "lower": 50, "amount": -1}],
+            }
+        ],
+        "families": [
+            {"id": "F1", "rfr_1": -5, "parts": 0, "pupils": [1, 1]},
+            {"id": "F1", "rfr_1": "35 000", "parts": 2, "pupils": [1]},
+        ],
     }
     path = tmp_path / "bad.json"
     path.write_text(json.dumps(bad), encoding="utf-8")
@@ -68,8 +80,18 @@ def test_bad_scenario_lists_every_problem_and_exits_2(tmp_path, capsys):
     assert captured.out == ""
     err = captured.err
     assert "Traceback" not in err
-    for needle in ("sibling_rates", "lower = 100", "lower = 50", "amount = -1", "rfr_1 = -5", "parts = 0",
-                   "pupils = [1 ; 1]", "F1", "rfr_1 = « 35 000 »", str(path)):
+    for needle in (
+        "sibling_rates",
+        "lower = 100",
+        "lower = 50",
+        "amount = -1",
+        "rfr_1 = -5",
+        "parts = 0",
+        "pupils = [1 ; 1]",
+        "F1",
+        "rfr_1 = « 35 000 »",
+        str(path),
+    ):
         assert needle in err, needle
 
 

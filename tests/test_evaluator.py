@@ -56,21 +56,25 @@ def one(tmp_path: Path, formula: str, **cells):
 # Rounding
 # ---------------------------------------------------------------------------
 
-@pytest.mark.parametrize("formula, expected", [
-    ("=ROUND(A1,2)", 1.01),            # 1.005 is 1.00499999999999989... in binary
-    ("=ROUND(271.465,2)", 271.47),
-    ("=ROUND(2.675,2)", 2.68),
-    ("=ROUND(-2.675,2)", -2.68),       # half away from zero
-    ("=ROUND(0.125,2)", 0.13),         # not banker's rounding
-    ("=ROUNDUP(2.21+2.19,2)", 4.4),    # 4.4000000000000004 read at 15 digits
-    ("=ROUNDUP(-1.231,2)", -1.24),
-    ("=ROUNDDOWN(-1.239,2)", -1.23),
-    ("=ROUNDDOWN(0.1*3,1)", 0.3),      # 0.30000000000000004 read at 15 digits
-    ("=ROUND(1234.5,-1)", 1230.0),
-    ("=ROUND(1235,-1)", 1240.0),
-    ("=ROUND(2.5,0)", 3.0),
-    ("=ROUND(A1*100,0)/100", 1.01),
-])
+
+@pytest.mark.parametrize(
+    "formula, expected",
+    [
+        ("=ROUND(A1,2)", 1.01),  # 1.005 is 1.00499999999999989... in binary
+        ("=ROUND(271.465,2)", 271.47),
+        ("=ROUND(2.675,2)", 2.68),
+        ("=ROUND(-2.675,2)", -2.68),  # half away from zero
+        ("=ROUND(0.125,2)", 0.13),  # not banker's rounding
+        ("=ROUNDUP(2.21+2.19,2)", 4.4),  # 4.4000000000000004 read at 15 digits
+        ("=ROUNDUP(-1.231,2)", -1.24),
+        ("=ROUNDDOWN(-1.239,2)", -1.23),
+        ("=ROUNDDOWN(0.1*3,1)", 0.3),  # 0.30000000000000004 read at 15 digits
+        ("=ROUND(1234.5,-1)", 1230.0),
+        ("=ROUND(1235,-1)", 1240.0),
+        ("=ROUND(2.5,0)", 3.0),
+        ("=ROUND(A1*100,0)/100", 1.01),
+    ],
+)
 def test_rounding_like_a_spreadsheet(tmp_path, formula, expected):
     assert one(tmp_path, formula, A1=1.005) == expected
 
@@ -80,8 +84,18 @@ def test_round_in_a_column_run_uses_the_exact_path_for_ambiguous_halves(tmp_path
     cells = {f"A{i + 1}": a for i, a in enumerate(amounts)}
     cells.update({f"B{i + 1}": f"=ROUND(A{i + 1},2)" for i in range(len(amounts))})
     ev, v = values(tmp_path, cells)
-    assert [v(f"B{i + 1}") for i in range(len(amounts))] == \
-        [1.01, 271.47, 2.68, 100.05, 0.29, 1.02, 8.35, 1.5, -2.68, 0.0]
+    assert [v(f"B{i + 1}") for i in range(len(amounts))] == [
+        1.01,
+        271.47,
+        2.68,
+        100.05,
+        0.29,
+        1.02,
+        8.35,
+        1.5,
+        -2.68,
+        0.0,
+    ]
     assert [r.size for r in ev.runs if r.col == 1] == [len(amounts)]  # one vectorised run
 
 
@@ -89,43 +103,48 @@ def test_round_in_a_column_run_uses_the_exact_path_for_ambiguous_halves(tmp_path
 # Comparisons, blanks, text
 # ---------------------------------------------------------------------------
 
-@pytest.mark.parametrize("formula, expected", [
-    ("=0.1+0.2=0.3", True),            # numbers compare at 15 significant digits
-    ("=0.1+0.2<>0.3", False),
-    ("=0.1+0.2<0.3", False),
-    ("=0.1+0.2>=0.3", True),
-    ("=1+1E-15>1", False),             # a 16th-digit difference does not count...
-    ("=1+1E-14>1", True),              # ... a 15th-digit one does
-    ('="ABC"="abc"', True),            # text ignores case
-    ('="École"="éCOLE"', True),
-    ('="a"<"B"', True),
-    ('="1"=1', False),                 # text is never a number in comparisons
-    ('="a">1', True),                  # text sorts after numbers
-    ('=TRUE>"z"', True),               # logicals after text
-    ('=Y9=""', True),                  # a blank equals "" ...
-    ("=Y9=0", True),                   # ... and 0
-    ("=Y9=FALSE", True),
-    ('=Y9&"x"', "x"),
-    ("=Y9+1", 1.0),
-    ("=TRUE*3", 3.0),
-    ("=-TRUE", -1.0),
-    ('="3"+1', 4.0),                   # numeric text converts in arithmetic
-    ('="a"&1+1', "a2"),
-    ('=1/3&""', "0.333333333333333"),  # General format, 15 digits
-    ("=-2^2", 4.0),                    # unary minus binds tighter than ^
-    ("=2^3^2", 64.0),                  # left to right
-    ("=1+2*3-4/2", 5.0),
-    ("=5%", 0.05),
-    ("=(1+2)*3", 9.0),
-])
+
+@pytest.mark.parametrize(
+    "formula, expected",
+    [
+        ("=0.1+0.2=0.3", True),  # numbers compare at 15 significant digits
+        ("=0.1+0.2<>0.3", False),
+        ("=0.1+0.2<0.3", False),
+        ("=0.1+0.2>=0.3", True),
+        ("=1+1E-15>1", False),  # a 16th-digit difference does not count...
+        ("=1+1E-14>1", True),  # ... a 15th-digit one does
+        ('="ABC"="abc"', True),  # text ignores case
+        ('="École"="éCOLE"', True),
+        ('="a"<"B"', True),
+        ('="1"=1', False),  # text is never a number in comparisons
+        ('="a">1', True),  # text sorts after numbers
+        ('=TRUE>"z"', True),  # logicals after text
+        ('=Y9=""', True),  # a blank equals "" ...
+        ("=Y9=0", True),  # ... and 0
+        ("=Y9=FALSE", True),
+        ('=Y9&"x"', "x"),
+        ("=Y9+1", 1.0),
+        ("=TRUE*3", 3.0),
+        ("=-TRUE", -1.0),
+        ('="3"+1', 4.0),  # numeric text converts in arithmetic
+        ('="a"&1+1', "a2"),
+        ('=1/3&""', "0.333333333333333"),  # General format, 15 digits
+        ("=-2^2", 4.0),  # unary minus binds tighter than ^
+        ("=2^3^2", 64.0),  # left to right
+        ("=1+2*3-4/2", 5.0),
+        ("=5%", 0.05),
+        ("=(1+2)*3", 9.0),
+    ],
+)
 def test_operators(tmp_path, formula, expected):
     got = one(tmp_path, formula)
     assert got == expected and type(got) is type(expected)
 
 
 def test_reference_to_a_blank_cell_shows_zero(tmp_path):
-    _, v = values(tmp_path, {"B1": "=A1", "B2": "=IF(TRUE,A1)", "B3": '=IF(A1="","vide","plein")',
-                             "B4": "=INDEX(A1:A3,2)"})
+    _, v = values(
+        tmp_path, {"B1": "=A1", "B2": "=IF(TRUE,A1)", "B3": '=IF(A1="","vide","plein")', "B4": "=INDEX(A1:A3,2)"}
+    )
     assert v("B1") == 0.0 and v("B2") == 0.0 and v("B4") == 0.0
     assert v("B3") == "vide"
     assert v("A1") is None  # the blank cell itself stays blank
@@ -135,24 +154,28 @@ def test_reference_to_a_blank_cell_shows_zero(tmp_path):
 # Errors
 # ---------------------------------------------------------------------------
 
-@pytest.mark.parametrize("formula, expected", [
-    ("=1/0", "#DIV/0!"),
-    ("=0/0", "#DIV/0!"),
-    ('="a"+1', "#VALUE!"),
-    ("=#N/A+1", "#N/A"),
-    ("=1/0+#N/A", "#DIV/0!"),          # the left operand's error wins
-    ("=IF(1/0,1,2)", "#DIV/0!"),
-    ("=SUM(1,1/0)", "#DIV/0!"),
-    ("=ROUND(#N/A,2)", "#N/A"),
-    ("=(-8)^(1/3)", "#NUM!"),
-    ("=0^0", "#NUM!"),
-    ("=10^400", "#NUM!"),
-    ("=MATCH(5,Y1:Y3,1)", "#N/A"),
-    ("=INDEX(A1:A3,4)", "#REF!"),
-    ("=OR(Y1:Y3)", "#VALUE!"),         # no logical value at all
-    ("=UNKNOWNNAME+1", "#NAME?"),
-    ("=#REF!", "#REF!"),
-])
+
+@pytest.mark.parametrize(
+    "formula, expected",
+    [
+        ("=1/0", "#DIV/0!"),
+        ("=0/0", "#DIV/0!"),
+        ('="a"+1', "#VALUE!"),
+        ("=#N/A+1", "#N/A"),
+        ("=1/0+#N/A", "#DIV/0!"),  # the left operand's error wins
+        ("=IF(1/0,1,2)", "#DIV/0!"),
+        ("=SUM(1,1/0)", "#DIV/0!"),
+        ("=ROUND(#N/A,2)", "#N/A"),
+        ("=(-8)^(1/3)", "#NUM!"),
+        ("=0^0", "#NUM!"),
+        ("=10^400", "#NUM!"),
+        ("=MATCH(5,Y1:Y3,1)", "#N/A"),
+        ("=INDEX(A1:A3,4)", "#REF!"),
+        ("=OR(Y1:Y3)", "#VALUE!"),  # no logical value at all
+        ("=UNKNOWNNAME+1", "#NAME?"),
+        ("=#REF!", "#REF!"),
+    ],
+)
 def test_errors_propagate(tmp_path, formula, expected):
     got = one(tmp_path, formula, A1=1.0)
     assert isinstance(got, ExcelError) and got == expected
@@ -175,6 +198,7 @@ def test_if_evaluates_only_the_branch_taken(tmp_path):
 # ---------------------------------------------------------------------------
 # Lookups
 # ---------------------------------------------------------------------------
+
 
 def test_approximate_match_skips_trailing_blanks(tmp_path):
     # tranche bounds 0, 6000, 9000 in B2:B11, then 7 unused (blank) lines
@@ -207,10 +231,21 @@ def test_index_down_a_column_with_zero_and_errors(tmp_path):
 
 
 def test_index_forms(tmp_path):
-    cells = {"A1": 1, "B1": 2, "A2": 3, "B2": 4, "D1": "=INDEX(A1:B2,2,1)", "D2": "=INDEX(A1:B1,2)",
-             "D3": "=INDEX(A1:B2,0,1)", "D4": "=INDEX(A1:A2,2,0)", "D5": "=INDEX(A1:A2,-1)",
-             "D6": "=INDEX(A1:B2,0,2)", "E2": "=INDEX(A1:A2,0)", "E3": "=INDEX(A1:A2,FALSE)",
-             "F2": "=INDEX(A1:B2,0,2)"}
+    cells = {
+        "A1": 1,
+        "B1": 2,
+        "A2": 3,
+        "B2": 4,
+        "D1": "=INDEX(A1:B2,2,1)",
+        "D2": "=INDEX(A1:B1,2)",
+        "D3": "=INDEX(A1:B2,0,1)",
+        "D4": "=INDEX(A1:A2,2,0)",
+        "D5": "=INDEX(A1:A2,-1)",
+        "D6": "=INDEX(A1:B2,0,2)",
+        "E2": "=INDEX(A1:A2,0)",
+        "E3": "=INDEX(A1:A2,FALSE)",
+        "F2": "=INDEX(A1:B2,0,2)",
+    }
     _, v = values(tmp_path, cells)
     assert v("D1") == 3.0 and v("D2") == 2.0 and v("D4") == 3.0
     assert v("E2") == 3.0 and v("F2") == 4.0  # row 0: the formula's own row (implicit intersection)
@@ -222,51 +257,72 @@ def test_index_forms(tmp_path):
 # Aggregates and criteria
 # ---------------------------------------------------------------------------
 
-CRITERIA_CELLS = {"A1": 1, "A2": -2, "A3": 0, "A4": "non", "A5": "NON", "A6": '=""', "A7": 5, "A8": "5",
-                  "A10": True, "B1": 10, "B2": 20, "B3": 30, "B4": 40, "B5": 50, "B6": 60, "B7": 70, "B8": 80,
-                  "B9": 90, "B10": 100}
+CRITERIA_CELLS = {
+    "A1": 1,
+    "A2": -2,
+    "A3": 0,
+    "A4": "non",
+    "A5": "NON",
+    "A6": '=""',
+    "A7": 5,
+    "A8": "5",
+    "A10": True,
+    "B1": 10,
+    "B2": 20,
+    "B3": 30,
+    "B4": 40,
+    "B5": 50,
+    "B6": 60,
+    "B7": 70,
+    "B8": 80,
+    "B9": 90,
+    "B10": 100,
+}
 
 
-@pytest.mark.parametrize("formula, expected", [
-    ('=COUNTIF(A1:A10,">0")', 2.0),
-    ('=COUNTIF(A1:A10,"<0")', 1.0),
-    ("=COUNTIF(A1:A10,0)", 1.0),         # a blank is not 0 for COUNTIF
-    ('=COUNTIF(A1:A10,"non")', 2.0),     # case-insensitive
-    ('=COUNTIF(A1:A10,"n*")', 2.0),      # wildcards
-    ('=COUNTIF(A1:A10,"<>")', 9.0),      # not empty ("" from a formula counts)
-    ('=COUNTIF(A1:A10,"")', 2.0),        # empty cells and empty text
-    ('=COUNTIF(A1:A10,"=")', 1.0),       # empty cells only
-    ("=COUNTIF(A1:A10,5)", 2.0),         # the number 5 and the text "5"
-    ('=COUNTIF(A1:A10,"<>5")', 8.0),
-    ("=COUNTIF(A1:A10,TRUE)", 1.0),
-    ('=COUNTIF(A1:A100,"")', 92.0),      # blank rows past the last used one count
-    ('=COUNTIFS(A1:A10,">0",A1:A10,"<5")', 1.0),
-    ('=COUNTIFS(A1:A10,">0",B1:B10,">=70")', 1.0),
-    ('=SUMIFS(B1:B10,A1:A10,">0")', 80.0),
-    ('=SUMIFS(B1:B10,A1:A10,"non",B1:B10,"<50")', 40.0),
-    ('=SUMIF(A1:A10,">0",B1:B10)', 80.0),
-    ('=SUMIF(A1:A10,">0")', 6.0),
-    ('=COUNTIFS(A1:A10,">0",B1:B9,">0")', "#VALUE!"),  # ranges of different sizes
-    ("=SUM(A1:A10)", 4.0),               # text and logicals in ranges are skipped
-    ("=SUM(A1,A2,TRUE)", 0.0),           # ... but a logical typed directly counts
-    ("=COUNT(A1:A10)", 4.0),
-    ("=COUNT(1,\"2\",\"x\",TRUE)", 3.0),
-    ("=MIN(A1:A10)", -2.0),
-    ("=MAX(A1:A10)", 5.0),
-    ("=MIN(Y1:Y5)", 0.0),
-    ("=MIN(Y1,3)", 3.0),                 # a blank reference is skipped
-    ("=AVERAGE(B1:B4)", 25.0),
-    ("=N(A4)", 0.0),
-    ("=N(A7)", 5.0),
-    ("=N(A10)", 1.0),
-    ("=N(Y1)", 0.0),
-    ("=OR(A3,A1)", True),
-    ("=AND(A1,A3)", False),
-    ("=AND(A1,A4)", True),               # text in a reference is skipped
-    ("=OR(Y1:Y9,A3)", False),
-    ('=OR("x")', "#VALUE!"),             # text given directly is not
-    ("=NOT(A3)", True),
-])
+@pytest.mark.parametrize(
+    "formula, expected",
+    [
+        ('=COUNTIF(A1:A10,">0")', 2.0),
+        ('=COUNTIF(A1:A10,"<0")', 1.0),
+        ("=COUNTIF(A1:A10,0)", 1.0),  # a blank is not 0 for COUNTIF
+        ('=COUNTIF(A1:A10,"non")', 2.0),  # case-insensitive
+        ('=COUNTIF(A1:A10,"n*")', 2.0),  # wildcards
+        ('=COUNTIF(A1:A10,"<>")', 9.0),  # not empty ("" from a formula counts)
+        ('=COUNTIF(A1:A10,"")', 2.0),  # empty cells and empty text
+        ('=COUNTIF(A1:A10,"=")', 1.0),  # empty cells only
+        ("=COUNTIF(A1:A10,5)", 2.0),  # the number 5 and the text "5"
+        ('=COUNTIF(A1:A10,"<>5")', 8.0),
+        ("=COUNTIF(A1:A10,TRUE)", 1.0),
+        ('=COUNTIF(A1:A100,"")', 92.0),  # blank rows past the last used one count
+        ('=COUNTIFS(A1:A10,">0",A1:A10,"<5")', 1.0),
+        ('=COUNTIFS(A1:A10,">0",B1:B10,">=70")', 1.0),
+        ('=SUMIFS(B1:B10,A1:A10,">0")', 80.0),
+        ('=SUMIFS(B1:B10,A1:A10,"non",B1:B10,"<50")', 40.0),
+        ('=SUMIF(A1:A10,">0",B1:B10)', 80.0),
+        ('=SUMIF(A1:A10,">0")', 6.0),
+        ('=COUNTIFS(A1:A10,">0",B1:B9,">0")', "#VALUE!"),  # ranges of different sizes
+        ("=SUM(A1:A10)", 4.0),  # text and logicals in ranges are skipped
+        ("=SUM(A1,A2,TRUE)", 0.0),  # ... but a logical typed directly counts
+        ("=COUNT(A1:A10)", 4.0),
+        ('=COUNT(1,"2","x",TRUE)', 3.0),
+        ("=MIN(A1:A10)", -2.0),
+        ("=MAX(A1:A10)", 5.0),
+        ("=MIN(Y1:Y5)", 0.0),
+        ("=MIN(Y1,3)", 3.0),  # a blank reference is skipped
+        ("=AVERAGE(B1:B4)", 25.0),
+        ("=N(A4)", 0.0),
+        ("=N(A7)", 5.0),
+        ("=N(A10)", 1.0),
+        ("=N(Y1)", 0.0),
+        ("=OR(A3,A1)", True),
+        ("=AND(A1,A3)", False),
+        ("=AND(A1,A4)", True),  # text in a reference is skipped
+        ("=OR(Y1:Y9,A3)", False),
+        ('=OR("x")', "#VALUE!"),  # text given directly is not
+        ("=NOT(A3)", True),
+    ],
+)
 def test_functions_and_criteria(tmp_path, formula, expected):
     got = one(tmp_path, formula, **CRITERIA_CELLS)
     assert got == expected
@@ -292,8 +348,9 @@ def test_criteria_from_cells_and_vectorised_criteria(tmp_path):
     assert v("J1") == 1.0 and v("J2") == 4.0
     assert [v(f"G{r}") for r in range(1, 7)] == [2.0, 2.0, 1.0, 2.0, 1.0, 2.0]
     assert [v(f"D{r}") for r in range(1, 6)] == [5.0, 5.0, 5.0, 5.0, 0.0]
-    assert [v(f"E{r}") for r in range(1, 6)] == [sum(10 * r for r in range(1, 21) if r % 4 == k)
-                                                 for k in range(4)] + [0.0]
+    assert [v(f"E{r}") for r in range(1, 6)] == [sum(10 * r for r in range(1, 21) if r % 4 == k) for k in range(4)] + [
+        0.0
+    ]
     assert [v(f"F{r}") for r in range(1, 6)] == [15.0, 10.0, 5.0, 0.0, 0.0]
 
 
@@ -302,9 +359,9 @@ def test_relative_ranges_down_a_column(tmp_path):
     for r in range(1, 7):
         cells[f"A{r}"] = r
         cells[f"B{r}"] = 10 * r
-        cells[f"D{r}"] = f"=SUM(A{r}:B{r})"            # vectorised (one row of cells per row)
+        cells[f"D{r}"] = f"=SUM(A{r}:B{r})"  # vectorised (one row of cells per row)
         cells[f"E{r}"] = f"=MATCH(10*{r},A{r}:B{r},0)"  # row by row
-        cells[f"F{r}"] = f"=SUM($A$1:A{r})"            # running total: row by row downwards
+        cells[f"F{r}"] = f"=SUM($A$1:A{r})"  # running total: row by row downwards
     ev, v = values(tmp_path, cells)
     assert [v(f"D{r}") for r in range(1, 7)] == [11.0 * r for r in range(1, 7)]
     assert [v(f"E{r}") for r in range(1, 7)] == [2.0] * 6
@@ -320,14 +377,13 @@ def test_running_total_in_its_own_column(tmp_path):
         cells[f"C{r}"] = f"=A{r}+B$9"
     cells["B9"] = 1
     ev, v = values(tmp_path, cells)
-    assert [v(f"A{r}") for r in range(1, 9)] == [5.0 * 2 ** k for k in range(8)]
-    assert v("B1") == sum(5.0 * 2 ** k + 1 for k in range(8))
+    assert [v(f"A{r}") for r in range(1, 9)] == [5.0 * 2**k for k in range(8)]
+    assert v("B1") == sum(5.0 * 2**k + 1 for k in range(8))
     assert ev.circular_cells == []
 
 
 def test_circular_references_are_ref_errors(tmp_path):
-    ev, v = values(tmp_path, {"A1": "=B1+1", "B1": "=A1+1", "C1": "=A1*2", "D1": 3, "E1": "=D1*2",
-                              "F1": "=F1+1"})
+    ev, v = values(tmp_path, {"A1": "=B1+1", "B1": "=A1+1", "C1": "=A1*2", "D1": 3, "E1": "=D1*2", "F1": "=F1+1"})
     assert v("A1") == "#REF!" and v("B1") == "#REF!" and v("F1") == "#REF!"
     assert v("C1") == "#REF!"  # reads a circular cell
     assert v("E1") == 6.0
@@ -366,9 +422,18 @@ def test_cross_sheet_references_and_defined_names(tmp_path):
 
 
 def test_unsupported_functions_go_to_the_formulas_package(tmp_path):
-    ev, v = values(tmp_path, {"A1": 4, "A2": 3.14159, "B1": "=SQRT(A1)", "B2": '=TEXT(A2,"0.00")',
-                              "B3": "=ROUND(SQRT(A1)*1.005/2,2)", "C1": "=B1*10",
-                              "C2": '=LEN(B2)&"!"'})
+    ev, v = values(
+        tmp_path,
+        {
+            "A1": 4,
+            "A2": 3.14159,
+            "B1": "=SQRT(A1)",
+            "B2": '=TEXT(A2,"0.00")',
+            "B3": "=ROUND(SQRT(A1)*1.005/2,2)",
+            "C1": "=B1*10",
+            "C2": '=LEN(B2)&"!"',
+        },
+    )
     assert v("B1") == 2.0
     assert v("B2") == "3.14"
     assert v("B3") == 1.01  # the fallback's ROUND is the spreadsheet's, too
@@ -377,9 +442,15 @@ def test_unsupported_functions_go_to_the_formulas_package(tmp_path):
 
 
 @settings(max_examples=60, deadline=None, derandomize=True)
-@given(st.lists(st.one_of(st.integers(-10**7, 10**7).map(lambda c: c / 1000),
-                          st.floats(-1e6, 1e6, allow_nan=False)), min_size=1, max_size=40),
-       st.integers(-3, 4), st.sampled_from([1.0, 0.1, 1.1, 3.0, 1 / 3]))
+@given(
+    st.lists(
+        st.one_of(st.integers(-(10**7), 10**7).map(lambda c: c / 1000), st.floats(-1e6, 1e6, allow_nan=False)),
+        min_size=1,
+        max_size=40,
+    ),
+    st.integers(-3, 4),
+    st.sampled_from([1.0, 0.1, 1.1, 3.0, 1 / 3]),
+)
 def test_vectorised_rounding_equals_the_exact_decimal_rounding(xs, digits, factor):
     """The column path (numpy, exact redo near halves) equals the one-value
     path (15 significant digits, then Decimal) for ROUND, ROUNDUP, ROUNDDOWN."""

@@ -48,12 +48,15 @@ def formulas(depth: int = 3) -> st.SearchStrategy[str]:
     def call(name, *parts):
         return st.tuples(*parts).map(lambda xs: f"{name}({','.join(xs)})")
 
-    binop = st.tuples(sub, st.sampled_from(["+", "-", "*", "/", "^", "&", "=", "<>", "<", ">", "<=", ">="]),
-                      sub).map(lambda t: f"({t[0]}{t[1]}{t[2]})")
+    binop = st.tuples(sub, st.sampled_from(["+", "-", "*", "/", "^", "&", "=", "<>", "<", ">", "<=", ">="]), sub).map(
+        lambda t: f"({t[0]}{t[1]}{t[2]})"
+    )
     return st.one_of(
-        leaf, binop,
+        leaf,
+        binop,
         sub.map(lambda x: f"-{x}"),
-        call("IF", sub, sub, sub), call("IF", sub, sub),
+        call("IF", sub, sub, sub),
+        call("IF", sub, sub),
         call("IFERROR", sub, sub),
         call("SUM", sub, st.one_of(fixed_ranges, row_ranges, sub)),
         call("MIN", st.one_of(fixed_ranges, row_ranges, relative), sub),
@@ -61,12 +64,15 @@ def formulas(depth: int = 3) -> st.SearchStrategy[str]:
         call("COUNT", st.one_of(fixed_ranges, row_ranges), sub),
         call("AVERAGE", st.one_of(fixed_ranges, relative)),
         call("N", relative),
-        call("OR", sub, st.one_of(relative, fixed_ranges)), call("AND", sub, sub),
+        call("OR", sub, st.one_of(relative, fixed_ranges)),
+        call("AND", sub, sub),
         call("NOT", sub),
         call("ROUND", sub, st.sampled_from(["0", "1", "2", "-1"])),
         call("ROUNDUP", sub, st.sampled_from(["0", "2"])),
         call("ROUNDDOWN", sub, st.sampled_from(["0", "2"])),
-        call("ABS", sub), call("INT", sub), call("ISBLANK", relative),
+        call("ABS", sub),
+        call("INT", sub),
+        call("ISBLANK", relative),
         call("MATCH", sub, fixed_ranges, st.sampled_from(["1", "0", "-1"])),
         call("INDEX", fixed_ranges, sub),
         call("COUNTIF", fixed_ranges, criteria),
@@ -82,12 +88,16 @@ def _same(a, b) -> bool:
     return type(a) is type(b) and a == b
 
 
-@settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", 60)), deadline=None,
-          derandomize=not os.environ.get("FUZZ_RANDOM"),
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture,
-                                 HealthCheck.data_too_large])
-@given(st.lists(st.lists(cells, min_size=3, max_size=3), min_size=ROWS, max_size=ROWS),
-       st.lists(formulas(), min_size=3, max_size=3))
+@settings(
+    max_examples=int(os.environ.get("FUZZ_EXAMPLES", 60)),
+    deadline=None,
+    derandomize=not os.environ.get("FUZZ_RANDOM"),
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture, HealthCheck.data_too_large],
+)
+@given(
+    st.lists(st.lists(cells, min_size=3, max_size=3), min_size=ROWS, max_size=ROWS),
+    st.lists(formulas(), min_size=3, max_size=3),
+)
 def test_column_runs_equal_cell_by_cell_evaluation(tmp_path_factory, data, exprs):
     path = tmp_path_factory.mktemp("fuzz") / "f.xlsx"
     wb = xlsxwriter.Workbook(path, {"strings_to_formulas": False, "strings_to_numbers": False})

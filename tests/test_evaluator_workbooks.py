@@ -11,19 +11,19 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from cached_cells import cached_values
 from hypothesis import HealthCheck, given, settings
+from libreoffice_recalc import recalculate
 from strategies import scenarios
 from xlsxwriter.utility import xl_rowcol_to_cell
 
-from cached_cells import cached_values
-from workbook_engine.model.domain import Tranche
 from workbook_engine.evaluator import ExcelError, UnreadableWorkbook, evaluate_workbook
 from workbook_engine.evaluator.refs import cell_name
+from workbook_engine.formats.sample import load_sample, make_sample
+from workbook_engine.model.domain import Tranche
+from workbook_engine.model.simulate import simulate
 from workbook_engine.workbook.generate import generate_workbook
 from workbook_engine.workbook.layout import SHEET_FAMILIES, Ref
-from libreoffice_recalc import recalculate
-from workbook_engine.model.simulate import simulate
-from workbook_engine.formats.sample import load_sample, make_sample
 from workbook_engine.workbook.results import results_json_from_cells
 
 CAPACITY = 24
@@ -41,9 +41,13 @@ def formula_values(ev) -> dict:
 # Generated workbooks equal the model
 # ---------------------------------------------------------------------------
 
-@settings(max_examples=12, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                 HealthCheck.function_scoped_fixture])
+
+@settings(
+    max_examples=12,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture],
+)
 @given(scenarios(max_grids=5, max_families=CAPACITY))
 def test_generated_workbooks_evaluate_to_the_model(tmp_path_factory, scenario):
     path = tmp_path_factory.mktemp("gen") / "s.xlsx"
@@ -73,19 +77,29 @@ def test_full_sample_2000_rows_every_formula_cell(tmp_path, monkeypatch):
     cached = cached_values(path)
     got = formula_values(ev)
     assert len(got) > 55_000
-    mismatches = {k: (v, cached(Ref(*k))) for k, v in got.items()
-                  if v != ("" if (c := cached(Ref(*k))) is None else (float(c) if type(c) is int else c))}
+    mismatches = {
+        k: (v, cached(Ref(*k)))
+        for k, v in got.items()
+        if v != ("" if (c := cached(Ref(*k))) is None else (float(c) if type(c) is int else c))
+    }
     assert mismatches == {}
     family_runs = [r for r in ev.runs if ev.book[r.sheet].name == SHEET_FAMILIES and r.size > 1]
     assert len(family_runs) == len(layout.formula_columns)
     assert all(r.size == 2000 for r in family_runs)
 
 
-@pytest.mark.parametrize("indicator, policy, scope, caf", [
-    ("rfr", "custom", "network", True), ("qf", "custom", "structure", False)])
+@pytest.mark.parametrize(
+    "indicator, policy, scope, caf", [("rfr", "custom", "network", True), ("qf", "custom", "structure", False)]
+)
 def test_other_parameters(tmp_path, indicator, policy, scope, caf):
-    s = replace(make_sample(60, seed=11), indicator=indicator, parts_policy=policy, sibling_scope=scope,
-                include_caf_aid=caf, sibling_rates=(0.25, 0.35, 0.5))
+    s = replace(
+        make_sample(60, seed=11),
+        indicator=indicator,
+        parts_policy=policy,
+        sibling_scope=scope,
+        include_caf_aid=caf,
+        sibling_rates=(0.25, 0.35, 0.5),
+    )
     layout = generate_workbook(s, tmp_path / "p.xlsx", capacity=80)
     ev = evaluate_workbook(tmp_path / "p.xlsx")
     assert results_json_from_cells(layout, ev) == model_json(s)
@@ -93,8 +107,9 @@ def test_other_parameters(tmp_path, indicator, policy, scope, caf):
 
 def test_dues_on_half_cents(tmp_path):
     s = load_sample()
-    grid = replace(s.grids[0], tranches=(Tranche("A", 0.0, 271.465), Tranche("B", 8000.0, 100.05),
-                                         Tranche("C", 15000.0, 2.675)))
+    grid = replace(
+        s.grids[0], tranches=(Tranche("A", 0.0, 271.465), Tranche("B", 8000.0, 100.05), Tranche("C", 15000.0, 2.675))
+    )
     s = replace(s, grids=(grid,) + s.grids[1:], sibling_rates=(0.5, 0.35, 0.15))
     layout = generate_workbook(s, tmp_path / "h.xlsx", capacity=len(s.families))
     ev = evaluate_workbook(tmp_path / "h.xlsx")
@@ -104,6 +119,7 @@ def test_dues_on_half_cents(tmp_path):
 # ---------------------------------------------------------------------------
 # A bursar's edits
 # ---------------------------------------------------------------------------
+
 
 @pytest.fixture()
 def small(tmp_path):
@@ -147,8 +163,7 @@ def test_an_edited_formula_changes_exactly_that_cell(small, tmp_path):
     assert family_cells <= {(SHEET_FAMILIES, row, c) for c in (due.col, total, change, effort)}
     assert all(k[0] != SHEET_FAMILIES for k in changed - family_cells)
     # the column is now three runs: rows above, the edited cell, rows below
-    runs = sorted((r.r0, r.r1) for r in after.runs
-                  if r.col == due.col and after.book[r.sheet].name == SHEET_FAMILIES)
+    runs = sorted((r.r0, r.r1) for r in after.runs if r.col == due.col and after.book[r.sheet].name == SHEET_FAMILIES)
     assert runs == [(layout.first_row, row - 1), (row, row), (row + 1, layout.last_row)]
 
 
@@ -177,12 +192,13 @@ def test_an_unsupported_function_in_a_family_row(small, tmp_path):
     ev = evaluate_workbook(edited)
     assert ev.fallback_cells == [f"{SHEET_FAMILIES}!{cell_name(row, col)}"]
     income_value = ev(Ref(SHEET_FAMILIES, row, layout.column["income"].col))
-    assert ev(Ref(SHEET_FAMILIES, row, col)) == pytest.approx(income_value ** 0.5)
+    assert ev(Ref(SHEET_FAMILIES, row, col)) == pytest.approx(income_value**0.5)
 
 
 # ---------------------------------------------------------------------------
 # Re-saved files
 # ---------------------------------------------------------------------------
+
 
 def _as_shared_formulas(src: Path, dst: Path, ev) -> None:
     """Rewrite a generated file as Excel saves it: each column run becomes a
@@ -235,14 +251,20 @@ def test_shared_formulas_without_cached_values(tmp_path):
     assert formula_values(ev2) == formula_values(ev)
     # the formula text of every cell, as openpyxl expands shared formulas
     wb = openpyxl.load_workbook(shared)
-    expanded = {(ws.title, c.row - 1, c.column - 1): c.value for ws in wb.worksheets
-                for row in ws.iter_rows() for c in row if c.data_type == "f"}
+    expanded = {
+        (ws.title, c.row - 1, c.column - 1): c.value
+        for ws in wb.worksheets
+        for row in ws.iter_rows()
+        for c in row
+        if c.data_type == "f"
+    }
     assert ev2.formulas == expanded
 
 
 def test_two_dimensional_shared_formula(tmp_path):
     """Excel shares one formula over a block of several columns too."""
     import xlsxwriter
+
     path = tmp_path / "block.xlsx"
     wb = xlsxwriter.Workbook(path)
     ws = wb.add_worksheet("Bloc")
@@ -258,18 +280,25 @@ def test_two_dimensional_shared_formula(tmp_path):
             data = zin.read(info)
             if info.filename == "xl/worksheets/sheet1.xml":
                 text = data.decode()
-                text = re.sub(r'<c r="D1"([^>]*)><f>[^<]*</f><v>[^<]*</v></c>',
-                              r'<c r="D1"\1><f t="shared" ref="D1:E3" si="0">A1*2+$A$1</f></c>', text)
-                text = re.sub(r'<c r="([DE][123])"([^>]*)><f>[^<]*</f><v>[^<]*</v></c>',
-                              r'<c r="\1"\2><f t="shared" si="0"/></c>', text)
+                text = re.sub(
+                    r'<c r="D1"([^>]*)><f>[^<]*</f><v>[^<]*</v></c>',
+                    r'<c r="D1"\1><f t="shared" ref="D1:E3" si="0">A1*2+$A$1</f></c>',
+                    text,
+                )
+                text = re.sub(
+                    r'<c r="([DE][123])"([^>]*)><f>[^<]*</f><v>[^<]*</v></c>',
+                    r'<c r="\1"\2><f t="shared" si="0"/></c>',
+                    text,
+                )
                 data = text.encode()
             zout.writestr(info, data)
     ev = evaluate_workbook(out)
     assert [[ev(Ref("Bloc", r, c)) for c in (3, 4)] for r in range(3)] == [[3.0, 21.0], [5.0, 41.0], [7.0, 61.0]]
     assert ev.formulas[("Bloc", 2, 4)] == "=B3*2+$A$1"
     wb2 = openpyxl.load_workbook(out)
-    assert ev.formulas == {("Bloc", c.row - 1, c.column - 1): c.value for row in wb2["Bloc"].iter_rows()
-                           for c in row if c.data_type == "f"}
+    assert ev.formulas == {
+        ("Bloc", c.row - 1, c.column - 1): c.value for row in wb2["Bloc"].iter_rows() for c in row if c.data_type == "f"
+    }
 
 
 def test_libreoffice_resaved_workbook_evaluates_identically(libreoffice, tmp_path):
@@ -296,19 +325,29 @@ def test_renamed_sheets_and_inline_strings(tmp_path):
         '<x:c><x:f>IF(A1="OUI",B1*2,0)</x:f></x:c></x:row>'
         '<x:row><x:c t="b"><x:v>1</x:v></x:c><x:c t="e"><x:v>#N/A</x:v></x:c>'
         '<x:c><x:f>IFERROR(B2,A2*7)&amp;"€"</x:f></x:c></x:row>'
-        '</x:sheetData></x:worksheet>')
+        "</x:sheetData></x:worksheet>"
+    )
     path = tmp_path / "other.xlsx"
     with zipfile.ZipFile(path, "w") as z:
         z.writestr("[Content_Types].xml", "<Types/>")
-        z.writestr("_rels/.rels", '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/'
-                   'relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/'
-                   'officeDocument/2006/relationships/officeDocument" Target="book/wb.xml"/></Relationships>')
-        z.writestr("book/wb.xml", '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
-                   'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets>'
-                   '<sheet name="Ma feuille" sheetId="1" r:id="rId7"/></sheets></workbook>')
-        z.writestr("book/_rels/wb.xml.rels", '<Relationships xmlns="http://schemas.openxmlformats.org/package/'
-                   '2006/relationships"><Relationship Id="rId7" Type="http://schemas.openxmlformats.org/'
-                   'officeDocument/2006/relationships/worksheet" Target="/book/s/one.xml"/></Relationships>')
+        z.writestr(
+            "_rels/.rels",
+            '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/'
+            'relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/'
+            'officeDocument/2006/relationships/officeDocument" Target="book/wb.xml"/></Relationships>',
+        )
+        z.writestr(
+            "book/wb.xml",
+            '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+            'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets>'
+            '<sheet name="Ma feuille" sheetId="1" r:id="rId7"/></sheets></workbook>',
+        )
+        z.writestr(
+            "book/_rels/wb.xml.rels",
+            '<Relationships xmlns="http://schemas.openxmlformats.org/package/'
+            '2006/relationships"><Relationship Id="rId7" Type="http://schemas.openxmlformats.org/'
+            'officeDocument/2006/relationships/worksheet" Target="/book/s/one.xml"/></Relationships>',
+        )
         z.writestr("book/s/one.xml", sheet)
     ev = evaluate_workbook(path)
     assert ev.sheet_names == ["Ma feuille"]
@@ -322,8 +361,10 @@ def test_renamed_sheets_and_inline_strings(tmp_path):
 # unreadable files
 # ---------------------------------------------------------------------------
 
+
 def write_tiny(path: Path) -> None:
     import xlsxwriter
+
     wb = xlsxwriter.Workbook(path)
     ws = wb.add_worksheet()
     ws.write_number(0, 0, 1)
@@ -331,8 +372,9 @@ def write_tiny(path: Path) -> None:
     wb.close()
 
 
-@pytest.mark.parametrize("content", [None, b"not a zip", "dir", b"PK\x05\x06" + b"\0" * 18, "nobook", "dtd",
-                                     "badrels", "badsheet"])
+@pytest.mark.parametrize(
+    "content", [None, b"not a zip", "dir", b"PK\x05\x06" + b"\0" * 18, "nobook", "dtd", "badrels", "badsheet"]
+)
 def test_unreadable_files_raise_a_clear_error(tmp_path, content):
     path = tmp_path / "bad.xlsx"
     if content == "dir":
@@ -342,8 +384,11 @@ def test_unreadable_files_raise_a_clear_error(tmp_path, content):
             z.writestr("hello.txt", "bonjour")
     elif content == "dtd":
         with zipfile.ZipFile(path, "w") as z:
-            z.writestr("xl/workbook.xml", '<?xml version="1.0"?><!DOCTYPE lol [<!ENTITY lol "lol">]>'
-                       '<workbook><sheets><sheet name="&lol;" r:id="rId1"/></sheets></workbook>')
+            z.writestr(
+                "xl/workbook.xml",
+                '<?xml version="1.0"?><!DOCTYPE lol [<!ENTITY lol "lol">]>'
+                '<workbook><sheets><sheet name="&lol;" r:id="rId1"/></sheets></workbook>',
+            )
     elif content in ("badrels", "badsheet"):
         good = tmp_path / "good.xlsx"
         write_tiny(good)
@@ -381,12 +426,13 @@ def test_a_column_of_unsupported_formulas_is_compiled_once(small, tmp_path):
         row = layout.first_row + i
         x = ev(Ref(SHEET_FAMILIES, row, income))
         got = ev(Ref(SHEET_FAMILIES, row, col))
-        assert got == ("" if x == "" else pytest.approx(x ** 0.5))
+        assert got == ("" if x == "" else pytest.approx(x**0.5))
 
 
 def test_a_workbook_given_as_bytes_or_file_object(small):
     """A workbook decrypted in memory never touches the disk."""
     import io
+
     s, layout, path = small
     data = path.read_bytes()
     expected = model_json(s)

@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from workbook_engine.model.domain import Family
 from workbook_engine.formats.families_csv import load_scenario, read_families_csv
-from workbook_engine.model.problems import InputError
 from workbook_engine.formats.textnum import needed_tolerance, parse_int, parse_number, parse_yes_no
+from workbook_engine.model.domain import Family
+from workbook_engine.model.problems import InputError
 
 NBSP, NNBSP = "\u00a0", "\u202f"
 
@@ -85,10 +85,27 @@ def test_needed_tolerance(text, tolerated):
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("oui", True), ("OUI", True), (" Oui ", True), ("O", True), ("o", True), ("1", True),
-        ("yes", True), ("Y", True), ("vrai", True), ("x", True), ("X", True),
-        ("non", False), ("NON", False), ("N", False), ("0", False), ("no", False), ("faux", False),
-        ("peut-être", REJECT), ("", REJECT), ("2", REJECT), ("ouii", REJECT),
+        ("oui", True),
+        ("OUI", True),
+        (" Oui ", True),
+        ("O", True),
+        ("o", True),
+        ("1", True),
+        ("yes", True),
+        ("Y", True),
+        ("vrai", True),
+        ("x", True),
+        ("X", True),
+        ("non", False),
+        ("NON", False),
+        ("N", False),
+        ("0", False),
+        ("no", False),
+        ("faux", False),
+        ("peut-être", REJECT),
+        ("", REJECT),
+        ("2", REJECT),
+        ("ouii", REJECT),
     ],
 )
 def test_parse_yes_no(text, expected):
@@ -102,8 +119,19 @@ def test_parse_yes_no(text, expected):
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("2", 2), ("2,0", 2), ("2.0", 2), (" 3 ", 3), ("0", 0), ("1 000", 1000), ("-1", -1),
-        ("2.5", REJECT), ("2,5", REJECT), ("deux", REJECT), ("", REJECT), ("2 €", REJECT), ("1e3", REJECT),
+        ("2", 2),
+        ("2,0", 2),
+        ("2.0", 2),
+        (" 3 ", 3),
+        ("0", 0),
+        ("1 000", 1000),
+        ("-1", -1),
+        ("2.5", REJECT),
+        ("2,5", REJECT),
+        ("deux", REJECT),
+        ("", REJECT),
+        ("2 €", REJECT),
+        ("1e3", REJECT),
     ],
 )
 def test_parse_int(text, expected):
@@ -123,8 +151,19 @@ HEADER = "id;rfr_1;rfr_2;caf_aid;parts;adults;children;other_dependents;notice;o
 def test_semicolon_file_reads_every_input(tmp_path):
     path = write(tmp_path, HEADER + "\nF0001;35000;1200,5;300;4;2;3;1;oui;1;2;1\n")
     assert read_families_csv(path, 2) == [
-        Family(id="F0001", pupils=(2, 1), rfr_1=35000.0, rfr_2=1200.5, caf_aid=300.0, parts=4.0,
-               adults=2, children=3, other_dependents=1, notice=True, other_enrolled=1)
+        Family(
+            id="F0001",
+            pupils=(2, 1),
+            rfr_1=35000.0,
+            rfr_2=1200.5,
+            caf_aid=300.0,
+            parts=4.0,
+            adults=2,
+            children=3,
+            other_dependents=1,
+            notice=True,
+            other_enrolled=1,
+        )
     ]
 
 
@@ -198,15 +237,7 @@ def test_missing_optional_columns_read_as_blank(tmp_path):
 
 
 def test_header_case_spaces_quotes_blank_lines_and_empty_rows(tmp_path):
-    text = (
-        "\n"
-        ' ID ;"RFR_1"; Parts ;Pupils_G1;;\n'
-        "\n"
-        "F1;35000;4;1;;\n"
-        ";;;;;\n"
-        '"F;2";"1 000";2;0;;\n'
-        "   \n"
-    )
+    text = '\n ID ;"RFR_1"; Parts ;Pupils_G1;;\n\nF1;35000;4;1;;\n;;;;;\n"F;2";"1 000";2;0;;\n   \n'
     families = read_families_csv(write(tmp_path, text), 1)
     assert [(f.id, f.rfr_1, f.parts, f.pupils) for f in families] == [
         ("F1", 35000.0, 4.0, (1,)),
@@ -310,12 +341,18 @@ def test_unreadable_file(tmp_path):
 # --- scenario JSON + families CSV ----------------------------------------------------
 
 SCENARIO = {
-    "structure": "OGEC Saint-Joseph", "year": "2026-2027",
+    "structure": "OGEC Saint-Joseph",
+    "year": "2026-2027",
     "grids": [
-        {"name": "École", "old_tariff": 600,
-         "tranches": [{"label": "A", "lower": 0, "amount": 400}, {"label": "B", "lower": 8000, "amount": 600}]},
-        {"name": "Collège",
-         "tranches": [{"label": "A", "lower": 0, "amount": 500}, {"label": "B", "lower": 8000, "amount": 800}]},
+        {
+            "name": "École",
+            "old_tariff": 600,
+            "tranches": [{"label": "A", "lower": 0, "amount": 400}, {"label": "B", "lower": 8000, "amount": 600}],
+        },
+        {
+            "name": "Collège",
+            "tranches": [{"label": "A", "lower": 0, "amount": 500}, {"label": "B", "lower": 8000, "amount": 800}],
+        },
     ],
     "families": [{"id": "JSON1", "rfr_1": 1000, "parts": 1, "pupils": [1, 0]}],
 }

@@ -11,11 +11,11 @@ import pytest
 from federation_support import run_cli
 
 from workbook_engine.federation.batch import INDEX_NAME, batch, safe_stem
+from workbook_engine.formats.sample import make_sample
+from workbook_engine.formats.scenario_json import dumps_scenario
 from workbook_engine.model.domain import Tranche
 from workbook_engine.model.problems import InputError
 from workbook_engine.workbook.reader import read_workbook
-from workbook_engine.formats.sample import make_sample
-from workbook_engine.formats.scenario_json import dumps_scenario
 
 
 def write(path: Path, text: str, encoding: str = "utf-8") -> Path:
@@ -24,8 +24,7 @@ def write(path: Path, text: str, encoding: str = "utf-8") -> Path:
 
 
 def read_index(out: Path) -> pd.DataFrame:
-    return pd.read_csv(out / INDEX_NAME, sep=";", decimal=",", dtype=str, keep_default_na=False,
-                       encoding="utf-8-sig")
+    return pd.read_csv(out / INDEX_NAME, sep=";", decimal=",", dtype=str, keep_default_na=False, encoding="utf-8-sig")
 
 
 @pytest.fixture
@@ -56,7 +55,10 @@ def test_a_bad_row_is_named_by_its_line_and_the_others_are_written(tmp_path, bas
     assert "ligne 4, colonne tranches_1" in text and "strictement croissantes" in text
     assert result.exit_code == 1
     assert sorted(p.name for p in (tmp_path / "out").glob("*.xlsx")) == [
-        "ogec-saint-luc_2026-2027.xlsx", "ogec-saint-paul_2026-2027.xlsx", "ogec-sainte-anne_2026-2027.xlsx"]
+        "ogec-saint-luc_2026-2027.xlsx",
+        "ogec-saint-paul_2026-2027.xlsx",
+        "ogec-sainte-anne_2026-2027.xlsx",
+    ]
 
     index = read_index(tmp_path / "out")
     assert list(index["line"]) == ["2", "3", "4", "5"]
@@ -74,8 +76,11 @@ def test_each_workbook_holds_its_row_with_the_base_as_default(tmp_path, base_jso
 
     paul = by_line[2].scenario
     assert paul is not None and paul.families == ()
-    assert (paul.structure, paul.year, [g.name for g in paul.grids]) == ("OGEC Saint-Paul", "2026-2027",
-                                                                         ["École", "Collège"])
+    assert (paul.structure, paul.year, [g.name for g in paul.grids]) == (
+        "OGEC Saint-Paul",
+        "2026-2027",
+        ["École", "Collège"],
+    )
     assert paul.grids[0].tranches == (Tranche("A", 0, 400), Tranche("B", 7000, 600), Tranche("C", 12000, 850.5))
     assert (paul.grids[0].old_tariff, paul.grids[0].budget_target) == (650, 120000)
     # A blank tranches_2: the base grid of the same name gives the brackets; never its target.
@@ -106,9 +111,21 @@ def test_without_base_a_grid_without_brackets_gets_blank_tranche_lines(tmp_path)
 
 @pytest.mark.slow
 def test_unsafe_structure_names_give_safe_unique_file_names(tmp_path):
-    names = ["../../etc", "Saint-Jean / Collège", "École Notre-Dame", "ÉCOLE NOTRE-DAME", "école notre-dame",
-             ".cache", "..", "CON", "Œuvre de l'Enfance", "<>|*?", "C:\\Windows\\system32", "x" * 300,
-             "Lycée\u00a0Saint-Exupéry\n(annexe)"]
+    names = [
+        "../../etc",
+        "Saint-Jean / Collège",
+        "École Notre-Dame",
+        "ÉCOLE NOTRE-DAME",
+        "école notre-dame",
+        ".cache",
+        "..",
+        "CON",
+        "Œuvre de l'Enfance",
+        "<>|*?",
+        "C:\\Windows\\system32",
+        "x" * 300,
+        "Lycée\u00a0Saint-Exupéry\n(annexe)",
+    ]
     lines = "structure;grid_1;tranches_1\n" + "".join(f'"{n}";École;A:0:100\n' for n in names)
     out = tmp_path / "deep" / "out"
     result = batch(write(tmp_path / "s.csv", lines), None, out, workers=1)
@@ -121,8 +138,15 @@ def test_unsafe_structure_names_give_safe_unique_file_names(tmp_path):
         assert re.fullmatch(r"[a-z0-9][a-z0-9-]*\.xlsx", f.name), f.name
         assert len(f.name) <= 65 and f.exists()
     assert [f.name for f in files[:8]] == [
-        "etc.xlsx", "saint-jean-college.xlsx", "ecole-notre-dame.xlsx", "ecole-notre-dame-2.xlsx",
-        "ecole-notre-dame-3.xlsx", "cache.xlsx", "etablissement.xlsx", "con-etablissement.xlsx"]
+        "etc.xlsx",
+        "saint-jean-college.xlsx",
+        "ecole-notre-dame.xlsx",
+        "ecole-notre-dame-2.xlsx",
+        "ecole-notre-dame-3.xlsx",
+        "cache.xlsx",
+        "etablissement.xlsx",
+        "con-etablissement.xlsx",
+    ]
     assert files[8].name == "oeuvre-de-l-enfance.xlsx"
     assert not (tmp_path / "etc").exists() and sorted(p.name for p in tmp_path.iterdir()) == ["deep", "s.csv"]
 
@@ -147,8 +171,10 @@ def test_an_existing_workbook_is_never_replaced(tmp_path):
 
 
 def test_french_exports_are_read(tmp_path):
-    text = ("Structure\tYear\tGrid_1\tOld_Tariff_1\tBudget_Target_1\tTranches_1\tRate_2\r\n"
-            "OGEC Été\t2026\tÉcole\t1 234,50 €\t\"98 000\"\tA : 0 : 300 | B : 10 000 : 700\t5 %\r\n")
+    text = (
+        "Structure\tYear\tGrid_1\tOld_Tariff_1\tBudget_Target_1\tTranches_1\tRate_2\r\n"
+        'OGEC Été\t2026\tÉcole\t1 234,50 €\t"98 000"\tA : 0 : 300 | B : 10 000 : 700\t5 %\r\n'
+    )
     schools = tmp_path / "s.csv"
     schools.write_bytes(text.encode("cp1252"))
     result = batch(schools, None, tmp_path / "out", workers=1)
@@ -158,27 +184,34 @@ def test_french_exports_are_read(tmp_path):
     assert s.sibling_rates[0] == pytest.approx(0.05)
 
 
-@pytest.mark.parametrize("cell, message", [
-    ("A:0", "nom:borne:montant attendu"),
-    ("A:0:abc", "nombre illisible"),
-    ("A:100:300", "borne inférieure de la première tranche doit être 0"),
-    ("A:0:-5", "montant ne peut pas être négatif"),
-])
+@pytest.mark.parametrize(
+    "cell, message",
+    [
+        ("A:0", "nom:borne:montant attendu"),
+        ("A:0:abc", "nombre illisible"),
+        ("A:100:300", "borne inférieure de la première tranche doit être 0"),
+        ("A:0:-5", "montant ne peut pas être négatif"),
+    ],
+)
 def test_bad_brackets_are_reported_with_line_and_column(tmp_path, cell, message):
     schools = write(tmp_path / "s.csv", f"structure;grid_1;tranches_1\nOK;École;A:0:1\nX;École;{cell}\n")
     result = batch(schools, None, tmp_path / "out", workers=1)
     [bad] = result.failed
-    assert bad.line == 3 and any("ligne 3, colonne tranches_1" in str(p) and message in str(p)
-                                 for p in bad.problems), bad.problems
+    assert bad.line == 3 and any("ligne 3, colonne tranches_1" in str(p) and message in str(p) for p in bad.problems), (
+        bad.problems
+    )
 
 
 def test_other_bad_rows(tmp_path):
-    schools = write(tmp_path / "s.csv", "structure;grid_1;grid_2;rate_2;old_tariff_1\n"
-                                        ";École;;;\n"          # no name
-                                        "A;;Collège;;\n"       # a gap in the grids
-                                        "B;École;;1,5;\n"      # rate above 1
-                                        "C;École;;;-3\n"       # negative tariff
-                                        "D;École;;;;extra\n")  # a value beyond the header
+    schools = write(
+        tmp_path / "s.csv",
+        "structure;grid_1;grid_2;rate_2;old_tariff_1\n"
+        ";École;;;\n"  # no name
+        "A;;Collège;;\n"  # a gap in the grids
+        "B;École;;1,5;\n"  # rate above 1
+        "C;École;;;-3\n"  # negative tariff
+        "D;École;;;;extra\n",
+    )  # a value beyond the header
     result = batch(schools, None, tmp_path / "out", workers=1)
     problems = {r.line: " ".join(str(p) for p in r.problems) for r in result.failed}
     assert "ligne 2, colonne structure" in problems[2]
@@ -189,13 +222,16 @@ def test_other_bad_rows(tmp_path):
     assert result.written == []
 
 
-@pytest.mark.parametrize("text, message", [
-    ("", "fichier vide"),
-    ("structure;grid_1\n", "aucun établissement"),
-    ("name;grid_1\nA;École\n", "colonne structure"),
-    ("structure;grid_1;tarif\nA;École;3\n", "colonne inconnue"),
-    ("structure;Structure\nA;B\n", "colonne en double"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("", "fichier vide"),
+        ("structure;grid_1\n", "aucun établissement"),
+        ("name;grid_1\nA;École\n", "colonne structure"),
+        ("structure;grid_1;tarif\nA;École;3\n", "colonne inconnue"),
+        ("structure;Structure\nA;B\n", "colonne en double"),
+    ],
+)
 def test_an_unusable_csv_writes_nothing(tmp_path, text, message):
     schools = write(tmp_path / "s.csv", text)
     with pytest.raises(InputError) as exc:

@@ -20,20 +20,20 @@ import openpyxl
 import pandas as pd
 import pytest
 from federation_support import run_cli
-
-from workbook_engine.federation.batch import batch
-from workbook_engine.workbook.check import Finding
-from workbook_engine.federation.collect import collect, collect_network, safe_finding
-from workbook_engine.evaluator import evaluate_workbook
-from workbook_engine.workbook.layout import BOOL_TEXT, SHEET_FAMILIES
 from libreoffice_recalc import recalculate, soffice
-from workbook_engine.model.simulate import simulate
+
+from workbook_engine.evaluator import evaluate_workbook
+from workbook_engine.federation.batch import batch
+from workbook_engine.federation.collect import collect, collect_network, safe_finding
 from workbook_engine.federation.network_report import write_network_report
 from workbook_engine.federation.parallel import progress_bar, run_parallel, show_progress
-from workbook_engine.workbook.reader import read_workbook
-from workbook_engine.model.results import money
 from workbook_engine.formats.sample import make_sample
 from workbook_engine.formats.scenario_json import dumps_scenario
+from workbook_engine.model.results import money
+from workbook_engine.model.simulate import simulate
+from workbook_engine.workbook.check import Finding
+from workbook_engine.workbook.layout import BOOL_TEXT, SHEET_FAMILIES
+from workbook_engine.workbook.reader import read_workbook
 
 ODD_INCOME = "123457,89"  # an income typed as text (decimal comma): the reader warns, quoting it; formulas read it
 
@@ -62,9 +62,18 @@ def fill(path: Path, families, odd_income: bool = False) -> None:
     wb = openpyxl.load_workbook(path)
     ws = wb[SHEET_FAMILIES]
     for i, f in enumerate(families):
-        values = {"id": f.id, "rfr_1": f.rfr_1, "rfr_2": f.rfr_2, "caf_aid": f.caf_aid, "parts": f.parts,
-                  "adults": f.adults, "children": f.children, "other_dependents": f.other_dependents,
-                  "notice": BOOL_TEXT[f.notice], "other_enrolled": f.other_enrolled}
+        values = {
+            "id": f.id,
+            "rfr_1": f.rfr_1,
+            "rfr_2": f.rfr_2,
+            "caf_aid": f.caf_aid,
+            "parts": f.parts,
+            "adults": f.adults,
+            "children": f.children,
+            "other_dependents": f.other_dependents,
+            "notice": BOOL_TEXT[f.notice],
+            "other_enrolled": f.other_enrolled,
+        }
         values |= {f"pupils_g{g}": f.pupils[g - 1] for g in range(1, layout.n_grids + 1)}
         if odd_income and i == 0:
             values["rfr_1"] = ODD_INCOME
@@ -107,8 +116,11 @@ def scene(tmp_path_factory) -> Scene:
         for out in recalculate(schools[::2], root / "lo"):
             shutil.copyfile(out, folder / out.name)
 
-    stray = {"vide.xlsx": folder / "vide.xlsx", "notes.xlsx": folder / "notes.xlsx",
-             "autre.xlsx": folder / "autre.xlsx"}
+    stray = {
+        "vide.xlsx": folder / "vide.xlsx",
+        "notes.xlsx": folder / "notes.xlsx",
+        "autre.xlsx": folder / "autre.xlsx",
+    }
     stray["vide.xlsx"].write_bytes(b"")
     stray["notes.xlsx"].write_text("ceci n'est pas un classeur\n", encoding="utf-8")
     wb = openpyxl.Workbook()
@@ -136,8 +148,14 @@ def test_each_row_is_the_workbooks_own_results_and_equals_the_model(scene, netwo
         assert row["status"] in ("ok", "findings"), row["first_finding"]
         assert (row["structure"], row["year"]) == (read.scenario.structure, read.scenario.year)
         assert row["grids"] == " | ".join(g.name for g in read.scenario.grids)
-        for key in ("revenue", "old_revenue", "families", "families_pay_more", "families_unchanged",
-                    "families_pay_less"):
+        for key in (
+            "revenue",
+            "old_revenue",
+            "families",
+            "families_pay_more",
+            "families_unchanged",
+            "families_pay_less",
+        ):
             assert row[key] == t[key], (path.name, key)
         for key in ("budget_target", "gap", "change_pct"):
             assert (pd.isna(row[key]) and t[key] is None) or row[key] == t[key], (path.name, key)
@@ -154,9 +172,12 @@ def test_each_row_is_the_workbooks_own_results_and_equals_the_model(scene, netwo
         tranches = network.tranches[network.tranches["file"] == path.name]
         assert [(r.grid, r.label, r.families, r.pupils, r.revenue) for r in tranches.itertuples()] == [
             (g, t["label"], t["families"], t["pupils"], t["revenue"])
-            for g, grid in enumerate(expected["grids"], start=1) for t in grid["tranches"]]
+            for g, grid in enumerate(expected["grids"], start=1)
+            for t in grid["tranches"]
+        ]
         assert [(r.lower, r.amount) for r in tranches.itertuples()] == [
-            (t.lower, t.amount) for grid in read.scenario.grids for t in grid.tranches]
+            (t.lower, t.amount) for grid in read.scenario.grids for t in grid.tranches
+        ]
 
 
 def test_network_totals_are_the_sums_of_the_workbooks(scene, network):
@@ -204,10 +225,17 @@ def test_a_finding_about_a_family_is_reported_without_the_family(scene, network)
 
 
 def test_safe_finding_keeps_grid_findings_and_hides_families():
-    family = Finding("inputs", "warning", "Familles!B5 (famille ZZ-7)", "rfr_1 : nombre saisi comme texte, lu "
-                     "comme 35000", None, "35 000")
-    assert safe_finding(family) == ("Familles!B5 : saisie d'une famille à vérifier "
-                                    "(détail : workbook-engine check sur le classeur)")
+    family = Finding(
+        "inputs",
+        "warning",
+        "Familles!B5 (famille ZZ-7)",
+        "rfr_1 : nombre saisi comme texte, lu comme 35000",
+        None,
+        "35 000",
+    )
+    assert safe_finding(family) == (
+        "Familles!B5 : saisie d'une famille à vérifier (détail : workbook-engine check sur le classeur)"
+    )
     moved = Finding("structure", "error", "Familles!U4, Familles!U5", "formule modifiée (Dû G1, famille ZZ-7)")
     assert "ZZ-7" not in safe_finding(moved) and safe_finding(moved).startswith("Familles!U4 :")
     grid = Finding("numbers", "error", "Grille 1!F5", "recettes (Grille 1)", 100.0, 90.0, "eur")
@@ -288,12 +316,13 @@ def test_each_workbook_is_evaluated_once(scene):
 def test_a_failing_evaluation_makes_one_unusable_row(scene):
     rows = collect(scene.schools[:2], evaluate=failing_evaluation, workers=1)
     assert list(rows["status"]) == ["unusable", "unusable"]
-    assert rows.loc[0, "first_finding"] == ("calcul impossible (ZeroDivisionError) : lancez workbook-engine "
-                                            "check sur le classeur")
+    assert rows.loc[0, "first_finding"] == (
+        "calcul impossible (ZeroDivisionError) : lancez workbook-engine check sur le classeur"
+    )
 
 
 def test_a_workbook_whose_formulas_show_errors_is_one_unusable_row(scene, tmp_path):
-    """"123457.89" typed as text: a French spreadsheet's formulas (and the
+    """ "123457.89" typed as text: a French spreadsheet's formulas (and the
     evaluator's, French by default) show #VALUE!: no figure can be collected."""
     broken = tmp_path / "erreur.xlsx"
     shutil.copyfile(scene.schools[3], broken)
@@ -354,10 +383,11 @@ def test_an_encrypted_workbook_is_collected_with_its_password(scene, tmp_path):
     plain = list(collect(scene.schools[:2], workers=1)["status"])
     for password, statuses in (("secret", plain), (None, ["unusable", plain[1]])):
         table = tmp_path / f"reseau_{password}.csv"
-        code = run_cli(["collect", str(folder), "--csv", str(table), "--jobs", "2", "--quiet"]
-                       + (["--password", password] if password else []))
-        frame = pd.read_csv(table, sep=";", decimal=",", encoding="utf-8-sig", keep_default_na=False,
-                            na_values=[""])
+        code = run_cli(
+            ["collect", str(folder), "--csv", str(table), "--jobs", "2", "--quiet"]
+            + (["--password", password] if password else [])
+        )
+        frame = pd.read_csv(table, sep=";", decimal=",", encoding="utf-8-sig", keep_default_na=False, na_values=[""])
         assert list(frame["status"]) == statuses, frame["first_finding"].tolist()
         assert code == (0 if statuses == ["ok", "ok"] else 1)
     expected = simulate(read_workbook(scene.schools[0]).scenario).to_json()["total"]["revenue"]

@@ -10,30 +10,37 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from cached_cells import cached_values
 from hypothesis import HealthCheck, given, settings
 from strategies import scenarios
 
-from workbook_engine.workbook.binding import family_row, grid_values, param_values
-from cached_cells import cached_values
 from workbook_engine.cli.main import main
+from workbook_engine.formats.sample import load_sample
 from workbook_engine.model.domain import Family
+from workbook_engine.model.simulate import simulate
+from workbook_engine.workbook.binding import family_row, grid_values, param_values
 from workbook_engine.workbook.generate import blank_scenario, generate_workbook, layout_for
 from workbook_engine.workbook.layout import SHEET_FAMILIES, build_layout
-from workbook_engine.model.simulate import simulate
-from workbook_engine.formats.sample import load_sample
-from workbook_engine.workbook.templates import template_files, write_templates
 from workbook_engine.workbook.results import results_json_from_cells
+from workbook_engine.workbook.templates import template_files, write_templates
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = 40  # family rows in workbooks of random scenarios, to keep tests fast
 
 
 def spec_names(n_grids: int) -> set[str]:
-    names = {"TOTAL_RECETTES", "TOTAL_OBJECTIF", "TOTAL_ECART", "TOTAL_ANCIENNES_RECETTES",
-             "ID_FAMILLE", "DU_FAMILLE"}
+    names = {"TOTAL_RECETTES", "TOTAL_OBJECTIF", "TOTAL_ECART", "TOTAL_ANCIENNES_RECETTES", "ID_FAMILLE", "DU_FAMILLE"}
     for g in range(1, n_grids + 1):
-        names |= {f"RECETTES_G{g}", f"OBJECTIF_G{g}", f"ECART_G{g}", f"ANCIENNES_RECETTES_G{g}",
-                  f"FAMILLES_TRANCHE_G{g}", f"ELEVES_TRANCHE_G{g}", f"RECETTES_TRANCHE_G{g}", f"DU_FAMILLE_G{g}"}
+        names |= {
+            f"RECETTES_G{g}",
+            f"OBJECTIF_G{g}",
+            f"ECART_G{g}",
+            f"ANCIENNES_RECETTES_G{g}",
+            f"FAMILLES_TRANCHE_G{g}",
+            f"ELEVES_TRANCHE_G{g}",
+            f"RECETTES_TRANCHE_G{g}",
+            f"DU_FAMILLE_G{g}",
+        }
     return names
 
 
@@ -47,12 +54,14 @@ def sample_workbook(tmp_path_factory) -> tuple[Path, object]:
 
 # -- the layout ----------------------------------------------------------------
 
+
 @pytest.mark.parametrize("n", [1, 2, 3, 7, 12])
 def test_layout_cells_never_overlap(n):
     layout = build_layout(n, n_slots=6, capacity=30)
     refs = [c.ref for c in layout.scalar_cells()]
-    fam_cells = {(SHEET_FAMILIES, r, c.col) for c in layout.columns for r in range(layout.first_row,
-                                                                                    layout.last_row + 1)}
+    fam_cells = {
+        (SHEET_FAMILIES, r, c.col) for c in layout.columns for r in range(layout.first_row, layout.last_row + 1)
+    }
     assert len(refs) == len(set(refs))
     assert not fam_cells & {(r.sheet, r.row, r.col) for r in refs}
 
@@ -72,6 +81,7 @@ def test_family_formulas_repeat_down_the_column():
 
 
 # -- the written file ----------------------------------------------------------
+
 
 def test_every_formula_and_name_is_in_the_file(sample_workbook):
     path, scenario = sample_workbook
@@ -110,8 +120,9 @@ def test_cached_values_equal_the_model(sample_workbook):
 
 
 @pytest.mark.slow
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                                 HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
 @given(scenarios(max_grids=6, max_families=SMALL))
 def test_cached_values_equal_the_model_on_random_scenarios(tmp_path, scenario):
     path = tmp_path / "random.xlsx"
@@ -126,6 +137,7 @@ def test_empty_rows_cache_blanks_and_count_nothing(sample_workbook):
     values = cached_values(path)
     first_empty = layout.first_row + len(scenario.families)
     from workbook_engine.workbook.layout import Ref
+
     for c in layout.formula_columns:
         for row in (first_empty, layout.last_row):
             assert values(Ref(SHEET_FAMILIES, row, c.col)) in (None, ""), (c.key, row)
@@ -145,7 +157,7 @@ def test_blank_workbooks_of_any_grid_count(tmp_path, n):
     path = tmp_path / f"blank{n}.xlsx"
     assert main(["generate", "--grids", str(n), "-o", str(path)]) == 0
     wb = openpyxl.load_workbook(path)
-    assert [ws.title for ws in wb.worksheets][2:2 + n] == [f"Grille {g}" for g in range(1, n + 1)]
+    assert [ws.title for ws in wb.worksheets][2 : 2 + n] == [f"Grille {g}" for g in range(1, n + 1)]
     assert spec_names(n) <= set(wb.defined_names)
     values = cached_values(path)
     layout = build_layout(n)
@@ -161,15 +173,20 @@ def test_bursar_text_is_never_a_formula(tmp_path):
     scenario = load_sample()
     evil = scenario.families[0]
     scenario = replace(
-        scenario, structure="=HYPERLINK(\"http://x\")", grids=(replace(scenario.grids[0], name="+cmd|' /C calc'!A0"),)
-        + scenario.grids[1:],
-        families=(replace(evil, id="=1+1"), Family(id="@SUM(A1)", pupils=(1, 0, 0), rfr_1=1000.0, parts=1.0),
-                  Family(id="-2", pupils=(0, 1, 0), rfr_1=1000.0, parts=1.0)) + scenario.families[1:5],
+        scenario,
+        structure='=HYPERLINK("http://x")',
+        grids=(replace(scenario.grids[0], name="+cmd|' /C calc'!A0"),) + scenario.grids[1:],
+        families=(
+            replace(evil, id="=1+1"),
+            Family(id="@SUM(A1)", pupils=(1, 0, 0), rfr_1=1000.0, parts=1.0),
+            Family(id="-2", pupils=(0, 1, 0), rfr_1=1000.0, parts=1.0),
+        )
+        + scenario.families[1:5],
     )
     path = tmp_path / "inject.xlsx"
     generate_workbook(scenario, path, capacity=20)
     wb = openpyxl.load_workbook(path)
-    assert wb["Paramètres"]["B3"].value == "=HYPERLINK(\"http://x\")"
+    assert wb["Paramètres"]["B3"].value == '=HYPERLINK("http://x")'
     assert wb["Paramètres"]["B3"].data_type == "s"
     fam = wb[SHEET_FAMILIES]
     for row, text in ((4, "=1+1"), (5, "@SUM(A1)"), (6, "-2")):

@@ -64,9 +64,8 @@ from hostile_files import (
 )
 
 from workbook_engine.cli.main import main
-from workbook_engine.workbook.generate import generate_workbook
+from workbook_engine.formats.sample import load_sample
 from workbook_engine.model.problems import InputError
-from workbook_engine.workbook.reader import load_workbook_scenario, read_workbook
 from workbook_engine.safety.gate import (
     MAX_ROWS,
     MAX_SHEET_PART_BYTES,
@@ -75,7 +74,8 @@ from workbook_engine.safety.gate import (
     parse_xml,
     workbook_password,
 )
-from workbook_engine.formats.sample import load_sample
+from workbook_engine.workbook.generate import generate_workbook
+from workbook_engine.workbook.reader import load_workbook_scenario, read_workbook
 
 TIME_BOUND = 10.0  # seconds: generous; most cases take milliseconds
 MEMORY_BOUND = 256  # MiB of Python allocations (tracemalloc peak)
@@ -136,6 +136,7 @@ def report(case: str, command: str, r: Run) -> None:
 # The corpus: refused with exit 2 and one French line naming the file
 # ---------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Case:
     name: str
@@ -164,51 +165,94 @@ REFUSED = [
     Case("ancien .xls (OLE2)", _alone("ancien.xls", xls_file), ("Excel 97-2003 (.xls)", "format .xlsx")),
     Case("OLE2 endommagé", _alone("ole.xlsx", ole_garbage), ("OLE2", "endommagé")),
     Case("classeur chiffré sans mot de passe", lambda d, b, enc, s: enc, ("mot de passe", "chiffré", "--password")),
-    Case("classeur chiffré, mauvais mot de passe", lambda d, b, enc, s: enc, ("mot de passe incorrect",),
-         password="pas-le-bon"),
-    Case("chiffré : billion laughs dans EncryptionInfo",
-         lambda d, b, enc, s: with_encryption_info(enc, d / "rire.xlsx", laughing_encryption_info),
-         ("chiffré illisible", "DOCTYPE"), password=PASSWORD),
-    Case("chiffré : 10 millions d'itérations",
-         lambda d, b, enc, s: with_encryption_info(enc, d / "lent.xlsx", spinning_encryption_info),
-         ("itérations", "9 999 999"), password=PASSWORD),
+    Case(
+        "classeur chiffré, mauvais mot de passe",
+        lambda d, b, enc, s: enc,
+        ("mot de passe incorrect",),
+        password="pas-le-bon",
+    ),
+    Case(
+        "chiffré : billion laughs dans EncryptionInfo",
+        lambda d, b, enc, s: with_encryption_info(enc, d / "rire.xlsx", laughing_encryption_info),
+        ("chiffré illisible", "DOCTYPE"),
+        password=PASSWORD,
+    ),
+    Case(
+        "chiffré : 10 millions d'itérations",
+        lambda d, b, enc, s: with_encryption_info(enc, d / "lent.xlsx", spinning_encryption_info),
+        ("itérations", "9 999 999"),
+        password=PASSWORD,
+    ),
     Case("zip tronqué de moitié", _at("moitie.xlsx", truncated), ("tronqué ou endommagé",)),
     Case("zip tronqué à la fin", _at("fin.xlsx", lambda b, p: truncated(b, p, 0.999)), ("tronqué ou endommagé",)),
-    Case("partie corrompue (CRC)", _at("crc.xlsx", lambda b, p: corrupted_member(b, p, sheet_part(b))),
-         ("endommagée", "xl/worksheets/")),
-    Case("bombe zip : 3 Go annoncés", _at("bombe.xlsx", lambda b, p: bomb(b, p, 3 << 30)),
-         ("se décompresserait en 3 Go", "sans le décompresser")),
-    Case("bombe zip : 1,2 Go au total", _at("bombes.xlsx", lambda b, p: bombs_in_total(b, p, 600 << 20, 2)),
-         ("1,2 Go", "au plus 1 Go")),
-    Case("bombe zip : répertoire menteur (1 Mo annoncé)", _at("menteur.xlsx", lambda b, p: bomb(b, p, 1 << 20)),
-         ("endommagée",)),
-    Case("bombe zip : répertoire menteur (60 Mo annoncés)", _at("menteur60.xlsx", lambda b, p: bomb(b, p, 60 << 20)),
-         ("endommagée",)),
+    Case(
+        "partie corrompue (CRC)",
+        _at("crc.xlsx", lambda b, p: corrupted_member(b, p, sheet_part(b))),
+        ("endommagée", "xl/worksheets/"),
+    ),
+    Case(
+        "bombe zip : 3 Go annoncés",
+        _at("bombe.xlsx", lambda b, p: bomb(b, p, 3 << 30)),
+        ("se décompresserait en 3 Go", "sans le décompresser"),
+    ),
+    Case(
+        "bombe zip : 1,2 Go au total",
+        _at("bombes.xlsx", lambda b, p: bombs_in_total(b, p, 600 << 20, 2)),
+        ("1,2 Go", "au plus 1 Go"),
+    ),
+    Case(
+        "bombe zip : répertoire menteur (1 Mo annoncé)",
+        _at("menteur.xlsx", lambda b, p: bomb(b, p, 1 << 20)),
+        ("endommagée",),
+    ),
+    Case(
+        "bombe zip : répertoire menteur (60 Mo annoncés)",
+        _at("menteur60.xlsx", lambda b, p: bomb(b, p, 60 << 20)),
+        ("endommagée",),
+    ),
     Case("5 000 parties", _at("parties.xlsx", lambda b, p: many_parts(b, p, 5000)), ("parties", "au plus 1 000")),
-    Case("3 000 feuilles", _at("feuilles.xlsx", lambda b, p: many_sheets(b, p, 3000)),
-         ("trop de feuilles", "3 008")),
+    Case("3 000 feuilles", _at("feuilles.xlsx", lambda b, p: many_sheets(b, p, 3000)), ("trop de feuilles", "3 008")),
     Case("un million de lignes", _at("million.xlsx", million_rows), ("Familles", "plus de 100 000 lignes")),
     Case("une ligne de 100 000 cellules", _at("large.xlsx", wide_row), ("plus de 16 384 cellules",)),
     Case("cellule en XFD1048576", _at("loin.xlsx", far_cell), ("au-delà de la ligne 100 000",)),
-    Case("cellule au-delà de la dernière ligne", _at("adresse.xlsx", cell_beyond_the_sheet),
-         ("A99999999999999999999", "hors des limites")),
+    Case(
+        "cellule au-delà de la dernière ligne",
+        _at("adresse.xlsx", cell_beyond_the_sheet),
+        ("A99999999999999999999", "hors des limites"),
+    ),
     Case("texte de 2 Mo", _at("texte.xlsx", long_text), ("texte de plus de 1 Mo",)),
     Case("1,1 million de textes partagés", _at("textes.xlsx", many_strings), ("trop de textes partagés",)),
-    Case("billion laughs : feuille", _at("rire1.xlsx", lambda b, p: laughing_part(b, p, sheet_part(b))),
-         ("DOCTYPE", "Familles")),
-    Case("billion laughs : sharedStrings", _at("rire2.xlsx", lambda b, p: laughing_part(b, p, "xl/sharedStrings.xml")),
-         ("DOCTYPE", "sharedStrings")),
-    Case("billion laughs : workbook.xml", _at("rire3.xlsx", lambda b, p: laughing_part(b, p, "xl/workbook.xml")),
-         ("DOCTYPE", "workbook.xml")),
-    Case("billion laughs : [Content_Types].xml",
-         _at("rire4.xlsx", lambda b, p: laughing_part(b, p, "[Content_Types].xml")), ("DOCTYPE", "Content_Types")),
+    Case(
+        "billion laughs : feuille",
+        _at("rire1.xlsx", lambda b, p: laughing_part(b, p, sheet_part(b))),
+        ("DOCTYPE", "Familles"),
+    ),
+    Case(
+        "billion laughs : sharedStrings",
+        _at("rire2.xlsx", lambda b, p: laughing_part(b, p, "xl/sharedStrings.xml")),
+        ("DOCTYPE", "sharedStrings"),
+    ),
+    Case(
+        "billion laughs : workbook.xml",
+        _at("rire3.xlsx", lambda b, p: laughing_part(b, p, "xl/workbook.xml")),
+        ("DOCTYPE", "workbook.xml"),
+    ),
+    Case(
+        "billion laughs : [Content_Types].xml",
+        _at("rire4.xlsx", lambda b, p: laughing_part(b, p, "[Content_Types].xml")),
+        ("DOCTYPE", "Content_Types"),
+    ),
     Case("billion laughs : feuille en UTF-16", _at("rire16.xlsx", utf16_doctype_sheet), ("DOCTYPE",)),
-    Case("XXE : fichier local dans sharedStrings",
-         lambda d, b, e, secret: external_entity(b, d / "xxe.xlsx", "xl/sharedStrings.xml", secret),
-         ("DOCTYPE", "sharedStrings")),
-    Case("XXE : entité paramètre dans une feuille",
-         lambda d, b, e, secret: external_entity(b, d / "xxe2.xlsx", sheet_part(b, "Paramètres"), secret, True),
-         ("DOCTYPE", "Paramètres")),
+    Case(
+        "XXE : fichier local dans sharedStrings",
+        lambda d, b, e, secret: external_entity(b, d / "xxe.xlsx", "xl/sharedStrings.xml", secret),
+        ("DOCTYPE", "sharedStrings"),
+    ),
+    Case(
+        "XXE : entité paramètre dans une feuille",
+        lambda d, b, e, secret: external_entity(b, d / "xxe2.xlsx", sheet_part(b, "Paramètres"), secret, True),
+        ("DOCTYPE", "Paramètres"),
+    ),
     Case("encodage EBCDIC", _at("ebcdic.xlsx", ebcdic_sheet), ("encodage XML « cp500 »",)),
     Case("partie en double", _at("double.xlsx", duplicate_member), ("en double",)),
     Case("compression bzip2", _at("bz2.xlsx", bzip2_members), ("méthode de compression",)),
@@ -249,6 +293,7 @@ def test_hostile_file_is_refused_cleanly(case, base, encrypted_base, secret, tmp
 # XML: two layers, the gate's prolog check and defusedxml behind it
 # ---------------------------------------------------------------------------
 
+
 def test_openpyxl_parses_through_defusedxml():
     assert openpyxl.xml.DEFUSEDXML is True
 
@@ -258,8 +303,10 @@ def test_without_the_gate_openpyxl_still_refuses_entities(base, secret, tmp_path
     """The second layer: openpyxl alone (defusedxml) refuses the DOCTYPE of a
     billion laughs and of an external entity, fast, leaking nothing."""
     member = sheet_part(base) if member == "sheet" else member
-    for path in (laughing_part(base, tmp_path / "rire.xlsx", member),
-                 external_entity(base, tmp_path / "xxe.xlsx", member, secret)):
+    for path in (
+        laughing_part(base, tmp_path / "rire.xlsx", member),
+        external_entity(base, tmp_path / "xxe.xlsx", member, secret),
+    ):
         t = time.perf_counter()
         try:
             wb = openpyxl.load_workbook(path, read_only=True, keep_links=False)
@@ -273,9 +320,11 @@ def test_without_the_gate_openpyxl_still_refuses_entities(base, secret, tmp_path
 
 
 def test_safe_parsers_refuse_dtds(secret):
-    for xml in (b'<!DOCTYPE a [<!ENTITY e "x">]><a>&e;</a>',
-                f'<!DOCTYPE a [<!ENTITY e SYSTEM "{secret.as_uri()}">]><a>&e;</a>'.encode(),
-                b"<!DOCTYPE a><a/>"):
+    for xml in (
+        b'<!DOCTYPE a [<!ENTITY e "x">]><a>&e;</a>',
+        f'<!DOCTYPE a [<!ENTITY e SYSTEM "{secret.as_uri()}">]><a>&e;</a>'.encode(),
+        b"<!DOCTYPE a><a/>",
+    ):
         with pytest.raises(DefusedXmlException) as exc:
             parse_xml(xml)
         assert SECRET not in str(exc.value)
@@ -287,6 +336,7 @@ def test_safe_parsers_refuse_dtds(secret):
 # ---------------------------------------------------------------------------
 # Reported, not refused: macros, links to other workbooks
 # ---------------------------------------------------------------------------
+
 
 def test_macros_are_reported_and_never_run(base, tmp_path):
     path = with_macros(base, tmp_path / "macros.xlsm")
@@ -330,6 +380,7 @@ def test_external_links_are_reported_and_never_opened(base, tmp_path, monkeypatc
 # Encrypted workbooks with the right password
 # ---------------------------------------------------------------------------
 
+
 @pytest.mark.slow
 def test_encrypted_workbook_reads_with_its_password(base, encrypted_base, tmp_path):
     r = run(["read", str(encrypted_base)], PASSWORD)
@@ -354,14 +405,17 @@ def test_encrypted_workbook_checks_with_its_password(encrypted_base):
 # A legitimate workbook passes quickly
 # ---------------------------------------------------------------------------
 
+
 def test_the_default_workbook_passes_the_gate_quickly(tmp_path):
     path = tmp_path / "exemple.xlsx"
     generate_workbook(load_sample(), path)
     t = time.perf_counter()
     safe = inspect_workbook(path)
     seconds = time.perf_counter() - t
-    print(f"\n[hostile] gate on the 320-family sample (2,000 rows): {seconds:.3f} s, {safe.rows} rows, "
-          f"{safe.cells} cells, {safe.parts} parts")
+    print(
+        f"\n[hostile] gate on the 320-family sample (2,000 rows): {seconds:.3f} s, {safe.rows} rows, "
+        f"{safe.cells} cells, {safe.parts} parts"
+    )
     assert seconds < 2.0
     assert safe.notes() == [] and not safe.encrypted
     assert safe.rows < MAX_ROWS and safe.uncompressed_bytes < MAX_SHEET_PART_BYTES

@@ -29,8 +29,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from workbook_engine.cli.main import main
-from workbook_engine.workbook.generate import generate_workbook
 from workbook_engine.formats.sample import load_sample
+from workbook_engine.workbook.generate import generate_workbook
 
 TIME_BOUND = 20.0  # seconds per command on a mutated 12-family workbook (a clean one takes ~0.3 s)
 EXAMPLES = int(os.environ.get("WORKBOOK_FUZZ_EXAMPLES", "40"))  # raise it for a long hunt
@@ -59,11 +59,15 @@ def run(argv: list[str]) -> tuple[int, str, float]:
 # hits one of them (same exception, raised in the same function) ends the
 # test as XFAIL naming the bug; any other exit 3 fails. Once a bug is fixed
 # its signature never shows again and nothing is xfailed.
-BUG_A = ("bug A (lead): check crashes (exit 3) when a computed cell holds an Excel error (#DIV/0!, #REF!, #N/A, "
-         "#NAME?) or text (a bursar typed 'gratuit' over a due formula): results.money/ratio/count call "
-         "float()/int() on it, via check.check_numbers -> workbook_results.results_json_from_cells")
-BUG_B = ("bug B (lead): money.excel_round raises decimal.InvalidOperation for amounts over ~1e26 (e.g. an old "
-         "tariff of 3.4e38), which validation accepts: simulate, generate and check exit 3")
+BUG_A = (
+    "bug A (lead): check crashes (exit 3) when a computed cell holds an Excel error (#DIV/0!, #REF!, #N/A, "
+    "#NAME?) or text (a bursar typed 'gratuit' over a due formula): results.money/ratio/count call "
+    "float()/int() on it, via check.check_numbers -> workbook_results.results_json_from_cells"
+)
+BUG_B = (
+    "bug B (lead): money.excel_round raises decimal.InvalidOperation for amounts over ~1e26 (e.g. an old "
+    "tariff of 3.4e38), which validation accepts: simulate, generate and check exit 3"
+)
 KNOWN_CRASHES = {  # (exception, file, function) -> bug
     ("ValueError", "results.py", "money"): BUG_A,
     ("ValueError", "results.py", "ratio"): BUG_A,
@@ -77,8 +81,8 @@ KNOWN_CRASHES = {  # (exception, file, function) -> bug
 
 def crash_signature(command: str, path: Path) -> tuple[str, str, str] | None:
     """Where the library raises for ``command`` on ``path`` (None: it does not)."""
-    from workbook_engine.workbook.check import check_workbook
     from workbook_engine.model.problems import InputError
+    from workbook_engine.workbook.check import check_workbook
     from workbook_engine.workbook.reader import read_workbook
 
     try:
@@ -115,9 +119,33 @@ def mutated_copy(base: Path, mutate) -> Path:
 # ---------------------------------------------------------------------------
 
 CELL_TYPES = ("s", "n", "b", "e", "str", "inlineStr", "d", "x", "")
-ODD_VALUES = ("", "-1", "0", "1e308", "-1e308", "NaN", "inf", "99999999999999999999", "1.5", "abc", "#REF!", "TRUE",
-              "2024-02-30T00:00:00", "A1", "XFD1048577", "$A$1:$A$0", "Familles!$A$99999:$A$1", "'", "&amp;", " ",
-              "\u00e9", "1048577", "16385", "-5", "0x10")
+ODD_VALUES = (
+    "",
+    "-1",
+    "0",
+    "1e308",
+    "-1e308",
+    "NaN",
+    "inf",
+    "99999999999999999999",
+    "1.5",
+    "abc",
+    "#REF!",
+    "TRUE",
+    "2024-02-30T00:00:00",
+    "A1",
+    "XFD1048577",
+    "$A$1:$A$0",
+    "Familles!$A$99999:$A$1",
+    "'",
+    "&amp;",
+    " ",
+    "\u00e9",
+    "1048577",
+    "16385",
+    "-5",
+    "0x10",
+)
 _ATTR = re.compile(rb'(\s[\w:]+=")([^"]*)(")')
 _TEXT = re.compile(rb">([^<]+)<")
 _CELL_TYPE = re.compile(rb'(<c [^>]*?)(?: t="[^"]*")?([^>]*>)')
@@ -131,11 +159,31 @@ def pick(draw, matches: list, label: str):
 @st.composite
 def xml_mutations(draw):
     """(member kind, list of edits) to apply to one XML part."""
-    member = draw(st.sampled_from(["Familles", "Paramètres", "Grille 1", "xl/sharedStrings.xml", "xl/workbook.xml",
-                                   "xl/styles.xml", "[Content_Types].xml", "xl/_rels/workbook.xml.rels"]))
-    edits = draw(st.lists(st.tuples(st.sampled_from(["attr", "text", "type", "drop-cell", "dup-cell"]),
-                                    st.integers(0, 10_000), st.sampled_from(ODD_VALUES + CELL_TYPES)),
-                          min_size=1, max_size=6))
+    member = draw(
+        st.sampled_from(
+            [
+                "Familles",
+                "Paramètres",
+                "Grille 1",
+                "xl/sharedStrings.xml",
+                "xl/workbook.xml",
+                "xl/styles.xml",
+                "[Content_Types].xml",
+                "xl/_rels/workbook.xml.rels",
+            ]
+        )
+    )
+    edits = draw(
+        st.lists(
+            st.tuples(
+                st.sampled_from(["attr", "text", "type", "drop-cell", "dup-cell"]),
+                st.integers(0, 10_000),
+                st.sampled_from(ODD_VALUES + CELL_TYPES),
+            ),
+            min_size=1,
+            max_size=6,
+        )
+    )
     return member, edits
 
 
@@ -146,23 +194,22 @@ def apply_xml_edits(xml: bytes, edits) -> bytes:
             found = list(_ATTR.finditer(xml))
             if found:
                 m = found[where % len(found)]
-                xml = xml[: m.start(2)] + v + xml[m.end(2):]
+                xml = xml[: m.start(2)] + v + xml[m.end(2) :]
         elif kind == "text":
             found = list(_TEXT.finditer(xml))
             if found:
                 m = found[where % len(found)]
-                xml = xml[: m.start(1)] + v.replace(b"<", b"") + xml[m.end(1):]
+                xml = xml[: m.start(1)] + v.replace(b"<", b"") + xml[m.end(1) :]
         elif kind == "type":
             found = list(_CELL_TYPE.finditer(xml))
             if found:
                 m = found[where % len(found)]
-                xml = xml[: m.start()] + m.group(1) + (b' t="' + v + b'"' if v else b"") + m.group(2) + \
-                    xml[m.end():]
+                xml = xml[: m.start()] + m.group(1) + (b' t="' + v + b'"' if v else b"") + m.group(2) + xml[m.end() :]
         else:
             found = list(_CELL.finditer(xml))
             if found:
                 m = found[where % len(found)]
-                xml = xml[: m.start()] + (m.group() * 2 if kind == "dup-cell" else b"") + xml[m.end():]
+                xml = xml[: m.start()] + (m.group() * 2 if kind == "dup-cell" else b"") + xml[m.end() :]
     return xml
 
 
@@ -172,6 +219,7 @@ def mutate_xml(member_kind: str, edits):
         with zipfile.ZipFile(base) as z:
             xml = z.read(member)
         rewrite(base, path, replace={member: apply_xml_edits(xml, edits)})
+
     return mutate
 
 
@@ -183,21 +231,39 @@ def mutate_bytes(flips: list[tuple[int, int]], cut: int | None):
         if cut is not None:
             data = data[: cut % len(data)]
         path.write_bytes(bytes(data))
+
     return mutate
 
 
 BURSAR_VALUES = st.one_of(
-    st.none(), st.integers(-10**12, 10**12), st.floats(allow_nan=True, allow_infinity=True),
-    st.booleans(), st.text(max_size=30), st.sampled_from(["=1/0", "=A1", "=Familles!ZZ9", "=NA()", "=#REF!",
-                                                          "35 000,50 €", "oui", "N", "x", "-", "@", "+33"]),
-    st.datetimes(), st.dates())
+    st.none(),
+    st.integers(-(10**12), 10**12),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.booleans(),
+    st.text(max_size=30),
+    st.sampled_from(
+        ["=1/0", "=A1", "=Familles!ZZ9", "=NA()", "=#REF!", "35 000,50 €", "oui", "N", "x", "-", "@", "+33"]
+    ),
+    st.datetimes(),
+    st.dates(),
+)
 
 
 @st.composite
 def bursar_edits(draw):
     """Cells overwritten with any value, as a bursar (or a script) would."""
-    return draw(st.lists(st.tuples(st.sampled_from(["Paramètres", "Grille 1", "Familles", "Synthèse"]),
-                                   st.integers(1, 40), st.integers(1, 30), BURSAR_VALUES), min_size=1, max_size=8))
+    return draw(
+        st.lists(
+            st.tuples(
+                st.sampled_from(["Paramètres", "Grille 1", "Familles", "Synthèse"]),
+                st.integers(1, 40),
+                st.integers(1, 30),
+                BURSAR_VALUES,
+            ),
+            min_size=1,
+            max_size=8,
+        )
+    )
 
 
 def mutate_cells(edits):
@@ -207,12 +273,14 @@ def mutate_cells(edits):
             with contextlib.suppress(Exception):  # openpyxl refuses control characters...: not our test
                 wb[sheet].cell(row, col).value = value
         wb.save(path)
+
     return mutate
 
 
 # ---------------------------------------------------------------------------
 # Properties
 # ---------------------------------------------------------------------------
+
 
 @pytest.mark.slow
 @FUZZ
@@ -222,8 +290,10 @@ def test_xml_mutations_get_a_clean_answer(base, mutation):
 
 
 @FUZZ
-@given(flips=st.lists(st.tuples(st.integers(0, 10**7), st.integers(0, 255)), max_size=8),
-       cut=st.none() | st.integers(0, 10**7))
+@given(
+    flips=st.lists(st.tuples(st.integers(0, 10**7), st.integers(0, 255)), max_size=8),
+    cut=st.none() | st.integers(0, 10**7),
+)
 def test_byte_mutations_and_truncation_get_a_clean_answer(base, flips, cut):
     assert_clean_answers(mutated_copy(base, mutate_bytes(flips, cut)))
 
@@ -247,6 +317,7 @@ def test_many_random_byte_flips_get_a_clean_answer(base):
 # The crashes found, as plain regression tests (strict: fixing one turns its
 # test into XPASS, a failure, so its mark is removed with the fix)
 # ---------------------------------------------------------------------------
+
 
 def test_check_reports_a_formula_cell_that_evaluates_to_an_error(base, tmp_path):
     from workbook_engine.workbook.generate import layout_for

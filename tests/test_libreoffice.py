@@ -8,17 +8,17 @@ from dataclasses import replace
 from pathlib import Path
 
 import openpyxl
+from cached_cells import cached_values
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from libreoffice_recalc import recalculate
 from strategies import scenarios
 
-from cached_cells import cached_values
+from workbook_engine.formats.sample import load_sample
 from workbook_engine.model.domain import INDICATORS, PARTS_POLICIES, SIBLING_SCOPES, Scenario, Tranche
+from workbook_engine.model.simulate import simulate
 from workbook_engine.workbook.generate import generate_workbook, layout_for
 from workbook_engine.workbook.layout import SHEET_FAMILIES
-from libreoffice_recalc import recalculate
-from workbook_engine.model.simulate import simulate
-from workbook_engine.formats.sample import load_sample
 from workbook_engine.workbook.results import results_json_from_cells
 
 CAPACITY = 30
@@ -27,8 +27,13 @@ CAPACITY = 30
 def vary(i: int, s: Scenario) -> Scenario:
     """Every batch of 8 walks through all combinations of indicator, parts
     policy and sibling scope (CAF aid on for some), whatever hypothesis drew."""
-    return replace(s, indicator=INDICATORS[i % 2], parts_policy=PARTS_POLICIES[(i // 2) % 2],
-                   sibling_scope=SIBLING_SCOPES[(i // 4) % 2], include_caf_aid=i % 3 == 0)
+    return replace(
+        s,
+        indicator=INDICATORS[i % 2],
+        parts_policy=PARTS_POLICIES[(i // 2) % 2],
+        sibling_scope=SIBLING_SCOPES[(i // 4) % 2],
+        include_caf_aid=i % 3 == 0,
+    )
 
 
 def assert_libreoffice_agrees(tmp_path: Path, batch: list[Scenario], capacity: int = CAPACITY) -> None:
@@ -44,9 +49,12 @@ def assert_libreoffice_agrees(tmp_path: Path, batch: list[Scenario], capacity: i
         assert got == simulate(s).to_json(), path.name
 
 
-@settings(max_examples=3, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                 HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=3,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture],
+)
 @given(st.lists(scenarios(max_grids=4, max_families=12, min_families=4), min_size=8, max_size=8))
 def test_libreoffice_recalculation_equals_the_model(libreoffice, tmp_path_factory, batch):
     """Hypothesis draws batches of 8 scenarios, one LibreOffice run each."""
@@ -54,24 +62,31 @@ def test_libreoffice_recalculation_equals_the_model(libreoffice, tmp_path_factor
     assert_libreoffice_agrees(tmp_path_factory.mktemp("lo"), batch)
 
 
-@settings(max_examples=1, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                 HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=1,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture],
+)
 @given(st.lists(scenarios(max_grids=6, max_families=12, min_families=6), min_size=3, max_size=3))
 def test_libreoffice_many_grids(libreoffice, tmp_path_factory, batch):
     # At least one structure of 12 grids.
     twelve = batch[0]
     while twelve.n_grids < 12:
-        twelve = replace(twelve, grids=twelve.grids + twelve.grids[:12 - twelve.n_grids],
-                         families=tuple(replace(f, pupils=(f.pupils * 12)[:12]) for f in twelve.families))
+        twelve = replace(
+            twelve,
+            grids=twelve.grids + twelve.grids[: 12 - twelve.n_grids],
+            families=tuple(replace(f, pupils=(f.pupils * 12)[:12]) for f in twelve.families),
+        )
     assert_libreoffice_agrees(tmp_path_factory.mktemp("lo12"), [twelve] + batch[1:])
 
 
 def test_libreoffice_rounding_edge_cases(libreoffice, tmp_path):
     """Dues that land on half a cent: spreadsheet ROUND, not banker's rounding."""
     s = load_sample()
-    grid = replace(s.grids[0], tranches=(Tranche("A", 0.0, 271.465), Tranche("B", 8000.0, 100.05),
-                                         Tranche("C", 15000.0, 2.675)))
+    grid = replace(
+        s.grids[0], tranches=(Tranche("A", 0.0, 271.465), Tranche("B", 8000.0, 100.05), Tranche("C", 15000.0, 2.675))
+    )
     s = replace(s, grids=(grid,) + s.grids[1:], sibling_rates=(0.5, 0.35, 0.15))
     assert_libreoffice_agrees(tmp_path, [s], capacity=len(s.families))
 

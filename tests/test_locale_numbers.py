@@ -35,6 +35,7 @@ import pytest
 import xlsxwriter
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from libreoffice_recalc import soffice
 from openpyxl.utils.datetime import to_excel
 
 from workbook_engine.evaluator import evaluate_workbook
@@ -48,7 +49,6 @@ from workbook_engine.evaluator.locale_numbers import (
 )
 from workbook_engine.evaluator.values import text_to_number as coerce
 from workbook_engine.workbook.layout import Ref
-from libreoffice_recalc import soffice
 
 DATA = Path(__file__).parent / "data" / "text_to_number.csv"
 COLUMNS = ["text", "fr", "en", "source", "note", "engine_fr", "engine_en"]
@@ -79,8 +79,11 @@ def escape(text: str) -> str:
             out.append("\\\\")
         elif ch == " " and 0 < k < len(text) - 1:
             out.append(ch)
-        elif ch.isspace() or not ch.isprintable() or (
-                ord(ch) > 127 and unicodedata.category(ch) not in ("Ll", "Lu", "Sc", "Pi", "Pf")):
+        elif (
+            ch.isspace()
+            or not ch.isprintable()
+            or (ord(ch) > 127 and unicodedata.category(ch) not in ("Ll", "Lu", "Sc", "Pi", "Pf"))
+        ):
             out.append(f"\\u{ord(ch):04x}")
         else:
             out.append(ch)
@@ -113,8 +116,10 @@ def load_rows(path: Path = DATA) -> list[Row]:
     with path.open(encoding="utf-8", newline="") as f:
         reader = csv.DictReader(f)
         assert reader.fieldnames == COLUMNS, reader.fieldnames
-        return [Row(i, r["text"], r["fr"], r["en"], r["source"], r["note"], r["engine_fr"], r["engine_en"])
-                for i, r in enumerate(reader, start=2)]
+        return [
+            Row(i, r["text"], r["fr"], r["en"], r["source"], r["note"], r["engine_fr"], r["engine_en"])
+            for i, r in enumerate(reader, start=2)
+        ]
 
 
 def expected(value: str) -> float | None:
@@ -167,6 +172,7 @@ def test_text_to_number_matches_the_table(row):
 # The locale in force
 # ---------------------------------------------------------------------------
 
+
 def test_the_default_locale_is_french():
     assert DEFAULT_LOCALE == "fr" and current_locale() == "fr"
     assert coerce("1 020,00 €") == 1020.0 and coerce("35000.50") is None
@@ -203,8 +209,10 @@ def test_long_text_is_never_a_number():
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.text(alphabet=st.sampled_from(list("0123456789 ,.-+()%€$E:/TPAM\u00a0\u202f\t")), max_size=40)
-       | st.text(max_size=300))
+@given(
+    st.text(alphabet=st.sampled_from(list("0123456789 ,.-+()%€$E:/TPAM\u00a0\u202f\t")), max_size=40)
+    | st.text(max_size=300)
+)
 def test_any_text_gives_a_number_or_none(text):
     for locale in LOCALES:
         x = text_to_number(text, locale)
@@ -212,7 +220,7 @@ def test_any_text_gives_a_number_or_none(text):
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.decimals(min_value=-10**12, max_value=10**12, places=2, allow_nan=False))
+@given(st.decimals(min_value=-(10**12), max_value=10**12, places=2, allow_nan=False))
 def test_amounts_written_the_french_or_english_way(amount):
     grouped = f"{amount:,.2f}"  # "-1,234,567.89"
     assert text_to_number(grouped, "en") == float(amount)
@@ -302,11 +310,26 @@ def observe(texts: list[str], locale: str, workdir: Path) -> list[tuple[str, str
     profile = workdir / "profile"
     (profile / "user").mkdir(parents=True, exist_ok=True)
     (profile / "user" / "registrymodifications.xcu").write_text(
-        _PROFILE.format(tag=PROFILE_LOCALE[locale]), encoding="utf-8")
+        _PROFILE.format(tag=PROFILE_LOCALE[locale]), encoding="utf-8"
+    )
     out = workdir / "out"
-    done = subprocess.run([exe, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--norestore",
-                           "--nologo", "--convert-to", "xlsx:Calc MS Excel 2007 XML", "--outdir", str(out), str(src)],
-                          capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [
+            exe,
+            f"-env:UserInstallation={profile.as_uri()}",
+            "--headless",
+            "--norestore",
+            "--nologo",
+            "--convert-to",
+            "xlsx:Calc MS Excel 2007 XML",
+            "--outdir",
+            str(out),
+            str(src),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert (out / src.name).exists(), done.stderr or done.stdout
     sheet = openpyxl.load_workbook(out / src.name, data_only=True)["T"]
     rows = [(_shown(sheet.cell(r + 1, 2).value), _shown(sheet.cell(r + 1, 3).value)) for r in range(len(texts))]
@@ -348,8 +371,10 @@ def rewrite_observations(path: Path = DATA) -> None:
         w = csv.writer(f, lineterminator="\n")
         w.writerow(COLUMNS)
         for i, r in enumerate(rows):
-            fr, en = (r.fr if r.fr.startswith("--") else found["fr"][i][0],
-                      r.en if r.en.startswith("--") else found["en"][i][0])
+            fr, en = (
+                r.fr if r.fr.startswith("--") else found["fr"][i][0],
+                r.en if r.en.startswith("--") else found["en"][i][0],
+            )
             r = replace(keep[r.raw], fr=fr, en=en)
             w.writerow([r.raw, r.fr, r.en, r.source, r.note, r.engine_fr, r.engine_en])
 

@@ -15,8 +15,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from workbook_engine.model.domain import CustomParts, Family, Grid, Scenario, Tranche
-from workbook_engine.model.simulate import simulate
 from workbook_engine.model.money import excel_round
+from workbook_engine.model.simulate import simulate
 from workbook_engine.model.validation import validate
 
 try:  # tests/ is on sys.path under pytest's default import mode
@@ -91,8 +91,15 @@ def test_spec_worked_example_fiscal_parts():
     assert x["change"] == 0
     assert x["effort"] == pytest.approx(1140 / 35000)
     j = fam_json(r, "F0001")
-    assert j == {"id": "F0001", "tranches": ["B"], "due": [1140.0], "total_due": 1140.0,
-                 "old_due": 1140.0, "change": 0.0, "effort": 0.032571}  # 1140/35000 = 0.0325714...
+    assert j == {
+        "id": "F0001",
+        "tranches": ["B"],
+        "due": [1140.0],
+        "total_due": 1140.0,
+        "old_due": 1140.0,
+        "change": 0.0,
+        "effort": 0.032571,
+    }  # 1140/35000 = 0.0325714...
 
 
 def test_spec_worked_example_custom_parts_give_the_same_four_parts():
@@ -115,9 +122,9 @@ def test_spec_worked_example_custom_parts_give_the_same_four_parts():
     [
         (0, "A"),
         (7999.99, "A"),
-        (8000, "B"),        # exactly on B's lower bound: B (lower inclusive)
+        (8000, "B"),  # exactly on B's lower bound: B (lower inclusive)
         (8000.01, "B"),
-        (14999.99, "B"),    # upper bound exclusive
+        (14999.99, "B"),  # upper bound exclusive
         (15000, "C"),
         (1_000_000, "C"),
     ],
@@ -130,10 +137,10 @@ def test_lower_bound_inclusive_upper_exclusive_rfr(income, expected):
 @pytest.mark.parametrize(
     "rfr, parts, expected",
     [
-        (16000, 2, "B"),    # QF 8000 exactly
-        (24000, 3, "B"),    # QF 8000 exactly
+        (16000, 2, "B"),  # QF 8000 exactly
+        (24000, 3, "B"),  # QF 8000 exactly
         (22500, 1.5, "C"),  # QF 15000 exactly
-        (15999, 2, "A"),    # QF 7999.5
+        (15999, 2, "A"),  # QF 7999.5
     ],
 )
 def test_quotient_exactly_on_a_bound(rfr, parts, expected):
@@ -266,15 +273,15 @@ def test_network_scope_other_schools_take_the_first_ranks():
 @pytest.mark.parametrize(
     "adults, children, others, expected_parts",
     [
-        (1, 1, 0, 2.0),    # 1 + 0.5 + single-parent bonus 0.5
-        (1, 0, 0, 1.0),    # no child: no bonus
+        (1, 1, 0, 2.0),  # 1 + 0.5 + single-parent bonus 0.5
+        (1, 0, 0, 1.0),  # no child: no bonus
         (2, 0, 0, 2.0),
         (2, 1, 0, 2.5),
-        (2, 2, 0, 3.0),    # 2 + 0.5 + 0.5
-        (2, 4, 0, 5.0),    # 2 + 0.5 + 0.5 + 1 + 1
-        (1, 3, 1, 4.0),    # 1 + 0.5 + 0.5 + 1 + bonus 0.5 + other 0.5
-        (2, 5, 2, 7.0),    # 2 + 0.5 + 0.5 + 3 * 1 + 2 * 0.5
-        (2, 0, 3, 3.5),    # 2 + 3 * 0.5
+        (2, 2, 0, 3.0),  # 2 + 0.5 + 0.5
+        (2, 4, 0, 5.0),  # 2 + 0.5 + 0.5 + 1 + 1
+        (1, 3, 1, 4.0),  # 1 + 0.5 + 0.5 + 1 + bonus 0.5 + other 0.5
+        (2, 5, 2, 7.0),  # 2 + 0.5 + 0.5 + 3 * 1 + 2 * 0.5
+        (2, 0, 3, 3.5),  # 2 + 3 * 0.5
     ],
 )
 def test_custom_parts_default_coefficients(adults, children, others, expected_parts):
@@ -314,7 +321,7 @@ def test_single_parent_bonus_changes_the_tranche():
 
 def test_caf_aid_included_or_not():
     fs = [
-        fam("F1", 7000, 1, [1], caf_aid=1500),             # 7000 -> A ; 8500 -> B
+        fam("F1", 7000, 1, [1], caf_aid=1500),  # 7000 -> A ; 8500 -> B
         fam("F2", 5000, 1, [1], rfr_2=2000, caf_aid=1000),  # 7000 -> A ; 8000 exactly -> B
         fam("F3", 5000, 2, [1], rfr_2=2000.5, caf_aid=500),  # QF 3500.25 ; 3750.25: A both
     ]
@@ -373,7 +380,7 @@ def test_due_on_a_half_cent_from_a_rate_two_grids():
     r = simulate(s)
     assert dues(r, "F", 2) == [200, 50.03]
     assert row(r, "F")["total_due"] == 250.03
-    assert row(r, "F")["old_due"] == 50.03   # old tariff only in grid 2, same rank 2
+    assert row(r, "F")["old_due"] == 50.03  # old tariff only in grid 2, same rank 2
     assert dues(r, "H", 2) == [200, 0]
 
 
@@ -386,8 +393,9 @@ def test_due_on_a_half_cent_at_a_late_rank():
     r = simulate(scen(gs, [fam("F", 1, 1, [6, 1])], sibling_rates=(0.15, 0.3, 0.5)))
     assert dues(r, "F", 2) == [4050, 100]
     # the same rank 7 reached through other Catholic schools (network scope)
-    r = simulate(scen(gs, [fam("N", 1, 1, [0, 1], other_enrolled=6)], sibling_rates=(0.15, 0.3, 0.5),
-                      sibling_scope="network"))
+    r = simulate(
+        scen(gs, [fam("N", 1, 1, [0, 1], other_enrolled=6)], sibling_rates=(0.15, 0.3, 0.5), sibling_scope="network")
+    )
     assert dues(r, "N", 2) == [0, 100]
 
 
@@ -396,8 +404,9 @@ def test_old_due_on_a_half_cent_at_rank_five():
     # factor 1 - 0.69 = 0.31; old tariff 3087.50 * 0.31 = 957.125 -> 957.13
     # (the binary cumulative difference gave 0.30999999999999983 and 957.12).
     g = grid("G", ("A", 0, 0), old=3087.5)
-    r = simulate(scen([g], [fam("F", 1, 1, [1], other_enrolled=4)], sibling_rates=(0.12, 0.16, 0.69),
-                      sibling_scope="network"))
+    r = simulate(
+        scen([g], [fam("F", 1, 1, [1], other_enrolled=4)], sibling_rates=(0.12, 0.16, 0.69), sibling_scope="network")
+    )
     assert row(r, "F")["due_g1"] == 0
     assert row(r, "F")["old_due_g1"] == 957.13
     assert row(r, "F")["change"] == -957.13
@@ -412,8 +421,7 @@ def test_old_due_uses_the_same_ranks_and_rates():
     # New: grid 2 600 ; grid 1 400 * (0.9 + 0.8) = 680 ; total 1280
     # Old: grid 1 450 * (0.9 + 0.8) = 765 ; grid 2 no old tariff = 0 ; total 765
     # change = 1280 - 765 = 515
-    gs = [grid("G1", ("A", 0, 400), ("B", 10000, 800), old=450),
-          grid("G2", ("A", 0, 600), ("B", 10000, 900))]
+    gs = [grid("G1", ("A", 0, 400), ("B", 10000, 800), old=450), grid("G2", ("A", 0, 600), ("B", 10000, 900))]
     fs = [
         fam("F", 5000, 1, [2, 1]),
         # B: grid 2 (900) rank 1 ... grid 1 (800) ranks 2: new 900 + 720 = 1620,
@@ -457,11 +465,11 @@ def _summary_case():
         grid("Collège", ("A", 0, 700), ("B", 10000, 1000), old=800, target=4000),
     ]
     fs = [
-        fam("F1", 5000, 1, [1, 0]),               # École A 400 ; old 600 ; change -200
-        fam("F2", 9000, 1, [2, 1]),               # École B 2*600 = 1200, Collège A 700 ; old 1200 + 800 ; -100
-        fam("F3", 20000, 1, [1, 1]),              # École C 900, Collège B 1000 ; old 600 + 800 ; +500
+        fam("F1", 5000, 1, [1, 0]),  # École A 400 ; old 600 ; change -200
+        fam("F2", 9000, 1, [2, 1]),  # École B 2*600 = 1200, Collège A 700 ; old 1200 + 800 ; -100
+        fam("F3", 20000, 1, [1, 1]),  # École C 900, Collège B 1000 ; old 600 + 800 ; +500
         fam("F4", None, None, [0, 2], notice=False),  # Collège B 2*1000 ; old 1600 ; +400
-        fam("F5", 12000, 1, [1, 0]),              # École B 600 ; old 600 ; 0
+        fam("F5", 12000, 1, [1, 0]),  # École B 600 ; old 600 ; 0
     ]
     return simulate(scen(gs, fs, indicator="rfr"))
 
@@ -488,15 +496,15 @@ def test_summaries_per_grid():
     g1, g2 = r.to_json()["grids"]
     assert g1["name"] == "École"
     assert (g1["revenue"], g1["budget_target"], g1["gap"], g1["old_revenue"]) == (3100, 5000, -1900, 3000)
-    assert g1["change_pct"] == 0.033333           # 3100 / 3000 - 1
-    assert g1["amplitude"] == 2.25                # 900 / 400
-    assert g1["top_share"] == 0.25                # 1 of 4 families in C
+    assert g1["change_pct"] == 0.033333  # 3100 / 3000 - 1
+    assert g1["amplitude"] == 2.25  # 900 / 400
+    assert g1["top_share"] == 0.25  # 1 of 4 families in C
     assert (g1["families"], g1["pupils"], g1["families_without_notice"]) == (4, 5, 0)
     # Collège old revenue: F2 800 + F3 800 + F4 2 * 800 = 3200
     assert (g2["revenue"], g2["budget_target"], g2["gap"], g2["old_revenue"]) == (3700, 4000, -300, 3200)
-    assert g2["change_pct"] == 0.15625            # 3700 / 3200 - 1
-    assert g2["amplitude"] == 1.428571            # 1000 / 700
-    assert g2["top_share"] == 0.666667            # 2 of 3
+    assert g2["change_pct"] == 0.15625  # 3700 / 3200 - 1
+    assert g2["amplitude"] == 1.428571  # 1000 / 700
+    assert g2["top_share"] == 0.666667  # 2 of 3
     assert (g2["families"], g2["pupils"], g2["families_without_notice"]) == (3, 4, 1)
     # the DataFrame holds the same, unrounded
     grids = r.grids
@@ -508,7 +516,7 @@ def test_summaries_structure():
     r = _summary_case()
     t = r.to_json()["total"]
     assert (t["revenue"], t["budget_target"], t["gap"], t["old_revenue"]) == (6800, 9000, -2200, 6200)
-    assert t["change_pct"] == 0.096774            # 6800 / 6200 - 1 = 0.0967741...
+    assert t["change_pct"] == 0.096774  # 6800 / 6200 - 1 = 0.0967741...
     assert t["families"] == 5
     # more: F3, F4 ; unchanged: F5 ; less: F1, F2
     assert (t["families_pay_more"], t["families_unchanged"], t["families_pay_less"]) == (2, 1, 2)
@@ -519,7 +527,7 @@ def test_amplitude_blank_when_first_amount_is_zero_and_empty_grid():
     r = simulate(scen([g], [fam("F", 10, 1, [0])]))
     j = r.to_json()["grids"][0]
     assert j["amplitude"] is None
-    assert j["top_share"] is None   # no family in the grid
+    assert j["top_share"] is None  # no family in the grid
     assert j["families"] == 0 and j["revenue"] == 0
 
 
@@ -531,7 +539,7 @@ def test_results_json_shape_follows_the_spec():
     for f in j["families"]:
         assert {"id", "tranches", "due", "total_due", "old_due", "change", "effort"} <= set(f)
         assert len(f["tranches"]) == 2 and len(f["due"]) == 2
-    assert j["families"][3]["tranches"] == ["C", "B"]   # F4: a bracket in every grid, pupils or not
+    assert j["families"][3]["tranches"] == ["C", "B"]  # F4: a bracket in every grid, pupils or not
     assert j["families"][3]["effort"] is None
     for g in j["grids"]:
         assert {"name", "revenue", "budget_target", "gap", "old_revenue", "tranches"} <= set(g)
@@ -663,8 +671,11 @@ def test_tranche_rule_against_an_independent_lookup(s):
 
 _LATE_RANK = Scenario(
     grids=(Grid("G1", (Tranche("A", 0.0, 1000.0),)), Grid("G2", (Tranche("A", 0.0, 199.99),), old_tariff=3087.5)),
-    families=(Family("F", (6, 1), rfr_1=1.0, parts=1.0), Family("N", (0, 1), rfr_1=1.0, parts=1.0, other_enrolled=6),
-              Family("M", (0, 1), rfr_1=1.0, parts=1.0, other_enrolled=4)),
+    families=(
+        Family("F", (6, 1), rfr_1=1.0, parts=1.0),
+        Family("N", (0, 1), rfr_1=1.0, parts=1.0, other_enrolled=6),
+        Family("M", (0, 1), rfr_1=1.0, parts=1.0, other_enrolled=4),
+    ),
     sibling_rates=(0.15, 0.3, 0.5),
     sibling_scope="network",
 )

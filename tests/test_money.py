@@ -13,18 +13,18 @@ from workbook_engine.model.money import excel_round, excel_round_array
 
 # (x, digits, what ROUND(x, digits) shows in Excel / LibreOffice)
 KNOWN = [
-    (2.675, 2, 2.68),      # the double is 2.67499999999999982...
-    (1.005, 2, 1.01),      # the double is 1.00499999999999989...
+    (2.675, 2, 2.68),  # the double is 2.67499999999999982...
+    (1.005, 2, 1.01),  # the double is 1.00499999999999989...
     (271.465, 2, 271.47),  # the double is 271.46499999999997...
-    (-2.675, 2, -2.68),    # half away from zero, not towards +inf
+    (-2.675, 2, -2.68),  # half away from zero, not towards +inf
     (-1.005, 2, -1.01),
-    (0.125, 2, 0.13),      # an exact binary half: half-even would give 0.12
+    (0.125, 2, 0.13),  # an exact binary half: half-even would give 0.12
     (-0.125, 2, -0.13),
     (0.135, 2, 0.14),
     (50.025, 2, 50.03),
     (150.075, 2, 150.08),
     (1234.5, 0, 1235.0),
-    (2.5, 0, 3.0),         # round() gives 2
+    (2.5, 0, 3.0),  # round() gives 2
     (-2.5, 0, -3.0),
     (0.0, 2, 0.0),
     (12.344999, 2, 12.34),
@@ -84,7 +84,7 @@ def _cent_ish_values() -> np.ndarray:
     rng = np.random.default_rng(20262027)
     parts = [
         # exact half cents (every one a tie at 15 digits), both signs
-        rng.integers(-10**8, 10**8, 1500) / 1000.0,
+        rng.integers(-(10**8), 10**8, 1500) / 1000.0,
         rng.integers(0, 10**6, 500) / 100.0 + 0.005,
         -(rng.integers(0, 10**6, 300) / 100.0 + 0.005),
         # what the model rounds: an amount in cents x a paying factor
@@ -113,7 +113,7 @@ def test_scalar_and_array_agree_with_reference_on_thousands_of_values():
 @pytest.mark.parametrize("digits", [0, 1, 3, 6])
 def test_other_digit_counts_agree(digits):
     rng = np.random.default_rng(digits)
-    xs = np.concatenate([rng.integers(-10**7, 10**7, 500) / 10.0 ** (digits + 1), rng.uniform(-1e4, 1e4, 500)])
+    xs = np.concatenate([rng.integers(-(10**7), 10**7, 500) / 10.0 ** (digits + 1), rng.uniform(-1e4, 1e4, 500)])
     arr = excel_round_array(xs, digits)
     assert arr.tolist() == [reference_round(float(x), digits) for x in xs]
     assert arr.tolist() == [excel_round(float(x), digits) for x in xs]

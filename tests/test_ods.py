@@ -48,9 +48,9 @@ from workbook_engine.cli.main import main
 from workbook_engine.evaluator import UnreadableWorkbook, evaluate_workbook, parse_workbook
 from workbook_engine.evaluator.ods_reader import is_ods
 from workbook_engine.evaluator.values import ExcelError
-from workbook_engine.workbook.layout import Ref
 from workbook_engine.safety.gate import MAX_ROWS, inspect_workbook
 from workbook_engine.workbook.file import open_workbook_file
+from workbook_engine.workbook.layout import Ref
 
 TIME_BOUND = 10.0  # seconds, generous: hostile files are refused in milliseconds
 MEMORY_BOUND = 256  # MiB of Python allocations
@@ -67,29 +67,55 @@ def values(path: Path, sheet: str = "S") -> dict[tuple[int, int], object]:
     """Every stored value of a sheet after evaluation: (row, col) -> value."""
     ev = evaluate_workbook(path)
     s = ev.book.find(sheet)
-    return {(r, c): s.value(r, c) for c, column in s.columns.items() for r in range(len(column))
-            if s.value(r, c) is not None}
+    return {
+        (r, c): s.value(r, c)
+        for c, column in s.columns.items()
+        for r in range(len(column))
+        if s.value(r, c) is not None
+    }
 
 
 # ---------------------------------------------------------------------------
 # Constants, repeats, merged cells
 # ---------------------------------------------------------------------------
 
+
 def test_constants_of_every_type(tmp_path):
-    path = simple_ods(tmp_path / "types.ods", [table("S", [
-        row(num(45250), num("0.05", kind="percentage"), num("1200.5", kind="currency", office__currency="EUR")),
-        row(date("2024-01-15"), date("2024-01-15T12:00:00"), time_("PT01H30M00S"), time_("PT36H00M00S")),
-        row(boolean(True), boolean(False), error_cell("#N/A"), text()),
-        row(text("ligne1", "ligne2"),
-            cell(raw_text="<text:p>a <text:s text:c=\"2\"/>b<text:tab/>c<text:line-break/>d</text:p>",
-                 office__value_type="string"),
-            cell("sans type"),
-            cell("affiché", office__value_type="string", office__string_value="valeur")),
-        row(cell(raw_text="<office:annotation><text:p>une note</text:p></office:annotation><text:p>F001</text:p>",
-                 office__value_type="string"),
-            cell(raw_text="<text:p><text:span>É</text:span>cole</text:p>", office__value_type="string"),
-            cell(office__value_type="void"), cell(raw_text="<text:p/>")),
-    ])])
+    path = simple_ods(
+        tmp_path / "types.ods",
+        [
+            table(
+                "S",
+                [
+                    row(
+                        num(45250),
+                        num("0.05", kind="percentage"),
+                        num("1200.5", kind="currency", office__currency="EUR"),
+                    ),
+                    row(date("2024-01-15"), date("2024-01-15T12:00:00"), time_("PT01H30M00S"), time_("PT36H00M00S")),
+                    row(boolean(True), boolean(False), error_cell("#N/A"), text()),
+                    row(
+                        text("ligne1", "ligne2"),
+                        cell(
+                            raw_text='<text:p>a <text:s text:c="2"/>b<text:tab/>c<text:line-break/>d</text:p>',
+                            office__value_type="string",
+                        ),
+                        cell("sans type"),
+                        cell("affiché", office__value_type="string", office__string_value="valeur"),
+                    ),
+                    row(
+                        cell(
+                            raw_text="<office:annotation><text:p>une note</text:p></office:annotation><text:p>F001</text:p>",
+                            office__value_type="string",
+                        ),
+                        cell(raw_text="<text:p><text:span>É</text:span>cole</text:p>", office__value_type="string"),
+                        cell(office__value_type="void"),
+                        cell(raw_text="<text:p/>"),
+                    ),
+                ],
+            )
+        ],
+    )
     got = values(path)
     assert got[(0, 0)] == 45250.0 and got[(0, 1)] == 0.05 and got[(0, 2)] == 1200.5
     assert got[(1, 0)] == 45306.0 and got[(1, 1)] == 45306.5
@@ -107,8 +133,9 @@ def test_constants_of_every_type(tmp_path):
 
 
 def test_null_date_1904(tmp_path):
-    settings = ('<table:calculation-settings><table:null-date table:date-value="1904-01-01"/>'
-                '</table:calculation-settings>')
+    settings = (
+        '<table:calculation-settings><table:null-date table:date-value="1904-01-01"/></table:calculation-settings>'
+    )
     path = write_ods(tmp_path / "mac.ods", content_xml([table("S", [row(date("1904-01-02"))])], settings=settings))
     parsed = parse_workbook(path)
     assert parsed.meta.date1904 and parsed.book[0].value(0, 0) == 1.0
@@ -116,18 +143,31 @@ def test_null_date_1904(tmp_path):
 
 
 def test_repeated_cells_and_rows(tmp_path):
-    path = simple_ods(tmp_path / "repeats.ods", [table("S", [
-        row(num(7, repeat=3), empty(repeat=2), text("x", repeat=2), empty(repeat=16375)),
-        row(num(1), empty(), num(2), repeat=3),
-        row(empty(repeat=16384), repeat=4),
-        row(text("fin"), empty(repeat=16383)),
-        row(empty(repeat=16384), repeat=1048568),  # LibreOffice's blank rows down to the last one
-    ])])
+    path = simple_ods(
+        tmp_path / "repeats.ods",
+        [
+            table(
+                "S",
+                [
+                    row(num(7, repeat=3), empty(repeat=2), text("x", repeat=2), empty(repeat=16375)),
+                    row(num(1), empty(), num(2), repeat=3),
+                    row(empty(repeat=16384), repeat=4),
+                    row(text("fin"), empty(repeat=16383)),
+                    row(empty(repeat=16384), repeat=1048568),  # LibreOffice's blank rows down to the last one
+                ],
+            )
+        ],
+    )
     t = time.perf_counter()
     got = values(path)
     assert time.perf_counter() - t < 2.0  # blank repeats are never materialised
-    assert {k: v for k, v in got.items() if k[0] == 0} == {(0, 0): 7.0, (0, 1): 7.0, (0, 2): 7.0, (0, 5): "x",
-                                                           (0, 6): "x"}
+    assert {k: v for k, v in got.items() if k[0] == 0} == {
+        (0, 0): 7.0,
+        (0, 1): 7.0,
+        (0, 2): 7.0,
+        (0, 5): "x",
+        (0, 6): "x",
+    }
     for r in (1, 2, 3):
         assert got[(r, 0)] == 1.0 and got[(r, 2)] == 2.0 and (r, 1) not in got
     assert got[(8, 0)] == "fin" and max(r for r, _c in got) == 8
@@ -137,11 +177,21 @@ def test_repeated_cells_and_rows(tmp_path):
 def test_formula_cells_are_never_repeated_as_in_libreoffice(tmp_path):
     """LibreOffice reads a repeated formula cell as one cell, and a repeated
     row's formulas on its first row only (checked against LibreOffice 7.4)."""
-    path = simple_ods(tmp_path / "formulas.ods", [table("S", [
-        row(num(1), num(2)),
-        row(num(7, repeat=2), formula("of:=[.A1]*2", repeat=3), text("x", repeat=2), formula("of:=[.A1]*3")),
-        row(num(8), formula("of:=[.B1]+100"), repeat=3),
-    ])])
+    path = simple_ods(
+        tmp_path / "formulas.ods",
+        [
+            table(
+                "S",
+                [
+                    row(num(1), num(2)),
+                    row(
+                        num(7, repeat=2), formula("of:=[.A1]*2", repeat=3), text("x", repeat=2), formula("of:=[.A1]*3")
+                    ),
+                    row(num(8), formula("of:=[.B1]+100"), repeat=3),
+                ],
+            )
+        ],
+    )
     got = values(path)
     assert got[(1, 2)] == 2.0 and got[(1, 3)] == "x" and got[(1, 4)] == "x" and got[(1, 5)] == 3.0
     assert (1, 6) not in got
@@ -151,12 +201,23 @@ def test_formula_cells_are_never_repeated_as_in_libreoffice(tmp_path):
 
 def test_merged_cells(tmp_path):
     """Covered cells take their place (and keep a value they hold)."""
-    path = simple_ods(tmp_path / "merged.ods", [table("S", [
-        row(text("titre", table__number_columns_spanned=3, table__number_rows_spanned=2),
-            empty(covered=True, repeat=2), num(1)),
-        row(empty(covered=True, repeat=2), num(5, covered=True), num(2)),
-        row(formula("of:=SUM([.D1:.D2])+[.C2]")),
-    ])])
+    path = simple_ods(
+        tmp_path / "merged.ods",
+        [
+            table(
+                "S",
+                [
+                    row(
+                        text("titre", table__number_columns_spanned=3, table__number_rows_spanned=2),
+                        empty(covered=True, repeat=2),
+                        num(1),
+                    ),
+                    row(empty(covered=True, repeat=2), num(5, covered=True), num(2)),
+                    row(formula("of:=SUM([.D1:.D2])+[.C2]")),
+                ],
+            )
+        ],
+    )
     got = values(path)
     assert got[(0, 0)] == "titre" and got[(0, 3)] == 1.0 and got[(1, 3)] == 2.0 and got[(1, 2)] == 5.0
     assert got[(2, 0)] == 8.0
@@ -166,19 +227,38 @@ def test_merged_cells(tmp_path):
 # Formulas, names, sheets
 # ---------------------------------------------------------------------------
 
+
 def test_formulas_are_translated_and_evaluated(tmp_path):
-    path = simple_ods(tmp_path / "calc.ods", [
-        table("Données", [row(num(10), text("oui")), row(num(20), text("non")), row(num(30), text("oui"))]),
-        table("Grille 1", [row(empty(), num(3)), row(empty(), formula("of:=[.B1]*2"))]),
-        table("S", [
-            row(formula("of:=SUM([$Données.A1:.A3])"), formula('of:=COUNTIF([$Données.B1:.B3];"oui")'),
-                formula("of:=[$'Grille 1'.$B$2]+1"), formula('of:=IF(TRUE();"a;b";"x""y")')),
-            row(formula("of:=SUM({1;2|3;4})"), formula("of:=[#REF!]*2"), formula("of:=1/0"),
-                formula("of:=SUM([$Données.A1:.A2]~[$Données.A3])")),
-            row(formula("of:=ROUND([.A1]/7;2)"), formula("of:=IFERROR(1/0;-1)"), formula("of:=[.A1]>50"),
-                formula('of:=[$Données.B1]&"-"&[$Données.A1]')),
-        ]),
-    ])
+    path = simple_ods(
+        tmp_path / "calc.ods",
+        [
+            table("Données", [row(num(10), text("oui")), row(num(20), text("non")), row(num(30), text("oui"))]),
+            table("Grille 1", [row(empty(), num(3)), row(empty(), formula("of:=[.B1]*2"))]),
+            table(
+                "S",
+                [
+                    row(
+                        formula("of:=SUM([$Données.A1:.A3])"),
+                        formula('of:=COUNTIF([$Données.B1:.B3];"oui")'),
+                        formula("of:=[$'Grille 1'.$B$2]+1"),
+                        formula('of:=IF(TRUE();"a;b";"x""y")'),
+                    ),
+                    row(
+                        formula("of:=SUM({1;2|3;4})"),
+                        formula("of:=[#REF!]*2"),
+                        formula("of:=1/0"),
+                        formula("of:=SUM([$Données.A1:.A2]~[$Données.A3])"),
+                    ),
+                    row(
+                        formula("of:=ROUND([.A1]/7;2)"),
+                        formula("of:=IFERROR(1/0;-1)"),
+                        formula("of:=[.A1]>50"),
+                        formula('of:=[$Données.B1]&"-"&[$Données.A1]'),
+                    ),
+                ],
+            ),
+        ],
+    )
     got = values(path)
     assert got[(0, 0)] == 60.0 and got[(0, 1)] == 2.0 and got[(0, 2)] == 7.0 and got[(0, 3)] == "a;b"
     assert got[(1, 0)] == 10.0 and got[(1, 1)] == ExcelError("#REF!") and got[(1, 2)] == ExcelError("#DIV/0!")
@@ -191,7 +271,7 @@ def test_formulas_are_translated_and_evaluated(tmp_path):
 
 
 def test_column_of_formulas_is_one_run(tmp_path):
-    rows = [row(num(r), formula(f"of:=IF([.A{r + 1}]>10;[.A{r + 1}]*2;\"\")")) for r in range(500)]
+    rows = [row(num(r), formula(f'of:=IF([.A{r + 1}]>10;[.A{r + 1}]*2;"")')) for r in range(500)]
     path = simple_ods(tmp_path / "run.ods", [table("S", rows)])
     parsed = parse_workbook(path)
     assert [(r.col, r.r0, r.r1) for r in parsed.runs] == [(1, 0, 499)]
@@ -200,23 +280,45 @@ def test_column_of_formulas_is_one_run(tmp_path):
 
 
 def test_named_ranges_and_expressions(tmp_path):
-    path = simple_ods(tmp_path / "noms.ods", [
-        table("Data", [row(num(10)), row(num(20)), row(num(30))],
-              names=[named_range("LOCAL", "$Data.$A$2", "$Data.$A$1")]),
-        table("Grille 1", [row(empty(), empty()), row(empty(), empty()), row(empty(), num(4))]),
-        table("S", [row(formula("of:=SUM(RNG)"), formula("of:=TAUX*2"), formula("of:=EXPR+1"),
-                        formula("of:=GONE"), formula("of:=RELNAME"))]),
-    ], names=[
-        named_range("RNG", "$Data.$A$1:.$A$3", "$Data.$A$1"),
-        named_range("TAUX", "$'Grille 1'.$B$3", "$Data.$A$1"),
-        named_expression("EXPR", "[$Data.$A$1]*3", "$Data.$A$1"),
-        named_range("GONE", "#REF!", "$Data.$A$1"),
-        named_range("RELNAME", "Data.A1", "$Data.$A$1"),
-    ])
+    path = simple_ods(
+        tmp_path / "noms.ods",
+        [
+            table(
+                "Data",
+                [row(num(10)), row(num(20)), row(num(30))],
+                names=[named_range("LOCAL", "$Data.$A$2", "$Data.$A$1")],
+            ),
+            table("Grille 1", [row(empty(), empty()), row(empty(), empty()), row(empty(), num(4))]),
+            table(
+                "S",
+                [
+                    row(
+                        formula("of:=SUM(RNG)"),
+                        formula("of:=TAUX*2"),
+                        formula("of:=EXPR+1"),
+                        formula("of:=GONE"),
+                        formula("of:=RELNAME"),
+                    )
+                ],
+            ),
+        ],
+        names=[
+            named_range("RNG", "$Data.$A$1:.$A$3", "$Data.$A$1"),
+            named_range("TAUX", "$'Grille 1'.$B$3", "$Data.$A$1"),
+            named_expression("EXPR", "[$Data.$A$1]*3", "$Data.$A$1"),
+            named_range("GONE", "#REF!", "$Data.$A$1"),
+            named_range("RELNAME", "Data.A1", "$Data.$A$1"),
+        ],
+    )
     parsed = parse_workbook(path)
     assert parsed.meta.names == {
-        ("LOCAL", 0): "Data!$A$2", ("RNG", None): "Data!$A$1:$A$3", ("TAUX", None): "'Grille 1'!$B$3",
-        ("EXPR", None): "Data!$A$1*3", ("GONE", None): "#REF!", ("RELNAME", None): "Data!A1"}
+        ("LOCAL", 0): "Data!$A$2",
+        ("RNG", None): "Data!$A$1:$A$3",
+        ("TAUX", None): "'Grille 1'!$B$3",
+        ("EXPR", None): "Data!$A$1*3",
+        ("GONE", None): "#REF!",
+        ("RELNAME", None): "Data!A1",
+    }
     assert parsed.meta.defined_names["Data!LOCAL"] == "Data!$A$2"
     assert parsed.meta.defined_names["TAUX"] == "'Grille 1'!$B$3"
     got = values(path)
@@ -226,11 +328,17 @@ def test_named_ranges_and_expressions(tmp_path):
 
 
 def test_hidden_sheet_and_sheet_order(tmp_path):
-    styles = ('<office:automatic-styles><style:style style:name="ta2" style:family="table">'
-              '<style:table-properties table:display="false"/></style:style></office:automatic-styles>')
-    path = write_ods(tmp_path / "cachee.ods", content_xml(
-        [table("Visible", [row(num(1))]), table("Cachée", [row(num(2))], table__style_name="ta2")],
-        before_body=styles))
+    styles = (
+        '<office:automatic-styles><style:style style:name="ta2" style:family="table">'
+        '<style:table-properties table:display="false"/></style:style></office:automatic-styles>'
+    )
+    path = write_ods(
+        tmp_path / "cachee.ods",
+        content_xml(
+            [table("Visible", [row(num(1))]), table("Cachée", [row(num(2))], table__style_name="ta2")],
+            before_body=styles,
+        ),
+    )
     meta = parse_workbook(path).meta
     assert [(s.name, s.state) for s in meta.sheets] == [("Visible", "visible"), ("Cachée", "hidden")]
 
@@ -250,9 +358,12 @@ def test_is_ods(tmp_path):
 # The gate
 # ---------------------------------------------------------------------------
 
+
 def test_gate_accepts_an_ods_and_counts_it(tmp_path):
-    path = simple_ods(tmp_path / "ok.ods", [table("Un", [row(num(1), num(2)), row(num(3))]),
-                                            table("Deux", [row(num(1), repeat=1000)])])
+    path = simple_ods(
+        tmp_path / "ok.ods",
+        [table("Un", [row(num(1), num(2)), row(num(3))]), table("Deux", [row(num(1), repeat=1000)])],
+    )
     safe = inspect_workbook(path)
     assert [s for s, _part in safe.sheets] == ["Un", "Deux"]
     assert safe.rows == 3 and safe.cells == 4  # elements: a repeat counts once here
@@ -260,12 +371,20 @@ def test_gate_accepts_an_ods_and_counts_it(tmp_path):
 
 
 def test_gate_reports_macros_and_links(tmp_path):
-    module = ('<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE script:module PUBLIC "-//OpenOffice.org//DTD '
-              'OfficeDocument 1.0//EN" "module.dtd">\n<script:module xmlns:script="http://openoffice.org/2000/script" '
-              'script:name="Module1" script:language="StarBasic">Sub Main\nEnd Sub</script:module>')
-    path = simple_ods(tmp_path / "macros.ods", [table("S", [
-        row(formula("of:=[&apos;file:///C:/Ecole/autre.ods&apos;#$Feuil1.A1]*2".replace("&apos;", "'")))])],
-        extra={"Basic/Standard/Module1.xml": module, "Scripts/python/x.py": "print('never run')"})
+    module = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE script:module PUBLIC "-//OpenOffice.org//DTD '
+        'OfficeDocument 1.0//EN" "module.dtd">\n<script:module xmlns:script="http://openoffice.org/2000/script" '
+        'script:name="Module1" script:language="StarBasic">Sub Main\nEnd Sub</script:module>'
+    )
+    path = simple_ods(
+        tmp_path / "macros.ods",
+        [
+            table(
+                "S", [row(formula("of:=[&apos;file:///C:/Ecole/autre.ods&apos;#$Feuil1.A1]*2".replace("&apos;", "'")))]
+            )
+        ],
+        extra={"Basic/Standard/Module1.xml": module, "Scripts/python/x.py": "print('never run')"},
+    )
     safe = inspect_workbook(path)
     assert safe.macros == ("Basic/Standard/Module1.xml", "Scripts/python/x.py")
     assert safe.external_links == ("autre.ods",)
@@ -300,6 +419,7 @@ def test_dtd_in_any_part_is_refused(tmp_path, part):
     good = content_xml([table("S", [row(num(1))])])
     defaults = {"content.xml": good, "META-INF/manifest.xml": manifest_xml()}
     from ods_files import META, SETTINGS, STYLES
+
     defaults.update({"styles.xml": STYLES, "settings.xml": SETTINGS, "meta.xml": META})
     xml = defaults[part]
     decl, _, body = xml.partition("\n") if xml.startswith("<?xml") else ("", "", xml)
@@ -319,8 +439,10 @@ def test_dtd_in_content_is_refused_by_the_reader_too(tmp_path):
 
 
 def test_repeated_filled_row_of_ten_million_rows_is_refused(tmp_path):
-    path = simple_ods(tmp_path / "dix_millions.ods", [table("Familles", [
-        row(text("F001"), num(35000)), row(text("F002"), num(1), repeat=10_000_000)])])
+    path = simple_ods(
+        tmp_path / "dix_millions.ods",
+        [table("Familles", [row(text("F001"), num(35000)), row(text("F002"), num(1), repeat=10_000_000)])],
+    )
     assert inspect_workbook(path).rows == 2  # the gate sees two rows; the reader refuses the repeat
     _refused(path, "Familles", "répétée 10 000 000 fois", f"{MAX_ROWS:,}".replace(",", " "))
     with pytest.raises(UnreadableWorkbook, match="répétée"):
@@ -377,34 +499,50 @@ def test_too_many_rows_cells_or_sheets_are_refused(tmp_path):
 
 
 def test_encrypted_ods_is_refused(tmp_path):
-    encryption = ('<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml" '
-                  'manifest:size="2048"><manifest:encryption-data manifest:checksum-type="SHA1/1K" '
-                  'manifest:checksum="x"><manifest:algorithm manifest:algorithm-name="Blowfish CFB" '
-                  'manifest:initialisation-vector="y"/></manifest:encryption-data></manifest:file-entry>')
-    path = write_ods(tmp_path / "secret.ods", b"\x8f\x13binary, encrypted" * 50,
-                     manifest=manifest_xml(extra=encryption))
+    encryption = (
+        '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml" '
+        'manifest:size="2048"><manifest:encryption-data manifest:checksum-type="SHA1/1K" '
+        'manifest:checksum="x"><manifest:algorithm manifest:algorithm-name="Blowfish CFB" '
+        'manifest:initialisation-vector="y"/></manifest:encryption-data></manifest:file-entry>'
+    )
+    path = write_ods(
+        tmp_path / "secret.ods", b"\x8f\x13binary, encrypted" * 50, manifest=manifest_xml(extra=encryption)
+    )
     _refused(path, "protégé par mot de passe", "enregistrez-le sans mot de passe ou au format .xlsx")
 
 
-@pytest.mark.parametrize("mime,words", [
-    ("application/vnd.oasis.opendocument.text", ("document texte OpenDocument (.odt)", "pas un classeur")),
-    ("application/vnd.oasis.opendocument.presentation", ("présentation OpenDocument (.odp)",)),
-    ("application/zip", ("ni un classeur Excel .xlsx ni un classeur OpenDocument .ods",)),
-])
+@pytest.mark.parametrize(
+    "mime,words",
+    [
+        ("application/vnd.oasis.opendocument.text", ("document texte OpenDocument (.odt)", "pas un classeur")),
+        ("application/vnd.oasis.opendocument.presentation", ("présentation OpenDocument (.odp)",)),
+        ("application/zip", ("ni un classeur Excel .xlsx ni un classeur OpenDocument .ods",)),
+    ],
+)
 def test_other_opendocument_files_are_refused_by_name(tmp_path, mime, words):
     path = write_ods(tmp_path / "lettre.ods", "<x/>", mime=mime)
     _refused(path, *words)
 
 
-@pytest.mark.parametrize("name,content,words", [
-    ("sans_contenu.ods", None, ("content.xml absente",)),
-    ("utf16.ods", content_xml([table("S", [row(num(1))])]).replace('encoding="UTF-8"', 'encoding="UTF-16"').encode(
-        "utf-16"), ("UTF-16",)),
-    ("mal_forme.ods", content_xml([table("S", [row(num(1))])]).replace("</table:table-row>", ""), ("mal formé",)),
-    ("sans_espace.ods", "<office:document-content/>", ("OpenDocument (.ods)", "sans feuille")),
-    ("nombre.ods", content_xml([table("S", [row(cell(office__value_type="float", office__value="beaucoup"))])]),
-     ("S", "A1", "valeur numérique illisible")),
-], ids=lambda v: v if isinstance(v, str) and v.endswith(".ods") else "")
+@pytest.mark.parametrize(
+    "name,content,words",
+    [
+        ("sans_contenu.ods", None, ("content.xml absente",)),
+        (
+            "utf16.ods",
+            content_xml([table("S", [row(num(1))])]).replace('encoding="UTF-8"', 'encoding="UTF-16"').encode("utf-16"),
+            ("UTF-16",),
+        ),
+        ("mal_forme.ods", content_xml([table("S", [row(num(1))])]).replace("</table:table-row>", ""), ("mal formé",)),
+        ("sans_espace.ods", "<office:document-content/>", ("OpenDocument (.ods)", "sans feuille")),
+        (
+            "nombre.ods",
+            content_xml([table("S", [row(cell(office__value_type="float", office__value="beaucoup"))])]),
+            ("S", "A1", "valeur numérique illisible"),
+        ),
+    ],
+    ids=lambda v: v if isinstance(v, str) and v.endswith(".ods") else "",
+)
 def test_damaged_ods_is_refused_cleanly(tmp_path, name, content, words):
     path = tmp_path / name
     if content is None:
@@ -420,11 +558,22 @@ def test_damaged_ods_is_refused_cleanly(tmp_path, name, content, words):
 # Real LibreOffice output: a generated workbook converted to .ods
 # ---------------------------------------------------------------------------
 
+
 def _convert_to_ods(exe: str, sources: list[Path], out_dir: Path) -> list[Path]:
     """``soffice --convert-to ods`` with a private profile (as libreoffice.py)."""
     with tempfile.TemporaryDirectory(prefix="lo-profile-") as profile:
-        cmd = [exe, f"-env:UserInstallation={Path(profile).as_uri()}", "--headless", "--norestore", "--nologo",
-               "--convert-to", "ods", "--outdir", str(out_dir), *map(str, sources)]
+        cmd = [
+            exe,
+            f"-env:UserInstallation={Path(profile).as_uri()}",
+            "--headless",
+            "--norestore",
+            "--nologo",
+            "--convert-to",
+            "ods",
+            "--outdir",
+            str(out_dir),
+            *map(str, sources),
+        ]
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=600, check=False)
     outs = [out_dir / (p.stem + ".ods") for p in sources]
     assert done.returncode == 0 and all(o.exists() for o in outs), done.stderr + done.stdout
@@ -435,8 +584,8 @@ def _convert_to_ods(exe: str, sources: list[Path], out_dir: Path) -> list[Path]:
 def converted(libreoffice, tmp_path_factory):
     """(scenario, xlsx, ods): the sample structure's filled workbook and
     LibreOffice's .ods of it, converted once for the module."""
-    from workbook_engine.workbook.generate import generate_workbook
     from workbook_engine.formats.sample import load_sample
+    from workbook_engine.workbook.generate import generate_workbook
 
     folder = tmp_path_factory.mktemp("ods")
     scenario = load_sample()
@@ -493,9 +642,11 @@ def test_libreoffice_ods_read_check_collect_merge(converted, tmp_path):
 def test_libreoffice_ods_with_a_macro_is_read_and_reported(converted, tmp_path):
     _scenario, _xlsx, ods = converted
     path = tmp_path / "macros.ods"
-    module = ('<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE script:module PUBLIC "-//OpenOffice.org//DTD '
-              'OfficeDocument 1.0//EN" "module.dtd">\n<script:module xmlns:script="http://openoffice.org/2000/'
-              'script" script:name="Module1" script:language="StarBasic">Sub Main\nEnd Sub</script:module>')
+    module = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE script:module PUBLIC "-//OpenOffice.org//DTD '
+        'OfficeDocument 1.0//EN" "module.dtd">\n<script:module xmlns:script="http://openoffice.org/2000/'
+        'script" script:name="Module1" script:language="StarBasic">Sub Main\nEnd Sub</script:module>'
+    )
     with zipfile.ZipFile(ods) as zin, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zout:
         for info in zin.infolist():
             zout.writestr(info, zin.read(info))

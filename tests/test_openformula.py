@@ -121,17 +121,23 @@ def test_translator_puts_each_cell_digits_back():
     """Rows of a column share a shape: the template takes each row's digits."""
     t = FormulaTranslator()
     for row in (4, 5, 9, 10, 99, 100, 2003):
-        odf = (f"of:=IF([.A{row}]=\"\";\"\";IF([.I{row}]=\"non\";[$'Grille 1'.$B$28];"
-               f"MATCH([.P{row}];[$'Grille 1'.$B$8:.$B$17];1)))")
-        assert t(odf) == (f"=IF(A{row}=\"\",\"\",IF(I{row}=\"non\",'Grille 1'!$B$28,"
-                          f"MATCH(P{row},'Grille 1'!$B$8:$B$17,1)))")
+        odf = (
+            f'of:=IF([.A{row}]="";"";IF([.I{row}]="non";[$\'Grille 1\'.$B$28];'
+            f"MATCH([.P{row}];[$'Grille 1'.$B$8:.$B$17];1)))"
+        )
+        assert t(odf) == (
+            f'=IF(A{row}="","",IF(I{row}="non",\'Grille 1\'!$B$28,MATCH(P{row},\'Grille 1\'!$B$8:$B$17,1)))'
+        )
 
 
-@pytest.mark.parametrize("first,second,expected", [
-    ("of:=[$S1.A1:$S2.B2]", "of:=[$S1.A2:$S3.B4]", "='S1:S3'!A2:B4"),  # a 3-D reference moves digits
-    ("of:=[$#REF!.A1]+[.B1]", "of:=[$#REF!.A7]+[.B8]", "=#REF!+B8"),  # a deleted reference drops them
-    ('of:="Grille 1"&[.A1]', 'of:="Grille 2"&[.A3]', '="Grille 2"&A3'),
-])
+@pytest.mark.parametrize(
+    "first,second,expected",
+    [
+        ("of:=[$S1.A1:$S2.B2]", "of:=[$S1.A2:$S3.B4]", "='S1:S3'!A2:B4"),  # a 3-D reference moves digits
+        ("of:=[$#REF!.A1]+[.B1]", "of:=[$#REF!.A7]+[.B8]", "=#REF!+B8"),  # a deleted reference drops them
+        ('of:="Grille 1"&[.A1]', 'of:="Grille 2"&[.A3]', '="Grille 2"&A3'),
+    ],
+)
 def test_translator_is_exact_when_digits_move(first, second, expected):
     t = FormulaTranslator()
     t(first)
@@ -159,18 +165,21 @@ def test_tokenizer_is_linear_on_hostile_text():
         assert time.perf_counter() - t < 1.0
 
 
-@pytest.mark.parametrize("address,base,expected", [
-    ("$Familles.$A$4:.$A$2003", None, "Familles!$A$4:$A$2003"),
-    ("$'Grille 1'.$B$3", None, "'Grille 1'!$B$3"),
-    ("$'Grille 1'.$F$8:.$F$17", "$'Mode d''emploi'.$A$1", "'Grille 1'!$F$8:$F$17"),
-    ("$Synthèse.$D$7", None, "Synthèse!$D$7"),
-    ("$Familles.$2:.$3", None, "Familles!$2:$3"),
-    ("#REF!", None, "#REF!"),
-    ("$#REF!.$A$1", None, "#REF!"),
-    ("Data.A1", "$Data.$A$1", "Data!A1"),
-    ("Data.B2", "$Data.$B$2", "Data!A1"),  # relative to the base cell, as Excel's to A1
-    ("Data.A1", "$Data.$B$2", "Data!XFD1048576"),  # wrapping round the sheet, as Excel does
-])
+@pytest.mark.parametrize(
+    "address,base,expected",
+    [
+        ("$Familles.$A$4:.$A$2003", None, "Familles!$A$4:$A$2003"),
+        ("$'Grille 1'.$B$3", None, "'Grille 1'!$B$3"),
+        ("$'Grille 1'.$F$8:.$F$17", "$'Mode d''emploi'.$A$1", "'Grille 1'!$F$8:$F$17"),
+        ("$Synthèse.$D$7", None, "Synthèse!$D$7"),
+        ("$Familles.$2:.$3", None, "Familles!$2:$3"),
+        ("#REF!", None, "#REF!"),
+        ("$#REF!.$A$1", None, "#REF!"),
+        ("Data.A1", "$Data.$A$1", "Data!A1"),
+        ("Data.B2", "$Data.$B$2", "Data!A1"),  # relative to the base cell, as Excel's to A1
+        ("Data.A1", "$Data.$B$2", "Data!XFD1048576"),  # wrapping round the sheet, as Excel does
+    ],
+)
 def test_named_range_address(address, base, expected):
     assert translate_range_address(address, base) == expected
 

@@ -32,13 +32,23 @@ def names_of(layout, edit=lambda name, block: block) -> dict[str, str]:
 
 
 def place(names, sheets=None, formulas=None, headers=None):
-    sheets = sheets or ["Mode d'emploi", "Paramètres", "Grille 1", "Grille 2", "Grille 3", "Familles", "Synthèse",
-                        "Barème"]
-    return place_layout(names, sheets, lambda s, r, c: (formulas or {}).get((s, r, c)),
-                        lambda s, r, c: (headers or {}).get((s, r, c)))
+    sheets = sheets or [
+        "Mode d'emploi",
+        "Paramètres",
+        "Grille 1",
+        "Grille 2",
+        "Grille 3",
+        "Familles",
+        "Synthèse",
+        "Barème",
+    ]
+    return place_layout(
+        names, sheets, lambda s, r, c: (formulas or {}).get((s, r, c)), lambda s, r, c: (headers or {}).get((s, r, c))
+    )
 
 
 # -- moves: one formula rewritten -----------------------------------------------
+
 
 def moves_with(sheet: str, rows: dict | None = None, cols: dict | None = None, rename: dict | None = None) -> Moves:
     m = Moves(sheets=dict(rename or {}))
@@ -49,23 +59,29 @@ def moves_with(sheet: str, rows: dict | None = None, cols: dict | None = None, r
     return m
 
 
-@pytest.mark.parametrize("formula, moves, expected", [
-    # a column inserted before B: B and everything right of it move one column
-    ('IF(A4="","",B4+C4)', moves_with("Familles", cols={0: 0, 1: 2}), 'IF(A4="","",C4+D4)'),
-    # the family row placeholder stays a placeholder
-    ('IF(A{r}="","",B{r})', moves_with("Familles", cols={0: 0, 1: 2}), 'IF(A{r}="","",C{r})'),
-    # a deleted column: its reference becomes #REF!
-    ("B4+IF(X,D4,0)", moves_with("Familles", cols={1: 1, 3: None, 4: 3}), "B4+IF(X,#REF!,0)"),
-    # a range loses its deleted last row and shrinks
-    ("SUM($A$4:$A$43)", moves_with("Familles", rows={3: 3, 42: None}), "SUM($A$4:$A$42)"),
-    # a renamed sheet is quoted as a spreadsheet quotes it
-    ("'Grille 1'!$B$8:$B$17", moves_with("Grille 1", rename={"Grille 1": "École"}), "École!$B$8:$B$17"),
-    ("'Grille 1'!$B$3", moves_with("Grille 1", rename={"Grille 1": "L'École"}), "'L''École'!$B$3"),
-    # text literals and function names are never references
-    # (columns no name locates move with the nearest one left of them)
-    ('IF(TRIM(I4)="B4","A1",COUNTIFS(E8:E17,1))', moves_with("Familles", cols={1: 5}), 'IF(TRIM(M4)="B4","A1",'
-                                                                                          'COUNTIFS(I8:I17,1))'),
-])
+@pytest.mark.parametrize(
+    "formula, moves, expected",
+    [
+        # a column inserted before B: B and everything right of it move one column
+        ('IF(A4="","",B4+C4)', moves_with("Familles", cols={0: 0, 1: 2}), 'IF(A4="","",C4+D4)'),
+        # the family row placeholder stays a placeholder
+        ('IF(A{r}="","",B{r})', moves_with("Familles", cols={0: 0, 1: 2}), 'IF(A{r}="","",C{r})'),
+        # a deleted column: its reference becomes #REF!
+        ("B4+IF(X,D4,0)", moves_with("Familles", cols={1: 1, 3: None, 4: 3}), "B4+IF(X,#REF!,0)"),
+        # a range loses its deleted last row and shrinks
+        ("SUM($A$4:$A$43)", moves_with("Familles", rows={3: 3, 42: None}), "SUM($A$4:$A$42)"),
+        # a renamed sheet is quoted as a spreadsheet quotes it
+        ("'Grille 1'!$B$8:$B$17", moves_with("Grille 1", rename={"Grille 1": "École"}), "École!$B$8:$B$17"),
+        ("'Grille 1'!$B$3", moves_with("Grille 1", rename={"Grille 1": "L'École"}), "'L''École'!$B$3"),
+        # text literals and function names are never references
+        # (columns no name locates move with the nearest one left of them)
+        (
+            'IF(TRIM(I4)="B4","A1",COUNTIFS(E8:E17,1))',
+            moves_with("Familles", cols={1: 5}),
+            'IF(TRIM(M4)="B4","A1",COUNTIFS(I8:I17,1))',
+        ),
+    ],
+)
 def test_translate_follows_the_spreadsheet(formula, moves, expected):
     sheet = "Grille 1" if "Grille" in formula else "Familles"
     assert translate(formula, sheet, moves) == expected
@@ -81,26 +97,41 @@ def test_an_axis_moves_unknown_rows_with_the_anchor_above():
 
 # -- names and the stamp ----------------------------------------------------------
 
-@pytest.mark.parametrize("text, block", [
-    ("Familles!$A$4:$A$403", Block("Familles", 3, 0, 402, 0)),
-    ("'Grille 1'!$B$3", Block("Grille 1", 2, 1, 2, 1)),
-    ("'L''École'!$B$3:$C$4", Block("L'École", 2, 1, 3, 2)),
-    ("Familles!#REF!", None), ("#REF!", None), ('"text"', None), ("Familles!$A$0", None), ("A" * 400, None),
-])
+
+@pytest.mark.parametrize(
+    "text, block",
+    [
+        ("Familles!$A$4:$A$403", Block("Familles", 3, 0, 402, 0)),
+        ("'Grille 1'!$B$3", Block("Grille 1", 2, 1, 2, 1)),
+        ("'L''École'!$B$3:$C$4", Block("L'École", 2, 1, 3, 2)),
+        ("Familles!#REF!", None),
+        ("#REF!", None),
+        ('"text"', None),
+        ("Familles!$A$0", None),
+        ("A" * 400, None),
+    ],
+)
 def test_parse_area(text, block):
     assert parse_area(text) == block
 
 
-@pytest.mark.parametrize("text, ok", [
-    ('"workbook_engine/2/3/10/2000"', True), ("workbook_engine/2/3/10/2000", True),
-    ('"workbook_engine/2/0/10/2000"', False), (f'"workbook_engine/2/3/10/{MAX_CAPACITY + 1}"', False),
-    ('"other/2/3/10/2000"', False), ('"workbook_engine/2/3/10/' + "9" * 5000 + '"', False),
-])
+@pytest.mark.parametrize(
+    "text, ok",
+    [
+        ('"workbook_engine/2/3/10/2000"', True),
+        ("workbook_engine/2/3/10/2000", True),
+        ('"workbook_engine/2/0/10/2000"', False),
+        (f'"workbook_engine/2/3/10/{MAX_CAPACITY + 1}"', False),
+        ('"other/2/3/10/2000"', False),
+        ('"workbook_engine/2/3/10/' + "9" * 5000 + '"', False),
+    ],
+)
 def test_the_stamp_is_read_strictly(text, ok):
     assert (read_stamp({"WE_MODELE": text}) is not None) == ok
 
 
 # -- placement ----------------------------------------------------------------------
+
 
 def test_an_untouched_workbook_is_where_the_layout_says():
     p = place(names_of(LAYOUT))
@@ -116,6 +147,7 @@ def test_a_column_inserted_in_familles_moves_every_column_right_of_it():
         if block.sheet == SHEET_FAMILIES and block.c0 >= rfr:
             return Block(block.sheet, block.r0, block.c0 + 1, block.r1, block.c1 + 1)
         return block
+
     header_row = LAYOUT.first_row - 1
     p = place(names_of(LAYOUT, insert), headers={("Familles", header_row, rfr): "Nom (interne)"})
     assert p.layout.column["id"].col == 0 and p.layout.column["rfr_1"].col == rfr + 1
@@ -137,6 +169,7 @@ def test_a_deleted_column_reads_blank_and_is_reported_once():
             return None
         shift = 1 if block.c0 > caf else 0
         return Block(block.sheet, block.r0, block.c0 - shift, block.r1, block.c1 - shift)
+
     p = place(names_of(LAYOUT, delete))
     assert p.layout.column["caf_aid"].col < 0
     assert [e.kind for e in p.edits] == ["column_deleted"]
@@ -146,6 +179,7 @@ def test_a_deleted_column_reads_blank_and_is_reported_once():
 def test_a_renamed_sheet_is_followed():
     def rename(name, block):
         return Block("École", block.r0, block.c0, block.r1, block.c1) if block.sheet == "Grille 1" else block
+
     sheets = ["Mode d'emploi", "Paramètres", "École", "Grille 2", "Grille 3", "Familles", "Synthèse", "Barème"]
     p = place(names_of(LAYOUT, rename), sheets)
     assert p.layout.grids[0].sheet == "École" and p.layout.grids[0].name.ref.sheet == "École"
@@ -158,6 +192,7 @@ def test_deleted_family_rows_shrink_the_table():
         if block.sheet == SHEET_FAMILIES and block.rows > 1:
             return Block(block.sheet, block.r0, block.c0, block.r1 - 2, block.c1)
         return block
+
     p = place(names_of(LAYOUT, delete))
     assert p.layout.capacity == 38 and p.layout.first_row == LAYOUT.first_row
     assert [(e.kind, e.count) for e in p.edits] == [("rows_deleted", 2)]
@@ -175,8 +210,8 @@ def test_a_deleted_tranche_line_is_found_by_what_its_formulas_say():
             return block
         if block.rows > 1:
             return Block(block.sheet, block.r0, block.c0, block.r1 - 1, block.c1)
-        return Block(block.sheet, block.r0 - 1, block.c0, block.r1 - 1, block.c1) if block.r0 > first + gone \
-            else block
+        return Block(block.sheet, block.r0 - 1, block.c0, block.r1 - 1, block.c1) if block.r0 > first + gone else block
+
     formulas = {}
     for i, slot in enumerate(gl.slots):
         if i == gone:

@@ -10,15 +10,15 @@ from pathlib import Path
 import openpyxl
 import pytest
 from hypothesis import HealthCheck, given, settings
+from libreoffice_recalc import recalculate
 from strategies import scenarios
 
 from workbook_engine.cli.main import main
+from workbook_engine.formats.sample import load_sample
+from workbook_engine.model.problems import InputError
 from workbook_engine.workbook.generate import blank_scenario, generate_workbook, layout_for
 from workbook_engine.workbook.layout import SHEET_FAMILIES
-from libreoffice_recalc import recalculate
-from workbook_engine.model.problems import InputError
 from workbook_engine.workbook.reader import load_workbook_scenario, read_workbook
-from workbook_engine.formats.sample import load_sample
 
 
 @pytest.fixture(scope="module")
@@ -44,8 +44,9 @@ def test_round_trip_of_the_sample(sample_path):
 
 
 @pytest.mark.slow
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                 HealthCheck.too_slow])
+@settings(
+    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 @given(scenarios(max_grids=5, max_families=25))
 def test_round_trip_of_random_scenarios(tmp_path, scenario):
     path = tmp_path / "s.xlsx"
@@ -62,23 +63,34 @@ def test_inputs_are_read_as_the_workbook_formulas_read_them(sample_path, tmp_pat
     layout = layout_for(s)
     col = {k: c.letter for k, c in layout.column.items()}
     r = layout.first_row + 1  # Excel row of the first family
-    path = edit(sample_path, tmp_path / "odd.xlsx", {
-        (SHEET_FAMILIES, f"{col['rfr_1']}{r}"): "35 000,50 €",
-        (SHEET_FAMILIES, f"{col['notice']}{r + 1}"): "NON ",
-        (SHEET_FAMILIES, f"{col['notice']}{r + 2}"): "N",
-        (SHEET_FAMILIES, f"{col['notice']}{r + 3}"): "x",
-        (SHEET_FAMILIES, f"{col['id']}{r + 4}"): f"  {s.families[4].id} ",
-        ("Paramètres", layout.param["indicator"].ref.a1): "quotient familial",
-        ("Paramètres", layout.param["parts_policy"].ref.a1): " Fiscales",
-    })
+    path = edit(
+        sample_path,
+        tmp_path / "odd.xlsx",
+        {
+            (SHEET_FAMILIES, f"{col['rfr_1']}{r}"): "35 000,50 €",
+            (SHEET_FAMILIES, f"{col['notice']}{r + 1}"): "NON ",
+            (SHEET_FAMILIES, f"{col['notice']}{r + 2}"): "N",
+            (SHEET_FAMILIES, f"{col['notice']}{r + 3}"): "x",
+            (SHEET_FAMILIES, f"{col['id']}{r + 4}"): f"  {s.families[4].id} ",
+            ("Paramètres", layout.param["indicator"].ref.a1): "quotient familial",
+            ("Paramètres", layout.param["parts_policy"].ref.a1): " Fiscales",
+        },
+    )
     read = read_workbook(path)
     assert read.errors == []
     warned = {p.cell for p in read.warnings}
-    assert {f"{SHEET_FAMILIES}!{col['rfr_1']}{r}", f"{SHEET_FAMILIES}!{col['notice']}{r + 2}",
-            f"{SHEET_FAMILIES}!{col['notice']}{r + 3}", f"Paramètres!{layout.param['indicator'].ref.a1}"} == warned
+    assert {
+        f"{SHEET_FAMILIES}!{col['rfr_1']}{r}",
+        f"{SHEET_FAMILIES}!{col['notice']}{r + 2}",
+        f"{SHEET_FAMILIES}!{col['notice']}{r + 3}",
+        f"Paramètres!{layout.param['indicator'].ref.a1}",
+    } == warned
     told = {p.cell for p in read.problems if p.severity == "info"}
-    assert {f"{SHEET_FAMILIES}!{col['notice']}{r + 1}", f"{SHEET_FAMILIES}!{col['id']}{r + 4}",
-            f"Paramètres!{layout.param['parts_policy'].ref.a1}"} == told
+    assert {
+        f"{SHEET_FAMILIES}!{col['notice']}{r + 1}",
+        f"{SHEET_FAMILIES}!{col['id']}{r + 4}",
+        f"Paramètres!{layout.param['parts_policy'].ref.a1}",
+    } == told
     fams = read.scenario.families
     assert fams[0].rfr_1 == 35000.5
     assert fams[1].notice is False  # "NON ": TRIM and a case-blind comparison make it "non"
@@ -90,17 +102,21 @@ def test_inputs_are_read_as_the_workbook_formulas_read_them(sample_path, tmp_pat
 
 @pytest.mark.slow
 def test_numbers_typed_as_text_are_read_as_a_french_spreadsheet_reads_them(sample_path, tmp_path):
-    """"1200.5" is no number for a French spreadsheet (its formulas show
+    """ "1200.5" is no number for a French spreadsheet (its formulas show
     #VALEUR !): an error naming the cell. A count typed as text is converted
     in arithmetic but skipped by COUNTIFS and SUMIFS: read, with a warning
     that says so."""
     layout = layout_for(load_sample())
     col = {k: c.letter for k, c in layout.column.items()}
     r = layout.first_row + 1
-    path = edit(sample_path, tmp_path / "text.xlsx", {
-        (SHEET_FAMILIES, f"{col['rfr_2']}{r + 1}"): "1200.5",
-        (SHEET_FAMILIES, f"{col['pupils_g1']}{r + 5}"): "2",
-    })
+    path = edit(
+        sample_path,
+        tmp_path / "text.xlsx",
+        {
+            (SHEET_FAMILIES, f"{col['rfr_2']}{r + 1}"): "1200.5",
+            (SHEET_FAMILIES, f"{col['pupils_g1']}{r + 5}"): "2",
+        },
+    )
     read = read_workbook(path)
     assert [p.cell for p in read.errors] == [f"{SHEET_FAMILIES}!{col['rfr_2']}{r + 1}"]
     counted = [p for p in read.warnings if p.cell == f"{SHEET_FAMILIES}!{col['pupils_g1']}{r + 5}"]
@@ -113,10 +129,14 @@ def test_a_formula_in_an_input_cell_is_read_as_its_value_with_a_warning(sample_p
     layout = layout_for(load_sample())
     col = {k: c.letter for k, c in layout.column.items()}
     r = layout.first_row + 1
-    path = edit(sample_path, tmp_path / "formula.xlsx", {
-        (SHEET_FAMILIES, f"{col['rfr_1']}{r}"): "=30000+5000.5",  # openpyxl saves no cached value
-        (SHEET_FAMILIES, f"{col['parts']}{r}"): f"=1+{col['adults']}{r}/2",
-    })
+    path = edit(
+        sample_path,
+        tmp_path / "formula.xlsx",
+        {
+            (SHEET_FAMILIES, f"{col['rfr_1']}{r}"): "=30000+5000.5",  # openpyxl saves no cached value
+            (SHEET_FAMILIES, f"{col['parts']}{r}"): f"=1+{col['adults']}{r}/2",
+        },
+    )
     read = read_workbook(path)
     assert read.errors == []
     family = read.scenario.families[0]
@@ -142,12 +162,32 @@ def test_blank_rows_and_families_below_the_formulas_are_kept(sample_path, tmp_pa
     col = {k: c.letter for k, c in layout.column.items()}
     r = layout.first_row + 1
     below = layout.last_row + 1 + 5  # Excel row under the last formula row
-    changes = {(SHEET_FAMILIES, f"{col[k]}{r + 10}"): None for k in ("id", "rfr_1", "rfr_2", "caf_aid", "parts",
-                                                                      "adults", "children", "other_dependents",
-                                                                      "notice", "other_enrolled", "pupils_g1",
-                                                                      "pupils_g2", "pupils_g3")}
-    changes.update({(SHEET_FAMILIES, f"{col['id']}{below}"): "LATE1", (SHEET_FAMILIES, f"{col['rfr_1']}{below}"): 21000,
-                    (SHEET_FAMILIES, f"{col['parts']}{below}"): 2, (SHEET_FAMILIES, f"{col['pupils_g2']}{below}"): 1})
+    changes = {
+        (SHEET_FAMILIES, f"{col[k]}{r + 10}"): None
+        for k in (
+            "id",
+            "rfr_1",
+            "rfr_2",
+            "caf_aid",
+            "parts",
+            "adults",
+            "children",
+            "other_dependents",
+            "notice",
+            "other_enrolled",
+            "pupils_g1",
+            "pupils_g2",
+            "pupils_g3",
+        )
+    }
+    changes.update(
+        {
+            (SHEET_FAMILIES, f"{col['id']}{below}"): "LATE1",
+            (SHEET_FAMILIES, f"{col['rfr_1']}{below}"): 21000,
+            (SHEET_FAMILIES, f"{col['parts']}{below}"): 2,
+            (SHEET_FAMILIES, f"{col['pupils_g2']}{below}"): 1,
+        }
+    )
     read = read_workbook(edit(sample_path, tmp_path / "rows.xlsx", changes))
     assert read.errors == []
     ids = [f.id for f in read.scenario.families]
@@ -161,23 +201,34 @@ def test_unreadable_values_are_errors_naming_the_cell(sample_path, tmp_path):
     layout = layout_for(s)
     col = {k: c.letter for k, c in layout.column.items()}
     r = layout.first_row + 1
-    path = edit(sample_path, tmp_path / "bad.xlsx", {
-        (SHEET_FAMILIES, f"{col['rfr_1']}{r}"): "trente mille",
-        (SHEET_FAMILIES, f"{col['id']}{r + 2}"): s.families[0].id,  # duplicate
-        (SHEET_FAMILIES, f"{col['id']}{r + 3}"): None,  # data without id
-        (SHEET_FAMILIES, f"{col['parts']}{r + 4}"): 0,  # rule: parts > 0 with a notice
-        ("Grille 1", layout.grids[0].slots[1].lower.ref.a1): 0,  # bounds not increasing
-        (SHEET_FAMILIES, f"{col['rfr_1']}{r + 5}"): datetime.date(2025, 3, 12),  # "12/03/2025" typed: a date
-        (SHEET_FAMILIES, f"{col['caf_aid']}{r + 6}"): True,
-    })
+    path = edit(
+        sample_path,
+        tmp_path / "bad.xlsx",
+        {
+            (SHEET_FAMILIES, f"{col['rfr_1']}{r}"): "trente mille",
+            (SHEET_FAMILIES, f"{col['id']}{r + 2}"): s.families[0].id,  # duplicate
+            (SHEET_FAMILIES, f"{col['id']}{r + 3}"): None,  # data without id
+            (SHEET_FAMILIES, f"{col['parts']}{r + 4}"): 0,  # rule: parts > 0 with a notice
+            ("Grille 1", layout.grids[0].slots[1].lower.ref.a1): 0,  # bounds not increasing
+            (SHEET_FAMILIES, f"{col['rfr_1']}{r + 5}"): datetime.date(2025, 3, 12),  # "12/03/2025" typed: a date
+            (SHEET_FAMILIES, f"{col['caf_aid']}{r + 6}"): True,
+        },
+    )
     read = read_workbook(path)
     assert read.scenario is None
     where = " | ".join(p.where for p in read.errors)
-    for cell in (f"{col['rfr_1']}{r}", f"{col['id']}{r + 2}", f"{col['id']}{r + 3}",
-                 f"{col['parts']}{r + 4}", f"{col['rfr_1']}{r + 5}", f"{col['caf_aid']}{r + 6}"):
+    for cell in (
+        f"{col['rfr_1']}{r}",
+        f"{col['id']}{r + 2}",
+        f"{col['id']}{r + 3}",
+        f"{col['parts']}{r + 4}",
+        f"{col['rfr_1']}{r + 5}",
+        f"{col['caf_aid']}{r + 6}",
+    ):
         assert f"{SHEET_FAMILIES}!{cell}" in where
-    assert any("date" in p.message and p.where.startswith(f"{SHEET_FAMILIES}!{col['rfr_1']}{r + 5}")
-               for p in read.errors)
+    assert any(
+        "date" in p.message and p.where.startswith(f"{SHEET_FAMILIES}!{col['rfr_1']}{r + 5}") for p in read.errors
+    )
     assert f"Grille 1!{layout.grids[0].slots[1].lower.ref.a1}" in where
     assert main(["read", str(path)]) == 2
 
@@ -191,6 +242,7 @@ def test_read_cli_writes_the_scenario_and_never_its_input(sample_path, tmp_path)
     out = tmp_path / "s.json"
     assert main(["read", str(sample_path), "-o", str(out)]) == 0
     from workbook_engine.formats.scenario_json import load_scenario_json
+
     assert load_scenario_json(out) == load_sample()
     before = sample_path.read_bytes()
     assert main(["read", str(sample_path), "-o", str(sample_path)]) == 2

@@ -7,16 +7,16 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-
 from cached_cells import cached_values
-from workbook_engine.cli.main import main
-from workbook_engine.workbook.generate import generate_workbook, layout_for
 from libreoffice_recalc import recalculate
-from workbook_engine.model.simulate import simulate
-from workbook_engine.model.problems import InputError
-from workbook_engine.workbook.reader import load_workbook_scenario
-from workbook_engine.model.restructure import merge_scenarios, select_grids
+
+from workbook_engine.cli.main import main
 from workbook_engine.formats.sample import load_sample
+from workbook_engine.model.problems import InputError
+from workbook_engine.model.restructure import merge_scenarios, select_grids
+from workbook_engine.model.simulate import simulate
+from workbook_engine.workbook.generate import generate_workbook, layout_for
+from workbook_engine.workbook.reader import load_workbook_scenario
 from workbook_engine.workbook.results import results_json_from_cells
 
 
@@ -30,9 +30,17 @@ def three_and_two(tmp_path_factory) -> tuple[Path, Path, object, object]:
     folder = tmp_path_factory.mktemp("merge")
     sample = load_sample()
     a, _ = select_grids(sample, [1, 2, 3])
-    b, _ = select_grids(replace(sample, grids=(replace(sample.grids[0], name="Maternelle"),
-                                               replace(sample.grids[1], name="Collège"),
-                                               sample.grids[2])), [1, 2])
+    b, _ = select_grids(
+        replace(
+            sample,
+            grids=(
+                replace(sample.grids[0], name="Maternelle"),
+                replace(sample.grids[1], name="Collège"),
+                sample.grids[2],
+            ),
+        ),
+        [1, 2],
+    )
     b = replace(b, families=b.families[::3])  # some of the same families, in another order of magnitude
     pa, pb = folder / "a_3UP.xlsx", folder / "b_2UP.xlsx"
     generate_workbook(a, pa)
@@ -56,8 +64,11 @@ def test_merge_joins_families_and_ranks_across_grids(three_and_two):
     # Ranking across files lowers (never raises) what a family with children
     # in both files pays, and the report lists exactly those whose total moved.
     after = simulate(merged).families.set_index("id")["total_due"]
-    apart = simulate(a).families.set_index("id")["total_due"].add(
-        simulate(b).families.set_index("id")["total_due"], fill_value=0)
+    apart = (
+        simulate(a)
+        .families.set_index("id")["total_due"]
+        .add(simulate(b).families.set_index("id")["total_due"], fill_value=0)
+    )
     moved = {fid for fid in after.index if round(after[fid] - apart[fid], 2) != 0}
     assert moved == {fid for fid, _b, _a in report.total_changes}
     assert all(after[fid] <= apart[fid] for fid in moved)

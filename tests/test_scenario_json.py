@@ -8,15 +8,15 @@ import re
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from workbook_engine.model.domain import CustomParts, Family, Grid, Scenario, Tranche
-from workbook_engine.model.simulate import simulate
-from workbook_engine.model.problems import InputError, Problem
 from workbook_engine.formats.scenario_json import (
     dumps_scenario,
     load_scenario_json,
     scenario_from_dict,
     scenario_to_dict,
 )
+from workbook_engine.model.domain import CustomParts, Family, Grid, Scenario, Tranche
+from workbook_engine.model.problems import InputError, Problem
+from workbook_engine.model.simulate import simulate
 from workbook_engine.model.validation import validate
 
 try:  # tests/ is on sys.path under pytest's default import mode
@@ -67,12 +67,27 @@ def test_spec_example_reads_without_problem():
         sibling_rates=(0.1, 0.2, 0.3),
         sibling_scope="structure",
         grids=(
-            Grid("École", (Tranche("A", 0, 400), Tranche("B", 8000, 600), Tranche("C", 15000, 900)),
-                 old_tariff=600, budget_target=150000),
+            Grid(
+                "École",
+                (Tranche("A", 0, 400), Tranche("B", 8000, 600), Tranche("C", 15000, 900)),
+                old_tariff=600,
+                budget_target=150000,
+            ),
         ),
         families=(
-            Family("F0001", (2,), rfr_1=35000, rfr_2=0, caf_aid=0, parts=4, adults=2, children=3,
-                   other_dependents=0, notice=True, other_enrolled=0),
+            Family(
+                "F0001",
+                (2,),
+                rfr_1=35000,
+                rfr_2=0,
+                caf_aid=0,
+                parts=4,
+                adults=2,
+                children=3,
+                other_dependents=0,
+                notice=True,
+                other_enrolled=0,
+            ),
         ),
     )
 
@@ -82,29 +97,47 @@ def test_spec_example_results():
     # old 600 with the same ranks: 1140; revenue 1140, gap 1140 - 150000 = -148860
     s, _ = scenario_from_dict(json.loads(SPEC_EXAMPLE))
     j = simulate(s).to_json()
-    assert j["families"] == [{"id": "F0001", "tranches": ["B"], "due": [1140.0], "total_due": 1140.0,
-                              "old_due": 1140.0, "change": 0.0, "effort": 0.032571}]
+    assert j["families"] == [
+        {
+            "id": "F0001",
+            "tranches": ["B"],
+            "due": [1140.0],
+            "total_due": 1140.0,
+            "old_due": 1140.0,
+            "change": 0.0,
+            "effort": 0.032571,
+        }
+    ]
     g = j["grids"][0]
     assert (g["name"], g["revenue"], g["budget_target"], g["gap"], g["old_revenue"]) == (
-        "École", 1140, 150000, -148860, 1140)
+        "École",
+        1140,
+        150000,
+        -148860,
+        1140,
+    )
     assert g["tranches"] == [
         {"label": "A", "families": 0, "pupils": 0, "revenue": 0},
         {"label": "B", "families": 1, "pupils": 2, "revenue": 1140},
         {"label": "C", "families": 0, "pupils": 0, "revenue": 0},
     ]
     assert {k: j["total"][k] for k in ("revenue", "budget_target", "gap", "old_revenue")} == {
-        "revenue": 1140, "budget_target": 150000, "gap": -148860, "old_revenue": 1140}
+        "revenue": 1140,
+        "budget_target": 150000,
+        "gap": -148860,
+        "old_revenue": 1140,
+    }
 
 
 def test_spec_example_dumps_back_identically():
     data = json.loads(SPEC_EXAMPLE)
     s, _ = scenario_from_dict(data)
     assert scenario_to_dict(s) == data
-    assert list(scenario_to_dict(s)) == list(data)          # the SPEC's key order
+    assert list(scenario_to_dict(s)) == list(data)  # the SPEC's key order
     assert json.loads(dumps_scenario(s)) == data
     text = dumps_scenario(s)
     assert '"rfr_1": 35000,' in text and "35000.0" not in text  # whole numbers as integers
-    assert "École" in text                                   # not \u00c9cole
+    assert "École" in text  # not \u00c9cole
     assert text.endswith("\n")
 
 
@@ -116,7 +149,13 @@ def test_optional_keys_take_the_spec_defaults():
     s, problems = scenario_from_dict(data)
     assert problems == []
     assert (s.structure, s.year, s.indicator, s.include_caf_aid, s.parts_policy, s.sibling_scope) == (
-        "", "", "qf", False, "fiscal", "structure")
+        "",
+        "",
+        "qf",
+        False,
+        "fiscal",
+        "structure",
+    )
     assert s.custom_parts == CustomParts(1, 0.5, 0.5, 1, 0.5, 0.5)
     assert s.sibling_rates == (0, 0, 0)
     assert s.grids[0].old_tariff is None and s.grids[0].budget_target is None
@@ -143,11 +182,20 @@ def test_reading_reports_every_type_problem():
     _, problems = scenario_from_dict(data)
     got = {(p.where, p.field) for p in problems}
     expected = {
-        ("scénario", "indicator"), ("scénario", "include_caf_aid"), ("scénario", "parts_policy"),
-        ("scénario", "sibling_scope"), ("scénario", "sibling_rates"), ("scénario", "colour"),
-        ("custom_parts", "adult"), ("custom_parts", "grandparent"),
-        ("grille 1", "name"), ("grille 1", "old_tariff"), ("grille 1, tranche 1", "amount"),
-        ("famille F1", "adults"), ("famille F1", "notice"), ("famille F1", "pupils[0]"),
+        ("scénario", "indicator"),
+        ("scénario", "include_caf_aid"),
+        ("scénario", "parts_policy"),
+        ("scénario", "sibling_scope"),
+        ("scénario", "sibling_rates"),
+        ("scénario", "colour"),
+        ("custom_parts", "adult"),
+        ("custom_parts", "grandparent"),
+        ("grille 1", "name"),
+        ("grille 1", "old_tariff"),
+        ("grille 1, tranche 1", "amount"),
+        ("famille F1", "adults"),
+        ("famille F1", "notice"),
+        ("famille F1", "pupils[0]"),
     }
     assert expected <= got, expected - got
     assert all(p.severity == "error" and p.message for p in problems)
@@ -164,16 +212,23 @@ MANY_PROBLEMS = {
     "structure": "OGEC à problèmes",
     "sibling_rates": [0.1, 1.5, -0.2],
     "grids": [
-        {"name": "École", "tranches": [
-            {"label": "A", "lower": 100, "amount": 400},    # first bound is not 0
-            {"label": "B", "lower": 8000, "amount": -5},    # negative amount
-            {"label": "C", "lower": 8000, "amount": 900},   # not strictly increasing
-        ]},
-        {"name": "Collège", "old_tariff": -1, "tranches": [
-            {"label": "A", "lower": 0, "amount": 700},
-            {"label": "B", "lower": 20000, "amount": 1000},
-            {"label": "C", "lower": 15000, "amount": 1200},  # decreasing
-        ]},
+        {
+            "name": "École",
+            "tranches": [
+                {"label": "A", "lower": 100, "amount": 400},  # first bound is not 0
+                {"label": "B", "lower": 8000, "amount": -5},  # negative amount
+                {"label": "C", "lower": 8000, "amount": 900},  # not strictly increasing
+            ],
+        },
+        {
+            "name": "Collège",
+            "old_tariff": -1,
+            "tranches": [
+                {"label": "A", "lower": 0, "amount": 700},
+                {"label": "B", "lower": 20000, "amount": 1000},
+                {"label": "C", "lower": 15000, "amount": 1200},  # decreasing
+            ],
+        },
     ],
     "families": [
         {"id": "NEG", "rfr_1": -100, "parts": 1, "pupils": [1, 0]},
@@ -243,18 +298,17 @@ def test_validation_reports_every_problem_at_once():
 def test_validation_on_scenario_objects():
     g = Grid("G", (Tranche("A", 0, 100), Tranche("B", 0, 200), Tranche("", 50, 300), Tranche("A", 60, 1)))
     fs = (
-        Family("", (1,), rfr_1=1, parts=1),                  # missing id
-        Family("C1", (1,), rfr_1=1, adults=3),               # custom policy: adults 1 or 2
-        Family("C2", (1,), rfr_1=1, adults=2, parts=-1),     # negative parts
+        Family("", (1,), rfr_1=1, parts=1),  # missing id
+        Family("C1", (1,), rfr_1=1, adults=3),  # custom policy: adults 1 or 2
+        Family("C2", (1,), rfr_1=1, adults=2, parts=-1),  # negative parts
         Family("C3", (1,), rfr_1=1, adults=1, children=-1, other_enrolled=-2),
     )
-    s = Scenario(grids=(g,), families=fs, parts_policy="custom",
-                 custom_parts=CustomParts(child_1=-0.5))
+    s = Scenario(grids=(g,), families=fs, parts_policy="custom", custom_parts=CustomParts(child_1=-0.5))
     got = validate(s)
     expected = [
-        (["tranche B"], "lower"),          # 0 after 0: not strictly increasing
-        (["tranche 3"], "label"),          # blank label
-        (["tranche A"], "label"),          # duplicate label
+        (["tranche B"], "lower"),  # 0 after 0: not strictly increasing
+        (["tranche 3"], "label"),  # blank label
+        (["tranche A"], "label"),  # duplicate label
         (["custom_parts"], "child_1"),
         (["famille n°1"], "id"),
         (["C1"], "adults"),

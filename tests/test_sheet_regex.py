@@ -12,22 +12,23 @@ import pytest
 from hostile_files import rewrite
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from libreoffice_recalc import recalculate
 
 import workbook_engine.evaluator.reader as sheet_reader
 from workbook_engine.evaluator import parse_workbook
 from workbook_engine.evaluator.runs import SheetRuns
 from workbook_engine.evaluator.sheet_regex import GiveUp
-from workbook_engine.workbook.generate import generate_workbook
-from libreoffice_recalc import recalculate
 from workbook_engine.formats.sample import make_sample
+from workbook_engine.workbook.generate import generate_workbook
 
 
 def snapshot(path: Path) -> tuple:
     """Everything a parse gives: runs (with each cell's formula text) and
     every column of every sheet."""
     parsed = parse_workbook(path)
-    runs = sorted((r.sheet, r.col, r.r0, r.r1, r.form.text, tuple(r.text(x) for x in range(r.r0, r.r1 + 1)))
-                  for r in parsed.runs)
+    runs = sorted(
+        (r.sheet, r.col, r.r0, r.r1, r.form.text, tuple(r.text(x) for x in range(r.r0, r.r1 + 1))) for r in parsed.runs
+    )
     cells = {}
     for sheet in parsed.book.sheets:
         cells[sheet.name] = (sheet.nrows, sorted(sheet.dates))
@@ -92,31 +93,31 @@ def test_openpyxl_saved_workbook_with_edits_reads_the_same(workbook_300, tmp_pat
 # Rows of a small sheet, each a list of cells; {n} is the row's own number.
 ROW_KINDS = {
     "repeat": '<c r="A{n}" s="1"/><c r="B{n}"><f>IF(A{n}="","",A{n}*2)</f><v>0</v></c>'
-              '<c r="C{n}" t="str"><f>B{n}&amp;"x"</f><v></v></c>',
+    '<c r="C{n}" t="str"><f>B{n}&amp;"x"</f><v></v></c>',
     "above": '<c r="A{n}" s="1"/><c r="B{n}"><f>IF(A{m}="","",A{m}*2)</f><v>0</v></c>'
-             '<c r="C{n}" t="str"><f>B{n}&amp;"x"</f><v></v></c>',
+    '<c r="C{n}" t="str"><f>B{n}&amp;"x"</f><v></v></c>',
     "frozen": '<c r="A{n}" s="1"/><c r="B{n}"><f>IF(A7="","",A7*2)</f><v>0</v></c>'
-              '<c r="C{n}" t="str"><f>B{n}&amp;"x"</f><v></v></c>',
+    '<c r="C{n}" t="str"><f>B{n}&amp;"x"</f><v></v></c>',
     "frozen_times_n": '<c r="A{n}" s="1"/><c r="B{n}"><f>A7*{n}</f><v>0</v></c>'
-                      '<c r="C{n}" t="str"><f>B{n}&amp;"x"</f><v></v></c>',
+    '<c r="C{n}" t="str"><f>B{n}&amp;"x"</f><v></v></c>',
     "absolute": '<c r="A{n}" s="1"/><c r="B{n}"><f>IF(A{n}="","",$A${n}*2)</f><v>0</v></c>'
-                '<c r="C{n}" t="str"><f>B{n}&amp;"x"</f><v></v></c>',
+    '<c r="C{n}" t="str"><f>B{n}&amp;"x"</f><v></v></c>',
     "digits": '<c r="A{n}" s="1"/><c r="B{n}"><f>IF(A{n}="","",A{n}*1{n})</f><v>0</v></c>'
-              '<c r="C{n}" t="str"><f>B{n}&amp;"x"</f><v></v></c>',
+    '<c r="C{n}" t="str"><f>B{n}&amp;"x"</f><v></v></c>',
     "constant": '<c r="A{n}"><v>{n}</v></c><c r="B{n}"><f>IF(A{n}="","",A{n}*2)</f><v>0</v></c>'
-                '<c r="C{n}" t="str"><f>B{n}&amp;"x"</f><v></v></c>',
+    '<c r="C{n}" t="str"><f>B{n}&amp;"x"</f><v></v></c>',
     "fixed_constant": '<c r="A{n}"><v>5</v></c><c r="B{n}"><f>IF(A{n}="","",A{n}*2)</f><v>0</v></c>'
-                      '<c r="C{n}" t="str"><f>B{n}&amp;"x"</f><v></v></c>',
+    '<c r="C{n}" t="str"><f>B{n}&amp;"x"</f><v></v></c>',
     "text": '<c r="A{n}" t="str"><v>A{n}</v></c><c r="B{n}"><f>IF(A{n}="","",A{n}*2)</f><v>0</v></c>'
-            '<c r="C{n}" t="str"><f>B{n}&amp;"x"</f><v></v></c>',
+    '<c r="C{n}" t="str"><f>B{n}&amp;"x"</f><v></v></c>',
     "edited": '<c r="A{n}" s="1"/><c r="B{n}"><f>IF(A{n}="","",A{n}*3)</f><v>0</v></c>'
-              '<c r="C{n}" t="str"><f>B{n}&amp;"x"</f><v></v></c>',
+    '<c r="C{n}" t="str"><f>B{n}&amp;"x"</f><v></v></c>',
     "misplaced": '<c r="A3" s="1"/><c r="B{n}"><f>A{n}*{n}</f><v>0</v></c>'
-                 '<c r="C{n}" t="str"><f>B{n}&amp;"x"</f><v></v></c>',  # a cell addressed in another row
+    '<c r="C{n}" t="str"><f>B{n}&amp;"x"</f><v></v></c>',  # a cell addressed in another row
     "short": '<c r="A{n}" s="1"/><c r="B{n}"><f>IF(A{n}="","",A{n}*2)</f><v>0</v></c>',
     "empty": "",
     "libreoffice": '<c r="A{n}" s="1"/><c r="B{n}"><f aca="false">IF(A{n}="","",A{n}*2)</f><v>0</v></c>'
-                   '<c r="C{n}" t="str"><f aca="false">B{n}&amp;"x"</f><v></v></c>',
+    '<c r="C{n}" t="str"><f aca="false">B{n}&amp;"x"</f><v></v></c>',
     "pretty": '\n  <c r="A{n}" s="1"/>',  # whitespace inside a row: not the usual shape, expat reads the sheet
 }
 
@@ -127,9 +128,11 @@ def sheet_xml(kinds: list[str], first: int, gap: int) -> bytes:
         n = first + i + (gap if i >= len(kinds) // 2 else 0)
         cells = ROW_KINDS[kind].format(n=n, m=n - 1)
         rows.append(f'<row r="{n}"/>' if kind == "empty" else f'<row r="{n}" spans="1:3">{cells}</row>')
-    return ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-            '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-            f'<sheetData>{"".join(rows)}</sheetData></worksheet>').encode()
+    return (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        f"<sheetData>{''.join(rows)}</sheetData></worksheet>"
+    ).encode()
 
 
 @pytest.fixture(scope="module")
@@ -143,8 +146,11 @@ def tiny(tmp_path_factory) -> Path:
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(kinds=st.lists(st.sampled_from(sorted(ROW_KINDS)) | st.just("repeat"), min_size=1, max_size=30),
-       first=st.sampled_from([1, 2, 8, 9, 10, 11, 95, 98, 99, 100, 997]), gap=st.sampled_from([0, 0, 1, 3]))
+@given(
+    kinds=st.lists(st.sampled_from(sorted(ROW_KINDS)) | st.just("repeat"), min_size=1, max_size=30),
+    first=st.sampled_from([1, 2, 8, 9, 10, 11, 95, 98, 99, 100, 997]),
+    gap=st.sampled_from([0, 0, 1, 3]),
+)
 def test_random_rows_read_the_same_both_ways(tiny, tmp_path_factory, monkeypatch, kinds, first, gap):
     path = tmp_path_factory.mktemp("rows") / "rows.xlsx"
     rewrite(tiny, path, replace={"xl/worksheets/sheet1.xml": sheet_xml(kinds, first, gap)})  # openpyxl's name

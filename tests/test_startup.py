@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 import xlsxwriter
 from hypothesis import HealthCheck, given, settings
-
 from strategies import scenarios
+
 from workbook_engine.evaluator import evaluate_workbook
 from workbook_engine.formats.sample import make_sample
 from workbook_engine.model.restructure import select_grids
@@ -31,8 +31,9 @@ HEAVY = ("pandas", "numpy", "openpyxl", "xlsxwriter", "formulas", "schedula", "t
 def loaded_by(code: str, *args: str) -> tuple[set[str], subprocess.CompletedProcess]:
     """The heavy libraries a fresh interpreter has loaded after ``code``."""
     report = f"\nimport sys\nprint(' '.join(m for m in {HEAVY!r} if m in sys.modules), file=sys.__stderr__)"
-    done = subprocess.run([sys.executable, "-c", code + report, *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", code + report, *args], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
     return set(done.stderr.strip().splitlines()[-1].split()) if done.stderr.strip() else set(), done
 
 
@@ -88,8 +89,9 @@ def _fallback_book(path: Path) -> Path:
     wb = xlsxwriter.Workbook(path)
     ws = wb.add_worksheet("Feuil1")
     ws.write_number(0, 0, 4)
-    for row, formula in enumerate(['=WEBSERVICE("x")', '=INFO("osversion")', "=SQRT(A1)", "=SQRT(-1)",
-                                   "=CUBEMEMBER(1,2)+A1"]):
+    for row, formula in enumerate(
+        ['=WEBSERVICE("x")', '=INFO("osversion")', "=SQRT(A1)", "=SQRT(-1)", "=CUBEMEMBER(1,2)+A1"]
+    ):
         ws.write_formula(row, 1, formula)
     wb.close()
     return path
@@ -98,10 +100,13 @@ def _fallback_book(path: Path) -> Path:
 def test_the_fallback_prints_nothing_and_leaves_other_loggers_alone(tmp_path):
     path = _fallback_book(tmp_path / "secours.xlsx")
     # A fresh process without any logging configured, as a bursar's command runs.
-    code = ("import sys\nfrom workbook_engine.evaluator import evaluate_workbook\n"
-            "ev = evaluate_workbook(sys.argv[1])\nprint(len(ev.fallback_cells))")
-    done = subprocess.run([sys.executable, "-c", code, str(path)], cwd=ROOT, capture_output=True, text=True,
-                          timeout=120)
+    code = (
+        "import sys\nfrom workbook_engine.evaluator import evaluate_workbook\n"
+        "ev = evaluate_workbook(sys.argv[1])\nprint(len(ev.fallback_cells))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(path)], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0 and done.stdout.strip() == "5" and done.stderr == ""
 
     loggers = [logging.getLogger(name) for name in ("schedula", "schedula.utils.sol", "formulas")]

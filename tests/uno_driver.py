@@ -176,13 +176,13 @@ MAX_COL = 16383  # XFD; whole-column moves
 
 # LibreOffice error numbers (FormulaError) -> the Excel code its OOXML export writes.
 EXCEL_ERRORS = {
-    519: "#VALUE!",   # NoValue
-    532: "#DIV/0!",   # DivisionByZero
-    32767: "#N/A",    # NotAvailable
-    524: "#REF!",     # NoRef
-    525: "#NAME?",    # NoName
-    503: "#NUM!",     # IllegalFPOperation
-    533: "#NULL!",    # NoCode
+    519: "#VALUE!",  # NoValue
+    532: "#DIV/0!",  # DivisionByZero
+    32767: "#N/A",  # NotAvailable
+    524: "#REF!",  # NoRef
+    525: "#NAME?",  # NoName
+    503: "#NUM!",  # IllegalFPOperation
+    533: "#NULL!",  # NoCode
 }
 
 
@@ -220,6 +220,7 @@ def file_url(path: str) -> str:
 # ---------------------------------------------------------------------------
 # Addressing
 # ---------------------------------------------------------------------------
+
 
 def get_sheet(doc, ref):
     sheets = doc.Sheets
@@ -263,6 +264,7 @@ def cell_address(idx: int, col: int, row: int) -> CellAddress:
 # ---------------------------------------------------------------------------
 # Edit ops
 # ---------------------------------------------------------------------------
+
 
 class Editor:
     def __init__(self, doc):
@@ -312,6 +314,7 @@ class Editor:
             if dst != src + 1:
                 raise JobError("fill_down method 'auto' needs to_row = from_row + 1")
             from com.sun.star.sheet.FillDirection import TO_BOTTOM
+
             sheet.getCellRangeByPosition(c1, src, c2, dst + count - 1).fillAuto(TO_BOTTOM, 1)
         else:
             raise JobError(f"fill_down: unknown method {method!r}")
@@ -368,8 +371,10 @@ class Editor:
 
     def op_clear(self, op):
         from com.sun.star.sheet.CellFlags import DATETIME, FORMULA, STRING, VALUE
+
         get_sheet(self.doc, op["sheet"]).getCellRangeByName(op["range"]).clearContents(
-            VALUE | DATETIME | STRING | FORMULA)
+            VALUE | DATETIME | STRING | FORMULA
+        )
 
     def op_unprotect_sheet(self, op):
         self.structural(op)
@@ -381,6 +386,7 @@ class Editor:
 # ---------------------------------------------------------------------------
 # Dump
 # ---------------------------------------------------------------------------
+
 
 def cell_value(cell):
     """One cell as JSON (the cell is the one at that place, after recalculation)."""
@@ -400,8 +406,9 @@ def range_values(rng):
     for a in errors.getRangeAddresses():
         for r in range(a.StartRow, a.EndRow + 1):
             for c in range(a.StartColumn, a.EndColumn + 1):
-                data[r - addr.StartRow][c - addr.StartColumn] = cell_value(rng.getCellByPosition(
-                    c - addr.StartColumn, r - addr.StartRow))
+                data[r - addr.StartRow][c - addr.StartColumn] = cell_value(
+                    rng.getCellByPosition(c - addr.StartColumn, r - addr.StartRow)
+                )
     out = [[None if v == "" else v for v in row] for row in data]
     if len(out) == 1 and len(out[0]) == 1:
         return out[0][0]
@@ -440,6 +447,7 @@ def dump(doc, spec: dict) -> dict:
 # Jobs
 # ---------------------------------------------------------------------------
 
+
 def load(desktop, path: str):
     if not os.path.exists(path):
         raise JobError(f"no such file: {path}")
@@ -458,8 +466,17 @@ def close(doc) -> None:
 
 def run_job(desktop, job: dict) -> dict:
     start = time.monotonic()
-    result = {"names": {}, "ranges": {}, "name_refs": {}, "sheets": [], "unprotected": [], "outputs": {},
-              "reloaded": {}, "seconds": None, "error": None}
+    result = {
+        "names": {},
+        "ranges": {},
+        "name_refs": {},
+        "sheets": [],
+        "unprotected": [],
+        "outputs": {},
+        "reloaded": {},
+        "seconds": None,
+        "error": None,
+    }
     doc = load(desktop, job["source"])
     try:
         editor = Editor(doc)
@@ -469,8 +486,10 @@ def run_job(desktop, job: dict) -> dict:
             except JobError as exc:
                 raise JobError(f"edit {i} {json.dumps(op, ensure_ascii=False)}: {exc}") from None
             except Exception as exc:  # noqa: BLE001 - UNO exceptions carry little text: name them
-                raise JobError(f"edit {i} {json.dumps(op, ensure_ascii=False)}: "
-                               f"{type(exc).__name__}: {getattr(exc, 'Message', '') or exc}") from None
+                raise JobError(
+                    f"edit {i} {json.dumps(op, ensure_ascii=False)}: "
+                    f"{type(exc).__name__}: {getattr(exc, 'Message', '') or exc}"
+                ) from None
         if job.get("reprotect"):
             for name in editor.unprotected:
                 doc.Sheets.getByName(name).protect("")
@@ -492,8 +511,12 @@ def run_job(desktop, job: dict) -> dict:
             try:
                 again.calculateAll()
                 d = dump(again, job.get("dump", {}))
-                result["reloaded"][fmt] = {"names": d["names"], "ranges": d["ranges"],
-                                           "name_refs": d["name_refs"], "sheets": list(again.Sheets.ElementNames)}
+                result["reloaded"][fmt] = {
+                    "names": d["names"],
+                    "ranges": d["ranges"],
+                    "name_refs": d["name_refs"],
+                    "sheets": list(again.Sheets.ElementNames),
+                }
             finally:
                 close(again)
     result["seconds"] = round(time.monotonic() - start, 3)
@@ -513,9 +536,11 @@ def probe(desktop) -> dict:
         sheet.getCellRangeByName("A5").setFormula("=A4*2")
         doc.calculateAll()
         a5 = sheet.getCellRangeByName("A5")
-        return {"half": sheet.getCellRangeByName("A1").getString(),
-                "text_2_5_times_2": sheet.getCellRangeByName("A3").getValue(),
-                "english_decimal_times_2": cell_value(a5) or a5.getValue()}
+        return {
+            "half": sheet.getCellRangeByName("A1").getString(),
+            "text_2_5_times_2": sheet.getCellRangeByName("A3").getValue(),
+            "english_decimal_times_2": cell_value(a5) or a5.getValue(),
+        }
     finally:
         close(doc)
 
@@ -548,8 +573,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         _ctx, desktop = connect(url, args.wait)
     except Exception as exc:  # noqa: BLE001
-        print(f"uno_driver: no connection to soffice at {url} after {args.wait:g} s: "
-              f"{type(exc).__name__}: {getattr(exc, 'Message', '') or exc}", file=sys.stderr)
+        print(
+            f"uno_driver: no connection to soffice at {url} after {args.wait:g} s: "
+            f"{type(exc).__name__}: {getattr(exc, 'Message', '') or exc}",
+            file=sys.stderr,
+        )
         return 2
     if args.terminate:
         try:
@@ -571,8 +599,7 @@ def main(argv: list[str] | None = None) -> int:
             if isinstance(exc, JobError):
                 message = str(exc)
             else:
-                message = (f"{type(exc).__name__}: {getattr(exc, 'Message', '') or exc}\n"
-                           + traceback.format_exc())
+                message = f"{type(exc).__name__}: {getattr(exc, 'Message', '') or exc}\n" + traceback.format_exc()
             message = f"job {n} ({job.get('source')}): {message}"
             print(f"uno_driver: {message}", file=sys.stderr)
             results.append({"error": message})

@@ -20,25 +20,37 @@ from typing import TYPE_CHECKING
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 if TYPE_CHECKING:
+    from workbook_engine.formats.scenario_json import dumps_scenario, scenario_from_dict, scenario_to_dict
     from workbook_engine.model.domain import CustomParts, Family, Grid, Scenario, Tranche
-    from workbook_engine.model.simulate import simulate
     from workbook_engine.model.problems import InputError, Problem
     from workbook_engine.model.results import Results
-    from workbook_engine.formats.scenario_json import dumps_scenario, scenario_from_dict, scenario_to_dict
+    from workbook_engine.model.simulate import simulate
 
 __all__ = [
-    "CustomParts", "Family", "Grid", "Scenario", "Tranche",
-    "InputError", "Problem", "Results",
-    "simulate", "scenario_from_dict", "scenario_to_dict", "dumps_scenario",
+    "CustomParts",
+    "Family",
+    "Grid",
+    "Scenario",
+    "Tranche",
+    "InputError",
+    "Problem",
+    "Results",
+    "simulate",
+    "scenario_from_dict",
+    "scenario_to_dict",
+    "dumps_scenario",
 ]
 
 # The public names are imported on first use (PEP 562): ``import workbook_engine``
 # (every command does) must not pay for numpy and pandas.
 _LAZY = {
-    "CustomParts": "workbook_engine.model.domain", "Family": "workbook_engine.model.domain",
-    "Grid": "workbook_engine.model.domain", "Scenario": "workbook_engine.model.domain",
+    "CustomParts": "workbook_engine.model.domain",
+    "Family": "workbook_engine.model.domain",
+    "Grid": "workbook_engine.model.domain",
+    "Scenario": "workbook_engine.model.domain",
     "Tranche": "workbook_engine.model.domain",
-    "InputError": "workbook_engine.model.problems", "Problem": "workbook_engine.model.problems",
+    "InputError": "workbook_engine.model.problems",
+    "Problem": "workbook_engine.model.problems",
     "Results": "workbook_engine.model.results",
     "simulate": "workbook_engine.model.simulate",
     "scenario_from_dict": "workbook_engine.formats.scenario_json",

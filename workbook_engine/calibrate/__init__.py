@@ -12,5 +12,15 @@ from workbook_engine.calibrate.constraints import CONSTRAINT_NAMES, GridConstrai
 from workbook_engine.calibrate.core import BracketFigures, Calibration, CalibrationOptions, GridCalibration, calibrate
 from workbook_engine.calibrate.report import calibration_json, calibration_sheets, format_calibration
 
-__all__ = ["CONSTRAINT_NAMES", "BracketFigures", "Calibration", "CalibrationOptions", "GridCalibration",
-           "GridConstraints", "calibrate", "calibration_json", "calibration_sheets", "format_calibration"]
+__all__ = [
+    "CONSTRAINT_NAMES",
+    "BracketFigures",
+    "Calibration",
+    "CalibrationOptions",
+    "GridCalibration",
+    "GridConstraints",
+    "calibrate",
+    "calibration_json",
+    "calibration_sheets",
+    "format_calibration",
+]

@@ -78,10 +78,14 @@ def with_quantile_bounds(grid: Grid, n: int, step: float, values: np.ndarray) ->
     amounts = starting_amounts(grid, lowers, values)
     labels = string.ascii_uppercase
     tranches = tuple(Tranche(labels[t], lowers[t], amounts[t]) for t in range(n))
-    counts = [int(((values >= lo) & (values < (lowers[t + 1] if t + 1 < n else math.inf))).sum())
-              for t, lo in enumerate(lowers)]
-    note = (f"bornes recalculées : {n} tranches de familles (avec avis) en nombre voisin, bornes arrondies à "
-            f"{fmt_bound(step)} ({', '.join(f'{t.label} ≥ {fmt_bound(t.lower)}' for t in tranches)})")
+    counts = [
+        int(((values >= lo) & (values < (lowers[t + 1] if t + 1 < n else math.inf))).sum())
+        for t, lo in enumerate(lowers)
+    ]
+    note = (
+        f"bornes recalculées : {n} tranches de familles (avec avis) en nombre voisin, bornes arrondies à "
+        f"{fmt_bound(step)} ({', '.join(f'{t.label} ≥ {fmt_bound(t.lower)}' for t in tranches)})"
+    )
     notes = [note]
     if len(set(np.round(values, 6))) < n or min(counts) == 0:
         notes.append("peu de valeurs distinctes de l'indicateur : certaines tranches sont vides ou très petites")
@@ -112,17 +116,24 @@ def split_top(plan: GridPlan, share: float, step: float, values: np.ndarray, top
     inside = values[values >= top.lower]
     pct = f"{top_share * 100:.0f} %"
     if inside.size == 0:
-        return GridPlan(grid, plan.restructured, plan.notes + (
-            f"{pct} des familles dans la tranche {top.label} mais aucune n'a d'avis d'imposition : "
-            "pas de scission",))
+        return GridPlan(
+            grid,
+            plan.restructured,
+            plan.notes
+            + (
+                f"{pct} des familles dans la tranche {top.label} mais aucune n'a d'avis d'imposition : pas de scission",
+            ),
+        )
     bound = round_to(float(np.median(inside)), step)
     if bound <= top.lower:
         bound = excel_round(top.lower + step, 2)
     label = next_label([t.label for t in grid.tranches])
     new = Tranche(label, bound, top.amount)
     tranches = grid.tranches + (new,)
-    note = (f"tranche {top.label} scindée : {pct} des familles y étaient (seuil {share * 100:.0f} %) ; "
-            f"nouvelle tranche {label} à partir de {fmt_bound(bound)}")
+    note = (
+        f"tranche {top.label} scindée : {pct} des familles y étaient (seuil {share * 100:.0f} %) ; "
+        f"nouvelle tranche {label} à partir de {fmt_bound(bound)}"
+    )
     return GridPlan(Grid(grid.name, tranches, grid.old_tariff, grid.budget_target), True, plan.notes + (note,))
 
 

@@ -58,10 +58,17 @@ class GridConstraints:
 def constraint_problems(c: GridConstraints, where: str = "options") -> list[Problem]:
     """Constraints that make no sense whatever the grid (French messages)."""
     out = []
-    if not (isinstance(c.step, (int, float)) and math.isfinite(c.step) and c.step >= 0.01
-            and abs(c.step * 100 - round(c.step * 100)) < 1e-6):
-        out.append(Problem(where, "step", c.step, "le pas d'arrondi doit être un montant d'au moins 0,01 € "
-                                                  "en centimes entiers"))
+    if not (
+        isinstance(c.step, (int, float))
+        and math.isfinite(c.step)
+        and c.step >= 0.01
+        and abs(c.step * 100 - round(c.step * 100)) < 1e-6
+    ):
+        out.append(
+            Problem(
+                where, "step", c.step, "le pas d'arrondi doit être un montant d'au moins 0,01 € en centimes entiers"
+            )
+        )
     if c.max_ratio is not None and not (math.isfinite(c.max_ratio) and c.max_ratio >= 1):
         out.append(Problem(where, "max_ratio", c.max_ratio, "le rapport maximal doit être au moins 1"))
     for name in ("floor", "ceiling"):
@@ -104,7 +111,7 @@ class Resolved:
     def upper(self, t: int) -> float:
         return min(self.hi, self.hi_t[t]) if self.hi_t is not None else self.hi
 
-    def without(self, code: str) -> "Resolved":
+    def without(self, code: str) -> Resolved:
         """The same constraints with one of them dropped."""
         if code == FLOOR:
             return replace(self, lo=self.step_c / 100)
@@ -168,11 +175,20 @@ def resolve(grid: Grid, c: GridConstraints) -> tuple[Resolved | None, list[Probl
     if c.keep_old_tariff is not None:
         labels = [t.label for t in grid.tranches]
         if c.keep_old_tariff not in labels:
-            problems.append(Problem(f"grille {grid.name}", "keep_old_tariff", c.keep_old_tariff,
-                                    f"pas de tranche de ce nom (tranches : {', '.join(labels)})"))
+            problems.append(
+                Problem(
+                    f"grille {grid.name}",
+                    "keep_old_tariff",
+                    c.keep_old_tariff,
+                    f"pas de tranche de ce nom (tranches : {', '.join(labels)})",
+                )
+            )
         elif grid.old_tariff is None:
-            problems.append(Problem(f"grille {grid.name}", "old_tariff", None,
-                                    "pas d'ancien tarif unique à conserver dans cette grille"))
+            problems.append(
+                Problem(
+                    f"grille {grid.name}", "old_tariff", None, "pas d'ancien tarif unique à conserver dans cette grille"
+                )
+            )
         else:
             kept, kept_amount = labels.index(c.keep_old_tariff), float(grid.old_tariff)
     if problems:
@@ -200,8 +216,11 @@ def violations(a: Sequence[float] | np.ndarray, r: Resolved) -> list[str]:
     if any(x > r.hi * (1 + _REL) for x in a):
         out.append(CEILING)
     lo_t, hi_t = r.lo_t, r.hi_t  # set together (see core)
-    if lo_t is not None and hi_t is not None and \
-            any(x < lo_t[t] * (1 - _REL) or x > hi_t[t] * (1 + _REL) for t, x in enumerate(a)):
+    if (
+        lo_t is not None
+        and hi_t is not None
+        and any(x < lo_t[t] * (1 - _REL) or x > hi_t[t] * (1 + _REL) for t, x in enumerate(a))
+    ):
         out.append(RANKS)
     if r.monotone and any(x > y for x, y in zip(a, a[1:])):
         out.append(MONOTONE)

@@ -55,17 +55,12 @@ those of ``model.simulate`` on the proposed scenario.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Callable, Iterable, Literal, Mapping
+from typing import Literal
 
 import numpy as np
 
-from workbook_engine.model.domain import Grid, Scenario, Tranche
-from workbook_engine.model.money import excel_round_array
-from workbook_engine.model.simulate import family_arrays, family_income, family_indicator, family_parts, simulate, tranche_numbers
-from workbook_engine.model.problems import InputError, Problem
-from workbook_engine.model.results import Results
-from workbook_engine.model.validation import validate
 from workbook_engine.calibrate.brackets import MAX_BRACKETS, GridPlan, split_top, top_share_of, with_quantile_bounds
 from workbook_engine.calibrate.constraints import (
     GridConstraints,
@@ -81,14 +76,27 @@ from workbook_engine.calibrate.solver import (
     GridEvaluator,
     JointEvaluator,
     LogBox,
-    joint_repair,
     effort_spread,
+    joint_repair,
     repair,
     roundings,
     shape_objective,
     snap,
     solve_level,
 )
+from workbook_engine.model.domain import Grid, Scenario, Tranche
+from workbook_engine.model.money import excel_round_array
+from workbook_engine.model.problems import InputError, Problem
+from workbook_engine.model.results import Results
+from workbook_engine.model.simulate import (
+    family_arrays,
+    family_income,
+    family_indicator,
+    family_parts,
+    simulate,
+    tranche_numbers,
+)
+from workbook_engine.model.validation import validate
 
 Status = Literal["ok", "unreachable", "not_found", "incompatible", "unchanged"]
 TargetSource = Literal["budget", "revenue"]  # the grid's budget target, or its current revenue
@@ -199,6 +207,7 @@ class GridSolution:
 # Options
 # ---------------------------------------------------------------------------
 
+
 def option_problems(scenario: Scenario, o: CalibrationOptions) -> list[Problem]:
     out = constraint_problems(o.constraints)
     for g, c in sorted(o.per_grid.items()):
@@ -220,6 +229,7 @@ def option_problems(scenario: Scenario, o: CalibrationOptions) -> list[Problem]:
 # ---------------------------------------------------------------------------
 # Calibration
 # ---------------------------------------------------------------------------
+
 
 def calibrate(scenario: Scenario, options: CalibrationOptions | None = None) -> Calibration:
     """Propose brackets and amounts for a validated scenario (see the module
@@ -264,9 +274,20 @@ def calibrate(scenario: Scenario, options: CalibrationOptions | None = None) -> 
     first = np.nan_to_num(f.other_enrolled, nan=0.0) if scenario.sibling_scope == "network" else np.zeros(len(income))
     start = [np.array([t.amount for t in grid.tranches], dtype=float) for grid in planned.grids]
     coupled = any(r > 0 for r in scenario.sibling_rates) and bool(((pupils > 0).sum(axis=1) >= 2).any())
-    st = Setting(planned, tranche_no, pupils, first, income, f.notice, f.other_enrolled, resolved,
-                 {g: t for g, (t, _) in targets.items()},
-                 {g: tolerance(o.for_grid(g + 1), float(pupils[:, g].sum())) for g in targets}, start, coupled)
+    st = Setting(
+        planned,
+        tranche_no,
+        pupils,
+        first,
+        income,
+        f.notice,
+        f.other_enrolled,
+        resolved,
+        {g: t for g, (t, _) in targets.items()},
+        {g: tolerance(o.for_grid(g + 1), float(pupils[:, g].sum())) for g in targets},
+        start,
+        coupled,
+    )
     order = list(targets)
     amounts, solutions, missed = settle(st, order)
     if coupled and missed > 0:  # the sibling ranking ties the grids: try other orders, keep the best
@@ -284,8 +305,9 @@ def calibrate(scenario: Scenario, options: CalibrationOptions | None = None) -> 
     # 4. Statuses from the final figures; what binds.
     for g, sol in solutions.items():
         ev = evaluator(g)
-        status, reach, binding, notes = classify(ev, resolved[g], o.for_grid(g + 1), sol.amounts,
-                                                 targets[g][0], tols[g], coupled)
+        status, reach, binding, notes = classify(
+            ev, resolved[g], o.for_grid(g + 1), sol.amounts, targets[g][0], tols[g], coupled
+        )
         if status == "ok":
             binding = binding_at_optimum(ev, resolved[g], o.for_grid(g + 1), sol.amounts, targets[g][0])
         solutions[g] = replace(sol, status=status, reachable=reach, binding=binding, notes=sol.notes + notes)
@@ -296,14 +318,32 @@ def calibrate(scenario: Scenario, options: CalibrationOptions | None = None) -> 
         if solved is None:
             proposed_grids.append(grid)
         else:
-            proposed_grids.append(Grid(grid.name, tuple(Tranche(t.label, t.lower, float(a)) for t, a in
-                                                        zip(grid.tranches, solved.amounts)),
-                                       grid.old_tariff, grid.budget_target))
+            proposed_grids.append(
+                Grid(
+                    grid.name,
+                    tuple(Tranche(t.label, t.lower, float(a)) for t, a in zip(grid.tranches, solved.amounts)),
+                    grid.old_tariff,
+                    grid.budget_target,
+                )
+            )
     proposed = replace(scenario, grids=tuple(proposed_grids))
     assert not validate(proposed), validate(proposed)
     after = simulate(proposed)
-    reports = tuple(grid_report(g, scenario, proposed, before, after, plans[g], targets.get(g), solutions.get(g),
-                                o.for_grid(g + 1), g in selected) for g in range(scenario.n_grids))
+    reports = tuple(
+        grid_report(
+            g,
+            scenario,
+            proposed,
+            before,
+            after,
+            plans[g],
+            targets.get(g),
+            solutions.get(g),
+            o.for_grid(g + 1),
+            g in selected,
+        )
+        for g in range(scenario.n_grids)
+    )
     return Calibration(scenario, proposed, o, reports, before, after)
 
 
@@ -327,8 +367,9 @@ class Setting:
     coupled: bool
 
     def evaluator(self, g: int, amounts: list[np.ndarray]) -> GridEvaluator:
-        return GridEvaluator(self.scenario, g, self.tranche_no, amounts, self.pupils, self.first, self.income,
-                             self.notice)
+        return GridEvaluator(
+            self.scenario, g, self.tranche_no, amounts, self.pupils, self.first, self.income, self.notice
+        )
 
     def joint(self) -> JointEvaluator:
         return JointEvaluator(self.scenario, self.tranche_no, self.pupils, self.other_enrolled)
@@ -393,8 +434,7 @@ def reachable(solutions: dict[int, GridSolution]) -> list[int]:
     return [g for g, sol in solutions.items() if sol.status in ("ok", "not_found")]
 
 
-def rank_bounds(r: Resolved, g: int, amounts: list[np.ndarray], tranche_no: np.ndarray,
-                pupils: np.ndarray) -> Resolved:
+def rank_bounds(r: Resolved, g: int, amounts: list[np.ndarray], tranche_no: np.ndarray, pupils: np.ndarray) -> Resolved:
     """``r`` with per-bracket bounds that keep, for every family with
     children in grid g and another grid h, the order of its two amounts
     (SPEC: higher amount first, ties to the lower grid number). The paying
@@ -420,8 +460,9 @@ def rank_bounds(r: Resolved, g: int, amounts: list[np.ndarray], tranche_no: np.n
     return replace(r, lo_t=tuple(float(x) for x in lo_t), hi_t=tuple(float(x) for x in hi_t))
 
 
-def plan_brackets(grid: Grid, o: CalibrationOptions, indicator: np.ndarray, notice: np.ndarray,
-                  in_grid: np.ndarray) -> GridPlan:
+def plan_brackets(
+    grid: Grid, o: CalibrationOptions, indicator: np.ndarray, notice: np.ndarray, in_grid: np.ndarray
+) -> GridPlan:
     values = indicator[in_grid & notice & np.isfinite(indicator)]
     plan = GridPlan(grid)
     if o.brackets is not None:
@@ -441,6 +482,7 @@ def tolerance(c: GridConstraints, pupils: float) -> float:
 # ---------------------------------------------------------------------------
 # One grid
 # ---------------------------------------------------------------------------
+
 
 def effort_shape(e: GridEval, ev: GridEvaluator) -> tuple[list[float], list[float]] | None:
     """Log amounts that equalise the brackets' mean efforts (up to a level),
@@ -463,8 +505,9 @@ def effort_shape(e: GridEval, ev: GridEvaluator) -> tuple[list[float], list[floa
     return y, w
 
 
-def solve_grid(ev: GridEvaluator, r: Resolved, start: np.ndarray, current: np.ndarray, target: float,
-               tol: float) -> GridSolution:
+def solve_grid(
+    ev: GridEvaluator, r: Resolved, start: np.ndarray, current: np.ndarray, target: float, tol: float
+) -> GridSolution:
     """The grid's proposal with the other grids fixed. The status is
     provisional: :func:`classify` settles it on the final figures."""
     lo_a = least(r)
@@ -473,17 +516,23 @@ def solve_grid(ev: GridEvaluator, r: Resolved, start: np.ndarray, current: np.nd
     hi_a = greatest(r)
     if ev.total_pupils == 0:
         keep = start if not violations(start, r) else lo_a
-        return GridSolution(keep, "ok", chosen="start" if keep is start else "least",
-                            notes=("aucun élève dans la grille : les montants ne changent pas ses recettes",))
+        return GridSolution(
+            keep,
+            "ok",
+            chosen="start" if keep is start else "least",
+            notes=("aucun élève dans la grille : les montants ne changent pas ses recettes",),
+        )
     # Out of reach with the other grids as they are: the closest extreme. If
     # other amounts could still rank this grid's children so as to reach the
     # target, say "not found" for now: the joint repair may get there.
     if ev(lo_a).revenue - target > tol:
-        return GridSolution(lo_a, "unreachable" if ev.revenue_bounds(lo_a)[0] - target > tol
-                            else "not_found", chosen="least")
+        return GridSolution(
+            lo_a, "unreachable" if ev.revenue_bounds(lo_a)[0] - target > tol else "not_found", chosen="least"
+        )
     if np.isfinite(hi_a).all() and target - ev(hi_a).revenue > tol:
-        return GridSolution(hi_a, "unreachable" if target - ev.revenue_bounds(hi_a)[1] > tol
-                            else "not_found", chosen="greatest")
+        return GridSolution(
+            hi_a, "unreachable" if target - ev.revenue_bounds(hi_a)[1] > tol else "not_found", chosen="greatest"
+        )
 
     shapes: list[tuple[str, ShapeOf]] = [("effort", lambda e: effort_shape(e, ev))]
     if (start > 0).all():
@@ -522,28 +571,44 @@ def solve_grid(ev: GridEvaluator, r: Resolved, start: np.ndarray, current: np.nd
     return GridSolution(best.amounts, status, chosen=best.name)
 
 
-def classify(ev: GridEvaluator, r: Resolved, given: GridConstraints, amounts: np.ndarray, target: float,
-             tol: float, coupled: bool) -> tuple[Status, tuple[float, float] | None, tuple[str, ...], tuple[str, ...]]:
+def classify(
+    ev: GridEvaluator,
+    r: Resolved,
+    given: GridConstraints,
+    amounts: np.ndarray,
+    target: float,
+    tol: float,
+    coupled: bool,
+) -> tuple[Status, tuple[float, float] | None, tuple[str, ...], tuple[str, ...]]:
     """Status, revenue range the constraints allow, binding constraints and
     notes of a grid's final proposal, from its exact revenue."""
     present = r.present(given)
     lo_a = least(r)
     if lo_a is None:
         binding = tuple(c for c in present if least(r.without(c)) is not None)
-        return "incompatible", None, binding or present, (
-            "aucune grille ne respecte toutes les contraintes : montants de départ conservés",)
+        return (
+            "incompatible",
+            None,
+            binding or present,
+            ("aucune grille ne respecte toutes les contraintes : montants de départ conservés",),
+        )
     hi_a = greatest(r)
     low = ev(lo_a).revenue
     high = ev(hi_a).revenue if np.isfinite(hi_a).all() or ev.total_pupils == 0 else math.inf
     revenue = ev(amounts).revenue
     if abs(revenue - target) <= tol:
         return "ok", (low, high), (), ()
-    context = " (les autres grilles étant à leurs montants proposés : les réductions fratrie les lient)" \
-        if coupled else ""
+    context = (
+        " (les autres grilles étant à leurs montants proposés : les réductions fratrie les lient)" if coupled else ""
+    )
     if low - target > tol:
         binding = tuple(c for c in present if (x := least(r.without(c))) is not None and ev(x).revenue < low - 1e-6)
-        return "unreachable", (low, high), binding, (
-            f"objectif inférieur aux recettes les plus basses que permettent les contraintes{context}",)
+        return (
+            "unreachable",
+            (low, high),
+            binding,
+            (f"objectif inférieur aux recettes les plus basses que permettent les contraintes{context}",),
+        )
     if target - high > tol:
         capping: list[str] = []
         for c in present:
@@ -553,13 +618,29 @@ def classify(ev: GridEvaluator, r: Resolved, given: GridConstraints, amounts: np
             top = greatest(relaxed)
             if not np.isfinite(top).all() or ev(top).revenue > high + 1e-6:
                 capping.append(c)
-        return "unreachable", (low, high), tuple(capping), (
-            f"objectif supérieur aux recettes les plus hautes que permettent les contraintes{context}",)
-    why = ("les réductions fratrie classent les enfants d'une famille sur toutes les grilles, ce qui lie leurs "
-           "montants : essayez un pas plus petit ou calibrez les grilles une à une (--grids)") if coupled else \
-        "le pas d'arrondi ne permet pas d'approcher davantage l'objectif"
-    return "not_found", (low, high), (), (
-        f"objectif dans la plage permise par les contraintes, mais aucune grille trouvée à la tolérance près : {why}",)
+        return (
+            "unreachable",
+            (low, high),
+            tuple(capping),
+            (f"objectif supérieur aux recettes les plus hautes que permettent les contraintes{context}",),
+        )
+    why = (
+        (
+            "les réductions fratrie classent les enfants d'une famille sur toutes les grilles, ce qui lie leurs "
+            "montants : essayez un pas plus petit ou calibrez les grilles une à une (--grids)"
+        )
+        if coupled
+        else "le pas d'arrondi ne permet pas d'approcher davantage l'objectif"
+    )
+    return (
+        "not_found",
+        (low, high),
+        (),
+        (
+            "objectif dans la plage permise par les contraintes, mais aucune grille trouvée à la tolérance près : "
+            f"{why}",
+        ),
+    )
 
 
 @dataclass(frozen=True)
@@ -593,8 +674,9 @@ def _start_weights(ev: GridEvaluator) -> list[float]:
     return [float(n) if n > 0 else 1e-6 * max(total, 1.0) for n in ev.families]
 
 
-def binding_at_optimum(ev: GridEvaluator, r: Resolved, given: GridConstraints, amounts: np.ndarray,
-                       target: float) -> tuple[str, ...]:
+def binding_at_optimum(
+    ev: GridEvaluator, r: Resolved, given: GridConstraints, amounts: np.ndarray, target: float
+) -> tuple[str, ...]:
     """Constraints whose removal would let the (continuous) equal-effort
     grid at the target be more even."""
     e = ev(amounts)
@@ -618,6 +700,7 @@ def binding_at_optimum(ev: GridEvaluator, r: Resolved, given: GridConstraints, a
 # Figures for the report
 # ---------------------------------------------------------------------------
 
+
 def bracket_figures(results: Results, scenario: Scenario, g: int) -> tuple[tuple[BracketFigures, ...], float]:
     """Per bracket figures of grid g (0-based) and the effort spread."""
     fam = results.families
@@ -634,10 +717,18 @@ def bracket_figures(results: Results, scenario: Scenario, g: int) -> tuple[tuple
     fac_e = np.bincount(tno[eff], weights=factor[eff], minlength=nb)
     n_e = np.bincount(tno[eff], minlength=nb).astype(float)
     rows = results.tranches[results.tranches["grid"] == k].to_dict("records")
-    out = tuple(BracketFigures(label=t["label"], lower=float(t["lower"]), amount=float(t["amount"]),
-                               families=int(t["families"]), pupils=int(t["pupils"]), revenue=float(t["revenue"]),
-                               effort=float(due_e[i] / inc[i]) if inc[i] > 0 else None)
-                for i, t in enumerate(rows))
+    out = tuple(
+        BracketFigures(
+            label=t["label"],
+            lower=float(t["lower"]),
+            amount=float(t["amount"]),
+            families=int(t["families"]),
+            pupils=int(t["pupils"]),
+            revenue=float(t["revenue"]),
+            effort=float(due_e[i] / inc[i]) if inc[i] > 0 else None,
+        )
+        for i, t in enumerate(rows)
+    )
     return out, effort_spread(due_e, inc, n_e, fac_e)
 
 
@@ -653,9 +744,18 @@ def versus_old(results: Results, g: int, old_tariff: float | None) -> tuple[int,
     return int((d > 0).sum()), int((d == 0).sum()), int((d < 0).sum())
 
 
-def grid_report(g: int, scenario: Scenario, proposed: Scenario, before: Results, after: Results, plan: GridPlan,
-                target: tuple[float, TargetSource] | None, sol: GridSolution | None, given: GridConstraints,
-                selected: bool) -> GridCalibration:
+def grid_report(
+    g: int,
+    scenario: Scenario,
+    proposed: Scenario,
+    before: Results,
+    after: Results,
+    plan: GridPlan,
+    target: tuple[float, TargetSource] | None,
+    sol: GridSolution | None,
+    given: GridConstraints,
+    selected: bool,
+) -> GridCalibration:
     grid = proposed.grids[g]
     rows_before, spread_before = bracket_figures(before, scenario, g)
     rows_after, spread_after = bracket_figures(after, proposed, g)
@@ -665,8 +765,9 @@ def grid_report(g: int, scenario: Scenario, proposed: Scenario, before: Results,
     binding: tuple[str, ...]
     if sol is None:
         status: Status = "unchanged"
-        notes.append("grille non sélectionnée : inchangée" if not selected else
-                     "pas d'objectif de recettes : montants inchangés")
+        notes.append(
+            "grille non sélectionnée : inchangée" if not selected else "pas d'objectif de recettes : montants inchangés"
+        )
         tol, chosen, binding, reach = None, "unchanged", (), None
     else:
         assert target is not None  # a grid is solved towards its target
@@ -682,11 +783,23 @@ def grid_report(g: int, scenario: Scenario, proposed: Scenario, before: Results,
         if chosen == "start" and status == "ok":
             notes.append("la grille de départ atteint déjà l'objectif avec l'effort le plus égal : conservée")
     return GridCalibration(
-        grid=g + 1, name=grid.name, status=status,
-        target=None if target is None else target[0], target_source=None if target is None else target[1],
-        tolerance=tol, revenue_before=float(before.grids["revenue"][g]), revenue_after=revenue_after,
-        reachable=reach, before=rows_before, after=rows_after, spread_before=spread_before,
-        spread_after=spread_after, binding=binding, chosen=chosen, notes=tuple(notes),
-        old_tariff=grid.old_tariff, vs_old_before=versus_old(before, g, grid.old_tariff),
+        grid=g + 1,
+        name=grid.name,
+        status=status,
+        target=None if target is None else target[0],
+        target_source=None if target is None else target[1],
+        tolerance=tol,
+        revenue_before=float(before.grids["revenue"][g]),
+        revenue_after=revenue_after,
+        reachable=reach,
+        before=rows_before,
+        after=rows_after,
+        spread_before=spread_before,
+        spread_after=spread_after,
+        binding=binding,
+        chosen=chosen,
+        notes=tuple(notes),
+        old_tariff=grid.old_tariff,
+        vs_old_before=versus_old(before, g, grid.old_tariff),
         vs_old_after=versus_old(after, g, grid.old_tariff),
     )

@@ -34,10 +34,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from workbook_engine.model.domain import Scenario
-from workbook_engine.model.simulate import paying_factor, ranked_before
-from workbook_engine.model.money import excel_round_array
 from workbook_engine.calibrate.constraints import Resolved, violations
+from workbook_engine.model.domain import Scenario
+from workbook_engine.model.money import excel_round_array
+from workbook_engine.model.simulate import paying_factor, ranked_before
 
 MAX_REPAIR_MOVES = 500  # moves of a greedy repair
 LEVEL_RANGE = 20.0  # how far the level may move from the unconstrained one (log scale)
@@ -52,8 +52,8 @@ JOINT_EVALUATIONS = 4000  # budget of the joint repair (a count, not a time: res
 # Continuous shape
 # ---------------------------------------------------------------------------
 
-def pava(z: list[float], w: list[float], lo: list[float] | None = None,
-         hi: list[float] | None = None) -> list[float]:
+
+def pava(z: list[float], w: list[float], lo: list[float] | None = None, hi: list[float] | None = None) -> list[float]:
     """argmin sum w (x - z)^2 over non-decreasing x with lo <= x <= hi
     (weights > 0): pool adjacent violators, each block's value being the
     minimiser of its pooled loss, its weighted mean clipped to the block's
@@ -96,15 +96,18 @@ class LogBox:
     monotone: bool = True
 
     @classmethod
-    def of(cls, r: Resolved) -> "LogBox":
+    def of(cls, r: Resolved) -> LogBox:
         def log(x: float) -> float:
             return math.log(x) if x > 0 else -math.inf
 
-        return cls(lo=tuple(log(r.lower(t)) for t in range(r.n)), hi=tuple(log(r.upper(t)) for t in range(r.n)),
-                   span=math.log(r.ratio) if r.ratio is not None else None,
-                   kept=r.kept,
-                   kept_x=math.log(r.kept_amount) if r.kept is not None and r.kept_amount is not None else None,
-                   monotone=r.monotone)
+        return cls(
+            lo=tuple(log(r.lower(t)) for t in range(r.n)),
+            hi=tuple(log(r.upper(t)) for t in range(r.n)),
+            span=math.log(r.ratio) if r.ratio is not None else None,
+            kept=r.kept,
+            kept_x=math.log(r.kept_amount) if r.kept is not None and r.kept_amount is not None else None,
+            monotone=r.monotone,
+        )
 
 
 def _fit(z: Sequence[float], w: Sequence[float], lo: Sequence[float], hi: Sequence[float]) -> list[float]:
@@ -124,16 +127,20 @@ def _segments(z: Sequence[float], w: Sequence[float], box: LogBox) -> list[float
         return x
     if k is None or v is None:
         return _fit(z, w, lo, hi)
-    return (_fit(z[:k], w[:k], lo[:k], [min(h, v) for h in hi[:k]]) + [v]
-            + _fit(z[k + 1:], w[k + 1:], [max(l_, v) for l_ in lo[k + 1:]], hi[k + 1:]))
+    return (
+        _fit(z[:k], w[:k], lo[:k], [min(h, v) for h in hi[:k]])
+        + [v]
+        + _fit(z[k + 1 :], w[k + 1 :], [max(l_, v) for l_ in lo[k + 1 :]], hi[k + 1 :])
+    )
 
 
 def _sse(x: Sequence[float], z: Sequence[float], w: Sequence[float]) -> float:
     return sum(wi * (xi - zi) ** 2 for xi, zi, wi in zip(x, z, w))
 
 
-def find_root(f: Callable[[float], float], a: float, b: float, fa: float, fb: float,
-              xtol: float) -> tuple[float, float]:
+def find_root(
+    f: Callable[[float], float], a: float, b: float, fa: float, fb: float, xtol: float
+) -> tuple[float, float]:
     """Narrow a bracket [a, b] of a continuous monotone ``f`` (fa, fb of
     opposite signs, or one of them 0) by the Illinois method; returns the
     final (a, b), b being on the side of ``fb``'s sign."""
@@ -266,6 +273,7 @@ def shape_objective(amounts: np.ndarray, y: list[float], w: list[float]) -> floa
 # Exact evaluation of one grid
 # ---------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class GridEval:
     """One grid's exact figures for candidate amounts."""
@@ -286,8 +294,17 @@ class GridEvaluator:
     amounts fixed: the model's own ranking, paying factor and rounding,
     restricted to the families with pupils in the grid."""
 
-    def __init__(self, scenario: Scenario, g: int, tranche_no: np.ndarray, amounts: list[np.ndarray],
-                 pupils: np.ndarray, first: np.ndarray, income: np.ndarray, notice: np.ndarray):
+    def __init__(
+        self,
+        scenario: Scenario,
+        g: int,
+        tranche_no: np.ndarray,
+        amounts: list[np.ndarray],
+        pupils: np.ndarray,
+        first: np.ndarray,
+        income: np.ndarray,
+        notice: np.ndarray,
+    ):
         self.scenario = scenario
         self.n_brackets = len(amounts[g])
         idx = np.flatnonzero(pupils[:, g] > 0)
@@ -298,7 +315,7 @@ class GridEvaluator:
         # At least one column: pupils[:, g] above needs g < gn.
         other = np.column_stack([amounts[h][tranche_no[idx, h] - 1] for h in range(gn)])
         self.low_a, self.low_p = other[:, :g], pupils[idx, :g]
-        self.high_a, self.high_p = other[:, g + 1:], pupils[idx, g + 1:]
+        self.high_a, self.high_p = other[:, g + 1 :], pupils[idx, g + 1 :]
         inc = income[idx]
         eff = notice[idx] & (np.nan_to_num(inc, nan=0.0) > 0)
         self.eff = eff
@@ -360,8 +377,12 @@ class JointEvaluator:
         return revenues
 
 
-def joint_repair(amounts: list[np.ndarray], grids: dict[int, tuple[Resolved, float, float]],
-                 ev: JointEvaluator, budget: int = JOINT_EVALUATIONS) -> list[np.ndarray]:
+def joint_repair(
+    amounts: list[np.ndarray],
+    grids: dict[int, tuple[Resolved, float, float]],
+    ev: JointEvaluator,
+    budget: int = JOINT_EVALUATIONS,
+) -> list[np.ndarray]:
     """Moves in any grid that ``grids`` lists (resolved constraints, target,
     tolerance), each time the feasible move that most reduces the total
     excess of the gaps over their tolerances (then the total gap), until
@@ -405,7 +426,7 @@ def joint_repair(amounts: list[np.ndarray], grids: dict[int, tuple[Resolved, flo
                 key = tuple(b)
                 if key not in seen and not violations(b, r):
                     seen.add(key)
-                    out.append(state[:g] + [b] + state[g + 1:])
+                    out.append(state[:g] + [b] + state[g + 1 :])
         return out
 
     cur = score(ev(amounts))
@@ -451,6 +472,7 @@ def effort_spread(due: np.ndarray, income: np.ndarray, families: np.ndarray, fac
 # ---------------------------------------------------------------------------
 # Rounding and repair
 # ---------------------------------------------------------------------------
+
 
 def snap(amounts: np.ndarray, r: Resolved) -> np.ndarray | None:
     """Continuous amounts rounded to the step and made feasible; None when

@@ -14,8 +14,8 @@ import sys
 from pathlib import Path
 
 from workbook_engine.cli.common import EXIT_FINDINGS, EXIT_OK, parse_grid_list, print_json
-from workbook_engine.model.problems import UsageError
 from workbook_engine.formats.textnum import parse_int, parse_number
+from workbook_engine.model.problems import UsageError
 
 
 def _number(text: str) -> float:
@@ -36,23 +36,35 @@ def _whole(text: str) -> int:
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``calibrate`` to the command line's subparsers."""
     p = subparsers.add_parser(
-        "calibrate", help="proposer des montants (et des tranches) qui atteignent l'objectif de recettes "
-                          "en demandant un effort comparable à chaque famille")
+        "calibrate",
+        help="proposer des montants (et des tranches) qui atteignent l'objectif de recettes "
+        "en demandant un effort comparable à chaque famille",
+    )
     p.add_argument("source", help="classeur .xlsx rempli ou scénario .json")
     p.add_argument("--families", help="familles en CSV (avec un scénario JSON)")
     p.add_argument("-o", "--output", required=True, help="classeur .xlsx proposé à écrire")
     p.add_argument("--step", type=_number, default=5.0, help="arrondi des montants, en euros (défaut 5)")
-    p.add_argument("--max-ratio", type=_number, metavar="R",
-                   help="rapport maximal entre le montant le plus haut et le plus bas (ex. 3 pour 1 : 3)")
+    p.add_argument(
+        "--max-ratio",
+        type=_number,
+        metavar="R",
+        help="rapport maximal entre le montant le plus haut et le plus bas (ex. 3 pour 1 : 3)",
+    )
     p.add_argument("--floor", type=_number, help="montant minimal par élève")
     p.add_argument("--ceiling", type=_number, help="montant maximal par élève")
-    p.add_argument("--keep-old-tariff", metavar="TRANCHE",
-                   help="tranche dont le montant reste l'ancien tarif unique (ex. B)")
-    p.add_argument("--brackets", type=_whole, metavar="N",
-                   help="recalculer les bornes : N tranches de familles en nombre voisin")
+    p.add_argument(
+        "--keep-old-tariff", metavar="TRANCHE", help="tranche dont le montant reste l'ancien tarif unique (ex. B)"
+    )
+    p.add_argument(
+        "--brackets", type=_whole, metavar="N", help="recalculer les bornes : N tranches de familles en nombre voisin"
+    )
     p.add_argument("--bound-step", type=_number, default=500.0, help="arrondi des bornes (défaut 500)")
-    p.add_argument("--split-top-share", type=_number, metavar="PART",
-                   help="scinder la tranche la plus haute quand plus de cette part des familles y est (ex. 0,3)")
+    p.add_argument(
+        "--split-top-share",
+        type=_number,
+        metavar="PART",
+        help="scinder la tranche la plus haute quand plus de cette part des familles y est (ex. 0,3)",
+    )
     p.add_argument("--grids", help="grilles à calibrer, ex. 1,3 (défaut : toutes)")
     p.add_argument("--json", action="store_true", help="rapport au format JSON")
     p.set_defaults(run=cmd_calibrate)
@@ -83,9 +95,18 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         raise UsageError(f"{source} : un classeur .xlsx ou un scénario .json est attendu")
     grids = tuple(parse_grid_list(args.grids, scenario.n_grids)) if args.grids else None
     options = CalibrationOptions(
-        constraints=GridConstraints(step=args.step, max_ratio=args.max_ratio, floor=args.floor,
-                                    ceiling=args.ceiling, keep_old_tariff=args.keep_old_tariff),
-        grids=grids, brackets=args.brackets, bound_step=args.bound_step, split_top_share=args.split_top_share)
+        constraints=GridConstraints(
+            step=args.step,
+            max_ratio=args.max_ratio,
+            floor=args.floor,
+            ceiling=args.ceiling,
+            keep_old_tariff=args.keep_old_tariff,
+        ),
+        grids=grids,
+        brackets=args.brackets,
+        bound_step=args.bound_step,
+        split_top_share=args.split_top_share,
+    )
     cal = calibrate(scenario, options)  # InputError (exit 2) for options that make no sense
     generate_workbook(cal.proposed, out, reports=calibration_sheets(cal))
     if args.json:

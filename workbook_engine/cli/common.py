@@ -23,7 +23,7 @@ def parse_grid_list(text: str, n_grids: int) -> list[int]:
     try:
         grids = [int(x) for x in text.split(",") if x.strip()]
     except ValueError:
-        raise UsageError(f"--grids {text} : numéros de grilles séparés par des virgules attendus (ex. 1,2)")
+        raise UsageError(f"--grids {text} : numéros de grilles séparés par des virgules attendus (ex. 1,2)") from None
     bad = [g for g in grids if not 1 <= g <= n_grids]
     if not grids or bad:
         raise UsageError(f"--grids {text} : le classeur a {n_grids} grille(s), numérotées de 1 à {n_grids}")

@@ -28,8 +28,9 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from workbook_engine.model.problems import UsageError
 from workbook_engine.model.french import eur, pct
+from workbook_engine.model.problems import UsageError
+
 # The federation's modules (pandas, the pool, the evaluator) are imported by the commands that use them.
 
 if TYPE_CHECKING:
@@ -96,16 +97,19 @@ def cmd_collect(args: argparse.Namespace) -> int:
     if report is not None:
         for item in map(Path, args.workbooks):
             if item.is_dir() and report.resolve().is_relative_to(item.resolve()):
-                raise UsageError(f"{report} : écrivez le rapport hors du dossier collecté {item} (il y serait lu "
-                                 "comme un classeur à la prochaine collecte)")
+                raise UsageError(
+                    f"{report} : écrivez le rapport hors du dossier collecté {item} (il y serait lu "
+                    "comme un classeur à la prochaine collecte)"
+                )
     for out in (report, args.csv and Path(args.csv)):
         if out is not None:
             refuse_overwrite(out, *paths)
     if not paths:
         raise UsageError("aucun classeur .xlsx à rassembler")
     dirs = [Path(p) for p in args.workbooks if Path(p).is_dir()]
-    network = collect_network(paths, workers=args.jobs, progress=show_progress(args.quiet),
-                              root=dirs[0] if len(dirs) == 1 else None)
+    network = collect_network(
+        paths, workers=args.jobs, progress=show_progress(args.quiet), root=dirs[0] if len(dirs) == 1 else None
+    )
     _print_summary(network)
     if report is not None:
         write_network_report(network, report)
@@ -120,13 +124,20 @@ def _print_summary(network: Network) -> None:
     from workbook_engine.federation.collect import STATUS_TEXT
 
     t = network.totals
-    print(f"{t['workbooks']} classeur(s) : {t['workbooks_ok']} cohérent(s), {t['workbooks_findings']} avec "
-          f"constats, {t['workbooks_unusable']} inutilisable(s)")
+    print(
+        f"{t['workbooks']} classeur(s) : {t['workbooks_ok']} cohérent(s), {t['workbooks_findings']} avec "
+        f"constats, {t['workbooks_unusable']} inutilisable(s)"
+    )
     for row in network.workbooks.itertuples(index=False):
         if row.status != "ok":
             count = f"{row.findings} constat(s) ; " if row.status == "findings" else ""
             print(f"  {row.file} : {STATUS_TEXT[row.status]} : {count}{row.first_finding}")
-    target = (f" ; objectifs {eur(t['budget_target'])}, écarts {eur(t['gap'])} (classeurs ayant un objectif)"
-              if t["budget_target"] is not None else "")
-    print(f"Réseau : {t['families']} familles, {t['pupils']} élèves ; recettes {eur(t['revenue'])}, anciennes "
-          f"recettes {eur(t['old_revenue'])}, évolution {pct(t['change_pct'])}{target}")
+    target = (
+        f" ; objectifs {eur(t['budget_target'])}, écarts {eur(t['gap'])} (classeurs ayant un objectif)"
+        if t["budget_target"] is not None
+        else ""
+    )
+    print(
+        f"Réseau : {t['families']} familles, {t['pupils']} élèves ; recettes {eur(t['revenue'])}, anciennes "
+        f"recettes {eur(t['old_revenue'])}, évolution {pct(t['change_pct'])}{target}"
+    )

@@ -17,10 +17,10 @@ from pathlib import Path
 
 from workbook_engine import __version__
 from workbook_engine.cli import anonymize, federation
-from workbook_engine.cli.common import EXIT_FINDINGS, EXIT_INTERNAL, EXIT_OK, EXIT_UNUSABLE, parse_grid_list, print_json
 from workbook_engine.cli import calibrate as calibrate_command
-from workbook_engine.model.problems import InputError, Problem, UsageError, show_value
+from workbook_engine.cli.common import EXIT_FINDINGS, EXIT_INTERNAL, EXIT_OK, EXIT_UNUSABLE, parse_grid_list, print_json
 from workbook_engine.evaluator.locale_numbers import DEFAULT_LOCALE, LOCALES, number_locale
+from workbook_engine.model.problems import InputError, Problem, UsageError, show_value
 
 # Each command imports the library modules it needs when it runs: building the
 # parser (``--help``, or any command's start) must not load numpy, pandas or openpyxl.
@@ -60,8 +60,12 @@ def cmd_generate(args: argparse.Namespace) -> int:
     else:
         scenario = load_scenario(args.scenario, args.families)
     refuse_overwrite(out, args.scenario and Path(args.scenario), args.families and Path(args.families))
-    generate_workbook(scenario, out, slots=DEFAULT_SLOTS if args.slots is None else args.slots,
-                      capacity=DEFAULT_CAPACITY if args.capacity is None else args.capacity)
+    generate_workbook(
+        scenario,
+        out,
+        slots=DEFAULT_SLOTS if args.slots is None else args.slots,
+        capacity=DEFAULT_CAPACITY if args.capacity is None else args.capacity,
+    )
     print(f"Classeur écrit : {out} ({scenario.n_grids} grille(s), {len(scenario.families)} famille(s))")
     return EXIT_OK
 
@@ -81,12 +85,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
     sys.stdout.write(format_summary(results, scenario.structure))
     (out / "exemple_scenario.json").write_text(dumps_scenario(scenario), encoding="utf-8")
     (out / "exemple_resultats.json").write_text(
-        json.dumps(results.to_json(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        json.dumps(results.to_json(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+    )
     generate_workbook(scenario, out / "exemple_3UP.xlsx")
     for n in (1, 2, 3):
         generate_workbook(blank_scenario(n), out / f"vierge_{n}UP.xlsx")
-    print(f"\nFichiers écrits dans {out}/ : exemple_scenario.json, exemple_resultats.json, "
-          "exemple_3UP.xlsx, vierge_1UP.xlsx, vierge_2UP.xlsx, vierge_3UP.xlsx\n")
+    print(
+        f"\nFichiers écrits dans {out}/ : exemple_scenario.json, exemple_resultats.json, "
+        "exemple_3UP.xlsx, vierge_1UP.xlsx, vierge_2UP.xlsx, vierge_3UP.xlsx\n"
+    )
     # Close the loop: the workbook's own formulas, evaluated headlessly, against the model.
     report = check_workbook(out / "exemple_3UP.xlsx")
     sys.stdout.write(report.format())
@@ -107,8 +114,11 @@ def cmd_read(args: argparse.Namespace) -> int:
         if p.severity == "info":
             print(f"  pour information : {p}", file=sys.stderr)
     for fid, row in read.below_formulas.items():
-        print(f"  attention : {args.workbook} : famille {fid} saisie ligne {row + 1}, sous la dernière ligne de "
-              "formules : elle est lue, mais le classeur ne calcule pas son tarif (régénérez-le)", file=sys.stderr)
+        print(
+            f"  attention : {args.workbook} : famille {fid} saisie ligne {row + 1}, sous la dernière ligne de "
+            "formules : elle est lue, mais le classeur ne calcule pas son tarif (régénérez-le)",
+            file=sys.stderr,
+        )
     if read.scenario is None:
         raise InputError(read.errors)  # the warnings are printed above
     text = dumps_scenario(read.scenario)
@@ -116,8 +126,7 @@ def cmd_read(args: argparse.Namespace) -> int:
         out = Path(args.output)
         refuse_overwrite(out, Path(args.workbook))
         write_text_atomic(out, text)
-        print(f"Scénario écrit : {out} ({read.scenario.n_grids} grille(s), {len(read.scenario.families)} "
-              "famille(s))")
+        print(f"Scénario écrit : {out} ({read.scenario.n_grids} grille(s), {len(read.scenario.families)} famille(s))")
     else:
         sys.stdout.write(text)
     return EXIT_FINDINGS if read.warnings else EXIT_OK
@@ -150,8 +159,11 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
                 if len(causes) > MAX_SHOWN:
                     print(f"  ... et {len(causes) - MAX_SHOWN} autre(s) (workbook-engine read CLASSEUR)")
     if ev.fallback_cells:
-        print(f"  {len(ev.fallback_cells)} cellule(s) calculée(s) par le moteur de secours (formulas) : "
-              + ", ".join(ev.fallback_cells[:10]), file=sys.stderr)
+        print(
+            f"  {len(ev.fallback_cells)} cellule(s) calculée(s) par le moteur de secours (formulas) : "
+            + ", ".join(ev.fallback_cells[:10]),
+            file=sys.stderr,
+        )
     return EXIT_OK
 
 
@@ -164,8 +176,11 @@ def cmd_check(args: argparse.Namespace) -> int:
         raise UsageError("aucun classeur .xlsx à contrôler")
     reports = [check_workbook(p) for p in paths]
     if args.json:
-        sys.stdout.write(reports_json(reports) if len(args.workbooks) > 1 or len(paths) > 1
-                         else json.dumps(reports[0].to_json(), ensure_ascii=False, indent=2, default=str) + "\n")
+        sys.stdout.write(
+            reports_json(reports)
+            if len(args.workbooks) > 1 or len(paths) > 1
+            else json.dumps(reports[0].to_json(), ensure_ascii=False, indent=2, default=str) + "\n"
+        )
     elif len(paths) == 1:
         sys.stdout.write(reports[0].format())
     else:
@@ -174,8 +189,10 @@ def cmd_check(args: argparse.Namespace) -> int:
             first = f" ; {r.first_finding()}" if r.status != "ok" else ""
             print(f"{r.path} : {status}{first}")
         counts = {s: sum(1 for r in reports if r.status == s) for s in ("ok", "findings", "unusable")}
-        print(f"Total : {len(reports)} classeur(s), {counts['ok']} cohérent(s), {counts['findings']} avec "
-              f"constats, {counts['unusable']} inutilisable(s)")
+        print(
+            f"Total : {len(reports)} classeur(s), {counts['ok']} cohérent(s), {counts['findings']} avec "
+            f"constats, {counts['unusable']} inutilisable(s)"
+        )
     return max(r.exit_code for r in reports)
 
 
@@ -199,8 +216,10 @@ def cmd_merge(args: argparse.Namespace) -> int:
     scenario, report = merge_scenarios(inputs)
     generate_workbook(scenario, out)
     if args.json:
-        print_json(report.to_json() | {"output": str(out), "grid_count": scenario.n_grids,
-                                       "family_count": len(scenario.families)})
+        print_json(
+            report.to_json()
+            | {"output": str(out), "grid_count": scenario.n_grids, "family_count": len(scenario.families)}
+        )
     else:
         sys.stdout.write(report.format())
         print(f"Classeur fusionné écrit : {out} ({scenario.n_grids} grilles, {len(scenario.families)} familles)")
@@ -223,8 +242,10 @@ def cmd_split(args: argparse.Namespace) -> int:
         out = out_dir / f"{source.stem}_grilles_{'-'.join(map(str, grids))}.xlsx"
         refuse_overwrite(out, source)
         generate_workbook(part, out)
-        print(f"{out} : grille(s) {', '.join(g.name or str(i) for i, g in zip(grids, part.grids))}, "
-              f"{len(part.families)} famille(s) ; {dropped} famille(s) sans élève dans ces grilles retirée(s)")
+        print(
+            f"{out} : grille(s) {', '.join(g.name or str(i) for i, g in zip(grids, part.grids))}, "
+            f"{len(part.families)} famille(s) ; {dropped} famille(s) sans élève dans ces grilles retirée(s)"
+        )
     return EXIT_OK
 
 
@@ -238,11 +259,18 @@ def cmd_templates(args: argparse.Namespace) -> int:
 
 def add_workbook_options(parser: argparse.ArgumentParser) -> None:
     """Options of every command that reads workbooks."""
-    parser.add_argument("--password", help="mot de passe d'un classeur chiffré (ou variable "
-                                           "WORKBOOK_ENGINE_PASSWORD, qui n'apparaît pas dans l'historique)")
-    parser.add_argument("--locale", choices=LOCALES, default=DEFAULT_LOCALE,
-                        help="langue du tableur des classeurs, pour lire les nombres saisis comme texte "
-                             "(fr : « 35 000 », « 2,5 » ; en : « 35,000 », « 2.5 » ; défaut fr)")
+    parser.add_argument(
+        "--password",
+        help="mot de passe d'un classeur chiffré (ou variable "
+        "WORKBOOK_ENGINE_PASSWORD, qui n'apparaît pas dans l'historique)",
+    )
+    parser.add_argument(
+        "--locale",
+        choices=LOCALES,
+        default=DEFAULT_LOCALE,
+        help="langue du tableur des classeurs, pour lire les nombres saisis comme texte "
+        "(fr : « 35 000 », « 2,5 » ; en : « 35,000 », « 2.5 » ; défaut fr)",
+    )
 
 
 def add_evaluation_options(parser: argparse.ArgumentParser, json_help: str) -> None:
@@ -252,8 +280,9 @@ def add_evaluation_options(parser: argparse.ArgumentParser, json_help: str) -> N
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="workbook-engine",
-                                description="Tarification sociale des OGEC : modèle Python et classeurs Excel.")
+    p = argparse.ArgumentParser(
+        prog="workbook-engine", description="Tarification sociale des OGEC : modèle Python et classeurs Excel."
+    )
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
 
@@ -301,8 +330,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = sub.add_parser("split", help="répartir les grilles d'un classeur dans plusieurs classeurs")
     sp.add_argument("workbook", help="classeur .xlsx")
-    sp.add_argument("--grids", action="append", required=True,
-                    help="grilles d'un classeur à écrire, ex. 1,2 (répétez --grids pour chaque classeur)")
+    sp.add_argument(
+        "--grids",
+        action="append",
+        required=True,
+        help="grilles d'un classeur à écrire, ex. 1,2 (répétez --grids pour chaque classeur)",
+    )
     sp.add_argument("-o", "--output", required=True, help="dossier de sortie")
     add_workbook_options(sp)
     sp.set_defaults(run=cmd_split)
@@ -328,8 +361,10 @@ def main(argv: list[str] | None = None) -> int:
     if password:
         from workbook_engine.safety.gate import workbook_password
     try:
-        with workbook_password(password) if password else contextlib.nullcontext(), \
-                number_locale(getattr(args, "locale", DEFAULT_LOCALE)):
+        with (
+            workbook_password(password) if password else contextlib.nullcontext(),
+            number_locale(getattr(args, "locale", DEFAULT_LOCALE)),
+        ):
             code: int = args.run(args)  # the command's function (set_defaults)
             return code
     except InputError as exc:
@@ -345,8 +380,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"workbook-engine : {exc.filename or ''} : {exc.strerror or exc}", file=sys.stderr)
         return EXIT_UNUSABLE
     except Exception as exc:  # noqa: BLE001 - a bug must not show a bursar a traceback
-        print(f"workbook-engine : erreur interne ({type(exc).__name__} : {exc}) ; merci de la signaler",
-              file=sys.stderr)
+        print(
+            f"workbook-engine : erreur interne ({type(exc).__name__} : {exc}) ; merci de la signaler", file=sys.stderr
+        )
         return EXIT_INTERNAL
 
 

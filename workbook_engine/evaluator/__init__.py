@@ -53,20 +53,40 @@ from importlib import import_module
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from workbook_engine.evaluator.evaluate import (Evaluation, ParsedWorkbook, evaluate_parsed, evaluate_workbook,
-                                                    parse_workbook)
+    from workbook_engine.evaluator.evaluate import (
+        Evaluation,
+        ParsedWorkbook,
+        evaluate_parsed,
+        evaluate_workbook,
+        parse_workbook,
+    )
     from workbook_engine.evaluator.functions import NATIVE_FUNCTIONS
     from workbook_engine.evaluator.reader import UnreadableWorkbook
     from workbook_engine.evaluator.values import ExcelError
 
-__all__ = ["Evaluation", "ExcelError", "NATIVE_FUNCTIONS", "ParsedWorkbook", "UnreadableWorkbook", "evaluate_parsed",
-           "evaluate_workbook", "parse_workbook"]
+__all__ = [
+    "Evaluation",
+    "ExcelError",
+    "NATIVE_FUNCTIONS",
+    "ParsedWorkbook",
+    "UnreadableWorkbook",
+    "evaluate_parsed",
+    "evaluate_workbook",
+    "parse_workbook",
+]
 
 # Imported on first use (PEP 562): a light module of this package (``refs``,
 # ``locale_numbers``) must not load numpy and openpyxl with the whole evaluator.
-_LAZY = {"Evaluation": "evaluate", "ParsedWorkbook": "evaluate", "evaluate_parsed": "evaluate",
-         "evaluate_workbook": "evaluate", "parse_workbook": "evaluate", "NATIVE_FUNCTIONS": "functions",
-         "UnreadableWorkbook": "reader", "ExcelError": "values"}
+_LAZY = {
+    "Evaluation": "evaluate",
+    "ParsedWorkbook": "evaluate",
+    "evaluate_parsed": "evaluate",
+    "evaluate_workbook": "evaluate",
+    "parse_workbook": "evaluate",
+    "NATIVE_FUNCTIONS": "functions",
+    "UnreadableWorkbook": "reader",
+    "ExcelError": "values",
+}
 
 
 def __getattr__(name: str) -> object:

@@ -46,8 +46,7 @@ class Criterion:
             return self.op in ("", "=")
         return self.op == "<>"
 
-    def mask(self, t: np.ndarray, n: np.ndarray, o: np.ndarray | None, low: np.ndarray | None = None
-             ) -> np.ndarray:
+    def mask(self, t: np.ndarray, n: np.ndarray, o: np.ndarray | None, low: np.ndarray | None = None) -> np.ndarray:
         """Cells of a range (flattened types, numbers, objects) that match;
         ``low``: the range's text in lower case (see :func:`lowered`), when
         the caller keeps it across criteria."""
@@ -105,8 +104,12 @@ class Criterion:
                     out[idx] = [pattern.fullmatch(x) is not None for x in low[idx].tolist()]
                 return out if op == "=" else ~out
             texts = low[idx].tolist()
-            cmp: Callable[[str], bool] = {"<": lambda x: x < value, ">": lambda x: x > value,
-                   "<=": lambda x: x <= value, ">=": lambda x: x >= value}[op]
+            cmp: Callable[[str], bool] = {
+                "<": lambda x: x < value,
+                ">": lambda x: x > value,
+                "<=": lambda x: x <= value,
+                ">=": lambda x: x >= value,
+            }[op]
             out[idx] = [cmp(x) for x in texts]
             return out
         return out if op != "<>" else ~out
@@ -152,7 +155,7 @@ def criterion(value: Value) -> Criterion:
     op = ""
     for candidate in _OPS:
         if text.startswith(candidate):
-            op, text = candidate, text[len(candidate):]
+            op, text = candidate, text[len(candidate) :]
             break
     if text == "":
         return Criterion(op, "empty", "")

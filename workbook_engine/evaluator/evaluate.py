@@ -7,14 +7,13 @@ from functools import cached_property
 
 import numpy as np
 
-from workbook_engine.evaluator.refs import Ref
 from workbook_engine.evaluator.fallback import CellFallback
 from workbook_engine.evaluator.graph import ASC, CYCLE, DESC, order
 from workbook_engine.evaluator.nodes import Node
 from workbook_engine.evaluator.ods_reader import is_ods, read_ods_workbook
 from workbook_engine.evaluator.parser import Resolver
 from workbook_engine.evaluator.reader import Source, WorkbookMeta, read_workbook
-from workbook_engine.evaluator.refs import address
+from workbook_engine.evaluator.refs import Ref, address
 from workbook_engine.evaluator.runs import Run, SheetRuns
 from workbook_engine.evaluator.store import Book, Sheet
 from workbook_engine.evaluator.values import REF, V
@@ -29,8 +28,9 @@ class Evaluation:
     whose result is a reference to a blank cell shows 0, like a spreadsheet.
     """
 
-    def __init__(self, book: Book, runs: list[Run], meta: WorkbookMeta, fallback_cells: list[str],
-                 circular_cells: list[str]):
+    def __init__(
+        self, book: Book, runs: list[Run], meta: WorkbookMeta, fallback_cells: list[str], circular_cells: list[str]
+    ):
         self.book = book
         self.runs = runs
         self.meta = meta
@@ -100,9 +100,11 @@ def parse_workbook(path: Source) -> ParsedWorkbook:
 
     def make_sink(meta: WorkbookMeta, book: Book, index: int) -> SheetRuns:
         if "resolver" not in state:
+
             def sheet_index(name: str) -> int | None:
                 s = book.find(name)
                 return None if s is None else s.index
+
             state["resolver"] = Resolver(sheet_index, meta.names)
         return SheetRuns(index, state["resolver"], runs)
 

@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
-from workbook_engine.model.money import excel_round
 from workbook_engine.evaluator.refs import parse_area, split_sheet
 from workbook_engine.evaluator.store import Book
 from workbook_engine.evaluator.values import ExcelError, Value, error
+from workbook_engine.model.money import excel_round
 
 if TYPE_CHECKING:
     from workbook_engine.evaluator.parser import Form
@@ -42,11 +42,13 @@ class _Compiled(Protocol):
 
 def _excel_roundup(x: float, digits: float) -> float:
     from workbook_engine.evaluator.functions import _roundup_one
+
     return _roundup_one(float(x), int(digits), ROUND_UP)
 
 
 def _excel_rounddown(x: float, digits: float) -> float:
     from workbook_engine.evaluator.functions import _roundup_one
+
     return _roundup_one(float(x), int(digits), ROUND_DOWN)
 
 
@@ -159,6 +161,7 @@ class CellFallback:
     @staticmethod
     def _compile(text: str) -> _Compiled | ExcelError:
         import formulas
+
         try:
             builder = formulas.Parser().ast(text)[1]
             _unlogged(builder.dsp)
@@ -170,6 +173,7 @@ class CellFallback:
     @staticmethod
     def _call(func: _Compiled, inputs: list[object]) -> Value:
         from schedula.utils.exc import DispatcherError
+
         try:
             return to_python(func(*inputs))
         except DispatcherError as exc:

@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
-from workbook_engine.model.money import excel_round, excel_round_array
 from workbook_engine.evaluator.criteria import Criterion, _wildcard, criterion, lowered
 from workbook_engine.evaluator.nodes import Missing, Node
 from workbook_engine.evaluator.values import (
@@ -47,6 +46,7 @@ from workbook_engine.evaluator.values import (
     with_errors,
 )
 from workbook_engine.evaluator.vector import Block, ConstBlock, Ctx, Engine, NotVectorizable, VaryingBlock
+from workbook_engine.model.money import excel_round, excel_round_array
 
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike
@@ -73,6 +73,7 @@ def function(name: str, min_args: int, max_args: int = 255) -> Callable[[Impl], 
     def register(impl: Impl) -> Impl:
         FUNCTIONS[name] = Fn(name, impl, min_args, max_args)
         return impl
+
     return register
 
 
@@ -85,6 +86,7 @@ def _errors_like(size: int, err: ExcelError) -> np.ndarray:
 # ---------------------------------------------------------------------------
 # Logic
 # ---------------------------------------------------------------------------
+
 
 def _branch(eng: Engine, ctx: Ctx, args: list[Node], i: int, absent: Value) -> V:
     if i >= len(args):
@@ -139,8 +141,9 @@ def fn_iferror(eng: Engine, ctx: Ctx, args: list[Node]) -> V:
     return assemble(ctx.size, [(pos_ok, take(v, pos_ok)), (pos_e, eng.value(args[1], ctx.subset(pos_e)))])
 
 
-def _logical(eng: Engine, ctx: Ctx, args: list[Node], combine: Callable[[np.ndarray, ArrayLike], np.ndarray],
-             start: bool) -> V:
+def _logical(
+    eng: Engine, ctx: Ctx, args: list[Node], combine: Callable[[np.ndarray, ArrayLike], np.ndarray], start: bool
+) -> V:
     """AND/OR: logicals and numbers count, text and blanks in references are
     skipped, text given directly is #VALUE!, no value at all is #VALUE!."""
     size = ctx.size
@@ -233,8 +236,10 @@ def fn_false(eng: Engine, ctx: Ctx, args: list[Node]) -> V:
 # Aggregates: SUM, MIN, MAX, COUNT, AVERAGE
 # ---------------------------------------------------------------------------
 
-def _numbers_of(eng: Engine, ctx: Ctx, args: list[Node], *, count_mode: bool = False
-                ) -> Iterator[tuple[np.ndarray, np.ndarray, ArgError]]:
+
+def _numbers_of(
+    eng: Engine, ctx: Ctx, args: list[Node], *, count_mode: bool = False
+) -> Iterator[tuple[np.ndarray, np.ndarray, ArgError]]:
     """Yield, per argument, (values matrix (size or 1, k), usable mask, errors).
 
     In references and ranges only numbers count (text, logicals, blanks are
@@ -255,8 +260,7 @@ def _numbers_of(eng: Engine, ctx: Ctx, args: list[Node], *, count_mode: bool = F
             yield m.n, m.t == NUM, _matrix_error(m, size)
             continue
         if a.ref:
-            yield a.n.reshape(-1, 1), (a.t == NUM).reshape(-1, 1), \
-                (first_error(a) if a.uni in (None, ERR) else None)
+            yield a.n.reshape(-1, 1), (a.t == NUM).reshape(-1, 1), (first_error(a) if a.uni in (None, ERR) else None)
             continue
         if count_mode:
             ok = (a.t == NUM) | (a.t == BOOL)
@@ -424,6 +428,7 @@ def fn_n(eng: Engine, ctx: Ctx, args: list[Node]) -> V:
 # Rounding and arithmetic functions
 # ---------------------------------------------------------------------------
 
+
 def _digits(eng: Engine, ctx: Ctx, args: list[Node], i: int) -> V:
     if i >= len(args):
         return V.const(0.0)
@@ -463,7 +468,7 @@ def _directed_round(x: np.ndarray, digits: int, up: bool) -> np.ndarray:
     Fast path on the scaled value; values whose scaled magnitude sits within
     reading noise of a whole number are redone exactly with Decimal."""
     x = np.asarray(x, dtype=float)
-    scale = 10.0 ** digits
+    scale = 10.0**digits
     with np.errstate(all="ignore"):
         scaled = np.abs(x) * scale
         out = np.sign(x) * (np.ceil(scaled) if up else np.floor(scaled)) / scale
@@ -480,10 +485,12 @@ def _directed_round(x: np.ndarray, digits: int, up: bool) -> np.ndarray:
 @function("ROUND", 1, 2)
 def fn_round(eng: Engine, ctx: Ctx, args: list[Node]) -> V:
     """ROUND at 15 significant digits, then half away from zero (money.py)."""
+
     def rounder(xs: np.ndarray, k: int) -> np.ndarray:
         if len(xs) == 1:
             return np.array([excel_round(float(xs[0]), k)])
         return excel_round_array(np.array(xs, dtype=float), k)
+
     return _round_with(eng, ctx, args, rounder)
 
 
@@ -513,6 +520,7 @@ def fn_int(eng: Engine, ctx: Ctx, args: list[Node]) -> V:
 # Text
 # ---------------------------------------------------------------------------
 
+
 def spreadsheet_trim(text: str) -> str:
     """TRIM: ordinary spaces (U+0020) only; leading and trailing ones go,
     inner runs become one. Non-breaking spaces are kept, as Excel keeps them."""
@@ -532,6 +540,7 @@ def fn_trim(eng: Engine, ctx: Ctx, args: list[Node]) -> V:
 # Information
 # ---------------------------------------------------------------------------
 
+
 def _is(code_test: Callable[[np.ndarray], np.ndarray]) -> Impl:
     def impl(eng: Engine, ctx: Ctx, args: list[Node]) -> V:
         a = eng.arg(args[0], ctx)
@@ -543,6 +552,7 @@ def _is(code_test: Callable[[np.ndarray], np.ndarray]) -> Impl:
         elif a is None:
             a = V.const(None)
         return V.bools(code_test(a.t))
+
     return impl
 
 
@@ -555,6 +565,7 @@ FUNCTIONS["ISERROR"] = Fn("ISERROR", _is(lambda t: t == ERR), 1, 1)
 # ---------------------------------------------------------------------------
 # Lookup: MATCH, INDEX
 # ---------------------------------------------------------------------------
+
 
 def _range(eng: Engine, ctx: Ctx, node: Node) -> Block | ConstBlock | V:
     """A range argument that is the same for every row (Block, ConstBlock),
@@ -726,8 +737,13 @@ def fn_index(eng: Engine, ctx: Ctx, args: list[Node]) -> V:
     else:
         out_t = np.where(ok, t[idx], BLANK).astype(np.int8)
         # numpy's stubs refuse None as a branch of where (valid for an object array: a blank)
-        out = V(out_t, np.where(ok, n[idx], 0.0), None if o is None else np.where(ok, o[idx], None),  # type: ignore[call-overload]
-                None, True)
+        out = V(
+            out_t,
+            np.where(ok, n[idx], 0.0),
+            None if o is None else np.where(ok, o[idx], None),  # type: ignore[call-overload]
+            None,
+            True,
+        )
     if bad_value.any() or bad_ref.any():
         e = np.empty(size, dtype=object)
         e[bad_ref] = REF
@@ -751,8 +767,10 @@ def _missing(args: list[Node], i: int) -> bool:
 # Conditional aggregates: COUNTIF(S), SUMIF(S)
 # ---------------------------------------------------------------------------
 
-def _criteria_pairs(eng: Engine, ctx: Ctx, pairs: list[tuple[Node, Node]]
-                    ) -> tuple[list[Block | ConstBlock], list[V]] | V:
+
+def _criteria_pairs(
+    eng: Engine, ctx: Ctx, pairs: list[tuple[Node, Node]]
+) -> tuple[list[Block | ConstBlock], list[V]] | V:
     """[(range, criterion)] -> (blocks, criteria values); the error of a range
     argument that is not a range."""
     blocks: list[Block | ConstBlock] = []
@@ -798,8 +816,7 @@ def _conditional(eng: Engine, ctx: Ctx, sum_node: Node | None, pairs: list[tuple
     h, w = next(iter(shapes))
     if sum_block is not None and mode == "sumif" and isinstance(sum_block, Block):
         # SUMIF's sum range takes the criteria range's shape from its top-left
-        sum_block = Block(eng, sum_block.sheet, sum_block.r0, sum_block.c0,
-                          sum_block.r0 + h - 1, sum_block.c0 + w - 1)
+        sum_block = Block(eng, sum_block.sheet, sum_block.r0, sum_block.c0, sum_block.r0 + h - 1, sum_block.c0 + w - 1)
     all_blocks = blocks + ([sum_block] if sum_block is not None else [])
     height = max(b.data()[3] for b in all_blocks)
     tail = (h - height) * w  # blank cells past the last used row
@@ -814,8 +831,10 @@ def _conditional(eng: Engine, ctx: Ctx, sum_node: Node | None, pairs: list[tuple
         mask: np.ndarray | None = None
         blank_all = True
         for b, cr in zip(blocks, crit_objs):
+
             def crit_mask(b: Block | ConstBlock = b, cr: Criterion = cr) -> np.ndarray:
                 return cr.mask(*_padded(b, height), _lowered(eng, b, height, cr))
+
             m = eng.remember(("crit", b.key, height, cr.key), crit_mask)
             mask = m if mask is None else mask & m
             blank_all &= cr.matches_blank

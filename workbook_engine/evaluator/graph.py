@@ -105,8 +105,12 @@ def _dep_mode(d: Dep, run: Run) -> str | None:
     if lo_rel > 0:
         return DESC
     # does every cell read itself?
-    every = all(min(end_minus_r(d.r0, d.r0_abs, r), end_minus_r(d.r1, d.r1_abs, r)) <= 0 <=
-                max(end_minus_r(d.r0, d.r0_abs, r), end_minus_r(d.r1, d.r1_abs, r)) for r in rows)
+    every = all(
+        min(end_minus_r(d.r0, d.r0_abs, r), end_minus_r(d.r1, d.r1_abs, r))
+        <= 0
+        <= max(end_minus_r(d.r0, d.r0_abs, r), end_minus_r(d.r1, d.r1_abs, r))
+        for r in rows
+    )
     return CYCLE if every else "mixed"
 
 
@@ -182,8 +186,9 @@ def _edges(work: list[Run], modes: dict[int, str]) -> list[list[int]]:
     return reads
 
 
-def _toposort(work: list[Run], modes: dict[int, str], ignore: AbstractSet[int] = frozenset()
-              ) -> tuple[list[Step], list[Run]]:
+def _toposort(
+    work: list[Run], modes: dict[int, str], ignore: AbstractSet[int] = frozenset()
+) -> tuple[list[Step], list[Run]]:
     reads = _edges(work, modes)
     n = len(work)
     indeg = [0] * n

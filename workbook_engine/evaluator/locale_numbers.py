@@ -145,6 +145,7 @@ def _check(locale: str) -> None:
 # Locale rules
 # ---------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class _Rules:
     decimal: str  # the decimal separator
@@ -178,6 +179,7 @@ _MISSING = object()
 # Conversion
 # ---------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class _Yearless:
     """A date without a year ("01/09"): the serial depends on the year of
@@ -208,6 +210,7 @@ def _convert(text: str, rules: _Rules) -> float | _Yearless | None:
 # ---------------------------------------------------------------------------
 # Scanning helpers: each takes the text and a position, returns a position
 # ---------------------------------------------------------------------------
+
 
 def _skip_blanks(s: str, i: int) -> int:
     while i < len(s) and s[i] in _BLANKS:
@@ -261,6 +264,7 @@ def _finite(x: float) -> float:
 # Numbers: "-1 234,5 €", "(5)", "25 %", "1,5E3"
 # ---------------------------------------------------------------------------
 
+
 def _read_number(s: str, r: _Rules) -> float | None:
     prefix, i = _affixes(s, 0, "+-(", r.currency)
     mantissa = _mantissa(s, _skip_blanks(s, i), r)
@@ -293,12 +297,12 @@ def _mantissa(s: str, i: int, r: _Rules) -> tuple[str, int] | None:
             k = _skip_digits(s, j + 1)
             if k - (j + 1) != 3:
                 break  # not a group: what follows the separator decides
-            whole += s[j + 1:k]
+            whole += s[j + 1 : k]
             j = k
     fraction = ""
     if j < len(s) and s[j] == r.decimal:
         k = _skip_digits(s, j + 1)
-        fraction = s[j + 1:k]
+        fraction = s[j + 1 : k]
         if not whole and not fraction:
             return None
         j = k
@@ -341,6 +345,7 @@ def _valid_affixes(prefix: list[str], suffix: list[str], exponent: bool) -> bool
 # Fractions: "1 1/2", "-0 3/4"
 # ---------------------------------------------------------------------------
 
+
 def _read_fraction(s: str, r: _Rules) -> float | None:
     prefix, i = _affixes(s, 0, "+-(", None)
     i = _skip_blanks(s, i)
@@ -377,6 +382,7 @@ def _read_fraction(s: str, r: _Rules) -> float | None:
 # ---------------------------------------------------------------------------
 # Times: "12:30", "12:30:15,5", "1:30 PM", "-12:30"
 # ---------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class _Time:
@@ -430,7 +436,7 @@ def _time(s: str, i: int, decimals: str, *, in_date: bool) -> _Time | None:
         return None  # a bare hour after a date ("01/09/2026 12")
     if colons and j < len(s) and s[j] in decimals and colons == len(units) - 1 and len(units) >= 2:
         m = _skip_digits(s, j + 1)
-        fraction = s[j + 1:m]
+        fraction = s[j + 1 : m]
         j = m
     meridiem, j = _meridiem(s, j)
     if colons == 0 and meridiem is None:
@@ -447,7 +453,7 @@ def _uint16(digits: str) -> int:
 
 def _meridiem(s: str, j: int) -> tuple[str | None, int]:
     k = _skip_blanks(s, j)
-    word = s[k:k + 2].upper()
+    word = s[k : k + 2].upper()
     if word in ("AM", "PM") and (k + 2 == len(s) or s[k + 2] in _BLANKS + "+-)"):
         return word, k + 2
     return None, j
@@ -473,6 +479,7 @@ def _time_value(units: list[int], fraction: str, meridiem: str | None, end: int)
 # ---------------------------------------------------------------------------
 # Dates: "01/09/2026", "2026-09-01", "1.9.26", "01/09", with a time after
 # ---------------------------------------------------------------------------
+
 
 def _read_date_time(s: str, r: _Rules) -> float | _Yearless | None:
     plus = s.startswith("+")  # "+2026-09-01" is read (ISO only)

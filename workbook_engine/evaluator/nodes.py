@@ -55,8 +55,9 @@ class Range(Node):
 
     __slots__ = ("sheet", "r0", "c0", "r1", "c1", "r0_abs", "c0_abs", "r1_abs", "c1_abs")
 
-    def __init__(self, sheet: int, r0: int, c0: int, r1: int, c1: int, r0_abs: bool, c0_abs: bool,
-                 r1_abs: bool, c1_abs: bool):
+    def __init__(
+        self, sheet: int, r0: int, c0: int, r1: int, c1: int, r0_abs: bool, c0_abs: bool, r1_abs: bool, c1_abs: bool
+    ):
         self.sheet, self.r0, self.c0, self.r1, self.c1 = sheet, r0, c0, r1, c1
         self.r0_abs, self.c0_abs, self.r1_abs, self.c1_abs = r0_abs, c0_abs, r1_abs, c1_abs
 
@@ -105,5 +106,3 @@ class Call(Node):
 
     def __repr__(self) -> str:
         return f"Call({self.name}, {self.args!r})"
-
-

@@ -34,12 +34,21 @@ from collections.abc import Callable, Iterator
 from typing import BinaryIO, cast
 from xml.parsers import expat
 
-from workbook_engine.model.limits import MAX_CELLS, MAX_PART_BYTES, MAX_ROWS, MAX_TEXT_RUN, count_text
 from workbook_engine.evaluator.openformula import FormulaError, FormulaTranslator, translate, translate_range_address
-from workbook_engine.evaluator.reader import FormulaSink, SheetInfo, Source, UnreadableWorkbook, WorkbookMeta, XlsxFile, _Constants, _parser
+from workbook_engine.evaluator.reader import (
+    FormulaSink,
+    SheetInfo,
+    Source,
+    UnreadableWorkbook,
+    WorkbookMeta,
+    XlsxFile,
+    _Constants,
+    _parser,
+)
 from workbook_engine.evaluator.refs import MAX_COL, cell_name
 from workbook_engine.evaluator.store import Book, Sheet
 from workbook_engine.evaluator.values import BOOL, ERR, NUM, STR, error
+from workbook_engine.model.limits import MAX_CELLS, MAX_PART_BYTES, MAX_ROWS, MAX_TEXT_RUN, count_text
 
 ODS_MIMETYPE = "application/vnd.oasis.opendocument.spreadsheet"
 ODS_MIMETYPES = (ODS_MIMETYPE, ODS_MIMETYPE + "-template")
@@ -62,6 +71,7 @@ _NO_ATTRS: dict[str, str] = {}  # formula cells of an .ods have no xlsx <f> attr
 # ---------------------------------------------------------------------------
 # Is it an .ods?
 # ---------------------------------------------------------------------------
+
 
 def is_ods(source: Source) -> bool:
     """True for an OpenDocument spreadsheet package (a zip whose
@@ -134,8 +144,9 @@ def _scan(xf: XlsxFile) -> _Scan:
     # the prolog (declaration, comments, spaces), then the root element's start tag
     more()
     if buf[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in buf[:2]:
-        raise UnreadableWorkbook("content.xml en UTF-16 : non pris en charge ; enregistrez de nouveau le classeur "
-                                 "avec LibreOffice")
+        raise UnreadableWorkbook(
+            "content.xml en UTF-16 : non pris en charge ; enregistrez de nouveau le classeur avec LibreOffice"
+        )
     pos = 3 if buf.startswith(b"\xef\xbb\xbf") else 0
     while True:
         pos = cast("re.Match[bytes]", _SPACES.match(buf, pos)).end()  # \s* always matches
@@ -144,7 +155,7 @@ def _scan(xf: XlsxFile) -> _Scan:
             end = buf.find(close, pos)
             if end >= 0:
                 if buf.startswith(b"<?xml", pos):
-                    scan.decl = buf[pos:end + 2]  # its encoding, for the pieces parsed apart
+                    scan.decl = buf[pos : end + 2]  # its encoding, for the pieces parsed apart
                 pos = end + len(close)
                 continue
         elif buf.startswith(b"<!", pos):
@@ -162,18 +173,19 @@ def _scan(xf: XlsxFile) -> _Scan:
     scan.prefixes = _namespaces(scan.decl + scan.root)
     table = scan.prefixes.get(NS_TABLE)
     if not table:
-        raise UnreadableWorkbook("content.xml : espace de noms des tableaux OpenDocument non déclaré en tête du "
-                                 "document")
+        raise UnreadableWorkbook(
+            "content.xml : espace de noms des tableaux OpenDocument non déclaré en tête du document"
+        )
     t = re.escape(table.encode())
     marks = re.compile(rb"<!--|<!\[CDATA\[|<\?|<(/?)" + t + rb":(table|named-expressions)(?=[\s/>])")
     ends = {b"<!--": b"-->", b"<![CDATA[": b"]]>", b"<?": b"?>"}
     names_end = b"</" + table.encode() + b":named-expressions>"
-    buf, pos = buf[root.end():], 0
+    buf, pos = buf[root.end() :], 0
     open_tables, names_bytes = 0, 0
     while True:
         m = marks.search(buf, pos)
         if m is None:
-            buf, pos = buf[max(pos, len(buf) - 64):], 0  # a mark may straddle two chunks
+            buf, pos = buf[max(pos, len(buf) - 64) :], 0  # a mark may straddle two chunks
             if not more():
                 break
             continue
@@ -214,7 +226,7 @@ def _scan(xf: XlsxFile) -> _Scan:
             if len(buf) + names_bytes > MAX_NAMES_BYTES or not more():
                 raise UnreadableWorkbook("content.xml : noms définis illisibles ou trop volumineux")
             continue
-        block = buf[start: stop + len(names_end)]
+        block = buf[start : stop + len(names_end)]
         names_bytes += len(block)
         scan.names.append((block, len(scan.tables) - 1 if open_tables > 0 else None))
         pos = stop + len(names_end)
@@ -232,7 +244,7 @@ def _namespaces(root_tag: bytes) -> dict[str, str]:
                 out.setdefault(value, key[6:])
 
     p.StartElementHandler = start
-    name = cast("re.Match[bytes]", re.search(rb"<([^\s/>?]+)", root_tag[root_tag.find(b"?>") + 1:])).group(1)
+    name = cast("re.Match[bytes]", re.search(rb"<([^\s/>?]+)", root_tag[root_tag.find(b"?>") + 1 :])).group(1)
     closed = root_tag if root_tag.endswith(b"/>") else root_tag + b"</" + name + b">"
     try:
         p.Parse(closed, True)
@@ -270,8 +282,9 @@ def _meta(scan: _Scan) -> WorkbookMeta:
     for _name, attrs in _elements(scan, tables, {t + "table"}):
         sheets.append(SheetInfo(attrs.get(t + "name") or f"Feuille{len(sheets) + 1}", CONTENT))
     if len(sheets) != len(scan.tables) or not sheets:
-        raise UnreadableWorkbook("le classeur OpenDocument ne contient aucune feuille" if not sheets else
-                                 "content.xml : feuilles illisibles")
+        raise UnreadableWorkbook(
+            "le classeur OpenDocument ne contient aucune feuille" if not sheets else "content.xml : feuilles illisibles"
+        )
     meta = WorkbookMeta(sheets)
     for block, local in scan.names:
         for name, attrs in _elements(scan, block, {t + "named-range", t + "named-expression"}):
@@ -329,8 +342,14 @@ def _date_serial(text: str, epoch: _dt.datetime) -> float | None:
 class _CellReader:
     """The expat handlers of pass 2 and their state (one sheet at a time)."""
 
-    def __init__(self, xf: XlsxFile, scan: _Scan, meta: WorkbookMeta, book: Book,
-                 make_sink: Callable[[WorkbookMeta, Book, int], FormulaSink]):
+    def __init__(
+        self,
+        xf: XlsxFile,
+        scan: _Scan,
+        meta: WorkbookMeta,
+        book: Book,
+        make_sink: Callable[[WorkbookMeta, Book, int], FormulaSink],
+    ):
         self.xf, self.meta, self.book, self.make_sink = xf, meta, book, make_sink
         pre = {uri: prefix + ":" for uri, prefix in scan.prefixes.items()}
         self.t, self.o = pre[NS_TABLE], pre.get(NS_OFFICE, "office:")
@@ -359,8 +378,9 @@ class _CellReader:
         if self.sheet_index + 1 != len(self.meta.sheets):
             raise UnreadableWorkbook("content.xml : feuilles illisibles")
 
-    def _handlers(self, parser: expat.XMLParserType
-                  ) -> tuple[Callable[[str, dict[str, str]], None], Callable[[str], None]]:
+    def _handlers(
+        self, parser: expat.XMLParserType
+    ) -> tuple[Callable[[str, dict[str, str]], None], Callable[[str], None]]:
         t, o, x, s = self.t, self.o, self.x, self.s
         TABLE, ROW, CELL, COVERED = t + "table", t + "table-row", t + "table-cell", t + "covered-table-cell"
         P, SPACE, TAB, BREAK = x + "p", x + "s", x + "tab", x + "line-break"
@@ -406,19 +426,27 @@ class _CellReader:
         def count(n: int) -> None:
             reader.cells += n
             if reader.cells > MAX_CELLS:
-                raise UnreadableWorkbook(f"trop de cellules (plus de {count_text(MAX_CELLS)} ; un classeur de "
-                                         "50 000 familles en a bien moins) : refusé")
+                raise UnreadableWorkbook(
+                    f"trop de cellules (plus de {count_text(MAX_CELLS)} ; un classeur de "
+                    "50 000 familles en a bien moins) : refusé"
+                )
 
         def check_place(r: int, c: int, n: int) -> None:
             """``n`` filled cells from (r, c) along the row: within the caps."""
             if c + n > MAX_COL:
-                raise reader._fail(sheet, f"cellule {cell_name(r, min(c, MAX_COL - 1))} répétée {count_text(n)} "
-                                          "fois, au-delà de la dernière colonne : hors des limites d'une feuille "
-                                          "de calcul")
+                raise reader._fail(
+                    sheet,
+                    f"cellule {cell_name(r, min(c, MAX_COL - 1))} répétée {count_text(n)} "
+                    "fois, au-delà de la dernière colonne : hors des limites d'une feuille "
+                    "de calcul",
+                )
             if r >= MAX_ROWS:
-                raise reader._fail(sheet, f"cellule remplie au-delà de la ligne {count_text(MAX_ROWS)} (ligne "
-                                          f"{count_text(r + 1)}) ; un classeur de 50 000 familles n'en a pas "
-                                          "besoin : videz ces lignes")
+                raise reader._fail(
+                    sheet,
+                    f"cellule remplie au-delà de la ligne {count_text(MAX_ROWS)} (ligne "
+                    f"{count_text(r + 1)}) ; un classeur de 50 000 familles n'en a pas "
+                    "besoin : videz ces lignes",
+                )
 
         def put(r: int, c: int, k: int, v: object, n: int) -> None:
             """``n`` copies of a cell along row ``r`` from column ``c``."""
@@ -471,8 +499,9 @@ class _CellReader:
             try:
                 return float(cast(str, text))  # None (no value) raises TypeError: refused below
             except (TypeError, ValueError):
-                raise reader._fail(sheet, f"cellule {cell_name(row, col)} : valeur numérique illisible "
-                                          f"({str(text)[:40]!r})") from None
+                raise reader._fail(
+                    sheet, f"cellule {cell_name(row, col)} : valeur numérique illisible ({str(text)[:40]!r})"
+                ) from None
 
         def start(name: str, attrs: dict[str, str]) -> None:
             nonlocal in_cell, kind, value, repeat, depth, paragraphs, collecting, size, matrix
@@ -552,8 +581,9 @@ class _CellReader:
                 held = [] if row_repeat > 1 else None
             elif name == TABLE:
                 if sheet is not None:
-                    raise UnreadableWorkbook(f"feuille « {sheet.name} » : tableau imbriqué dans une feuille, "
-                                             "structure non prise en charge")
+                    raise UnreadableWorkbook(
+                        f"feuille « {sheet.name} » : tableau imbriqué dans une feuille, structure non prise en charge"
+                    )
                 reader.sheet_index += 1
                 index = reader.sheet_index
                 if index >= len(meta.sheets):
@@ -635,10 +665,13 @@ class _CellReader:
             formulas on the first one only, as LibreOffice reads them)."""
             last = row + row_repeat - 1
             if last >= MAX_ROWS:
-                raise reader._fail(sheet, f"ligne {count_text(row + 1)} répétée {count_text(row_repeat)} fois "
-                                          f"jusqu'à la ligne {count_text(last + 1)}, au-delà de la ligne "
-                                          f"{count_text(MAX_ROWS)} ; un classeur de 50 000 familles n'en a pas "
-                                          "besoin : refusé")
+                raise reader._fail(
+                    sheet,
+                    f"ligne {count_text(row + 1)} répétée {count_text(row_repeat)} fois "
+                    f"jusqu'à la ligne {count_text(last + 1)}, au-delà de la ligne "
+                    f"{count_text(MAX_ROWS)} ; un classeur de 50 000 familles n'en a pas "
+                    "besoin : refusé",
+                )
             width = sum(item[3] for item in held if item[1] != _FORMULA)
             if reader.cells + width * row_repeat > MAX_CELLS:
                 count(width * row_repeat)  # refused
@@ -659,8 +692,11 @@ class _CellReader:
                 parts.append(data)
                 size += len(data)
                 if size > MAX_TEXT_RUN:
-                    raise reader._fail(sheet, f"cellule {cell_name(row, col)} : texte de plus de "
-                                              f"{count_text(MAX_TEXT_RUN)} caractères : refusé")
+                    raise reader._fail(
+                        sheet,
+                        f"cellule {cell_name(row, col)} : texte de plus de "
+                        f"{count_text(MAX_TEXT_RUN)} caractères : refusé",
+                    )
 
         return start, end
 
@@ -669,8 +705,10 @@ class _CellReader:
 # The workbook
 # ---------------------------------------------------------------------------
 
-def read_ods_workbook(source: Source, make_sink: Callable[[WorkbookMeta, Book, int], FormulaSink]
-                      ) -> tuple[WorkbookMeta, Book]:
+
+def read_ods_workbook(
+    source: Source, make_sink: Callable[[WorkbookMeta, Book, int], FormulaSink]
+) -> tuple[WorkbookMeta, Book]:
     """Read every sheet of an .ods; ``make_sink(meta, book, sheet_index)``
     gives the object that receives that sheet's formula cells (see
     ``reader.read_workbook``). Raises UnreadableWorkbook (French, naming the
@@ -688,8 +726,16 @@ def read_ods_workbook(source: Source, make_sink: Callable[[WorkbookMeta, Book, i
         if str(xf.path) in str(exc):
             raise
         raise UnreadableWorkbook(f"{xf.path} : {exc}") from None
-    except (expat.ExpatError, zipfile.BadZipFile, OSError, EOFError, UnicodeDecodeError, ValueError,
-            OverflowError, IndexError) as exc:
+    except (
+        expat.ExpatError,
+        zipfile.BadZipFile,
+        OSError,
+        EOFError,
+        UnicodeDecodeError,
+        ValueError,
+        OverflowError,
+        IndexError,
+    ) as exc:
         raise UnreadableWorkbook(f"{xf.path} : classeur OpenDocument mal formé ({exc})") from None
     finally:
         xf.close()

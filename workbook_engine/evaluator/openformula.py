@@ -52,7 +52,8 @@ class FormulaError(ValueError):
 
 # One token per match; every alternative starts with a different character
 # class (or is the single-character catch-all), so matching is linear.
-_TOKEN = re.compile(r"""
+_TOKEN = re.compile(
+    r"""
       "[^"]*(?:""[^"]*)*"?                      # string literal ("" escapes; unterminated: to the end)
     | \[(?:[^\]']|'[^']*(?:''[^']*)*'?)*\]?      # reference in brackets (quoted names may hold ']')
     | [^\W\d][\w.]*                             # function or defined name (COM.MICROSOFT.IFS, DU_FAMILLE)
@@ -61,25 +62,71 @@ _TOKEN = re.compile(r"""
     | \s+                                       # spaces
     | <> | <= | >=                              # two-character operators
     | .                                         # anything else, one character
-""", re.VERBOSE | re.DOTALL)
+""",
+    re.VERBOSE | re.DOTALL,
+)
 
 # Function names (upper case, as LibreOffice writes them) whose Excel name
 # differs. Excel 2010+ functions carry "_xlfn." in a file, as Excel writes them.
-_XLFN = ("IFNA", "XOR", "DAYS", "ISOWEEKNUM", "SHEET", "SHEETS", "ARABIC", "BASE", "DECIMAL", "COMBINA",
-         "PERMUTATIONA", "GAMMA", "GAUSS", "PHI", "RRI", "PDURATION", "BITAND", "BITOR", "BITXOR", "BITLSHIFT",
-         "BITRSHIFT", "UNICHAR", "UNICODE", "NUMBERVALUE", "ISFORMULA", "ERFC.PRECISE", "ERF.PRECISE", "ACOT",
-         "ACOTH", "COT", "COTH", "CSC", "CSCH", "SEC", "SECH", "IMCOT", "IMCSC", "IMCSCH", "IMSEC", "IMSECH",
-         "IMSINH", "IMCOSH", "IMTAN")
+_XLFN = (
+    "IFNA",
+    "XOR",
+    "DAYS",
+    "ISOWEEKNUM",
+    "SHEET",
+    "SHEETS",
+    "ARABIC",
+    "BASE",
+    "DECIMAL",
+    "COMBINA",
+    "PERMUTATIONA",
+    "GAMMA",
+    "GAUSS",
+    "PHI",
+    "RRI",
+    "PDURATION",
+    "BITAND",
+    "BITOR",
+    "BITXOR",
+    "BITLSHIFT",
+    "BITRSHIFT",
+    "UNICHAR",
+    "UNICODE",
+    "NUMBERVALUE",
+    "ISFORMULA",
+    "ERFC.PRECISE",
+    "ERF.PRECISE",
+    "ACOT",
+    "ACOTH",
+    "COT",
+    "COTH",
+    "CSC",
+    "CSCH",
+    "SEC",
+    "SECH",
+    "IMCOT",
+    "IMCSC",
+    "IMCSCH",
+    "IMSEC",
+    "IMSECH",
+    "IMSINH",
+    "IMCOSH",
+    "IMTAN",
+)
 FUNCTION_NAMES: dict[str, str] = {name: "_xlfn." + name for name in _XLFN}
-FUNCTION_NAMES.update({
-    "FORMULA": "_xlfn.FORMULATEXT",
-    "SKEWP": "_xlfn.SKEW.P",
-    "COM.MICROSOFT.CEILING": "CEILING",  # Excel's own CEILING / FLOOR (Excel 2007)
-    "COM.MICROSOFT.FLOOR": "FLOOR",
-})
-_PREFIX_RULES = (("COM.MICROSOFT.", "_xlfn."),  # functions Excel added after 2007: IFS, MAXIFS, CONCAT...
-                 ("LEGACY.", ""),  # Excel 2007 names of functions ODF renamed: LEGACY.NORMSDIST...
-                 ("COM.SUN.STAR.SHEET.ADDIN.ANALYSIS.GET", ""))  # OpenOffice's Analysis add-in: ...GETEDATE
+FUNCTION_NAMES.update(
+    {
+        "FORMULA": "_xlfn.FORMULATEXT",
+        "SKEWP": "_xlfn.SKEW.P",
+        "COM.MICROSOFT.CEILING": "CEILING",  # Excel's own CEILING / FLOOR (Excel 2007)
+        "COM.MICROSOFT.FLOOR": "FLOOR",
+    }
+)
+_PREFIX_RULES = (
+    ("COM.MICROSOFT.", "_xlfn."),  # functions Excel added after 2007: IFS, MAXIFS, CONCAT...
+    ("LEGACY.", ""),  # Excel 2007 names of functions ODF renamed: LEGACY.NORMSDIST...
+    ("COM.SUN.STAR.SHEET.ADDIN.ANALYSIS.GET", ""),
+)  # OpenOffice's Analysis add-in: ...GETEDATE
 
 
 def function_name(odf_name: str) -> str:
@@ -90,7 +137,7 @@ def function_name(odf_name: str) -> str:
         return mapped
     for prefix, replacement in _PREFIX_RULES:
         if name.startswith(prefix) and len(name) > len(prefix):
-            return replacement + name[len(prefix):]
+            return replacement + name[len(prefix) :]
     return name
 
 
@@ -203,6 +250,7 @@ def _base_shift(base: str | None) -> tuple[int, int] | None:
     if m is None or not m.group(2) or not m.group(4):
         return None
     from workbook_engine.evaluator.refs import col_index
+
     row, col = int(m.group(4)) - 1, col_index(m.group(2).upper())
     return None if (row, col) == (0, 0) else (row, col)
 
@@ -211,11 +259,17 @@ def _base_shift(base: str | None) -> tuple[int, int] | None:
 # Formulas
 # ---------------------------------------------------------------------------
 
+
 def split_namespace(formula: str) -> tuple[str, str]:
     """("of", "=SUM(...)") from "of:=SUM(...)"; ("", text) without prefix."""
     head, colon, rest = formula.partition(":")
-    if colon and head and head.replace("-", "").replace("_", "").replace(".", "").isalnum() and \
-            not head.startswith("=") and rest.lstrip().startswith("="):
+    if (
+        colon
+        and head
+        and head.replace("-", "").replace("_", "").replace(".", "").isalnum()
+        and not head.startswith("=")
+        and rest.lstrip().startswith("=")
+    ):
         return head.lower(), rest
     return "", formula
 
@@ -294,6 +348,7 @@ def _translate_body(body: str, shift: tuple[int, int] | None) -> str:
 
 # -- unions --------------------------------------------------------------------
 
+
 def _unions(out: list[str], kinds: list[str]) -> None:
     """``A~B~C`` -> ``(A,B,C)``: Excel's union is a comma, so it must stand in
     its own parentheses (unless it already does) to stay out of an argument
@@ -311,8 +366,13 @@ def _unions(out: list[str], kinds: list[str]) -> None:
             end = _operand_end(kinds, end + 1)  # index just past the operand
         before = _skip_spaces(kinds, start - 1, -1)
         after = _skip_spaces(kinds, end, 1)
-        enclosed = (before >= 0 and kinds[before] == "(" and (before == 0 or kinds[before - 1] != "func")
-                    and after < len(kinds) and kinds[after] == ")")
+        enclosed = (
+            before >= 0
+            and kinds[before] == "("
+            and (before == 0 or kinds[before - 1] != "func")
+            and after < len(kinds)
+            and kinds[after] == ")"
+        )
         if not enclosed and start >= 0:
             out.insert(end, ")")
             kinds.insert(end, ")")
@@ -433,7 +493,7 @@ class FormulaTranslator:
             if not spans:
                 entry = (out, None)
             elif len(spans) == 1:
-                (start, end), = spans
+                ((start, end),) = spans
                 entry = (fmt, lambda f: (f[start:end],))
             else:
                 entry = (fmt, itemgetter(*(slice(a, b) for a, b in spans)))

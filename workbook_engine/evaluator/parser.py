@@ -15,8 +15,8 @@ column run without tokenizing each of them.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from openpyxl.formula.tokenizer import Token, Tokenizer
 
@@ -36,6 +36,7 @@ class Unsupported(Exception):
 # ---------------------------------------------------------------------------
 # Dependencies: what a formula reads, relative to its anchor
 # ---------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Dep:
@@ -69,6 +70,7 @@ class Dep:
 # Template: the formula text at another row of the same column
 # ---------------------------------------------------------------------------
 
+
 class Template:
     """Rebuilds the text of one R1C1 formula at any cell.
 
@@ -89,7 +91,7 @@ class Template:
             elif p[0] == "row":
                 if p[1] not in offsets:
                     offsets.append(p[1])
-                parts.append("{%d}" % offsets.index(p[1]))
+                parts.append(f"{{{offsets.index(p[1])}}}")
             else:  # a relative column, at the anchor's column
                 parts.append(col_letters(anchor_col + p[1]))
         self._fmt = "".join(parts)
@@ -180,6 +182,7 @@ def build_template(items: list[Token], row: int, col: int) -> Template | None:
 # Parsing
 # ---------------------------------------------------------------------------
 
+
 @dataclass
 class Form:
     """One distinct formula in R1C1 terms: its tree (None when the native
@@ -239,8 +242,10 @@ _CMP = {"=", "<>", "<", ">", "<=", ">="}
 _PREC = {
     **{op: 1 for op in _CMP},
     "&": 2,
-    "+": 3, "-": 3,
-    "*": 4, "/": 4,
+    "+": 3,
+    "-": 3,
+    "*": 4,
+    "/": 4,
     "^": 5,
 }
 
@@ -249,7 +254,7 @@ def _function_name(value: str) -> str:
     name = value[:-1].upper()
     for prefix in ("_XLFN._XLWS.", "_XLFN.", "_XLWS."):
         if name.startswith(prefix):
-            name = name[len(prefix):]
+            name = name[len(prefix) :]
     return name
 
 
@@ -421,8 +426,9 @@ class _Builder:
         else:
             while True:
                 nxt = self.peek()
-                if nxt is not None and (nxt.type == Token.SEP or
-                                        (nxt.type == Token.FUNC and nxt.subtype == Token.CLOSE)):
+                if nxt is not None and (
+                    nxt.type == Token.SEP or (nxt.type == Token.FUNC and nxt.subtype == Token.CLOSE)
+                ):
                     args.append(Missing())
                 else:
                     args.append(self.expression(0))
@@ -467,10 +473,12 @@ class _Builder:
 
 def _bounding(a: Cell | Range, b: Cell | Range) -> Range:
     """A1:B2 built with the ':' operator from two references."""
+
     def ends(n: Cell | Range) -> list[tuple[int, bool, int, bool]]:
         if isinstance(n, Cell):
             return [(n.row, n.row_abs, n.col, n.col_abs)]
         return [(n.r0, n.r0_abs, n.c0, n.c0_abs), (n.r1, n.r1_abs, n.c1, n.c1_abs)]
+
     pts = ends(a) + ends(b)
     if len({p[1] for p in pts}) > 1 or len({p[3] for p in pts}) > 1:
         raise Unsupported("plage ':' mêlant références absolues et relatives")

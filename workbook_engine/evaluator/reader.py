@@ -13,15 +13,17 @@ entity expansion, no external entity is ever fetched).
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import io
 import posixpath
 import re
 import zipfile
 from array import array
+from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
-from collections.abc import Set as AbstractSet
-from typing import IO, BinaryIO, Callable, NoReturn, Protocol, Union, cast
+from typing import IO, BinaryIO, NoReturn, Protocol, cast
 from xml.parsers import expat
 
 import numpy as np
@@ -78,6 +80,7 @@ class FormulaSink(Protocol):
 # Small XML parts
 # ---------------------------------------------------------------------------
 
+
 def _parser() -> expat.XMLParserType:
     p = expat.ParserCreate()
 
@@ -104,8 +107,9 @@ def _attr(attrs: dict[str, str], key: str) -> str | None:
     return None
 
 
-def _elements(data: bytes, wanted: set[str], text_of: AbstractSet[str] = frozenset()
-              ) -> list[tuple[str, dict[str, str], str]]:
+def _elements(
+    data: bytes, wanted: set[str], text_of: AbstractSet[str] = frozenset()
+) -> list[tuple[str, dict[str, str], str]]:
     """(local name, attributes, text) of the wanted elements of a small part."""
     out: list[tuple[str, dict[str, str], list[str]]] = []  # (local name, attributes, text pieces)
     stack: list[tuple[str, dict[str, str], list[str]] | None] = []
@@ -182,7 +186,7 @@ def _shared_strings(data: bytes) -> list[str]:
 # The workbook
 # ---------------------------------------------------------------------------
 
-Source = Union[str, Path, bytes, BinaryIO]
+Source = str | Path | bytes | BinaryIO
 
 
 class XlsxFile:
@@ -294,6 +298,7 @@ def read_meta(xf: XlsxFile) -> tuple[WorkbookMeta, str, dict[str, tuple[str, str
 # Sheets
 # ---------------------------------------------------------------------------
 
+
 class _Stop(Exception):
     pass
 
@@ -323,8 +328,9 @@ class _Constants:
     def store(self, sheet: Sheet) -> None:
         nums = np.frombuffer(self.num_v, dtype=np.float64) if self.num_v else None
         _scatter(sheet, self.num_r, self.num_c, NUM, nums)
-        _scatter(sheet, self.bool_r, self.bool_c, BOOL,
-                 np.frombuffer(self.bool_v, dtype=np.float64) if self.bool_v else None)
+        _scatter(
+            sheet, self.bool_r, self.bool_c, BOOL, np.frombuffer(self.bool_v, dtype=np.float64) if self.bool_v else None
+        )
         if self.obj_v:
             o = np.empty(len(self.obj_v), dtype=object)
             o[:] = self.obj_v
@@ -332,12 +338,24 @@ class _Constants:
             for code in (STR, ERR):
                 sel = types == code
                 if sel.any():
-                    _scatter(sheet, np.frombuffer(self.obj_r, dtype=np.int64)[sel],
-                             np.frombuffer(self.obj_c, dtype=np.int64)[sel], code, None, o[sel])
+                    _scatter(
+                        sheet,
+                        np.frombuffer(self.obj_r, dtype=np.int64)[sel],
+                        np.frombuffer(self.obj_c, dtype=np.int64)[sel],
+                        code,
+                        None,
+                        o[sel],
+                    )
 
 
-def _scatter(sheet: Sheet, rows: np.ndarray | array[int], cols: np.ndarray | array[int], code: int,
-             nums: np.ndarray | None, objs: np.ndarray | None = None) -> None:
+def _scatter(
+    sheet: Sheet,
+    rows: np.ndarray | array[int],
+    cols: np.ndarray | array[int],
+    code: int,
+    nums: np.ndarray | None,
+    objs: np.ndarray | None = None,
+) -> None:
     if len(rows) == 0:
         return
     rows = np.asarray(rows if isinstance(rows, np.ndarray) else np.frombuffer(rows, dtype=np.int64))
@@ -349,12 +367,20 @@ def _scatter(sheet: Sheet, rows: np.ndarray | array[int], cols: np.ndarray | arr
     bounds = np.flatnonzero(np.diff(cols_sorted)) + 1
     for chunk in np.split(order, bounds):
         c = int(cols[chunk[0]])
-        sheet.set_constants(c, rows[chunk], code, None if nums is None else nums[chunk],
-                            None if objs is None else objs[chunk])
+        sheet.set_constants(
+            c, rows[chunk], code, None if nums is None else nums[chunk], None if objs is None else objs[chunk]
+        )
 
 
-def read_sheet(xf: XlsxFile, part: str, sheet: Sheet, sst: list[str], make_sink: Callable[[], FormulaSink],
-               date1904: bool, date_styles: frozenset[str] = frozenset()) -> None:
+def read_sheet(
+    xf: XlsxFile,
+    part: str,
+    sheet: Sheet,
+    sst: list[str],
+    make_sink: Callable[[], FormulaSink],
+    date1904: bool,
+    date_styles: frozenset[str] = frozenset(),
+) -> None:
     """Stream one worksheet: constants into ``sheet``, formulas to a sink
     from ``make_sink``; numbers shown as dates (``date_styles``: their style
     indexes) are noted in ``sheet.dates``. The usual shape of sheet XML is
@@ -367,15 +393,22 @@ def read_sheet(xf: XlsxFile, part: str, sheet: Sheet, sst: list[str], make_sink:
             sink.discard()
             sheet.dates.clear()
             _read_sheet(xf, part, sheet, sst, make_sink(), date1904, date_styles, fast=False)
-    except (expat.ExpatError, zipfile.BadZipFile, OSError, EOFError, IndexError, ValueError,
-            OverflowError) as exc:
+    except (expat.ExpatError, zipfile.BadZipFile, OSError, EOFError, IndexError, ValueError, OverflowError) as exc:
         if isinstance(exc, UnreadableWorkbook):
             raise
         raise UnreadableWorkbook(f"{xf.path} : feuille « {sheet.name} » illisible ({exc})") from None
 
 
-def _read_sheet(xf: XlsxFile, part: str, sheet: Sheet, sst: list[str], sink: FormulaSink, date1904: bool,
-                date_styles: frozenset[str], fast: bool) -> None:
+def _read_sheet(
+    xf: XlsxFile,
+    part: str,
+    sheet: Sheet,
+    sst: list[str],
+    sink: FormulaSink,
+    date1904: bool,
+    date_styles: frozenset[str],
+    fast: bool,
+) -> None:
     consts = _Constants()
     dates = sheet.dates
     num_r, num_c, num_v = consts.num_r.append, consts.num_c.append, consts.num_v.append
@@ -383,8 +416,9 @@ def _read_sheet(xf: XlsxFile, part: str, sheet: Sheet, sst: list[str], sink: For
     bool_r, bool_c, bool_v = consts.bool_r.append, consts.bool_c.append, consts.bool_v.append
     add_formula = sink.add
 
-    def add_constant(row: int, col: int, typ: str, v_text: bytes | str | None, is_date: bool,
-                     is_parts: list[str] | None = None) -> None:
+    def add_constant(
+        row: int, col: int, typ: str, v_text: bytes | str | None, is_date: bool, is_parts: list[str] | None = None
+    ) -> None:
         """A constant cell: ``v_text`` the text of its <v> (str, or bytes
         for numbers and shared strings; None when absent)."""
         # only numbers and shared strings may come as bytes: the casts below say so
@@ -428,13 +462,20 @@ def _read_sheet(xf: XlsxFile, part: str, sheet: Sheet, sst: list[str], sink: For
                     num_v(x)
 
     def out_of_sheet(ref: str | None) -> UnreadableWorkbook:
-        return UnreadableWorkbook(f"feuille « {sheet.name} » : cellule {ref or '?'} hors des limites d'une "
-                                  "feuille de calcul")
+        return UnreadableWorkbook(
+            f"feuille « {sheet.name} » : cellule {ref or '?'} hors des limites d'une feuille de calcul"
+        )
 
     if fast:
         with xf.open(part) as fh:
-            read_sheet_data(fh, check_prolog_with(_parser), out_of_sheet, sink, add_constant,
-                            frozenset(s.encode() for s in date_styles))
+            read_sheet_data(
+                fh,
+                check_prolog_with(_parser),
+                out_of_sheet,
+                sink,
+                add_constant,
+                frozenset(s.encode() for s in date_styles),
+            )
         consts.store(sheet)
         sink.finish()
         return
@@ -466,7 +507,7 @@ def _read_sheet(xf: XlsxFile, part: str, sheet: Sheet, sst: list[str], sink: For
                 col = col_cache.get(letters, miss)
                 if col == miss:
                     col = col_cache[letters] = col_index(letters)
-                row = int(ref[len(letters):]) - 1
+                row = int(ref[len(letters) :]) - 1
             else:
                 col, row = last_col + 1, row_no
             if not (0 <= row < MAX_ROW and 0 <= col < MAX_COL):
@@ -533,8 +574,9 @@ def _read_sheet(xf: XlsxFile, part: str, sheet: Sheet, sst: list[str], sink: For
     sink.finish()
 
 
-def read_workbook(path: Source, make_sink: Callable[[WorkbookMeta, Book, int], FormulaSink]
-                  ) -> tuple[WorkbookMeta, Book]:
+def read_workbook(
+    path: Source, make_sink: Callable[[WorkbookMeta, Book, int], FormulaSink]
+) -> tuple[WorkbookMeta, Book]:
     """Read every sheet of ``path``; ``make_sink(meta, book, sheet_index)``
     gives the object that receives that sheet's formula cells."""
     xf = XlsxFile(path)
@@ -550,8 +592,7 @@ def read_workbook(path: Source, make_sink: Callable[[WorkbookMeta, Book, int], F
         xf.close()
 
 
-def _read_all(xf: XlsxFile, make_sink: Callable[[WorkbookMeta, Book, int], FormulaSink]
-              ) -> tuple[WorkbookMeta, Book]:
+def _read_all(xf: XlsxFile, make_sink: Callable[[WorkbookMeta, Book, int], FormulaSink]) -> tuple[WorkbookMeta, Book]:
     meta, wb_part, rels = read_meta(xf)
     book = Book([s.name for s in meta.sheets])
     sst: list[str] = []
@@ -566,7 +607,7 @@ def _read_all(xf: XlsxFile, make_sink: Callable[[WorkbookMeta, Book, int], Formu
     for i, info in enumerate(meta.sheets):
         if info.part is None or not xf.has(info.part):
             continue
-        read_sheet(xf, info.part, book[i], sst, lambda: make_sink(meta, book, i), meta.date1904, date_styles)
+        read_sheet(xf, info.part, book[i], sst, functools.partial(make_sink, meta, book, i), meta.date1904, date_styles)
     return meta, book
 
 
@@ -601,5 +642,4 @@ def _date_styles(data: bytes) -> frozenset[str]:
         p.Parse(data, True)
     except expat.ExpatError:
         return frozenset()
-    return frozenset(str(i) for i, fmt_id in enumerate(xf_formats)
-                     if is_date_format(formats.get(fmt_id) or ""))
+    return frozenset(str(i) for i, fmt_id in enumerate(xf_formats) if is_date_format(formats.get(fmt_id) or ""))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 from xlsxwriter.utility import quote_sheetname, xl_rowcol_to_cell
 
@@ -12,7 +12,7 @@ MAX_ROW = 1_048_576
 MAX_COL = 16_384
 
 
-@lru_cache(maxsize=None)
+@cache
 def col_index(letters: str) -> int:
     """'A' -> 0, 'AB' -> 27."""
     n = 0
@@ -21,7 +21,7 @@ def col_index(letters: str) -> int:
     return n - 1
 
 
-@lru_cache(maxsize=None)
+@cache
 def col_letters(index: int) -> str:
     """0 -> 'A', 27 -> 'AB'."""
     out = ""
@@ -39,7 +39,8 @@ def cell_name(row: int, col: int) -> str:
 def quote_sheet(sheet: str) -> str:
     """A sheet name as a formula writes it: quoted unless plain letters/digits."""
     if re.fullmatch(r"[A-Za-z_\u00C0-\uFFFF][\w.\u00C0-\uFFFF]*", sheet) and not re.fullmatch(
-            r"[A-Za-z]{1,3}\d+|[Rr]\d*[Cc]\d*|TRUE|FALSE", sheet, re.I):
+        r"[A-Za-z]{1,3}\d+|[Rr]\d*[Cc]\d*|TRUE|FALSE", sheet, re.I
+    ):
         return sheet
     return "'" + sheet.replace("'", "''") + "'"
 
@@ -89,8 +90,7 @@ class Area:
     @property
     def is_cell(self) -> bool:
         """One cell wherever the formula is copied (A1:A1 yes, $A$1:A1 no)."""
-        return (self.r0 == self.r1 and self.c0 == self.c1 and self.r0_abs == self.r1_abs
-                and self.c0_abs == self.c1_abs)
+        return self.r0 == self.r1 and self.c0 == self.c1 and self.r0_abs == self.r1_abs and self.c0_abs == self.c1_abs
 
 
 _CELL = re.compile(r"(\$?)([A-Za-z]{1,3})(\$?)(\d{1,7})$")
@@ -99,23 +99,23 @@ _ROWS = re.compile(r"(\$?)(\d{1,7}):(\$?)(\d{1,7})$")
 
 
 def split_sheet(text: str) -> tuple[str | None, str]:
-    """"'Grille 1'!$B$8" -> ("Grille 1", "$B$8"); "A1" -> (None, "A1")."""
+    """ "'Grille 1'!$B$8" -> ("Grille 1", "$B$8"); "A1" -> (None, "A1")."""
     if text.startswith("'"):
         i = 1
         out = []
         while i < len(text):
             ch = text[i]
             if ch == "'":
-                if text[i + 1:i + 2] == "'":
+                if text[i + 1 : i + 2] == "'":
                     out.append("'")
                     i += 2
                     continue
                 break
             out.append(ch)
             i += 1
-        if text[i + 1:i + 2] != "!":
+        if text[i + 1 : i + 2] != "!":
             raise ValueError(f"bad reference {text!r}")
-        return "".join(out), text[i + 2:]
+        return "".join(out), text[i + 2 :]
     if "!" in text:
         sheet, _, rest = text.rpartition("!")
         return sheet, rest
@@ -180,7 +180,7 @@ def parse_area(text: str) -> Area | None:
 
 
 def parse_cell_address(text: str) -> tuple[int, int]:
-    """"B3" -> (2, 1) (0-based row, col); ValueError otherwise."""
+    """ "B3" -> (2, 1) (0-based row, col); ValueError otherwise."""
     a = _cell(text)
     if a is None:
         raise ValueError(f"not a cell address: {text!r}")

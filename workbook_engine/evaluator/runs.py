@@ -49,8 +49,10 @@ class Run:
         from openpyxl.formula.translate import Translator
 
         from workbook_engine.evaluator.refs import cell_name
+
         text: str = Translator(form.text, origin=cell_name(form.row, form.col)).translate_formula(
-            cell_name(row, self.col))  # openpyxl ships no type information
+            cell_name(row, self.col)
+        )  # openpyxl ships no type information
         return text
 
 
@@ -168,7 +170,7 @@ class SheetRuns:
 
     def discard(self) -> None:
         """Forget this sheet's runs (the sheet is read again another way)."""
-        del self.runs[self.first_run:]
+        del self.runs[self.first_run :]
         self.open.clear()
         self.pending.clear()
         self.shared.clear()

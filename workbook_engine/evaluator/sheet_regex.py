@@ -35,15 +35,17 @@ AddConstant = Callable[[int, int, str, bytes | str | None, bool], None]
 CHUNK = 1 << 22  # bytes of sheet XML handled at a time (cut after a </row>)
 
 _ATTR = rb' [A-Za-z][A-Za-z0-9:_-]{0,40}="[^"<&]*"'
-_CELL = (rb'<c r="([A-Z]{1,3})([0-9]{1,7})"(?: s="([0-9]{1,9})")?(?: t="([a-zA-Z]{1,9})")?'
-         rb'(?: (?:cm|vm|ph)="[0-9a-z]{0,9}")*'
-         rb'(?:/>|>(<f(?:' + _ATTR + rb')*(?:/>|>[^<]*</f>))?(<v(?:>[^<]*</v>|/>))?</c>)')
+_CELL = (
+    rb'<c r="([A-Z]{1,3})([0-9]{1,7})"(?: s="([0-9]{1,9})")?(?: t="([a-zA-Z]{1,9})")?'
+    rb'(?: (?:cm|vm|ph)="[0-9a-z]{0,9}")*'
+    rb"(?:/>|>(<f(?:" + _ATTR + rb")*(?:/>|>[^<]*</f>))?(<v(?:>[^<]*</v>|/>))?</c>)"
+)
 CELLS = re.compile(_CELL)
 # The whole of a chunk: rows of cells, whitespace between rows, nothing else.
 # Possessive repeats: matching time stays linear whatever the input.
-SHAPE = re.compile(rb'(?:\s++|<row(?:' + _ATTR + rb')*+\s*+(?:/>|>(?:' + _CELL + rb')*+</row>))*+')
+SHAPE = re.compile(rb"(?:\s++|<row(?:" + _ATTR + rb")*+\s*+(?:/>|>(?:" + _CELL + rb")*+</row>))*+")
 OTHER_ENTITY = re.compile(rb"&(?!(?:amp|lt|gt|quot|apos);)")  # character references, undefined entities
-ROW_START = re.compile(rb'<row((?:' + _ATTR + rb')*)\s*(/?)>')
+ROW_START = re.compile(rb"<row((?:" + _ATTR + rb")*)\s*(/?)>")
 ROW_NUMBER = re.compile(rb' r="([1-9][0-9]{0,6})"')
 F_ATTRS = re.compile(rb' ([A-Za-z][A-Za-z0-9:_-]*)="([^"]*)"')
 ENCODING = re.compile(rb'<\?xml[^>]*encoding=["\']([A-Za-z0-9_.-]+)["\']')
@@ -56,8 +58,14 @@ class GiveUp(Exception):
     """The sheet is not of the usual shape: read it with expat."""
 
 
-def read_sheet_data(fh: IO[bytes], check_prolog: Callable[[bytes], None], out_of_sheet: Callable[[str], Exception],
-                    sink: FormulaSink, add_constant: AddConstant, date_styles: frozenset[bytes]) -> None:
+def read_sheet_data(
+    fh: IO[bytes],
+    check_prolog: Callable[[bytes], None],
+    out_of_sheet: Callable[[str], Exception],
+    sink: FormulaSink,
+    add_constant: AddConstant,
+    date_styles: frozenset[bytes],
+) -> None:
     """Read ``<sheetData>`` from the sheet XML stream ``fh``.
 
     ``check_prolog(bytes)`` checks what precedes it; ``out_of_sheet(A1)``
@@ -83,7 +91,7 @@ def read_sheet_data(fh: IO[bytes], check_prolog: Callable[[bytes], None], out_of
     if not head.startswith(b"<sheetData>", at):
         raise GiveUp
     rows = _Rows(out_of_sheet, sink, add_constant, date_styles)
-    buf = head[at + len(b"<sheetData>"):]
+    buf = head[at + len(b"<sheetData>") :]
     while True:
         end = buf.find(b"</sheetData>")
         if end >= 0:
@@ -130,8 +138,13 @@ class _Rows:
     another R1C1 formula) or any constant makes the rows be read cell by
     cell. Family rows without a family (most of a 2,000-row sheet) repeat."""
 
-    def __init__(self, out_of_sheet: Callable[[str], Exception], sink: FormulaSink, add_constant: AddConstant,
-                 date_styles: frozenset[bytes]) -> None:
+    def __init__(
+        self,
+        out_of_sheet: Callable[[str], Exception],
+        sink: FormulaSink,
+        add_constant: AddConstant,
+        date_styles: frozenset[bytes],
+    ) -> None:
         self.out_of_sheet = out_of_sheet
         self.sink = sink
         self.add_constant = add_constant
@@ -146,7 +159,7 @@ class _Rows:
                 self.prev = None
                 continue
             end = body.find(b"</row>", m.end())
-            cells = body[m.end():end]
+            cells = body[m.end() : end]
             number = ROW_NUMBER.search(m.group(1))
             if number is None:
                 self.prev = None
@@ -154,9 +167,12 @@ class _Rows:
                 continue
             digits = number.group(1)
             prev = self.prev
-            if prev is not None and int(digits) == prev.number + 1 and \
-                    cells == prev.cells.replace(prev.digits, digits) and \
-                    self.sink.extend(prev.formulas, prev.number):
+            if (
+                prev is not None
+                and int(digits) == prev.number + 1
+                and cells == prev.cells.replace(prev.digits, digits)
+                and self.sink.extend(prev.formulas, prev.number)
+            ):
                 prev.number, prev.digits, prev.cells = prev.number + 1, digits, cells
                 if cells.count(digits) != prev.count:  # the new number was there already
                     self.prev = None
@@ -228,16 +244,23 @@ def _text(raw: bytes) -> str:
     text = raw.decode()
     if "&" not in text:
         return text
-    return (text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace("&apos;", "'")
-            .replace("&amp;", "&"))
+    return (
+        text.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", '"')
+        .replace("&apos;", "'")
+        .replace("&amp;", "&")
+    )
 
 
 def check_prolog_with(parser_factory: Callable[[], expat.XMLParserType]) -> Callable[[bytes], None]:
     """A prolog check: expat parses it, unfinished (so DTDs are refused and
     malformed XML is found as in a full parse); any error means GiveUp."""
+
     def check(prolog: bytes) -> None:
         try:
             parser_factory().Parse(prolog, False)
         except Exception:  # noqa: BLE001 - expat will say what is wrong
             raise GiveUp from None
+
     return check

@@ -171,4 +171,3 @@ class Book:
 
     def __getitem__(self, index: int) -> Sheet:
         return self.sheets[index]
-

@@ -84,8 +84,9 @@ class V:
 
     __slots__ = ("t", "n", "o", "uni", "ref")
 
-    def __init__(self, t: np.ndarray, n: np.ndarray, o: np.ndarray | None = None, uni: int | None = None,
-                 ref: bool = False) -> None:
+    def __init__(
+        self, t: np.ndarray, n: np.ndarray, o: np.ndarray | None = None, uni: int | None = None, ref: bool = False
+    ) -> None:
         self.t, self.n, self.o, self.uni, self.ref = t, n, o, uni, ref
 
     def __len__(self) -> int:
@@ -207,6 +208,7 @@ def take(v: V, pos: np.ndarray) -> V:
 # Numbers at 15 significant digits
 # ---------------------------------------------------------------------------
 
+
 def round15(x: float) -> float:
     """A double read at 15 significant digits, as a spreadsheet shows it."""
     if not math.isfinite(x) or x == 0:
@@ -257,6 +259,7 @@ def compare_numbers(op: str, a: np.ndarray, b: np.ndarray | float) -> np.ndarray
 # Text <-> number
 # ---------------------------------------------------------------------------
 
+
 def text_to_number(s: str) -> float | None:
     """The number a text stands for in arithmetic, COUNT and criteria, read
     the way of the current locale ("35 000", "2,5", "25 %" in French, the
@@ -283,6 +286,7 @@ def number_to_text(x: float) -> str:
 # ---------------------------------------------------------------------------
 # Coercions (vectorised)
 # ---------------------------------------------------------------------------
+
 
 def to_number(v: V) -> V:
     """Arithmetic operand: numbers as they are, logicals 0/1, blank 0,

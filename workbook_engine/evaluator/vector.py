@@ -69,6 +69,7 @@ class Ctx:
 # Ranges as function arguments
 # ---------------------------------------------------------------------------
 
+
 class Block:
     """A rectangle that is the same for every evaluated row. Its cells are
     read once (row-major, flattened) and cached: by the time a formula reads a
@@ -159,6 +160,7 @@ class VaryingBlock:
 # The evaluator
 # ---------------------------------------------------------------------------
 
+
 class Engine:
     """Evaluates syntax trees against a :class:`Book`."""
 
@@ -218,8 +220,17 @@ class Engine:
         """An argument where a range is expected (MATCH, INDEX, COUNTIF...): a
         single cell is a 1x1 range; anything else is returned as a V."""
         if isinstance(node, Cell):
-            node = Range(node.sheet, node.row, node.col, node.row, node.col,
-                         node.row_abs, node.col_abs, node.row_abs, node.col_abs)
+            node = Range(
+                node.sheet,
+                node.row,
+                node.col,
+                node.row,
+                node.col,
+                node.row_abs,
+                node.col_abs,
+                node.row_abs,
+                node.col_abs,
+            )
         return self.arg(node, ctx)
 
     def arg(self, node: Node, ctx: Ctx) -> Arg:
@@ -380,5 +391,15 @@ def concat(a: V, b: V) -> V:
 # moving with the row), None for a missing argument, else a value vector.
 Arg = V | Block | ConstBlock | VaryingBlock | None
 
-__all__ = ["Arg", "Block", "BlockData", "ConstBlock", "Ctx", "Engine", "NotVectorizable", "VaryingBlock",
-           "arithmetic", "concat"]
+__all__ = [
+    "Arg",
+    "Block",
+    "BlockData",
+    "ConstBlock",
+    "Ctx",
+    "Engine",
+    "NotVectorizable",
+    "VaryingBlock",
+    "arithmetic",
+    "concat",
+]

@@ -29,8 +29,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from workbook_engine.model.domain import Scenario
-from workbook_engine.model.problems import InputError, Problem
 from workbook_engine.model.limits import MAX_ROWS
+from workbook_engine.model.problems import InputError, Problem
 
 KEY_ENV = "WORKBOOK_ENGINE_KEY"
 MIN_KEY_LENGTH = 16  # bytes: a short key could be found by trying keys against a guessable id
@@ -47,9 +47,18 @@ def pseudonym(family_id: str, key: bytes) -> str:
 
 def check_key(key: bytes) -> None:
     if len(key) < MIN_KEY_LENGTH:
-        raise InputError([Problem("", "clé", None, f"clé trop courte ({len(key)} octet(s)) : {MIN_KEY_LENGTH} "
-                                                   "caractères au moins, gardée secrète et la même d'une année sur "
-                                                   "l'autre")])
+        raise InputError(
+            [
+                Problem(
+                    "",
+                    "clé",
+                    None,
+                    f"clé trop courte ({len(key)} octet(s)) : {MIN_KEY_LENGTH} "
+                    "caractères au moins, gardée secrète et la même d'une année sur "
+                    "l'autre",
+                )
+            ]
+        )
 
 
 def pseudonymize(scenario: Scenario, key: bytes) -> Scenario:
@@ -57,8 +66,16 @@ def pseudonymize(scenario: Scenario, key: bytes) -> Scenario:
     check_key(key)
     renamed = {f.id: pseudonym(f.id, key) for f in scenario.families}
     if len(set(renamed.values())) < len(renamed):  # 50 bits: practically never; never silently
-        raise InputError([Problem("", "id", None, "deux identifiants donnent le même pseudonyme avec cette clé : "
-                                                  "choisissez une autre clé")])
+        raise InputError(
+            [
+                Problem(
+                    "",
+                    "id",
+                    None,
+                    "deux identifiants donnent le même pseudonyme avec cette clé : choisissez une autre clé",
+                )
+            ]
+        )
     families = sorted((replace(f, id=renamed[f.id]) for f in scenario.families), key=lambda f: f.id)
     return replace(scenario, families=tuple(families))
 
@@ -75,8 +92,17 @@ def anonymize(in_path: str | Path, out_path: str | Path, key: bytes) -> int:
     in_path, out_path = Path(in_path), Path(out_path)
     check_key(key)
     if out_path.exists() and in_path.exists() and out_path.samefile(in_path):
-        raise InputError([Problem("", "", None, "refus d'écraser le classeur d'entrée ; choisissez un autre nom de "
-                                                "sortie", source=str(out_path))])
+        raise InputError(
+            [
+                Problem(
+                    "",
+                    "",
+                    None,
+                    "refus d'écraser le classeur d'entrée ; choisissez un autre nom de sortie",
+                    source=str(out_path),
+                )
+            ]
+        )
     read = read_workbook(in_path)
     if read.scenario is None:
         raise InputError(read.problems)

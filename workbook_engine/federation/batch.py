@@ -61,15 +61,15 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from workbook_engine.model.domain import Grid, Scenario, Tranche
-from workbook_engine.formats.families_csv import _decode
-from workbook_engine.workbook.generate import generate_workbook
 from workbook_engine.federation.network_report import write_csv
 from workbook_engine.federation.parallel import run_parallel
-from workbook_engine.model.problems import InputError, Problem
+from workbook_engine.formats.families_csv import _decode
 from workbook_engine.formats.scenario_json import load_scenario_json
 from workbook_engine.formats.textnum import parse_number
+from workbook_engine.model.domain import Grid, Scenario, Tranche
+from workbook_engine.model.problems import InputError, Problem
 from workbook_engine.model.validation import validate_grids, validate_parameters
+from workbook_engine.workbook.generate import generate_workbook
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -127,6 +127,7 @@ class BatchResult:
 # File names
 # ---------------------------------------------------------------------------
 
+
 def safe_stem(text: str, max_length: int = MAX_STEM, default: str = "etablissement") -> str:
     """An ASCII slug fit for a file name on any system: ``Saint-Jean /
     Collège`` -> ``saint-jean-college``; ``../../etc`` -> ``etc``."""
@@ -152,6 +153,7 @@ def file_name(structure: str, year: str, taken: set[str]) -> str:
 # ---------------------------------------------------------------------------
 # Reading SCHOOLS.csv
 # ---------------------------------------------------------------------------
+
 
 def _fold(name: str) -> str:
     """A grid name compared case- and accent-insensitively."""
@@ -201,22 +203,45 @@ def read_schools_csv(path: str | Path) -> list[tuple[int, dict[str, str]]]:
         if key in columns:
             problems.append(Problem(where, raw, raw, "colonne en double", source=source))
         elif key not in SCHOOL_COLUMNS and not _GRID_COLUMN.fullmatch(key):
-            problems.append(Problem(where, raw, raw, "colonne inconnue (colonnes reconnues : "
-                                    + ", ".join(SCHOOL_COLUMNS) + ", grid_K, old_tariff_K, budget_target_K, "
-                                    "tranches_K pour la grille K)", source=source))
+            problems.append(
+                Problem(
+                    where,
+                    raw,
+                    raw,
+                    "colonne inconnue (colonnes reconnues : "
+                    + ", ".join(SCHOOL_COLUMNS)
+                    + ", grid_K, old_tariff_K, budget_target_K, "
+                    "tranches_K pour la grille K)",
+                    source=source,
+                )
+            )
         columns.append(key)
     if "structure" not in columns:
-        problems.append(Problem(f"ligne {header_line}", "structure", None,
-                                "colonne structure (nom de l'établissement) manquante", source=source))
+        problems.append(
+            Problem(
+                f"ligne {header_line}",
+                "structure",
+                None,
+                "colonne structure (nom de l'établissement) manquante",
+                source=source,
+            )
+        )
     if len(records) < 2:
-        problems.append(Problem(f"ligne {header_line}", "", None,
-                                "aucun établissement : le fichier n'a que la ligne d'en-tête", source=source))
+        problems.append(
+            Problem(
+                f"ligne {header_line}",
+                "",
+                None,
+                "aucun établissement : le fichier n'a que la ligne d'en-tête",
+                source=source,
+            )
+        )
     if problems:
         raise InputError(problems)
 
     rows = []
     for line, cells in records[1:]:
-        extra = [c for c in cells[len(columns):] if c.strip()]
+        extra = [c for c in cells[len(columns) :] if c.strip()]
         row = {key: cells[j] if j < len(cells) else "" for j, key in enumerate(columns) if key}
         if extra:  # kept so the row is reported, not silently cut
             row["\0extra"] = f"{len(cells)} valeurs pour {len(columns)} colonnes"
@@ -271,34 +296,58 @@ class _Row:
         used = sorted({int(m[2]) for k, v in self.cells.items() if (m := _GRID_COLUMN.fullmatch(k)) and v.strip()})
         if not used:
             if not self.base.grids:
-                self.fail("grid_1", None, "aucune grille : nommez les grilles (grid_1, grid_2...) "
-                                          "ou donnez un scénario de base")
+                self.fail(
+                    "grid_1",
+                    None,
+                    "aucune grille : nommez les grilles (grid_1, grid_2...) ou donnez un scénario de base",
+                )
             return tuple(replace(g, old_tariff=None, budget_target=None) for g in self.base.grids)
         grids = []
         for k in range(1, used[-1] + 1):
             name = self.text(f"grid_{k}")
             if not name:
-                self.fail(f"grid_{k}", None, f"nom de la grille {k} manquant : les grilles se suivent "
-                                             "à partir de grid_1, sans trou")
+                self.fail(
+                    f"grid_{k}",
+                    None,
+                    f"nom de la grille {k} manquant : les grilles se suivent à partir de grid_1, sans trou",
+                )
             tranches = self.tranches(f"tranches_{k}")
             if not self.text(f"tranches_{k}") and _fold(name) in base_grids:
                 tranches = base_grids[_fold(name)].tranches
-            grids.append(Grid(name=name, tranches=tranches, old_tariff=self.number(f"old_tariff_{k}"),
-                              budget_target=self.number(f"budget_target_{k}")))
+            grids.append(
+                Grid(
+                    name=name,
+                    tranches=tranches,
+                    old_tariff=self.number(f"old_tariff_{k}"),
+                    budget_target=self.number(f"budget_target_{k}"),
+                )
+            )
         return tuple(grids)
 
     def scenario(self) -> Scenario | None:
         if "\0extra" in self.cells:
-            self.fail("", None, self.cells["\0extra"] + " (avec le séparateur « , », une virgule décimale doit "
-                                                        "être entre guillemets : préférez « ; »)")
+            self.fail(
+                "",
+                None,
+                self.cells["\0extra"] + " (avec le séparateur « , », une virgule décimale doit "
+                "être entre guillemets : préférez « ; »)",
+            )
             return None
         structure = self.text("structure")
         if not structure:
             self.fail("structure", None, "nom de l'établissement manquant")
-        rate_2, rate_3, rate_4 = (r if (r := self.number(key, percent=True)) is not None
-                                  else self.base.sibling_rates[i] for i, key in enumerate(_RATES))
-        s = replace(self.base, structure=structure, year=self.text("year") or self.base.year,
-                    grids=self.grids(), sibling_rates=(rate_2, rate_3, rate_4), families=())
+        rate_2, rate_3, rate_4 = (
+            r if (r := self.number(key, percent=True)) is not None else self.base.sibling_rates[i]
+            for i, key in enumerate(_RATES)
+        )
+        s = replace(
+            self.base,
+            structure=structure,
+            year=self.text("year") or self.base.year,
+            grids=self.grids(),
+            sibling_rates=(rate_2, rate_3, rate_4),
+            families=(),
+        )
         for p in validate_parameters(s) + validate_grids(s):
             if p.field == "tranches" and not p.value:
                 continue  # no bracket yet: blank tranche lines for the bursar
@@ -319,6 +368,7 @@ class _Row:
 # The batch
 # ---------------------------------------------------------------------------
 
+
 def _write_one(job: tuple[Scenario, Path]) -> str:
     """Worker: write one workbook; the French reason on failure, else ""."""
     scenario, path = job
@@ -335,8 +385,14 @@ def load_base(base: str | Path | Scenario | None) -> Scenario:
     return base if isinstance(base, Scenario) else load_scenario_json(base)
 
 
-def batch(schools_csv: str | Path, base_scenario: str | Path | Scenario | None, out_dir: str | Path, *,
-          workers: int | None = None, progress: bool = False) -> BatchResult:
+def batch(
+    schools_csv: str | Path,
+    base_scenario: str | Path | Scenario | None,
+    out_dir: str | Path,
+    *,
+    workers: int | None = None,
+    progress: bool = False,
+) -> BatchResult:
     """Write one blank-family workbook per row of ``schools_csv`` into
     ``out_dir`` and the index of what was written (see the module docstring).
     Raises InputError, writing nothing, when the CSV or the base is unusable."""
@@ -347,8 +403,17 @@ def batch(schools_csv: str | Path, base_scenario: str | Path | Scenario | None, 
     index = out_dir / INDEX_NAME
     inputs = [Path(schools_csv)] + ([Path(base_scenario)] if isinstance(base_scenario, (str, Path)) else [])
     if index.exists() and any(index.samefile(p) for p in inputs):
-        raise InputError([Problem("", "", None, f"l'index {index} écraserait ce fichier d'entrée : "
-                                                "choisissez un autre dossier de sortie", source=str(index))])
+        raise InputError(
+            [
+                Problem(
+                    "",
+                    "",
+                    None,
+                    f"l'index {index} écraserait ce fichier d'entrée : choisissez un autre dossier de sortie",
+                    source=str(index),
+                )
+            ]
+        )
 
     rows: list[BatchRow] = []
     jobs: list[tuple[Scenario, Path]] = []
@@ -364,8 +429,14 @@ def batch(schools_csv: str | Path, base_scenario: str | Path | Scenario | None, 
         path = out_dir / file_name(scenario.structure, scenario.year, taken)
         grids = tuple(g.name for g in scenario.grids)
         if path.exists():
-            problem = Problem(f"ligne {line}", "", None, f"{path} existe déjà : il n'est pas remplacé (il est "
-                              "peut-être déjà rempli) ; écrivez dans un autre dossier", source=source)
+            problem = Problem(
+                f"ligne {line}",
+                "",
+                None,
+                f"{path} existe déjà : il n'est pas remplacé (il est "
+                "peut-être déjà rempli) ; écrivez dans un autre dossier",
+                source=source,
+            )
             rows.append(BatchRow(line, structure, scenario.year, grids, None, (problem,)))
             continue
         rows.append(BatchRow(line, structure, scenario.year, grids, path))
@@ -375,8 +446,10 @@ def batch(schools_csv: str | Path, base_scenario: str | Path | Scenario | None, 
     failures = iter(run_parallel(_write_one, jobs, workers=workers, label="Classeurs écrits", progress=progress))
     rows = [r if r.file is None else _written(r, next(failures), source) for r in rows]
     write_csv(index_frame(rows, out_dir), index)
-    ignored = (f"les {len(base.families)} famille(s) du scénario de base sont ignorées : les classeurs sont "
-               "envoyés sans famille")
+    ignored = (
+        f"les {len(base.families)} famille(s) du scénario de base sont ignorées : les classeurs sont "
+        "envoyés sans famille"
+    )
     notes = (ignored,) if base.families else ()
     return BatchResult(tuple(rows), out_dir, index, notes)
 
@@ -392,8 +465,17 @@ def index_frame(rows: list[BatchRow], out_dir: Path) -> pd.DataFrame:
     import pandas as pd
 
     return pd.DataFrame(
-        [{"line": r.line, "structure": r.structure, "year": r.year, "grids": " | ".join(r.grids),
-          "file": r.file.relative_to(out_dir).as_posix() if r.written and r.file is not None else "",
-          "status": "written" if r.written else "error",
-          "message": " ; ".join(f"{p.where} : {p.message}" for p in r.problems)} for r in rows],
-        columns=["line", "structure", "year", "grids", "file", "status", "message"])
+        [
+            {
+                "line": r.line,
+                "structure": r.structure,
+                "year": r.year,
+                "grids": " | ".join(r.grids),
+                "file": r.file.relative_to(out_dir).as_posix() if r.written and r.file is not None else "",
+                "status": "written" if r.written else "error",
+                "message": " ; ".join(f"{p.where} : {p.message}" for p in r.problems),
+            }
+            for r in rows
+        ],
+        columns=["line", "structure", "year", "grids", "file", "status", "message"],
+    )

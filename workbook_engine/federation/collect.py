@@ -35,23 +35,35 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Literal, Mapping, Sequence, TypedDict, Unpack
+from typing import TYPE_CHECKING, Any, Literal, TypedDict, Unpack
 
+from workbook_engine.evaluator.locale_numbers import current_locale, number_locale
+from workbook_engine.federation.parallel import run_parallel
+from workbook_engine.model.results import money, ratio
+from workbook_engine.safety.gate import current_password, workbook_password
 from workbook_engine.workbook.check import CheckReport, Evaluate, Finding, check_workbook
 from workbook_engine.workbook.layout import SHEET_FAMILIES, Layout, Ref
-from workbook_engine.federation.parallel import run_parallel
-from workbook_engine.evaluator.locale_numbers import current_locale, number_locale
-from workbook_engine.safety.gate import current_password, workbook_password
-from workbook_engine.model.results import money, ratio
 from workbook_engine.workbook.results import family_rows, results_json_from_cells
 
 if TYPE_CHECKING:  # pandas is imported where the tables are built: the worker processes do without it
     import pandas as pd
 
-__all__ = ["DISTRIBUTION_COLUMNS", "GRID_COLUMNS", "TOTAL_LABELS", "TRANCHE_COLUMNS", "WORKBOOK_COLUMNS", "Network",
-           "WorkbookSummary", "collect", "collect_network", "safe_finding", "summarize_workbook"]
+__all__ = [
+    "DISTRIBUTION_COLUMNS",
+    "GRID_COLUMNS",
+    "TOTAL_LABELS",
+    "TRANCHE_COLUMNS",
+    "WORKBOOK_COLUMNS",
+    "Network",
+    "WorkbookSummary",
+    "collect",
+    "collect_network",
+    "safe_finding",
+    "summarize_workbook",
+]
 
 Kind = Literal["text", "count", "eur", "pct", "ratio"]
 Status = Literal["ok", "findings", "unusable"]
@@ -95,13 +107,19 @@ WORKBOOK_COLUMNS: tuple[tuple[str, str, Kind], ...] = (
     *_CHANGE,
 )
 GRID_COLUMNS: tuple[tuple[str, str, Kind], ...] = (
-    _FILE, _STRUCTURE, *_GRID, *_PEOPLE, *_FIGURES,
+    _FILE,
+    _STRUCTURE,
+    *_GRID,
+    *_PEOPLE,
+    *_FIGURES,
     ("amplitude", "Amplitude (haut / bas)", "ratio"),
     ("top_share", "Part en tranche haute", "pct"),
     _WITHOUT_NOTICE,
 )
 TRANCHE_COLUMNS: tuple[tuple[str, str, Kind], ...] = (
-    _FILE, _STRUCTURE, *_GRID,
+    _FILE,
+    _STRUCTURE,
+    *_GRID,
     ("tranche", "N° tranche", "count"),
     ("label", "Tranche", "text"),
     ("lower", "Borne inférieure", "eur"),
@@ -165,6 +183,7 @@ class Network:
 # One workbook (runs in a worker process)
 # ---------------------------------------------------------------------------
 
+
 def safe_finding(finding: Finding) -> str:
     """A finding as the federation may see it. About a family row, only the
     cell and the kind of problem: check messages may quote a family id or
@@ -172,10 +191,13 @@ def safe_finding(finding: Finding) -> str:
     if finding.family is None and not (_FAMILY_WORDS.search(finding.where) or _FAMILY_WORDS.search(finding.message)):
         return str(finding)
     cell = finding.cell or (m[0] if (m := _CELL.match(finding.where)) else f"feuille {SHEET_FAMILIES}")
-    kind = {"structure": "formule d'une ligne de famille modifiée, ou famille hors du tableau",
-            "numbers": "résultat d'une famille différent du modèle",
-            "inputs": "saisie d'une famille à corriger" if finding.severity == "error"
-            else "saisie d'une famille à vérifier"}[finding.part]
+    kind = {
+        "structure": "formule d'une ligne de famille modifiée, ou famille hors du tableau",
+        "numbers": "résultat d'une famille différent du modèle",
+        "inputs": "saisie d'une famille à corriger"
+        if finding.severity == "error"
+        else "saisie d'une famille à vérifier",
+    }[finding.part]
     return f"{cell} : {kind} (détail : workbook-engine check sur le classeur)"
 
 
@@ -196,32 +218,60 @@ def _aggregates(layout: Layout, value: Callable[[Ref], object]) -> dict[str, Any
     shown += [v for v in results["total"].values() if isinstance(v, str)]
     if shown:
         raise ValueError(f"formula error {shown[0]}")
-    blank_income = sum(1 for row in family_rows(layout, value)
-                       if value(layout.family_ref(row, "income")) in (None, ""))
+    blank_income = sum(1 for row in family_rows(layout, value) if value(layout.family_ref(row, "income")) in (None, ""))
     grids, tranches = [], []
     for gl, grid in zip(layout.grids, results["grids"]):
-        grids.append({"grid": gl.number, "grid_name": grid["name"]} |
-                     {k: grid[k] for k in ("families", "pupils", "revenue", "budget_target", "gap", "old_revenue",
-                                           "change_pct", "amplitude", "top_share", "families_without_notice")})
+        grids.append(
+            {"grid": gl.number, "grid_name": grid["name"]}
+            | {
+                k: grid[k]
+                for k in (
+                    "families",
+                    "pupils",
+                    "revenue",
+                    "budget_target",
+                    "gap",
+                    "old_revenue",
+                    "change_pct",
+                    "amplitude",
+                    "top_share",
+                    "families_without_notice",
+                )
+            }
+        )
         # results_json_from_cells keeps the slots whose lower bound is filled: the same here.
         slots = [s for s in gl.slots if value(s.lower.ref) not in (None, "")]
         for number, (slot, t) in enumerate(zip(slots, grid["tranches"]), start=1):
-            tranches.append({"grid": gl.number, "grid_name": grid["name"], "tranche": number, "label": t["label"],
-                             "lower": money(_number(value(slot.lower.ref))),
-                             "amount": money(_number(value(slot.amount.ref))),
-                             "families": t["families"], "pupils": t["pupils"], "revenue": t["revenue"]})
-    total = dict(results["total"], pupils=sum(g["pupils"] for g in results["grids"]),
-                 families_without_notice=blank_income)
-    return {"structure": _text(value(layout.param["structure"].ref)), "year": _text(value(layout.param["year"].ref)),
-            "total": total, "grids": tuple(grids), "tranches": tuple(tranches)}
+            tranches.append(
+                {
+                    "grid": gl.number,
+                    "grid_name": grid["name"],
+                    "tranche": number,
+                    "label": t["label"],
+                    "lower": money(_number(value(slot.lower.ref))),
+                    "amount": money(_number(value(slot.amount.ref))),
+                    "families": t["families"],
+                    "pupils": t["pupils"],
+                    "revenue": t["revenue"],
+                }
+            )
+    total = dict(
+        results["total"], pupils=sum(g["pupils"] for g in results["grids"]), families_without_notice=blank_income
+    )
+    return {
+        "structure": _text(value(layout.param["structure"].ref)),
+        "year": _text(value(layout.param["year"].ref)),
+        "total": total,
+        "grids": tuple(grids),
+        "tranches": tuple(tranches),
+    }
 
 
 def _number(v: object) -> float | None:
     return v if isinstance(v, (int, float)) and not isinstance(v, bool) else None
 
 
-def summarize_workbook(path: str | Path, evaluate: Evaluate | None = None,
-                       name: str | None = None) -> WorkbookSummary:
+def summarize_workbook(path: str | Path, evaluate: Evaluate | None = None, name: str | None = None) -> WorkbookSummary:
     """Check one workbook and aggregate its own results (the check's
     evaluation: the file is read and evaluated once). Never raises: a file
     that cannot be used is a summary with status ``unusable``."""
@@ -245,8 +295,10 @@ def _failure(exc: Exception) -> str:
     formulas displayed, or the exception's kind."""
     code = _EXCEL_ERROR.search(str(exc))
     if code:
-        return (f"le classeur affiche l'erreur {code[0]} dans ses résultats (saisie ou tranche à corriger) : "
-                "lancez workbook-engine check sur le classeur")
+        return (
+            f"le classeur affiche l'erreur {code[0]} dans ses résultats (saisie ou tranche à corriger) : "
+            "lancez workbook-engine check sur le classeur"
+        )
     return f"calcul impossible ({type(exc).__name__}) : lancez workbook-engine check sur le classeur"
 
 
@@ -260,6 +312,7 @@ def _summarize_job(job: tuple[Path, str, Evaluate | None, str | None, str]) -> W
 # ---------------------------------------------------------------------------
 # The network
 # ---------------------------------------------------------------------------
+
 
 def _frame(rows: Sequence[Mapping[str, object]], columns: tuple[Column, ...]) -> pd.DataFrame:
     """A table with one dtype per kind: nullable integers for counts, floats
@@ -284,15 +337,28 @@ def _max(values: Iterable[float | None]) -> float | None:
 
 def _workbook_row(s: WorkbookSummary) -> dict[str, object]:
     t = s.total
-    return {"file": s.file, "status": s.status, "findings": s.findings, "first_finding": s.first_finding,
-            "structure": s.structure, "year": s.year, "grids": " | ".join(g["grid_name"] for g in s.grids),
-            "families": t.get("families"), "pupils": t.get("pupils"), "revenue": t.get("revenue"),
-            "budget_target": t.get("budget_target"), "gap": t.get("gap"), "old_revenue": t.get("old_revenue"),
-            "change_pct": t.get("change_pct"), "amplitude_max": _max(g["amplitude"] for g in s.grids),
-            "top_share_max": _max(g["top_share"] for g in s.grids),
-            "families_without_notice": t.get("families_without_notice"),
-            "families_pay_more": t.get("families_pay_more"), "families_unchanged": t.get("families_unchanged"),
-            "families_pay_less": t.get("families_pay_less")}
+    return {
+        "file": s.file,
+        "status": s.status,
+        "findings": s.findings,
+        "first_finding": s.first_finding,
+        "structure": s.structure,
+        "year": s.year,
+        "grids": " | ".join(g["grid_name"] for g in s.grids),
+        "families": t.get("families"),
+        "pupils": t.get("pupils"),
+        "revenue": t.get("revenue"),
+        "budget_target": t.get("budget_target"),
+        "gap": t.get("gap"),
+        "old_revenue": t.get("old_revenue"),
+        "change_pct": t.get("change_pct"),
+        "amplitude_max": _max(g["amplitude"] for g in s.grids),
+        "top_share_max": _max(g["top_share"] for g in s.grids),
+        "families_without_notice": t.get("families_without_notice"),
+        "families_pay_more": t.get("families_pay_more"),
+        "families_unchanged": t.get("families_unchanged"),
+        "families_pay_less": t.get("families_pay_less"),
+    }
 
 
 def _sum_money(values: Iterable[float | None]) -> float | None:
@@ -306,13 +372,25 @@ def network_totals(summaries: list[WorkbookSummary]) -> Record:
     counts = {status: sum(1 for s in summaries if s.status == status) for status in ("ok", "findings", "unusable")}
     revenue = _sum_money(t["revenue"] for t in usable) or 0.0
     old = _sum_money(t["old_revenue"] for t in usable) or 0.0
-    totals = {"workbooks": len(summaries), "workbooks_ok": counts["ok"], "workbooks_findings": counts["findings"],
-              "workbooks_unusable": counts["unusable"], "revenue": revenue,
-              "budget_target": _sum_money(t["budget_target"] for t in usable),
-              "gap": _sum_money(t["gap"] for t in usable), "old_revenue": old,
-              "change_pct": ratio(revenue / old - 1) if old else None}
-    for key in ("families", "pupils", "families_without_notice", "families_pay_more", "families_unchanged",
-                "families_pay_less"):
+    totals = {
+        "workbooks": len(summaries),
+        "workbooks_ok": counts["ok"],
+        "workbooks_findings": counts["findings"],
+        "workbooks_unusable": counts["unusable"],
+        "revenue": revenue,
+        "budget_target": _sum_money(t["budget_target"] for t in usable),
+        "gap": _sum_money(t["gap"] for t in usable),
+        "old_revenue": old,
+        "change_pct": ratio(revenue / old - 1) if old else None,
+    }
+    for key in (
+        "families",
+        "pupils",
+        "families_without_notice",
+        "families_pay_more",
+        "families_unchanged",
+        "families_pay_less",
+    ):
         totals[key] = sum(t[key] for t in usable)
     return {key: totals[key] for key, _label, _kind in TOTAL_LABELS}
 
@@ -323,14 +401,23 @@ def distribution(tranches: pd.DataFrame) -> pd.DataFrame:
     if tranches.empty:
         return _frame([], DISTRIBUTION_COLUMNS)
     grouped = tranches.groupby("label", sort=False).agg(
-        position=("tranche", "min"), families=("families", "sum"), pupils=("pupils", "sum"),
-        revenue=("revenue", lambda s: money(math.fsum(s.dropna()))))
+        position=("tranche", "min"),
+        families=("families", "sum"),
+        pupils=("pupils", "sum"),
+        revenue=("revenue", lambda s: money(math.fsum(s.dropna()))),
+    )
     grouped = grouped.reset_index().sort_values(["position", "label"], kind="stable")
     return _frame(grouped.drop(columns="position").to_dict("records"), DISTRIBUTION_COLUMNS)
 
 
-def collect_network(paths: Iterable[str | Path], *, evaluate: Evaluate | None = None,
-                    workers: int | None = None, progress: bool = False, root: str | Path | None = None) -> Network:
+def collect_network(
+    paths: Iterable[str | Path],
+    *,
+    evaluate: Evaluate | None = None,
+    workers: int | None = None,
+    progress: bool = False,
+    root: str | Path | None = None,
+) -> Network:
     """Read, check and aggregate every workbook of ``paths`` (files), on
     ``workers`` processes (default: all cores). ``root``: files under it are
     named relative to it in the tables (so a report does not depend on where
@@ -342,8 +429,9 @@ def collect_network(paths: Iterable[str | Path], *, evaluate: Evaluate | None = 
     summaries = run_parallel(_summarize_job, jobs, workers=workers, label="Classeurs lus", progress=progress)
     workbooks = _frame([_workbook_row(s) for s in summaries], WORKBOOK_COLUMNS)
     grids = _frame([{"file": s.file, "structure": s.structure} | g for s in summaries for g in s.grids], GRID_COLUMNS)
-    tranches = _frame([{"file": s.file, "structure": s.structure} | t for s in summaries for t in s.tranches],
-                      TRANCHE_COLUMNS)
+    tranches = _frame(
+        [{"file": s.file, "structure": s.structure} | t for s in summaries for t in s.tranches], TRANCHE_COLUMNS
+    )
     return Network(workbooks, grids, tranches, distribution(tranches), network_totals(summaries))
 
 

@@ -37,8 +37,8 @@ from workbook_engine.federation.collect import (
     Kind,
     Network,
 )
-from workbook_engine.workbook.writer import FIXED_DATE
 from workbook_engine.formats.files import atomic_output
+from workbook_engine.workbook.writer import FIXED_DATE
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -49,8 +49,7 @@ SHEET_NETWORK = "Réseau"
 SHEET_WORKBOOKS = "Établissements"
 SHEET_GRIDS = "Grilles"
 SHEET_TRANCHES = "Tranches"
-_NUMBER_FORMATS: dict[Kind, str] = {"eur": '#,##0.00 "€"', "pct": "0.0%", "ratio": "0.00", "count": "0",
-                                    "text": "@"}
+_NUMBER_FORMATS: dict[Kind, str] = {"eur": '#,##0.00 "€"', "pct": "0.0%", "ratio": "0.00", "count": "0", "text": "@"}
 _WIDTHS: dict[Kind, int] = {"eur": 16, "pct": 12, "ratio": 12, "count": 11, "text": 24}
 _WIDE = {"file": 34, "first_finding": 70, "grids": 30, "structure": 32}
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -74,16 +73,18 @@ def write_csv(frame: pd.DataFrame, path: str | Path) -> None:
 
 class _Formats:
     def __init__(self, wb: Workbook):
-        self.header = wb.add_format({"bold": True, "text_wrap": True, "valign": "top", "bg_color": "#D9E1F2",
-                                     "border": 1})
+        self.header = wb.add_format(
+            {"bold": True, "text_wrap": True, "valign": "top", "bg_color": "#D9E1F2", "border": 1}
+        )
         self.title = wb.add_format({"bold": True, "font_size": 14})
         self.section = wb.add_format({"bold": True, "font_size": 12})
         self.label = wb.add_format({"bold": True})
         self.kind = {kind: wb.add_format({"num_format": f}) for kind, f in _NUMBER_FORMATS.items()}
 
 
-def _write_value(ws: Worksheet, row: int, col: int, value: SupportsFloat | str | None, kind: Kind,
-                 fmt: _Formats) -> None:
+def _write_value(
+    ws: Worksheet, row: int, col: int, value: SupportsFloat | str | None, kind: Kind, fmt: _Formats
+) -> None:
     """One cell of a table; ``value`` may also be pandas' NA (a blank)."""
     import pandas as pd  # loaded already: the value comes from a DataFrame
 
@@ -96,8 +97,14 @@ def _write_value(ws: Worksheet, row: int, col: int, value: SupportsFloat | str |
         ws.write_number(row, col, float(value), cell_format)
 
 
-def _write_table(ws: Worksheet, frame: pd.DataFrame, columns: tuple[tuple[str, str, Kind], ...], fmt: _Formats,
-                 first_row: int = 0, frozen_cols: int = 1) -> None:
+def _write_table(
+    ws: Worksheet,
+    frame: pd.DataFrame,
+    columns: tuple[tuple[str, str, Kind], ...],
+    fmt: _Formats,
+    first_row: int = 0,
+    frozen_cols: int = 1,
+) -> None:
     """A table with a frozen header line and a filter."""
     for j, (key, label, kind) in enumerate(columns):
         ws.write_string(first_row, j, label, fmt.header)
@@ -137,8 +144,14 @@ def _write_network(wb: Workbook, ws: Worksheet, network: Network, fmt: _Formats)
 
     if len(dist):
         chart = wb.add_chart({"type": "column"})
-        chart.add_series({"name": "Familles", "categories": [SHEET_NETWORK, head + 1, 0, head + len(dist), 0],
-                          "values": [SHEET_NETWORK, head + 1, 1, head + len(dist), 1], "data_labels": {"value": True}})
+        chart.add_series(
+            {
+                "name": "Familles",
+                "categories": [SHEET_NETWORK, head + 1, 0, head + len(dist), 0],
+                "values": [SHEET_NETWORK, head + 1, 1, head + len(dist), 1],
+                "data_labels": {"value": True},
+            }
+        )
         chart.set_title({"name": "Répartition des familles par tranche"})
         chart.set_x_axis({"name": "Tranche"})
         chart.set_y_axis({"name": "Familles", "num_format": "0"})
@@ -151,13 +164,22 @@ def _write_network(wb: Workbook, ws: Worksheet, network: Network, fmt: _Formats)
         names = _column_of(WORKBOOK_COLUMNS, "structure")
         change = _column_of(WORKBOOK_COLUMNS, "change_pct")
         chart = wb.add_chart({"type": "bar"})
-        chart.add_series({"name": "Évolution des recettes",
-                          "categories": [SHEET_WORKBOOKS, 1, names, n, names],
-                          "values": [SHEET_WORKBOOKS, 1, change, n, change],
-                          "invert_if_negative": False})
+        chart.add_series(
+            {
+                "name": "Évolution des recettes",
+                "categories": [SHEET_WORKBOOKS, 1, names, n, names],
+                "values": [SHEET_WORKBOOKS, 1, change, n, change],
+                "invert_if_negative": False,
+            }
+        )
         chart.set_title({"name": "Évolution des recettes par établissement"})
-        chart.set_x_axis({"name": "recettes du nouveau tarif / recettes de l'ancien - 1", "num_format": "0%",
-                          "major_gridlines": {"visible": True}})
+        chart.set_x_axis(
+            {
+                "name": "recettes du nouveau tarif / recettes de l'ancien - 1",
+                "num_format": "0%",
+                "major_gridlines": {"visible": True},
+            }
+        )
         # First school on top, as in the table; names at the left edge, clear of negative bars.
         chart.set_y_axis({"reverse": True, "label_position": "low"})
         chart.set_legend({"none": True})
@@ -168,8 +190,9 @@ def _write_network(wb: Workbook, ws: Worksheet, network: Network, fmt: _Formats)
 def write_network_report(network: Network, path: str | Path) -> None:
     """Write the network report workbook (module docstring), atomically."""
     with atomic_output(path) as tmp:
-        wb = xlsxwriter.Workbook(str(tmp), {"strings_to_numbers": False, "strings_to_formulas": False,
-                                            "strings_to_urls": False})
+        wb = xlsxwriter.Workbook(
+            str(tmp), {"strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False}
+        )
         wb.set_properties({"title": "Rapport de réseau", "subject": "Tarification sociale", "created": FIXED_DATE})
         fmt = _Formats(wb)
         network_sheet = wb.add_worksheet(SHEET_NETWORK)

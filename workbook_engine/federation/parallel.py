@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from typing import Callable, Sequence, TextIO, TypeVar
+from typing import TextIO, TypeVar
 
 from tqdm import tqdm
 
@@ -37,8 +38,14 @@ def progress_bar(label: str, total: int, enabled: bool, stream: TextIO | None = 
     ``enabled``, or with nothing to do, a bar that writes nothing (a log file
     must not fill with carriage returns). Advance it with ``update()``; use it
     as a context manager, or ``close()`` it."""
-    return tqdm(total=total, desc=label, file=stream if stream is not None else sys.stderr,
-                disable=not enabled or total == 0, bar_format=BAR_FORMAT, dynamic_ncols=True)
+    return tqdm(
+        total=total,
+        desc=label,
+        file=stream if stream is not None else sys.stderr,
+        disable=not enabled or total == 0,
+        bar_format=BAR_FORMAT,
+        dynamic_ncols=True,
+    )
 
 
 def show_progress(quiet: bool) -> bool:
@@ -47,8 +54,9 @@ def show_progress(quiet: bool) -> bool:
     return not quiet and sys.stderr.isatty()
 
 
-def run_parallel(func: Callable[[T], R], items: Sequence[T], *, workers: int | None = None,
-                 label: str = "", progress: bool = False) -> list[R]:
+def run_parallel(
+    func: Callable[[T], R], items: Sequence[T], *, workers: int | None = None, label: str = "", progress: bool = False
+) -> list[R]:
     """``[func(x) for x in items]`` on ``workers`` processes (default: every
     core). ``func`` must be a module-level function and must not raise for
     bad input: it returns its failure as a value, so one bad file never stops

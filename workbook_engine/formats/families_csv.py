@@ -37,17 +37,25 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal, TypedDict
 
-from workbook_engine.model.domain import Family, Scenario
-from workbook_engine.model.problems import InputError, Problem, Severity, errors_only
 from workbook_engine.formats.scenario_json import load_scenario_json, merge_problems, scenario_from_dict
 from workbook_engine.formats.textnum import parse_int, parse_number, parse_yes_no
+from workbook_engine.model.domain import Family, Scenario
+from workbook_engine.model.problems import InputError, Problem, Severity, errors_only
 from workbook_engine.model.validation import validate, validate_families
 
 __all__ = ["read_families_csv", "load_scenario", "FAMILY_COLUMNS"]
 
 FAMILY_COLUMNS = (
-    "id", "rfr_1", "rfr_2", "caf_aid", "parts", "adults", "children", "other_dependents",
-    "notice", "other_enrolled",
+    "id",
+    "rfr_1",
+    "rfr_2",
+    "caf_aid",
+    "parts",
+    "adults",
+    "children",
+    "other_dependents",
+    "notice",
+    "other_enrolled",
 )
 NumberColumn = Literal["rfr_1", "rfr_2", "caf_aid", "parts"]
 IntColumn = Literal["adults", "children", "other_dependents", "other_enrolled"]
@@ -191,10 +199,17 @@ def _encoding_note(read: _CsvRead, problems: list[Problem]) -> list[Problem]:
         return []
     if not any(p.source == read.source and not f"{p.field}{p.value}".isascii() for p in errors_only(problems)):
         return []
-    return [Problem("", "", None,
-                    "fichier lu en Windows-1252 (ancien export Excel) car il n'est pas en UTF-8 : "
-                    "si des accents paraissent faux, enregistrez-le en « CSV UTF-8 »",
-                    "warning", read.source)]
+    return [
+        Problem(
+            "",
+            "",
+            None,
+            "fichier lu en Windows-1252 (ancien export Excel) car il n'est pas en UTF-8 : "
+            "si des accents paraissent faux, enregistrez-le en « CSV UTF-8 »",
+            "warning",
+            read.source,
+        )
+    ]
 
 
 def _decode(data: bytes) -> tuple[str, str]:
@@ -264,7 +279,7 @@ def _read_families(path: str | Path, n_grids: int | None) -> _CsvRead:
     for values in frame.itertuples(index=False, name=None):
         cells = [_cell(v) for v in values]
         if cells and cells[0].startswith(_BAD_ROW):
-            raw = [_cell(v) for v in long_rows[int(cells[0][len(_BAD_ROW):])]]
+            raw = [_cell(v) for v in long_rows[int(cells[0][len(_BAD_ROW) :])]]
             rows.append((line, [_BAD_ROW] + raw))
             line += 1 + sum(c.count("\n") for c in raw)
         else:
@@ -289,17 +304,25 @@ def _read_families(path: str | Path, n_grids: int | None) -> _CsvRead:
     first_line_of: dict[str, int] = {}
     for line, cells in data_rows:
         if cells[0] == _BAD_ROW:
-            hint = (" ; avec le séparateur « , », une virgule décimale doit être entre guillemets "
-                    "(\"35000,50\") : préférez le séparateur « ; »") if sep == "," else ""
-            read.fail(f"ligne {line}", "", sep.join(cells[1:]),
-                      f"{len(cells) - 1} valeurs pour {len(header)} colonnes{hint}")
+            hint = (
+                (
+                    " ; avec le séparateur « , », une virgule décimale doit être entre guillemets "
+                    '("35000,50") : préférez le séparateur « ; »'
+                )
+                if sep == ","
+                else ""
+            )
+            read.fail(
+                f"ligne {line}", "", sep.join(cells[1:]), f"{len(cells) - 1} valeurs pour {len(header)} colonnes{hint}"
+            )
             continue
         _read_row(read, line, cells, columns, n_grids, notice_ticks, first_line_of)
     return read
 
 
-def _read_header(read: _CsvRead, line: int, header: list[str], data_rows: list[tuple[int, list[str]]],
-                 n_grids: int | None) -> dict[int, str]:
+def _read_header(
+    read: _CsvRead, line: int, header: list[str], data_rows: list[tuple[int, list[str]]], n_grids: int | None
+) -> dict[int, str]:
     """Map column positions to canonical names, reporting unknown, repeated,
     missing and extra columns."""
     columns: dict[int, str] = {}
@@ -310,7 +333,9 @@ def _read_header(read: _CsvRead, line: int, header: list[str], data_rows: list[t
         key = name.lower()
         if not key:
             if any(cells[0] != _BAD_ROW and j < len(cells) and cells[j].strip() for _, cells in data_rows):
-                read.fail(f"ligne {line}, colonne n°{j + 1}", "", raw, "colonne sans nom alors qu'elle contient des valeurs")
+                read.fail(
+                    f"ligne {line}, colonne n°{j + 1}", "", raw, "colonne sans nom alors qu'elle contient des valeurs"
+                )
             continue
         where = f"ligne {line}, colonne {name}"
         match = _PUPILS.fullmatch(key)
@@ -322,8 +347,9 @@ def _read_header(read: _CsvRead, line: int, header: list[str], data_rows: list[t
             continue
         if not match and key not in FAMILY_COLUMNS:
             pupils_names = "pupils_g1" if n_grids == 1 else f"pupils_g1 à pupils_g{n_grids or 'N'}"
-            read.fail(where, name, raw,
-                      f"colonne inconnue (colonnes reconnues : {', '.join(FAMILY_COLUMNS)}, {pupils_names})")
+            read.fail(
+                where, name, raw, f"colonne inconnue (colonnes reconnues : {', '.join(FAMILY_COLUMNS)}, {pupils_names})"
+            )
             continue
         seen[key] = name
         columns[j] = key
@@ -335,15 +361,27 @@ def _read_header(read: _CsvRead, line: int, header: list[str], data_rows: list[t
     expected = n_grids if n_grids is not None else max(pupils, default=0)
     for g in range(1, expected + 1):
         if g not in pupils:
-            read.fail(f"ligne {line}", f"pupils_g{g}", None,
-                      f"colonne pupils_g{g} manquante : une colonne d'élèves par grille "
-                      f"({expected} grille(s) dans le scénario)" if n_grids is not None else
-                      f"colonne pupils_g{g} manquante : les colonnes d'élèves se suivent à partir de pupils_g1")
+            read.fail(
+                f"ligne {line}",
+                f"pupils_g{g}",
+                None,
+                f"colonne pupils_g{g} manquante : une colonne d'élèves par grille "
+                f"({expected} grille(s) dans le scénario)"
+                if n_grids is not None
+                else f"colonne pupils_g{g} manquante : les colonnes d'élèves se suivent à partir de pupils_g1",
+            )
     return columns
 
 
-def _read_row(read: _CsvRead, line: int, cells: list[str], columns: dict[int, str], n_grids: int,
-              notice_ticks: bool, first_line_of: dict[str, int]) -> None:
+def _read_row(
+    read: _CsvRead,
+    line: int,
+    cells: list[str],
+    columns: dict[int, str],
+    n_grids: int,
+    notice_ticks: bool,
+    first_line_of: dict[str, int],
+) -> None:
     raw = {key: cells[j] if j < len(cells) else "" for j, key in columns.items()}
     values: _FamilyInputs = {}
     pupils = [0] * n_grids
@@ -354,8 +392,7 @@ def _read_row(read: _CsvRead, line: int, cells: list[str], columns: dict[int, st
         where = f"ligne {line}, colonne {name}"
         if not text.strip():
             if key == "notice" and notice_ticks:
-                read.fail(where, name, text,
-                          "case vide dans une colonne cochée par « x » : écrivez oui ou non")
+                read.fail(where, name, text, "case vide dans une colonne cochée par « x » : écrivez oui ou non")
             continue
         try:
             if key == "id":
@@ -379,8 +416,13 @@ def _read_row(read: _CsvRead, line: int, cells: list[str], columns: dict[int, st
         if not fid:
             read.fail(f"ligne {line}, colonne {name}", name, raw["id"], "identifiant de famille manquant")
         elif fid in first_line_of:
-            read.fail(f"ligne {line}, colonne {name}", name, raw["id"],
-                      f"identifiant déjà utilisé ligne {first_line_of[fid]} : chaque famille doit avoir un identifiant unique")
+            read.fail(
+                f"ligne {line}, colonne {name}",
+                name,
+                raw["id"],
+                f"identifiant déjà utilisé ligne {first_line_of[fid]} : "
+                "chaque famille doit avoir un identifiant unique",
+            )
         else:
             first_line_of[fid] = line
     read.families.append(Family(id=fid, pupils=tuple(pupils), **values))

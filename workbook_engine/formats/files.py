@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 
 def _umask() -> int:
@@ -53,8 +53,11 @@ def workbook_paths(items: list[str]) -> list[Path]:
     for item in items:
         p = Path(item)
         if p.is_dir():
-            paths += sorted(x for x in p.rglob("*") if x.suffix.lower() in (".xlsx", ".xlsm", ".ods") and
-                            not x.name.startswith(("~$", ".~")))
+            paths += sorted(
+                x
+                for x in p.rglob("*")
+                if x.suffix.lower() in (".xlsx", ".xlsm", ".ods") and not x.name.startswith(("~$", ".~"))
+            )
         else:
             paths.append(p)
     return paths

@@ -12,9 +12,9 @@ from importlib import resources
 
 import numpy as np
 
+from workbook_engine.formats.scenario_json import scenario_from_dict
 from workbook_engine.model.domain import Family, Grid, Scenario, Tranche
 from workbook_engine.model.money import excel_round
-from workbook_engine.formats.scenario_json import scenario_from_dict
 
 SEED = 2026
 SAMPLE_FILE = "sample_scenario.json"
@@ -61,21 +61,42 @@ def make_sample(n_families: int = 320, seed: int = SEED) -> Scenario:
         if sum(pupils) == 0:
             pupils[int(rng.integers(0, 3))] = 1
             other_enrolled = max(other_enrolled - 1, 0)
-        families.append(Family(
-            id=f"F{i:04d}", rfr_1=rfr_1, rfr_2=rfr_2, caf_aid=caf,
-            parts=fiscal_parts(adults, children, others), adults=adults, children=children,
-            other_dependents=others, notice=notice, pupils=tuple(pupils), other_enrolled=other_enrolled,
-        ))
+        families.append(
+            Family(
+                id=f"F{i:04d}",
+                rfr_1=rfr_1,
+                rfr_2=rfr_2,
+                caf_aid=caf,
+                parts=fiscal_parts(adults, children, others),
+                adults=adults,
+                children=children,
+                other_dependents=others,
+                notice=notice,
+                pupils=tuple(pupils),
+                other_enrolled=other_enrolled,
+            )
+        )
     grids = []
     for g, (name, old, tranches) in enumerate(_GRIDS):
         enrolled = sum(f.pupils[g] for f in families)
         # Target: about 4 % above what the old single tariff brought in.
         target = excel_round(old * enrolled * 0.96 * 1.04, -2)
-        grids.append(Grid(name=name, old_tariff=float(old), budget_target=target,
-                          tranches=tuple(Tranche(lb, float(lo), float(am)) for lb, lo, am in tranches)))
+        grids.append(
+            Grid(
+                name=name,
+                old_tariff=float(old),
+                budget_target=target,
+                tranches=tuple(Tranche(lb, float(lo), float(am)) for lb, lo, am in tranches),
+            )
+        )
     return Scenario(
-        structure="OGEC Saint-Joseph (exemple)", year="2026-2027", indicator="qf",
-        sibling_rates=(0.1, 0.2, 0.3), sibling_scope="structure", grids=tuple(grids), families=tuple(families),
+        structure="OGEC Saint-Joseph (exemple)",
+        year="2026-2027",
+        indicator="qf",
+        sibling_rates=(0.1, 0.2, 0.3),
+        sibling_scope="structure",
+        grids=tuple(grids),
+        families=tuple(families),
     )
 
 

@@ -31,16 +31,34 @@ from workbook_engine.model.domain import (
 from workbook_engine.model.problems import InputError, Problem, family_where
 
 _SCENARIO_KEYS = (
-    "structure", "year", "indicator", "include_caf_aid", "parts_policy", "custom_parts",
-    "sibling_rates", "sibling_scope", "grids", "families",
+    "structure",
+    "year",
+    "indicator",
+    "include_caf_aid",
+    "parts_policy",
+    "custom_parts",
+    "sibling_rates",
+    "sibling_scope",
+    "grids",
+    "families",
 )
 _CUSTOM_KEYS = ("adult", "child_1", "child_2", "child_3_plus", "single_parent_bonus", "other_dependent")
 _GRID_KEYS = ("name", "old_tariff", "budget_target", "tranches")
 _TRANCHE_KEYS = ("label", "lower", "amount")
 _FAMILY_KEYS = (
-    "id", "rfr_1", "rfr_2", "caf_aid", "parts", "adults", "children", "other_dependents",
-    "notice", "pupils", "other_enrolled",
+    "id",
+    "rfr_1",
+    "rfr_2",
+    "caf_aid",
+    "parts",
+    "adults",
+    "children",
+    "other_dependents",
+    "notice",
+    "pupils",
+    "other_enrolled",
 )
+
 
 class _Missing(Enum):
     """The value of a key absent from a JSON object."""
@@ -116,31 +134,38 @@ class _Reader:
         return obj
 
     @overload
-    def number(self, obj: _JsonObject, key: str, where: str, default: _Default, *,
-               integer: Literal[False] = False) -> float | _Default: ...
+    def number(
+        self, obj: _JsonObject, key: str, where: str, default: _Default, *, integer: Literal[False] = False
+    ) -> float | _Default: ...
 
     @overload
-    def number(self, obj: _JsonObject, key: str, where: str, default: _Default, *,
-               integer: Literal[True]) -> int | _Default: ...
+    def number(
+        self, obj: _JsonObject, key: str, where: str, default: _Default, *, integer: Literal[True]
+    ) -> int | _Default: ...
 
-    def number(self, obj: _JsonObject, key: str, where: str, default: object = _MISSING, *,
-               integer: bool = False) -> object:
+    def number(
+        self, obj: _JsonObject, key: str, where: str, default: object = _MISSING, *, integer: bool = False
+    ) -> object:
         return self.coerce_number(obj.get(key, _MISSING), where, key, default, integer=integer)
 
     @overload
-    def coerce_number(self, value: object, where: str, key: str, default: _Default, *,
-                      integer: Literal[False] = False) -> float | _Default: ...
+    def coerce_number(
+        self, value: object, where: str, key: str, default: _Default, *, integer: Literal[False] = False
+    ) -> float | _Default: ...
 
     @overload
-    def coerce_number(self, value: object, where: str, key: str, default: _Default, *,
-                      integer: Literal[True]) -> int | _Default: ...
+    def coerce_number(
+        self, value: object, where: str, key: str, default: _Default, *, integer: Literal[True]
+    ) -> int | _Default: ...
 
     @overload
-    def coerce_number(self, value: object, where: str, key: str, default: _Default, *,
-                      integer: bool) -> float | _Default: ...
+    def coerce_number(
+        self, value: object, where: str, key: str, default: _Default, *, integer: bool
+    ) -> float | _Default: ...
 
-    def coerce_number(self, value: object, where: str, key: str, default: object = _MISSING, *,
-                      integer: bool = False) -> object:
+    def coerce_number(
+        self, value: object, where: str, key: str, default: object = _MISSING, *, integer: bool = False
+    ) -> object:
         """``value`` as a float (an int when ``integer``), or ``default``
         (None when there is none) after recording why it cannot be used."""
         if value is _MISSING or value is None:
@@ -178,8 +203,7 @@ class _Reader:
             return default
         return value
 
-    def choice(self, obj: _JsonObject, key: str, where: str, choices: tuple[_Choice, ...],
-               default: _Choice) -> _Choice:
+    def choice(self, obj: _JsonObject, key: str, where: str, choices: tuple[_Choice, ...], default: _Choice) -> _Choice:
         value = obj.get(key, _MISSING)
         if value is _MISSING or value is None:
             return default
@@ -219,9 +243,7 @@ def scenario_from_dict(data: object) -> tuple[Scenario, list[Problem]]:
 
     custom_raw = r.keys(top.get("custom_parts", {}) or {}, _CUSTOM_KEYS, "custom_parts")
     defaults = CustomParts()
-    custom = CustomParts(
-        **{k: r.number(custom_raw, k, "custom_parts", getattr(defaults, k)) for k in _CUSTOM_KEYS}
-    )
+    custom = CustomParts(**{k: r.number(custom_raw, k, "custom_parts", getattr(defaults, k)) for k in _CUSTOM_KEYS})
 
     grids = []
     for gi, graw in enumerate(r.items(top, "grids", "scénario"), start=1):
@@ -325,9 +347,7 @@ def scenario_to_dict(s: Scenario) -> ScenarioJSON:
                 "name": g.name,
                 "old_tariff": _num(g.old_tariff),
                 "budget_target": _num(g.budget_target),
-                "tranches": [
-                    {"label": t.label, "lower": _num(t.lower), "amount": _num(t.amount)} for t in g.tranches
-                ],
+                "tranches": [{"label": t.label, "lower": _num(t.lower), "amount": _num(t.amount)} for t in g.tranches],
             }
             for g in s.grids
         ],
@@ -363,15 +383,15 @@ def load_scenario_json(path: str | Path) -> Scenario:
     try:
         text = Path(path).read_text(encoding="utf-8-sig")
     except OSError as exc:
-        raise InputError([Problem("", "", None, f"fichier illisible : {exc.strerror or exc}", source=source)])
+        raise InputError([Problem("", "", None, f"fichier illisible : {exc.strerror or exc}", source=source)]) from None
     except UnicodeDecodeError:
-        raise InputError([Problem("", "", None, "le fichier n'est pas un texte UTF-8", source=source)])
+        raise InputError([Problem("", "", None, "le fichier n'est pas un texte UTF-8", source=source)]) from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(
             [Problem(f"ligne {exc.lineno}, colonne {exc.colno}", "", None, f"JSON invalide : {exc.msg}", source=source)]
-        )
+        ) from None
     scenario, problems = scenario_from_dict(data)
     problems = merge_problems(problems, validate(scenario))
     if problems:

@@ -10,8 +10,6 @@ from workbook_engine.model.french import eur, pct, ratio, share
 from workbook_engine.model.results import JSONObject, Results
 
 
-
-
 def format_results_json(results: JSONObject, title: str = "") -> str:
     out: list[str] = []
     if title:
@@ -25,9 +23,11 @@ def format_results_json(results: JSONObject, title: str = "") -> str:
         if grid["budget_target"] is not None:
             out.append(f"  Objectif : {eur(grid['budget_target'])}, écart {eur(grid['gap'])}")
         out.append(f"  Ancien tarif : {eur(grid['old_revenue'])} de recettes, évolution {pct(grid['change_pct'])}")
-        out.append(f"  Amplitude des tarifs : {ratio(grid['amplitude'])} ; "
-                   f"familles dans la tranche la plus haute : {share(grid['top_share'])} ; "
-                   f"familles sans avis d'imposition : {grid['families_without_notice']}")
+        out.append(
+            f"  Amplitude des tarifs : {ratio(grid['amplitude'])} ; "
+            f"familles dans la tranche la plus haute : {share(grid['top_share'])} ; "
+            f"familles sans avis d'imposition : {grid['families_without_notice']}"
+        )
         out.append("")
     t = results["total"]
     out.append("Structure")
@@ -35,8 +35,10 @@ def format_results_json(results: JSONObject, title: str = "") -> str:
     if t["budget_target"] is not None:
         out.append(f"  Objectif : {eur(t['budget_target'])}, écart {eur(t['gap'])}")
     out.append(f"  Ancien tarif : {eur(t['old_revenue'])}, évolution {pct(t['change_pct'])}")
-    out.append(f"  Familles : {t['families']} ; paient plus : {t['families_pay_more']}, autant : "
-               f"{t['families_unchanged']}, moins : {t['families_pay_less']}")
+    out.append(
+        f"  Familles : {t['families']} ; paient plus : {t['families_pay_more']}, autant : "
+        f"{t['families_unchanged']}, moins : {t['families_pay_less']}"
+    )
     return "\n".join(out) + "\n"
 
 

@@ -19,6 +19,7 @@ def _shown(fmt: Callable[[float], str]) -> Callable[[Figure], str]:
         if isinstance(x, str) or isinstance(x, bool):
             return str(x)
         return fmt(x).replace(",", "\u202f").replace(".", ",")
+
     return show
 
 

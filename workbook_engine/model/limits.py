@@ -25,14 +25,14 @@ MAX_DIRECTORY_BYTES = 16 * MIB  # central directory: 1,000 entries need ~100 kB
 CHUNK = 1 * MIB
 
 
-
 def size_text(n: float) -> str:
     """A byte count the French way: 768 Mo, 3,5 Go."""
     for unit, scale in (("Go", GIB), ("Mo", MIB), ("ko", KIB)):
         if n >= scale:
             value = n / scale
-            return (f"{value:.0f}" if value >= 10 or value == int(value) else f"{value:.1f}").replace(".", ",") + \
-                f" {unit}"
+            return (f"{value:.0f}" if value >= 10 or value == int(value) else f"{value:.1f}").replace(
+                ".", ","
+            ) + f" {unit}"
     return f"{int(n)} octet{'s' if n > 1 else ''}"
 
 

@@ -68,7 +68,7 @@ class Problem:
             body = " : ".join(p for p in (what, self.message) if p)
         return f"{head} : {body}" if head else body
 
-    def with_source(self, source: str) -> "Problem":
+    def with_source(self, source: str) -> Problem:
         return replace(self, source=source)
 
     def as_dict(self) -> ProblemJSON:
@@ -112,9 +112,16 @@ def errors_only(problems: list[Problem]) -> list[Problem]:
 
 # Characters a bursar cannot see or tell apart, named in words.
 _CHAR_WORDS = {
-    "\u00a0": "espace insécable", "\u202f": "espace fine insécable", "\u2009": "espace fine",
-    "\u2007": "espace de chiffre", "\t": "tabulation", "\n": "retour à la ligne", "\r": "retour chariot",
-    "\u200b": "espace sans chasse", "\ufeff": "marque d'ordre des octets", "\u2212": "signe moins typographique",
+    "\u00a0": "espace insécable",
+    "\u202f": "espace fine insécable",
+    "\u2009": "espace fine",
+    "\u2007": "espace de chiffre",
+    "\t": "tabulation",
+    "\n": "retour à la ligne",
+    "\r": "retour chariot",
+    "\u200b": "espace sans chasse",
+    "\ufeff": "marque d'ordre des octets",
+    "\u2212": "signe moins typographique",
     "\u00ad": "trait d'union conditionnel",
 }
 

@@ -12,14 +12,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from workbook_engine.model.french import Figure, eur
 from workbook_engine.model.domain import Family, Grid, Scenario
-from workbook_engine.model.simulate import simulate
+from workbook_engine.model.french import Figure, eur
 from workbook_engine.model.problems import InputError, Problem
+from workbook_engine.model.simulate import simulate
 
 # Parameters that must be equal in every merged file (the structure's rules).
-STRUCTURE_PARAMETERS = ("indicator", "include_caf_aid", "parts_policy", "custom_parts", "sibling_rates",
-                        "sibling_scope")
+STRUCTURE_PARAMETERS = (
+    "indicator",
+    "include_caf_aid",
+    "parts_policy",
+    "custom_parts",
+    "sibling_rates",
+    "sibling_scope",
+)
 # Family inputs that must agree when the same id is in several files.
 FAMILY_FIELDS = ("rfr_1", "rfr_2", "caf_aid", "parts", "adults", "children", "other_dependents", "notice")
 
@@ -57,8 +63,9 @@ class MergeReport:
 
     def to_json(self) -> dict[str, object]:
         return {
-            "files": [{"file": s, "grids": self.grids_from[s], "families": self.families_from[s]}
-                      for s in self.sources],
+            "files": [
+                {"file": s, "grids": self.grids_from[s], "families": self.families_from[s]} for s in self.sources
+            ],
             "renamed_grids": [{"file": f, "from": a, "to": b} for f, a, b in self.renamed],
             "families_in_several_files": [{"id": k, "files": v} for k, v in self.shared_families.items()],
             "notes": self.notes,
@@ -69,14 +76,18 @@ class MergeReport:
     def format(self) -> str:
         out = ["Fusion"]
         for s in self.sources:
-            out.append(f"  {s} : {len(self.grids_from[s])} grille(s) ({', '.join(self.grids_from[s])}), "
-                       f"{self.families_from[s]} famille(s)")
+            out.append(
+                f"  {s} : {len(self.grids_from[s])} grille(s) ({', '.join(self.grids_from[s])}), "
+                f"{self.families_from[s]} famille(s)"
+            )
         for f, a, b in self.renamed:
             out.append(f"  grille « {a} » de {f} renommée « {b} » (nom déjà pris)")
         out += [f"  {n}" for n in self.notes]
         out.append(f"  Familles présentes dans plusieurs fichiers : {len(self.shared_families)}")
-        out.append(f"  Familles dont le total change (rangs des enfants calculés sur toutes les grilles) : "
-                   f"{len(self.total_changes)}")
+        out.append(
+            f"  Familles dont le total change (rangs des enfants calculés sur toutes les grilles) : "
+            f"{len(self.total_changes)}"
+        )
         for fid, before, after in self.total_changes[:20]:
             out.append(f"    {fid} : {eur(before)} -> {eur(after)}")
         if len(self.total_changes) > 20:
@@ -99,12 +110,21 @@ def merge_scenarios(inputs: list[tuple[str, Scenario]]) -> tuple[Scenario, Merge
         for param in STRUCTURE_PARAMETERS:
             a, b = getattr(first, param), getattr(s, param)
             if a != b:
-                problems.append(Problem("paramètres de la structure", param, f"{a} ({first_source}) / {b} ({src})",
-                                        f"valeurs différentes dans {first_source} et {src}", source=src))
+                problems.append(
+                    Problem(
+                        "paramètres de la structure",
+                        param,
+                        f"{a} ({first_source}) / {b} ({src})",
+                        f"valeurs différentes dans {first_source} et {src}",
+                        source=src,
+                    )
+                )
         for attr, label in (("structure", "nom de la structure"), ("year", "année scolaire")):
             if getattr(s, attr) != getattr(first, attr):
-                report.notes.append(f"{label} différent dans {src} (« {getattr(s, attr)} ») : celui de "
-                                    f"{first_source} est gardé (« {getattr(first, attr)} »)")
+                report.notes.append(
+                    f"{label} différent dans {src} (« {getattr(s, attr)} ») : celui de "
+                    f"{first_source} est gardé (« {getattr(first, attr)} »)"
+                )
 
     # Grids, in order, with unique names.
     grids: list[Grid] = []
@@ -139,17 +159,28 @@ def merge_scenarios(inputs: list[tuple[str, Scenario]]) -> tuple[Scenario, Merge
                 pupils[offset + i] += p
             for name in FAMILY_FIELDS:
                 if getattr(f, name) != getattr(f0, name):
-                    problems.append(Problem(f"famille {fid}", name,
-                                            f"{getattr(f0, name)} ({src0}) / {getattr(f, name)} ({src})",
-                                            f"valeurs différentes dans {src0} et {src}", source=src))
+                    problems.append(
+                        Problem(
+                            f"famille {fid}",
+                            name,
+                            f"{getattr(f0, name)} ({src0}) / {getattr(f, name)} ({src})",
+                            f"valeurs différentes dans {src0} et {src}",
+                            source=src,
+                        )
+                    )
         # Children counted "in other Catholic schools" by one file may be the
         # ones another file enrols: they are no longer "other" once merged.
         others = {max(f.other_enrolled - (sum(pupils) - sum(f.pupils)), 0) for _src, f, _o in copies}
         if len(others) > 1:
-            problems.append(Problem(f"famille {fid}", "other_enrolled",
-                                    " / ".join(f"{f.other_enrolled} ({src})" for src, f, _o in copies),
-                                    "enfants dans d'autres établissements incohérents entre les fichiers, une fois "
-                                    "retirés les enfants inscrits dans les autres fichiers fusionnés"))
+            problems.append(
+                Problem(
+                    f"famille {fid}",
+                    "other_enrolled",
+                    " / ".join(f"{f.other_enrolled} ({src})" for src, f, _o in copies),
+                    "enfants dans d'autres établissements incohérents entre les fichiers, une fois "
+                    "retirés les enfants inscrits dans les autres fichiers fusionnés",
+                )
+            )
         merged[fid] = replace(f0, pupils=tuple(pupils), other_enrolled=min(others))
         if len(copies) > 1:
             report.shared_families[fid] = [src for src, _f, _o in copies]
@@ -177,5 +208,6 @@ def _effect_of_merging(report: MergeReport, inputs: list[tuple[str, Scenario]], 
         b, a = money(before_total[fid]), money(float(total))
         if a != b:
             report.total_changes.append((fid, b, a))
-    report.grid_revenue = [(g.name, money(b), money(float(a)))
-                           for g, b, a in zip(merged.grids, before_revenue, after.grids["revenue"])]
+    report.grid_revenue = [
+        (g.name, money(b), money(float(a))) for g, b, a in zip(merged.grids, before_revenue, after.grids["revenue"])
+    ]

@@ -102,12 +102,18 @@ def build_results(scenario: Scenario, families: pd.DataFrame) -> Results:
     import pandas as pd
 
     grid_rows, tranche_rows, total = aggregate(scenario, families)
-    return Results(scenario.n_grids, families.reset_index(drop=True), pd.DataFrame(grid_rows),
-                   pd.DataFrame(tranche_rows, columns=TRANCHE_COLUMNS), total)
+    return Results(
+        scenario.n_grids,
+        families.reset_index(drop=True),
+        pd.DataFrame(grid_rows),
+        pd.DataFrame(tranche_rows, columns=TRANCHE_COLUMNS),
+        total,
+    )
 
 
-def aggregate(scenario: Scenario, families: pd.DataFrame | Mapping[str, Any]
-              ) -> tuple[list[GridRow], list[TrancheRow], Totals]:
+def aggregate(
+    scenario: Scenario, families: pd.DataFrame | Mapping[str, Any]
+) -> tuple[list[GridRow], list[TrancheRow], Totals]:
     """The rows of ``Results.grids`` and ``Results.tranches`` and the totals,
     from the per-family table: a DataFrame or its columns as arrays."""
     grid_rows: list[GridRow] = []
@@ -234,11 +240,25 @@ def label(x: object) -> str | None:
 # The SPEC's results JSON, one converter per object. The model and the
 # workbook reader both build plain mappings and go through these.
 
-def family_json(fid: str, tranches: Iterable[object], dues: Iterable[object], total_due: object, old_due: object,
-                change: object, effort: object) -> JSONObject:
-    return {"id": fid, "tranches": [label(t) for t in tranches], "due": [money(d) for d in dues],
-            "total_due": money(total_due), "old_due": money(old_due), "change": money(change),
-            "effort": ratio(effort)}
+
+def family_json(
+    fid: str,
+    tranches: Iterable[object],
+    dues: Iterable[object],
+    total_due: object,
+    old_due: object,
+    change: object,
+    effort: object,
+) -> JSONObject:
+    return {
+        "id": fid,
+        "tranches": [label(t) for t in tranches],
+        "due": [money(d) for d in dues],
+        "total_due": money(total_due),
+        "old_due": money(old_due),
+        "change": money(change),
+        "effort": ratio(effort),
+    }
 
 
 def grid_json(g: Mapping[str, object], tranches: Iterable[Mapping[str, object]]) -> JSONObject:
@@ -249,8 +269,15 @@ def grid_json(g: Mapping[str, object], tranches: Iterable[Mapping[str, object]])
         "budget_target": money(g["budget_target"]),
         "gap": money(g["gap"]),
         "old_revenue": money(g["old_revenue"]),
-        "tranches": [{"label": label(t["label"]), "families": count(t["families"]), "pupils": count(t["pupils"]),
-                      "revenue": money(t["revenue"])} for t in tranches],
+        "tranches": [
+            {
+                "label": label(t["label"]),
+                "families": count(t["families"]),
+                "pupils": count(t["pupils"]),
+                "revenue": money(t["revenue"]),
+            }
+            for t in tranches
+        ],
         "families": count(g["families"]),
         "pupils": count(g["pupils"]),
         "families_without_notice": count(g["families_without_notice"]),
@@ -287,8 +314,13 @@ def table_json(scenario: Scenario, families: Mapping[str, Any]) -> JSONObject:
     return rows_json(scenario.n_grids, families, grid_rows, tranche_rows, total)
 
 
-def rows_json(n_grids: int, fam: pd.DataFrame | Mapping[str, Any], grid_rows: Iterable[Mapping[str, Any]],
-              tranche_rows: Iterable[Mapping[str, Any]], total: Mapping[str, Any]) -> JSONObject:
+def rows_json(
+    n_grids: int,
+    fam: pd.DataFrame | Mapping[str, Any],
+    grid_rows: Iterable[Mapping[str, Any]],
+    tranche_rows: Iterable[Mapping[str, Any]],
+    total: Mapping[str, Any],
+) -> JSONObject:
     """The results JSON of the per-family table, the grid and tranche rows and the totals."""
     tranche_rows = list(tranche_rows)
     gs = range(1, n_grids + 1)

@@ -20,17 +20,33 @@ def validate_parameters(s: Scenario) -> list[Problem]:
     out = []
     for i, rate in enumerate(s.sibling_rates):
         if rate is not None and not 0 <= rate <= 1:
-            out.append(Problem("scénario", f"sibling_rates[{i}]", rate,
-                               "un taux de réduction doit être compris entre 0 % et 100 %", param=f"rate_{i + 2}"))
+            out.append(
+                Problem(
+                    "scénario",
+                    f"sibling_rates[{i}]",
+                    rate,
+                    "un taux de réduction doit être compris entre 0 % et 100 %",
+                    param=f"rate_{i + 2}",
+                )
+            )
     for name, value in vars(s.custom_parts).items():
         if value is not None and value < 0:
-            out.append(Problem("custom_parts", name, value, "un coefficient de parts ne peut pas être négatif",
-                               param=f"cp_{name}"))
+            out.append(
+                Problem(
+                    "custom_parts", name, value, "un coefficient de parts ne peut pas être négatif", param=f"cp_{name}"
+                )
+            )
     if s.parts_policy == "custom" and s.custom_parts.adult <= 0:
         # Every family has an adult: a positive coefficient keeps every quotient finite.
-        out.append(Problem("custom_parts", "adult", s.custom_parts.adult,
-                           "les parts par adulte doivent être positives quand les parts sont calculées",
-                           param="cp_adult"))
+        out.append(
+            Problem(
+                "custom_parts",
+                "adult",
+                s.custom_parts.adult,
+                "les parts par adulte doivent être positives quand les parts sont calculées",
+                param="cp_adult",
+            )
+        )
     if not s.grids:
         out.append(Problem("scénario", "grids", [], "au moins une grille tarifaire est nécessaire"))
     return out
@@ -48,25 +64,45 @@ def validate_grids(s: Scenario) -> list[Problem]:
             out.append(Problem(where, "tranches", [], "la grille n'a aucune tranche", grid=gi))
             continue
         if g.tranches[0].lower != 0:
-            out.append(Problem(f"{where}, tranche {g.tranches[0].label}", "lower", g.tranches[0].lower,
-                               "la borne inférieure de la première tranche doit être 0", grid=gi, tranche=1))
+            out.append(
+                Problem(
+                    f"{where}, tranche {g.tranches[0].label}",
+                    "lower",
+                    g.tranches[0].lower,
+                    "la borne inférieure de la première tranche doit être 0",
+                    grid=gi,
+                    tranche=1,
+                )
+            )
         for ti, (prev, t) in enumerate(zip(g.tranches, g.tranches[1:]), start=2):
             if t.lower is not None and prev.lower is not None and not t.lower > prev.lower:
-                out.append(Problem(f"{where}, tranche {t.label}", "lower", t.lower,
-                                   f"les bornes doivent être strictement croissantes (tranche précédente : "
-                                   f"{prev.lower:g})", grid=gi, tranche=ti))
+                out.append(
+                    Problem(
+                        f"{where}, tranche {t.label}",
+                        "lower",
+                        t.lower,
+                        f"les bornes doivent être strictement croissantes (tranche précédente : {prev.lower:g})",
+                        grid=gi,
+                        tranche=ti,
+                    )
+                )
         labels = Counter(t.label for t in g.tranches)
         for ti, t in enumerate(g.tranches, start=1):
             twhere = f"{where}, tranche {t.label or ti}"
             if not t.label.strip():
-                out.append(Problem(twhere, "label", t.label, "chaque tranche doit avoir un nom (A, B, C...)",
-                                   grid=gi, tranche=ti))
+                out.append(
+                    Problem(
+                        twhere, "label", t.label, "chaque tranche doit avoir un nom (A, B, C...)", grid=gi, tranche=ti
+                    )
+                )
             elif labels[t.label] > 1:
-                out.append(Problem(twhere, "label", t.label, "nom de tranche en double dans la grille", grid=gi,
-                                   tranche=ti))
+                out.append(
+                    Problem(twhere, "label", t.label, "nom de tranche en double dans la grille", grid=gi, tranche=ti)
+                )
             if t.amount is not None and t.amount < 0:
-                out.append(Problem(twhere, "amount", t.amount, "un montant ne peut pas être négatif", grid=gi,
-                                   tranche=ti))
+                out.append(
+                    Problem(twhere, "amount", t.amount, "un montant ne peut pas être négatif", grid=gi, tranche=ti)
+                )
     return out
 
 
@@ -76,8 +112,8 @@ def validate_families(s: Scenario) -> list[Problem]:
     for fi, f in enumerate(s.families, start=1):
         where = family_where(f.id, fi, ids[f.id])
 
-        def bad(field: str, value: object, message: str) -> None:
-            out.append(Problem(where, field, value, message, family=f.id))
+        def bad(field: str, value: object, message: str, where: str = where, fid: str = f.id) -> None:
+            out.append(Problem(where, field, value, message, family=fid))
 
         if not f.id.strip():
             bad("id", f.id, "identifiant de famille manquant")

@@ -47,8 +47,10 @@ def decrypt_ole(fh: BinaryIO, password: str | None) -> bytes:
     if "EncryptionInfo" not in streams or "EncryptedPackage" not in streams:
         ole.close()
         if {"Workbook", "Book"} & streams:
-            raise Unreadable("ancien classeur Excel 97-2003 (.xls), non pris en charge : ouvrez-le dans Excel ou "
-                               "LibreOffice et enregistrez-le au format .xlsx")
+            raise Unreadable(
+                "ancien classeur Excel 97-2003 (.xls), non pris en charge : ouvrez-le dans Excel ou "
+                "LibreOffice et enregistrez-le au format .xlsx"
+            )
         raise Unreadable("document Office ancien format (OLE2) qui n'est pas un classeur .xlsx")
     try:
         info = ole.openstream("EncryptionInfo").read() if ole.get_size("EncryptionInfo") <= MAX_INFO_BYTES else b""
@@ -57,8 +59,10 @@ def decrypt_ole(fh: BinaryIO, password: str | None) -> bytes:
     finally:
         ole.close()
     if password is None:
-        raise Unreadable("classeur protégé par un mot de passe (chiffré) : relancez la commande avec "
-                           "--password MOT_DE_PASSE pour le déchiffrer")
+        raise Unreadable(
+            "classeur protégé par un mot de passe (chiffré) : relancez la commande avec "
+            "--password MOT_DE_PASSE pour le déchiffrer"
+        )
     problem = _encryption_info_problem(info)
     if problem:
         raise Unreadable(f"classeur chiffré illisible : {problem}")

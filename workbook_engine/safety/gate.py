@@ -71,12 +71,6 @@ from pathlib import Path
 from typing import BinaryIO, Protocol
 from xml.etree.ElementTree import Element
 
-from workbook_engine.safety.encrypted import Unreadable, decrypt_ole, one_line
-from workbook_engine.safety.ods import inspect_ods, is_odf_package
-from workbook_engine.safety.safe_workbook import SafeWorkbook, refuse  # noqa: F401 - re-exported
-from workbook_engine.model.problems import InputError
-from workbook_engine.safety.safe_xml import iterparse_xml, looks_xml, parse_xml, xml_prolog_problem  # noqa: F401 - re-exported
-
 from workbook_engine.model.limits import (  # noqa: F401 - the caps, re-exported for the gate's users
     CHUNK,
     GIB,
@@ -99,6 +93,11 @@ from workbook_engine.model.limits import (  # noqa: F401 - the caps, re-exported
     count_text,
     size_text,
 )
+from workbook_engine.model.problems import InputError
+from workbook_engine.safety.encrypted import Unreadable, decrypt_ole, one_line
+from workbook_engine.safety.ods import inspect_ods, is_odf_package
+from workbook_engine.safety.safe_workbook import SafeWorkbook, refuse  # noqa: F401 - re-exported
+from workbook_engine.safety.safe_xml import iterparse_xml, looks_xml, parse_xml, xml_prolog_problem  # noqa: F401 - re-exported
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 WORKBOOK_TYPES = {
@@ -140,6 +139,7 @@ def current_password() -> str | None:
 # The gate
 # ---------------------------------------------------------------------------
 
+
 def inspect_workbook(path: str | Path, password: str | None = None) -> SafeWorkbook:
     """Check ``path`` is a workbook that can be read safely; raise InputError
     (one French line naming the file) otherwise. ``password`` (default: the
@@ -155,8 +155,11 @@ def inspect_workbook(path: str | Path, password: str | None = None) -> SafeWorkb
     if size == 0:
         raise refuse(path, "fichier vide (0 octet) : ce n'est pas un classeur Excel")
     if size > MAX_FILE_BYTES:
-        raise refuse(path, f"fichier trop volumineux ({size_text(size)} ; un classeur de 50 000 familles en fait "
-                           f"moins de 100 Mo, au plus {size_text(MAX_FILE_BYTES)} acceptés)")
+        raise refuse(
+            path,
+            f"fichier trop volumineux ({size_text(size)} ; un classeur de 50 000 familles en fait "
+            f"moins de 100 Mo, au plus {size_text(MAX_FILE_BYTES)} acceptés)",
+        )
     with open(path, "rb") as fh:
         head = fh.read(8 * KIB)
         if head.startswith(b"PK"):
@@ -189,6 +192,7 @@ def _not_a_workbook(head: bytes) -> str:
 # Zip packages
 # ---------------------------------------------------------------------------
 
+
 def _directory_counts(fh: BinaryIO, size: int) -> tuple[int, int] | None:
     """(entries, central directory bytes) from the end-of-central-directory
     record, read before ``zipfile`` indexes a possibly enormous directory."""
@@ -198,9 +202,9 @@ def _directory_counts(fh: BinaryIO, size: int) -> tuple[int, int] | None:
     i = tail.rfind(b"PK\x05\x06")
     if i < 0 or len(tail) - i < 22:
         return None
-    entries, cd_size, cd_offset = struct.unpack("<6xHLL", tail[i + 4: i + 20])
+    entries, cd_size, cd_offset = struct.unpack("<6xHLL", tail[i + 4 : i + 20])
     if 0xFFFF in (entries,) or 0xFFFFFFFF in (cd_size, cd_offset):  # zip64
-        loc = tail[i - 20: i] if i >= 20 else b""
+        loc = tail[i - 20 : i] if i >= 20 else b""
         if not loc.startswith(b"PK\x06\x07"):
             return None
         (offset,) = struct.unpack("<Q", loc[8:16])
@@ -214,8 +218,10 @@ def _directory_counts(fh: BinaryIO, size: int) -> tuple[int, int] | None:
     return entries, cd_size
 
 
-_DAMAGED = ("fichier .xlsx tronqué ou endommagé (archive zip illisible) : demandez à l'expéditeur de le "
-            "renvoyer ou ouvrez-le dans Excel pour le réparer")
+_DAMAGED = (
+    "fichier .xlsx tronqué ou endommagé (archive zip illisible) : demandez à l'expéditeur de le "
+    "renvoyer ou ouvrez-le dans Excel pour le réparer"
+)
 
 
 def _inspect_zip(path: Path, fh: BinaryIO, size: int, data: bytes | None) -> SafeWorkbook:
@@ -224,8 +230,11 @@ def _inspect_zip(path: Path, fh: BinaryIO, size: int, data: bytes | None) -> Saf
         raise refuse(path, _DAMAGED)
     entries, cd_size = counts
     if entries > MAX_PARTS or cd_size > MAX_DIRECTORY_BYTES:
-        raise refuse(path, f"archive anormale : {count_text(entries)} parties (au plus {count_text(MAX_PARTS)} "
-                           "pour un classeur) : refusée sans la lire")
+        raise refuse(
+            path,
+            f"archive anormale : {count_text(entries)} parties (au plus {count_text(MAX_PARTS)} "
+            "pour un classeur) : refusée sans la lire",
+        )
     fh.seek(0)
     try:
         zf = zipfile.ZipFile(fh)
@@ -240,26 +249,34 @@ def _inspect_zip(path: Path, fh: BinaryIO, size: int, data: bytes | None) -> Saf
 def _check_directory(path: Path, infos: list[zipfile.ZipInfo]) -> None:
     """Refuse from the central directory alone, before inflating anything."""
     if len(infos) > MAX_PARTS:
-        raise refuse(path, f"archive anormale : {count_text(len(infos))} parties (au plus "
-                           f"{count_text(MAX_PARTS)})")
+        raise refuse(path, f"archive anormale : {count_text(len(infos))} parties (au plus {count_text(MAX_PARTS)})")
     seen: set[str] = set()
     for info in infos:
         if info.filename in seen:
             raise refuse(path, f"archive anormale : partie « {info.filename[:80]} » en double")
         seen.add(info.filename)
         if info.flag_bits & 0x1:
-            raise refuse(path, "archive zip chiffrée : ce n'est pas un classeur Excel (un classeur protégé par mot "
-                               "de passe n'est pas une archive zip)")
+            raise refuse(
+                path,
+                "archive zip chiffrée : ce n'est pas un classeur Excel (un classeur protégé par mot "
+                "de passe n'est pas une archive zip)",
+            )
         if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
             raise refuse(path, f"archive anormale : méthode de compression {info.compress_type} inconnue d'Excel")
         if info.file_size > MAX_SHEET_PART_BYTES:
-            raise refuse(path, f"archive anormale : la partie « {info.filename[:80]} » se décompresserait en "
-                               f"{size_text(info.file_size)} (au plus {size_text(MAX_SHEET_PART_BYTES)}) : fichier "
-                               "piégé ou corrompu, refusé sans le décompresser")
+            raise refuse(
+                path,
+                f"archive anormale : la partie « {info.filename[:80]} » se décompresserait en "
+                f"{size_text(info.file_size)} (au plus {size_text(MAX_SHEET_PART_BYTES)}) : fichier "
+                "piégé ou corrompu, refusé sans le décompresser",
+            )
     total = sum(i.file_size for i in infos)
     if total > MAX_TOTAL_BYTES:
-        raise refuse(path, f"archive anormale : ses parties se décompresseraient en {size_text(total)} (au plus "
-                           f"{size_text(MAX_TOTAL_BYTES)}) : fichier piégé ou corrompu, refusé sans le décompresser")
+        raise refuse(
+            path,
+            f"archive anormale : ses parties se décompresseraient en {size_text(total)} (au plus "
+            f"{size_text(MAX_TOTAL_BYTES)}) : fichier piégé ou corrompu, refusé sans le décompresser",
+        )
 
 
 _PREFIX = rb"(?:[A-Za-z_][\w.\-]*:)?"
@@ -278,9 +295,9 @@ def _last_rows(data: bytes, open_row: bytes, filled_row: bytes) -> tuple[bytes, 
             cell = m.start()
     if cell >= 0:
         at = data.rfind(b"<row", 0, cell)
-        filled_row = data[at: at + 256] if at >= 0 else open_row
+        filled_row = data[at : at + 256] if at >= 0 else open_row
     at = data.rfind(b"<row")
-    return (data[at: at + 256] if at >= 0 else open_row), filled_row
+    return (data[at : at + 256] if at >= 0 else open_row), filled_row
 
 
 def _local(tag: object) -> str:
@@ -311,14 +328,18 @@ class _Package:
                 while chunk := f.read(CHUNK if seen else MAX_PROLOG):
                     seen += len(chunk)
                     if seen > cap:
-                        raise self.fail(f"archive anormale : la partie « {name[:80]} » dépasse "
-                                        f"{size_text(cap)} : fichier piégé ou corrompu")
+                        raise self.fail(
+                            f"archive anormale : la partie « {name[:80]} » dépasse "
+                            f"{size_text(cap)} : fichier piégé ou corrompu"
+                        )
                     yield chunk
         except InputError:
             raise
         except Exception:  # noqa: BLE001 - bad CRC, truncated data, invalid deflate stream
-            raise self.fail(f"partie « {name[:80]} » endommagée (données compressées illisibles ou somme de "
-                            "contrôle incorrecte) : fichier tronqué ou corrompu") from None
+            raise self.fail(
+                f"partie « {name[:80]} » endommagée (données compressées illisibles ou somme de "
+                "contrôle incorrecte) : fichier tronqué ou corrompu"
+            ) from None
 
     def read(self, name: str, cap: int = MAX_PART_BYTES) -> bytes:
         if name not in self.read_cache:
@@ -350,16 +371,31 @@ class _Package:
                 continue
             cap = MAX_SHEET_PART_BYTES if name in sheet_of else MAX_PART_BYTES
             if info.file_size > cap:
-                raise self.fail(f"archive anormale : la partie « {name[:80]} » se décompresserait en "
-                                f"{size_text(info.file_size)} (au plus {size_text(cap)}) : fichier piégé ou "
-                                "corrompu, refusé sans le décompresser")
+                raise self.fail(
+                    f"archive anormale : la partie « {name[:80]} » se décompresserait en "
+                    f"{size_text(info.file_size)} (au plus {size_text(cap)}) : fichier piégé ou "
+                    "corrompu, refusé sans le décompresser"
+                )
             self.scan(name, cap, sheet_of.get(name), strings=name == shared)
         names = set(self.infos)
-        macros = sorted(n for n in names if n.lower().endswith("vbaproject.bin") or
-                        n.startswith(("xl/macrosheets/", "xl/dialogsheets/")))
-        return SafeWorkbook(self.path, self.data, self.data is not None, tuple(sheets), len(names),
-                            sum(i.file_size for i in self.infos.values()), self.cells, self.rows, tuple(macros),
-                            tuple(links), connections or "xl/connections.xml" in names)
+        macros = sorted(
+            n
+            for n in names
+            if n.lower().endswith("vbaproject.bin") or n.startswith(("xl/macrosheets/", "xl/dialogsheets/"))
+        )
+        return SafeWorkbook(
+            self.path,
+            self.data,
+            self.data is not None,
+            tuple(sheets),
+            len(names),
+            sum(i.file_size for i in self.infos.values()),
+            self.cells,
+            self.rows,
+            tuple(macros),
+            tuple(links),
+            connections or "xl/connections.xml" in names,
+        )
 
     def workbook_part(self) -> str:
         names = set(self.infos)
@@ -381,8 +417,11 @@ class _Package:
     def workbook_links(self, workbook: str) -> tuple[list[tuple[str, str]], str | None, list[str], bool]:
         """Sheets (name, part), the shared strings part, the external
         workbooks linked to, whether there are data connections."""
-        declared = [(e.get("name") or "", next((v for k, v in e.attrib.items() if _local(k) == "id"), ""))
-                    for e in self.xml(workbook).iter() if _local(e.tag) == "sheet"]
+        declared = [
+            (e.get("name") or "", next((v for k, v in e.attrib.items() if _local(k) == "id"), ""))
+            for e in self.xml(workbook).iter()
+            if _local(e.tag) == "sheet"
+        ]
         if len(declared) > MAX_SHEETS:
             raise self.fail(f"trop de feuilles : {count_text(len(declared))} (au plus {MAX_SHEETS}) : refusé")
         rels = self.rels(workbook)
@@ -417,8 +456,9 @@ class _Package:
                 continue
             mode, target = r.get("TargetMode") or "", r.get("Target") or ""
             if mode != "External":
-                target = target.lstrip("/") if target.startswith("/") else \
-                    posixpath.normpath(posixpath.join(folder, target))
+                target = (
+                    target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join(folder, target))
+                )
             out[r.get("Id") or ""] = (r.get("Type") or "", target, mode)
         return out
 
@@ -442,8 +482,10 @@ class _Package:
                 continue
             lt = chunk.find(b"<")
             if run + (len(chunk) if lt < 0 else lt) > MAX_TEXT_RUN:
-                raise self.fail(f"{what} : texte de plus de {size_text(MAX_TEXT_RUN)} d'un seul tenant (une "
-                                "cellule Excel contient au plus 32 767 caractères) : refusé")
+                raise self.fail(
+                    f"{what} : texte de plus de {size_text(MAX_TEXT_RUN)} d'un seul tenant (une "
+                    "cellule Excel contient au plus 32 767 caractères) : refusé"
+                )
             run = run + len(chunk) if lt < 0 else len(chunk) - chunk.rfind(b"<") - 1
             data = carry + chunk
             cut = data.rfind(b"<")  # a tag may straddle two chunks: count it with the next one
@@ -464,9 +506,11 @@ class _Package:
         # deleted) holds nothing and costs nothing.
         m = _ROW_NUMBER.search(filled_row) if sheet is not None else None
         if m and int(m.group(1)) > MAX_ROWS:
-            raise self.fail(f"{what} : cellule remplie au-delà de la ligne {count_text(MAX_ROWS)} (ligne "
-                            f"{count_text(int(m.group(1)))}) ; un classeur de 50 000 familles n'en a pas besoin : "
-                            "videz ces lignes")
+            raise self.fail(
+                f"{what} : cellule remplie au-delà de la ligne {count_text(MAX_ROWS)} (ligne "
+                f"{count_text(int(m.group(1)))}) ; un classeur de 50 000 familles n'en a pas besoin : "
+                "videz ces lignes"
+            )
 
     def count_cells(self, what: str, data: bytes, row_cells: int, rows_before: int) -> int:
         """Count rows and cells in ``data``; return the cells of the row still
@@ -489,19 +533,24 @@ class _Package:
             rows = data.count(b"<row")
             self.rows += rows
             self.cells += cells
-            row_cells = row_cells + cells if rows == 0 else data[data.rfind(b"<row"):].count(b"<c")
+            row_cells = row_cells + cells if rows == 0 else data[data.rfind(b"<row") :].count(b"<c")
         if self.rows - rows_before > MAX_ROWS:
-            raise self.fail(f"{what} : plus de {count_text(MAX_ROWS)} lignes ; un classeur de 50 000 familles en a "
-                            "bien moins : refusé")
+            raise self.fail(
+                f"{what} : plus de {count_text(MAX_ROWS)} lignes ; un classeur de 50 000 familles en a "
+                "bien moins : refusé"
+            )
         if self.cells > MAX_CELLS:
-            raise self.fail(f"trop de cellules (plus de {count_text(MAX_CELLS)} ; un classeur de 50 000 familles "
-                            "en a bien moins) : refusé")
+            raise self.fail(
+                f"trop de cellules (plus de {count_text(MAX_CELLS)} ; un classeur de 50 000 familles "
+                "en a bien moins) : refusé"
+            )
         return row_cells
 
 
 # ---------------------------------------------------------------------------
 # Reading the cells, with caps (openpyxl, read-only, links never kept)
 # ---------------------------------------------------------------------------
+
 
 def read_cached_values(safe: SafeWorkbook) -> dict[str, list[CellRow]]:
     """Every sheet's rows of the values stored with the formulas (openpyxl,
@@ -548,9 +597,12 @@ def sheet_rows(wb: _ReadOnlyWorkbook, path: Path) -> dict[str, list[CellRow]]:
         width = min(ws.max_column or MAX_COLUMNS, MAX_COLUMNS)
         rows = [_trim(r) for r in ws.iter_rows(max_row=MAX_ROWS + 1, max_col=width, values_only=True)]
         if len(rows) > MAX_ROWS:
-            raise refuse(path, f"feuille « {ws.title} » : cellule remplie au-delà de la ligne "
-                               f"{count_text(MAX_ROWS)} ; un classeur de 50 000 familles n'en a pas besoin : videz "
-                               "ces lignes")
+            raise refuse(
+                path,
+                f"feuille « {ws.title} » : cellule remplie au-delà de la ligne "
+                f"{count_text(MAX_ROWS)} ; un classeur de 50 000 familles n'en a pas besoin : videz "
+                "ces lignes",
+            )
         out[ws.title] = rows
     return out
 

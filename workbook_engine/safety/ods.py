@@ -31,7 +31,6 @@ import posixpath
 import re
 from typing import TYPE_CHECKING
 
-from workbook_engine.safety.safe_xml import xml_prolog_problem
 from workbook_engine.model.limits import (
     KIB,
     MAX_CELLS,
@@ -46,14 +45,17 @@ from workbook_engine.model.limits import (
     size_text,
 )
 from workbook_engine.safety.safe_workbook import SafeWorkbook
+from workbook_engine.safety.safe_xml import xml_prolog_problem
 
 if TYPE_CHECKING:
     from workbook_engine.safety.gate import _Package
 
 CONTENT = "content.xml"
 MANIFEST = "META-INF/manifest.xml"
-SPREADSHEET_TYPES = ("application/vnd.oasis.opendocument.spreadsheet",
-                     "application/vnd.oasis.opendocument.spreadsheet-template")
+SPREADSHEET_TYPES = (
+    "application/vnd.oasis.opendocument.spreadsheet",
+    "application/vnd.oasis.opendocument.spreadsheet-template",
+)
 NS_TABLE = b"urn:oasis:names:tc:opendocument:xmlns:table:1.0"
 _OTHER_DOCUMENTS = {
     "text": "document texte OpenDocument (.odt)",
@@ -89,8 +91,11 @@ def inspect_ods(pkg: _Package) -> SafeWorkbook:
     spreadsheet."""
     mime = pkg.read("mimetype", 4 * KIB).strip().decode("ascii", "replace")
     if mime not in SPREADSHEET_TYPES:
-        kind = mime.rsplit(".", 1)[-1].removesuffix("-template") if mime.startswith(
-            "application/vnd.oasis.opendocument.") else ""
+        kind = (
+            mime.rsplit(".", 1)[-1].removesuffix("-template")
+            if mime.startswith("application/vnd.oasis.opendocument.")
+            else ""
+        )
         what = _OTHER_DOCUMENTS.get(kind)
         if what:
             raise pkg.fail(f"{what}, pas un classeur" + _NOT_A_SPREADSHEET)
@@ -100,8 +105,9 @@ def inspect_ods(pkg: _Package) -> SafeWorkbook:
             if isinstance(element.tag, str) and element.tag.rsplit("}", 1)[-1] == "encryption-data":
                 raise pkg.fail(ENCRYPTED)
     if CONTENT not in pkg.infos:
-        raise pkg.fail("classeur OpenDocument (.ods) incomplet : partie content.xml absente (fichier tronqué ou "
-                       "endommagé)")
+        raise pkg.fail(
+            "classeur OpenDocument (.ods) incomplet : partie content.xml absente (fichier tronqué ou endommagé)"
+        )
     content = _Content(pkg)
     content.scan()
     structural = set(pkg.read_cache)  # mimetype, manifest: read whole, checked
@@ -109,9 +115,11 @@ def inspect_ods(pkg: _Package) -> SafeWorkbook:
         if name in structural or name == CONTENT or name.endswith("/"):
             continue
         if info.file_size > MAX_PART_BYTES:
-            raise pkg.fail(f"archive anormale : la partie « {name[:80]} » se décompresserait en "
-                           f"{size_text(info.file_size)} (au plus {size_text(MAX_PART_BYTES)}) : fichier piégé ou "
-                           "corrompu, refusé sans le décompresser")
+            raise pkg.fail(
+                f"archive anormale : la partie « {name[:80]} » se décompresserait en "
+                f"{size_text(info.file_size)} (au plus {size_text(MAX_PART_BYTES)}) : fichier piégé ou "
+                "corrompu, refusé sans le décompresser"
+            )
         if name.startswith(_APPLICATION_DATA):
             for _chunk in pkg.stream(name, MAX_PART_BYTES):  # size and CRC only: never parsed
                 pass
@@ -119,9 +127,19 @@ def inspect_ods(pkg: _Package) -> SafeWorkbook:
             pkg.scan(name, MAX_PART_BYTES, None, strings=False)
     names = set(pkg.infos)
     macros = sorted(n for n in names if n.startswith(_MACROS) and not n.endswith("/"))
-    return SafeWorkbook(pkg.path, pkg.data, pkg.data is not None, tuple((s, CONTENT) for s in content.sheets),
-                        len(names), sum(i.file_size for i in pkg.infos.values()), pkg.cells, pkg.rows,
-                        tuple(macros), tuple(sorted(content.links)), content.connections)
+    return SafeWorkbook(
+        pkg.path,
+        pkg.data,
+        pkg.data is not None,
+        tuple((s, CONTENT) for s in content.sheets),
+        len(names),
+        sum(i.file_size for i in pkg.infos.values()),
+        pkg.cells,
+        pkg.rows,
+        tuple(macros),
+        tuple(sorted(content.links)),
+        content.connections,
+    )
 
 
 class _Content:
@@ -143,24 +161,30 @@ class _Content:
         pkg = self.pkg
         info = pkg.infos[CONTENT]
         if info.file_size > MAX_SHEET_PART_BYTES:
-            raise pkg.fail(f"archive anormale : la partie « content.xml » se décompresserait en "
-                           f"{size_text(info.file_size)} (au plus {size_text(MAX_SHEET_PART_BYTES)}) : fichier "
-                           "piégé ou corrompu, refusé sans le décompresser")
+            raise pkg.fail(
+                f"archive anormale : la partie « content.xml » se décompresserait en "
+                f"{size_text(info.file_size)} (au plus {size_text(MAX_SHEET_PART_BYTES)}) : fichier "
+                "piégé ou corrompu, refusé sans le décompresser"
+            )
         first, carry, run = True, b"", 0
         for chunk in pkg.stream(CONTENT, MAX_SHEET_PART_BYTES):
             if first:
                 first = False
                 if chunk[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in chunk[:2]:
-                    raise pkg.fail("partie « content.xml » en UTF-16 : non prise en charge ; enregistrez de nouveau "
-                                   "le classeur avec LibreOffice")
+                    raise pkg.fail(
+                        "partie « content.xml » en UTF-16 : non prise en charge ; enregistrez de nouveau "
+                        "le classeur avec LibreOffice"
+                    )
                 problem = xml_prolog_problem(chunk, len(chunk) < MAX_PROLOG)
                 if problem:
                     raise pkg.fail(f"partie « content.xml » : {problem}")
                 self.tags(chunk)
             lt = chunk.find(b"<")
             if run + (len(chunk) if lt < 0 else lt) > MAX_TEXT_RUN:
-                raise pkg.fail(f"{self.what()} : texte de plus de {size_text(MAX_TEXT_RUN)} d'un seul tenant (une "
-                               "cellule contient au plus 32 767 caractères) : refusé")
+                raise pkg.fail(
+                    f"{self.what()} : texte de plus de {size_text(MAX_TEXT_RUN)} d'un seul tenant (une "
+                    "cellule contient au plus 32 767 caractères) : refusé"
+                )
             run = run + len(chunk) if lt < 0 else len(chunk) - chunk.rfind(b"<") - 1
             data = carry + chunk
             cut = data.rfind(b"<")  # a tag may straddle two chunks: count it with the next one
@@ -169,23 +193,27 @@ class _Content:
         if carry:
             self.count(carry + b" ")
         if not self.sheets:
-            raise pkg.fail("classeur OpenDocument (.ods) sans aucune feuille de calcul : fichier incomplet ou "
-                           "endommagé")
+            raise pkg.fail(
+                "classeur OpenDocument (.ods) sans aucune feuille de calcul : fichier incomplet ou endommagé"
+            )
 
     def tags(self, head: bytes) -> None:
         """The markers of sheets, rows and cells, with the table namespace's
         prefix as the root element declares it (the reader requires it there)."""
         m = _TABLE_PREFIX.search(head)
         if m is None:
-            raise self.pkg.fail("classeur OpenDocument (.ods) sans feuille de calcul lisible (espace de noms des "
-                                "tableaux non déclaré) : fichier endommagé ou non conforme")
+            raise self.pkg.fail(
+                "classeur OpenDocument (.ods) sans feuille de calcul lisible (espace de noms des "
+                "tableaux non déclaré) : fichier endommagé ou non conforme"
+            )
         p = b"<" + m.group(1) + b":"
         self.table = re.compile(re.escape(p) + rb"table[\s/>]")
         self.row = p + b"table-row"  # also counts table-rows / table-row-group: an overcount
         self.cell, self.covered = p + b"table-cell", p + b"covered-table-cell"
         # the split at "<table:table " ate the space before the first attribute
-        self.name = re.compile(rb"""(?<![\w.:\-])""" + re.escape(m.group(1)) +
-                               rb""":name\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+        self.name = re.compile(
+            rb"""(?<![\w.:\-])""" + re.escape(m.group(1)) + rb""":name\s*=\s*(?:"([^"]*)"|'([^']*)')"""
+        )
         self.source = (p + b"table-source", p + b"cell-range-source")
         self.dde = p + b"dde-link"
 
@@ -206,7 +234,7 @@ class _Content:
             at = data.find(tag)
             while at >= 0:
                 end = data.find(b">", at)
-                href = re.search(rb"""href\s*=\s*["']([^"']{1,2000})["']""", data[at: end if end > 0 else None])
+                href = re.search(rb"""href\s*=\s*["']([^"']{1,2000})["']""", data[at : end if end > 0 else None])
                 if href:
                     self.links.add(self.file_name(href.group(1)))
                 at = data.find(tag, at + 1)
@@ -237,10 +265,11 @@ class _Content:
                     self.row_cells = 0
                 self.row_cells += piece.count(self.cell) + piece.count(self.covered)
                 if self.row_cells > MAX_ROW_CELLS:
-                    raise pkg.fail(f"{self.what()} : une ligne de plus de {count_text(MAX_ROW_CELLS)} cellules : "
-                                   "refusé")
+                    raise pkg.fail(
+                        f"{self.what()} : une ligne de plus de {count_text(MAX_ROW_CELLS)} cellules : refusé"
+                    )
         elif rows:
-            last = data[data.rfind(self.row):]
+            last = data[data.rfind(self.row) :]
             self.row_cells = last.count(self.cell) + last.count(self.covered)
         else:
             self.row_cells += cells
@@ -248,11 +277,15 @@ class _Content:
         pkg.cells += cells
         self.sheet_rows += rows
         if self.sheet_rows > MAX_ROWS:
-            raise pkg.fail(f"{self.what()} : plus de {count_text(MAX_ROWS)} lignes ; un classeur de 50 000 familles "
-                           "en a bien moins : refusé")
+            raise pkg.fail(
+                f"{self.what()} : plus de {count_text(MAX_ROWS)} lignes ; un classeur de 50 000 familles "
+                "en a bien moins : refusé"
+            )
         if pkg.cells > MAX_CELLS:
-            raise pkg.fail(f"trop de cellules (plus de {count_text(MAX_CELLS)} ; un classeur de 50 000 familles en a "
-                           "bien moins) : refusé")
+            raise pkg.fail(
+                f"trop de cellules (plus de {count_text(MAX_CELLS)} ; un classeur de 50 000 familles en a "
+                "bien moins) : refusé"
+            )
 
 
 __all__ = ["ENCRYPTED", "SPREADSHEET_TYPES", "inspect_ods", "is_odf_package"]

@@ -70,11 +70,16 @@ class SafeWorkbook:
         """What was found and deliberately left alone (French)."""
         out = []
         if self.macros:
-            out.append(f"macros ({', '.join(self.macros)}) : jamais exécutées ; workbook-engine ne lit que les "
-                       "valeurs et les formules")
+            out.append(
+                f"macros ({', '.join(self.macros)}) : jamais exécutées ; workbook-engine ne lit que les "
+                "valeurs et les formules"
+            )
         if self.external_links:
-            out.append("liaison(s) vers d'autres classeurs (" + ", ".join(f"« {t} »" for t in self.external_links)
-                       + ") : jamais ouvertes ni suivies ; seules les valeurs enregistrées dans ce classeur comptent")
+            out.append(
+                "liaison(s) vers d'autres classeurs ("
+                + ", ".join(f"« {t} »" for t in self.external_links)
+                + ") : jamais ouvertes ni suivies ; seules les valeurs enregistrées dans ce classeur comptent"
+            )
         if self.data_connections:
             out.append("connexions à des données externes : jamais actualisées")
         return out

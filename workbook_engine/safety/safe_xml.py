@@ -36,8 +36,20 @@ def iterparse_xml(source: BinaryIO, events: tuple[str, ...] = ("end",)) -> Itera
 
 
 _DECL_ENCODING = re.compile(r"""encoding\s*=\s*["']([A-Za-z0-9._\-]+)["']""")
-_ENCODINGS = {"utf-8", "utf8", "utf-16", "utf-16le", "utf-16be", "us-ascii", "ascii", "iso-8859-1", "latin-1",
-              "latin1", "windows-1252", "cp1252"}
+_ENCODINGS = {
+    "utf-8",
+    "utf8",
+    "utf-16",
+    "utf-16le",
+    "utf-16be",
+    "us-ascii",
+    "ascii",
+    "iso-8859-1",
+    "latin-1",
+    "latin1",
+    "windows-1252",
+    "cp1252",
+}
 
 
 def xml_prolog_problem(head: bytes, complete: bool) -> str | None:
@@ -75,8 +87,10 @@ def xml_prolog_problem(head: bytes, complete: bool) -> str | None:
                 return "en-tête XML incomplet ou anormalement long"
             i = j + 3
         elif text.startswith("<!", i):
-            return ("déclaration DOCTYPE ou d'entités XML, interdite dans un classeur (fichier piégé ou "
-                    "corrompu) : refusé sans l'interpréter")
+            return (
+                "déclaration DOCTYPE ou d'entités XML, interdite dans un classeur (fichier piégé ou "
+                "corrompu) : refusé sans l'interpréter"
+            )
         elif text.startswith("<", i) and i + 1 < n and (text[i + 1].isalpha() or text[i + 1] in "_:"):
             return None
         else:

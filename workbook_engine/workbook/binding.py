@@ -11,8 +11,12 @@ from workbook_engine.model.domain import Family, Scenario
 from workbook_engine.workbook.layout import BOOL_TEXT, INDICATOR_TEXT, PARTS_POLICY_TEXT, SCOPE_TEXT, Layout
 
 CUSTOM_PARTS_KEYS = {
-    "cp_adult": "adult", "cp_child_1": "child_1", "cp_child_2": "child_2", "cp_child_3_plus": "child_3_plus",
-    "cp_single_parent_bonus": "single_parent_bonus", "cp_other_dependent": "other_dependent",
+    "cp_adult": "adult",
+    "cp_child_1": "child_1",
+    "cp_child_2": "child_2",
+    "cp_child_3_plus": "child_3_plus",
+    "cp_single_parent_bonus": "single_parent_bonus",
+    "cp_other_dependent": "other_dependent",
 }
 RATE_KEYS = ("rate_2", "rate_3", "rate_4")
 

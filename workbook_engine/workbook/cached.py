@@ -11,8 +11,8 @@ from __future__ import annotations
 import math
 
 from workbook_engine.model.domain import Scenario
-from workbook_engine.workbook.layout import GRID_SUMMARY, SCALE_INDICATOR_TEXT, SUMMARY_COLUMNS, Layout
 from workbook_engine.model.results import Results
+from workbook_engine.workbook.layout import GRID_SUMMARY, SCALE_INDICATOR_TEXT, SUMMARY_COLUMNS, Layout
 
 
 def _cell(x: object) -> object:

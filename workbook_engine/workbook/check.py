@@ -16,27 +16,30 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Iterator, Literal
+from typing import Literal
 
 from openpyxl.formula.tokenizer import Tokenizer
 
-from workbook_engine.workbook.layout import Column, Layout, Ref
-from workbook_engine.model.simulate import simulate_json
-from workbook_engine.workbook.placement import StructureEdit
-from workbook_engine.model.problems import InputError, show_value
-from workbook_engine.workbook.reader import WorkbookRead, cell_name, read_workbook
 from workbook_engine.model.french import eur
+from workbook_engine.model.problems import InputError, show_value
+from workbook_engine.model.simulate import simulate_json
 from workbook_engine.workbook.file import open_workbook_file
+from workbook_engine.workbook.layout import Column, Layout, Ref
+from workbook_engine.workbook.placement import StructureEdit
+from workbook_engine.workbook.reader import WorkbookRead, cell_name, read_workbook
 from workbook_engine.workbook.results import family_rows, results_json_from_cells
 
 Part = Literal["structure", "numbers", "inputs"]
 Unit = Literal["eur", "ratio", "count", "text"]
 FindingSeverity = Literal["error", "warning", "info"]
 CheckStatus = Literal["ok", "findings", "unusable"]
-REPAIR = ("Pour réparer : lisez le scénario (workbook-engine read CLASSEUR -o scenario.json) puis régénérez "
-          "le classeur (workbook-engine generate scenario.json -o nouveau.xlsx).")
+REPAIR = (
+    "Pour réparer : lisez le scénario (workbook-engine read CLASSEUR -o scenario.json) puis régénérez "
+    "le classeur (workbook-engine generate scenario.json -o nouveau.xlsx)."
+)
 MAX_LISTED = 3  # cells named per line before "et N autres"
 UNITS: dict[str, Unit] = defaultdict(lambda: "text", money="eur", ratio="ratio", count="count")
 MAX_PRINTED = 25  # lines printed per part; --json has them all
@@ -61,9 +64,17 @@ class Finding:
     harmless_if_numbers_hold: bool = False  # a structural edit that is only information when nothing broke
 
     def as_dict(self) -> dict[str, object]:
-        return {"part": self.part, "severity": self.severity, "where": self.where, "cell": self.cell,
-                "family": self.family, "count": self.count, "message": self.message,
-                "expected": _json_value(self.expected), "found": _json_value(self.found)}
+        return {
+            "part": self.part,
+            "severity": self.severity,
+            "where": self.where,
+            "cell": self.cell,
+            "family": self.family,
+            "count": self.count,
+            "message": self.message,
+            "expected": _json_value(self.expected),
+            "found": _json_value(self.found),
+        }
 
     def __str__(self) -> str:
         return _line([self])
@@ -144,22 +155,33 @@ class CheckReport:
         return _line(group_findings(serious)[0]) if serious else ""
 
     def to_json(self) -> dict[str, object]:
-        return {"file": str(self.path), "status": self.status, "exit_code": self.exit_code,
-                "unusable": self.unusable, "families": self.families,
-                "layout_version": self.version,
-                "findings": [f.as_dict() for f in self.findings], "fallback_cells": self.fallback_cells,
-                "notes": self.notes}
+        return {
+            "file": str(self.path),
+            "status": self.status,
+            "exit_code": self.exit_code,
+            "unusable": self.unusable,
+            "families": self.families,
+            "layout_version": self.version,
+            "findings": [f.as_dict() for f in self.findings],
+            "fallback_cells": self.fallback_cells,
+            "notes": self.notes,
+        }
 
     def format(self) -> str:
         lines = [f"Contrôle de {self.path}"]
         if self.unusable:
             return f"{self.path} : {self.unusable}\n"
         if not any(f.severity != "info" for f in self.findings):
-            lines.append(f"  Classeur cohérent : formules intactes, résultats identiques au modèle au centime près "
-                         f"({self.families} familles).")
+            lines.append(
+                f"  Classeur cohérent : formules intactes, résultats identiques au modèle au centime près "
+                f"({self.families} familles)."
+            )
         lines += [f"  Note : {n}" for n in self.notes]
-        titles = {"structure": "Structure (formules, feuilles, noms)", "numbers": "Calculs (comparés au modèle)",
-                  "inputs": "Saisies"}
+        titles = {
+            "structure": "Structure (formules, feuilles, noms)",
+            "numbers": "Calculs (comparés au modèle)",
+            "inputs": "Saisies",
+        }
         marks = {"error": "-", "warning": "-", "info": "i"}
         for part, title in titles.items():
             groups = group_findings([f for f in self.findings if f.part == part])
@@ -172,8 +194,10 @@ class CheckReport:
             if len(groups) > MAX_PRINTED:
                 lines.append(f"    ... et {len(groups) - MAX_PRINTED} autre(s) constat(s) (liste complète avec --json)")
         if self.fallback_cells:
-            lines.append(f"  {len(self.fallback_cells)} cellule(s) calculée(s) par le moteur de secours : "
-                         + ", ".join(self.fallback_cells[:MAX_LISTED]))
+            lines.append(
+                f"  {len(self.fallback_cells)} cellule(s) calculée(s) par le moteur de secours : "
+                + ", ".join(self.fallback_cells[:MAX_LISTED])
+            )
         if any(f.part in ("structure", "numbers") and f.severity == "error" for f in self.findings):
             lines.append("  " + REPAIR)
         return "\n".join(lines) + "\n"
@@ -182,6 +206,7 @@ class CheckReport:
 # ---------------------------------------------------------------------------
 # Structure
 # ---------------------------------------------------------------------------
+
 
 def normalize_formula(text: str) -> tuple[str | tuple[str, str], ...]:
     """A formula as a comparable token sequence: whitespace dropped, names and
@@ -223,8 +248,12 @@ def _edit_finding(e: StructureEdit, layout: Layout) -> Finding:
         message, benign = "feuille supprimée", None
     elif e.kind == "column_inserted":
         where = f"{e.sheet}!{_column_letter(e.col)}"
-        message = "colonne insérée" + (f" « {e.label} »" if e.label else "") + \
-            (f" avant « {e.old} »" if e.old else "") + " : le classeur l'ignore"
+        message = (
+            "colonne insérée"
+            + (f" « {e.label} »" if e.label else "")
+            + (f" avant « {e.old} »" if e.old else "")
+            + " : le classeur l'ignore"
+        )
     elif e.kind == "column_deleted":
         message, benign = f"colonne « {e.label} » supprimée", False
     elif e.kind == "column_moved":
@@ -246,11 +275,18 @@ def _edit_finding(e: StructureEdit, layout: Layout) -> Finding:
         message, benign = f"nom défini {e.label} supprimé", None
         where = f"nom {e.label}"
     elif e.kind == "cells_shifted":
-        message, benign = ("des cellules ont été insérées ou supprimées sans la ligne ou la colonne entière : les "
-                           "noms ne s'accordent plus"), None
+        message, benign = (
+            (
+                "des cellules ont été insérées ou supprimées sans la ligne ou la colonne entière : les "
+                "noms ne s'accordent plus"
+            ),
+            None,
+        )
     else:  # no_stamp
-        message = ("classeur d'une version antérieure de workbook_engine (sans tampon) : lu d'après ses feuilles ; "
-                   "régénérez-le pour profiter des noms qui suivent les modifications")
+        message = (
+            "classeur d'une version antérieure de workbook_engine (sans tampon) : lu d'après ses feuilles ; "
+            "régénérez-le pour profiter des noms qui suivent les modifications"
+        )
     severity: FindingSeverity = "info" if benign else "warning"
     return Finding("structure", severity, where, message, harmless_if_numbers_hold=benign is False)
 
@@ -275,13 +311,31 @@ def check_structure(read: WorkbookRead) -> list[Finding]:
         places = ", ".join(_place(read, r) for r, _f, _g in cells[:MAX_LISTED])
         if len(cells) > MAX_LISTED:
             places += f" et {len(cells) - MAX_LISTED} autre(s)"
-        findings.append(Finding("structure", "error", places, f"{kind} ({label}, feuille {sheet})", formula, got,
-                                cell=cell_name(ref), family=_family_of(read, ref), count=len(cells)))
+        findings.append(
+            Finding(
+                "structure",
+                "error",
+                places,
+                f"{kind} ({label}, feuille {sheet})",
+                formula,
+                got,
+                cell=cell_name(ref),
+                family=_family_of(read, ref),
+                count=len(cells),
+            )
+        )
     for fid, row in read.below_formulas.items():
         ref = Ref(layout.families_sheet, row, max(layout.column["id"].col, 0))
-        findings.append(Finding("structure", "error", f"{cell_name(ref)} (famille {fid})",
-                                "famille saisie sous la dernière ligne de formules : son tarif n'est pas "
-                                "calculé dans le classeur", cell=cell_name(ref), family=fid))
+        findings.append(
+            Finding(
+                "structure",
+                "error",
+                f"{cell_name(ref)} (famille {fid})",
+                "famille saisie sous la dernière ligne de formules : son tarif n'est pas calculé dans le classeur",
+                cell=cell_name(ref),
+                family=fid,
+            )
+        )
     return findings
 
 
@@ -315,8 +369,9 @@ def _formula_differences(read: WorkbookRead) -> Iterator[tuple[Ref, str, str, ob
                 continue
             yield from _column_cells(read, column, covered, r0 - 1)  # not formulas
             covered = r1 + 1
-            if _same_formula(run.text(r0), "=" + column.formula(r0 + 1)) and \
-                    _same_formula(run.text(r1), "=" + column.formula(r1 + 1)):
+            if _same_formula(run.text(r0), "=" + column.formula(r0 + 1)) and _same_formula(
+                run.text(r1), "=" + column.formula(r1 + 1)
+            ):
                 continue
             for row in range(r0, r1 + 1):
                 if not _same_formula(run.text(row), "=" + column.formula(row + 1)):
@@ -332,8 +387,11 @@ def _column_cells(read: WorkbookRead, column: Column, r0: int, r1: int) -> Itera
 
 
 def _same_formula(got: object, formula: str) -> bool:
-    return isinstance(got, str) and got.startswith("=") and \
-        (got == formula or normalize_formula(got) == normalize_formula(formula))
+    return (
+        isinstance(got, str)
+        and got.startswith("=")
+        and (got == formula or normalize_formula(got) == normalize_formula(formula))
+    )
 
 
 def _place(read: WorkbookRead, ref: Ref) -> str:
@@ -350,6 +408,7 @@ def _family_of(read: WorkbookRead, ref: Ref) -> str | None:
 # ---------------------------------------------------------------------------
 # Numbers
 # ---------------------------------------------------------------------------
+
 
 def check_numbers(read: WorkbookRead, value: Callable[[Ref], object]) -> list[Finding]:
     """The workbook's evaluated results against the model of its inputs."""
@@ -372,40 +431,92 @@ def check_numbers(read: WorkbookRead, value: Callable[[Ref], object]) -> list[Fi
         if found is None:
             continue  # a family the formulas do not cover: reported by the structure part
         for g in range(layout.n_grids):
-            per_grid: tuple[tuple[str, str, str, Unit], ...] = (("tranches", f"tranche_g{g + 1}", "tranche", "text"),
-                                                                ("due", f"due_g{g + 1}", "dû", "eur"))
+            per_grid: tuple[tuple[str, str, str, Unit], ...] = (
+                ("tranches", f"tranche_g{g + 1}", "tranche", "text"),
+                ("due", f"due_g{g + 1}", "dû", "eur"),
+            )
             for field_, key, label, unit in per_grid:
                 if exp[field_][g] != found[field_][g]:
-                    findings.append(Finding("numbers", "error", f"{fam_cell(fid, key)} (famille {fid})",
-                                            f"{label} grille {g + 1}", exp[field_][g], found[field_][g], unit,
-                                            fam_cell(fid, key), fid))
+                    findings.append(
+                        Finding(
+                            "numbers",
+                            "error",
+                            f"{fam_cell(fid, key)} (famille {fid})",
+                            f"{label} grille {g + 1}",
+                            exp[field_][g],
+                            found[field_][g],
+                            unit,
+                            fam_cell(fid, key),
+                            fid,
+                        )
+                    )
         per_family: tuple[tuple[str, str, Unit], ...] = (
-            ("total_due", "total dû", "eur"), ("old_due", "ancien total", "eur"), ("change", "évolution", "eur"),
-            ("effort", "taux d'effort", "ratio"))
+            ("total_due", "total dû", "eur"),
+            ("old_due", "ancien total", "eur"),
+            ("change", "évolution", "eur"),
+            ("effort", "taux d'effort", "ratio"),
+        )
         for key, label, unit in per_family:
             if exp[key] != found[key]:
-                findings.append(Finding("numbers", "error", f"{fam_cell(fid, key)} (famille {fid})", label,
-                                        exp[key], found[key], unit, fam_cell(fid, key), fid))
+                findings.append(
+                    Finding(
+                        "numbers",
+                        "error",
+                        f"{fam_cell(fid, key)} (famille {fid})",
+                        label,
+                        exp[key],
+                        found[key],
+                        unit,
+                        fam_cell(fid, key),
+                        fid,
+                    )
+                )
     for gl, exp, found in zip(layout.grids, expected["grids"], got["grids"]):
-        for key in ("revenue", "budget_target", "gap", "old_revenue", "families_without_notice", "change_pct",
-                    "amplitude", "top_share"):
+        for key in (
+            "revenue",
+            "budget_target",
+            "gap",
+            "old_revenue",
+            "families_without_notice",
+            "change_pct",
+            "amplitude",
+            "top_share",
+        ):
             if exp[key] != found[key]:
                 cell = gl.summary_cell(key)
-                findings.append(Finding("numbers", "error", f"{cell_name(cell.ref)}", f"{cell.label} ({gl.sheet})",
-                                        exp[key], found[key], UNITS[cell.kind]))
+                findings.append(
+                    Finding(
+                        "numbers",
+                        "error",
+                        f"{cell_name(cell.ref)}",
+                        f"{cell.label} ({gl.sheet})",
+                        exp[key],
+                        found[key],
+                        UNITS[cell.kind],
+                    )
+                )
         used = [s for s in gl.slots if value(s.lower.ref) not in (None, "")]  # as results_json_from_cells
         for slot, te, tf in zip(used, exp["tranches"], found["tranches"]):
             for key in ("families", "pupils", "revenue"):
                 if te[key] != tf[key]:
                     cell = getattr(slot, key)
-                    findings.append(Finding("numbers", "error", cell_name(cell.ref),
-                                            f"{cell.label} de la tranche {te['label']} ({gl.sheet})", te[key],
-                                            tf[key], UNITS[cell.kind]))
+                    findings.append(
+                        Finding(
+                            "numbers",
+                            "error",
+                            cell_name(cell.ref),
+                            f"{cell.label} de la tranche {te['label']} ({gl.sheet})",
+                            te[key],
+                            tf[key],
+                            UNITS[cell.kind],
+                        )
+                    )
     for key, exp_v in expected["total"].items():
         if exp_v != got["total"][key]:
             cell = next(c for c in layout.summary if c.key == f"total.{key}")
-            findings.append(Finding("numbers", "error", cell_name(cell.ref), cell.label, exp_v, got["total"][key],
-                                    UNITS[cell.kind]))
+            findings.append(
+                Finding("numbers", "error", cell_name(cell.ref), cell.label, exp_v, got["total"][key], UNITS[cell.kind])
+            )
     return findings
 
 
@@ -435,9 +546,18 @@ def check_workbook(path: str | Path, evaluate: Evaluate | None = None) -> CheckR
     report.version = f"{stamp.version}" if stamp else "1 (sans tampon)"
     report.findings += check_structure(read)
     for p in read.problems:
-        report.findings.append(Finding("inputs", p.severity, p.where, p.message, None,
-                                       p.value if p.value not in (None, "") else None, cell=p.cell,
-                                       family=p.family))
+        report.findings.append(
+            Finding(
+                "inputs",
+                p.severity,
+                p.where,
+                p.message,
+                None,
+                p.value if p.value not in (None, "") else None,
+                cell=p.cell,
+                family=p.family,
+            )
+        )
     value: Callable[[Ref], object]
     try:
         if evaluate is None:
@@ -454,8 +574,14 @@ def check_workbook(path: str | Path, evaluate: Evaluate | None = None) -> CheckR
     if read.scenario is not None:
         report.findings += check_numbers(read, report.values)
     else:
-        report.findings.append(Finding("numbers", "warning", str(path), "calculs non vérifiés : les saisies "
-                                       "ci-dessous empêchent de calculer le modèle"))
+        report.findings.append(
+            Finding(
+                "numbers",
+                "warning",
+                str(path),
+                "calculs non vérifiés : les saisies ci-dessous empêchent de calculer le modèle",
+            )
+        )
     if not any(f.severity == "error" and f.part in ("structure", "numbers") for f in report.findings):
         # Every formula and every number still holds: the soft edits were harmless.
         report.findings = [replace(f, severity="info") if f.harmless_if_numbers_hold else f for f in report.findings]

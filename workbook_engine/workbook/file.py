@@ -27,10 +27,10 @@ from openpyxl.utils.datetime import MAC_EPOCH, WINDOWS_EPOCH, from_excel
 from workbook_engine.evaluator import Evaluation, ParsedWorkbook, UnreadableWorkbook, evaluate_parsed, parse_workbook
 from workbook_engine.evaluator.runs import Run
 from workbook_engine.evaluator.values import BLANK
-from workbook_engine.workbook.layout import Ref
 from workbook_engine.model.problems import InputError, Problem
 from workbook_engine.safety.gate import inspect_workbook
 from workbook_engine.safety.safe_workbook import SafeWorkbook
+from workbook_engine.workbook.layout import Ref
 
 
 class WorkbookFile:
@@ -60,8 +60,12 @@ class WorkbookFile:
 
     def is_formula(self, ref: Ref) -> bool:
         index = self._index.get(ref.sheet)
-        return index is not None and ref.row >= 0 and ref.col >= 0 and \
-            self.parsed.run_at(index, ref.row, ref.col) is not None
+        return (
+            index is not None
+            and ref.row >= 0
+            and ref.col >= 0
+            and self.parsed.run_at(index, ref.row, ref.col) is not None
+        )
 
     def last_row(self, sheet: str, cols: list[int]) -> int:
         """The last row (0-based) where one of ``cols`` holds something; -1

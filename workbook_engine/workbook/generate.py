@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from workbook_engine.model.domain import Grid, Scenario
-from workbook_engine.workbook.layout import DEFAULT_CAPACITY, DEFAULT_SLOTS, Layout, build_layout
 from workbook_engine.model.simulate import simulate
+from workbook_engine.workbook.layout import DEFAULT_CAPACITY, DEFAULT_SLOTS, Layout, build_layout
 from workbook_engine.workbook.writer import ReportSheet, write_workbook
 
 
@@ -22,8 +22,14 @@ def blank_scenario(n_grids: int) -> Scenario:
     return Scenario(grids=tuple(Grid(name="", tranches=()) for _ in range(n_grids)))
 
 
-def generate_workbook(scenario: Scenario, path: str | Path, *, slots: int = DEFAULT_SLOTS,
-                      capacity: int = DEFAULT_CAPACITY, reports: tuple[ReportSheet, ...] = ()) -> Layout:
+def generate_workbook(
+    scenario: Scenario,
+    path: str | Path,
+    *,
+    slots: int = DEFAULT_SLOTS,
+    capacity: int = DEFAULT_CAPACITY,
+    reports: tuple[ReportSheet, ...] = (),
+) -> Layout:
     """Write the workbook of a (validated, or blank) scenario, with optional
     report sheets of plain values after the layout's; returns its layout."""
     layout = layout_for(scenario, slots, capacity)

@@ -16,9 +16,10 @@ number, so each family column is one formula in relative (R1C1) terms.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, ValuesView
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Callable, Iterator, Literal, Protocol, ValuesView, cast
+from typing import Literal, Protocol, cast
 
 from xlsxwriter.utility import quote_sheetname, xl_col_to_name, xl_rowcol_to_cell
 
@@ -67,7 +68,7 @@ STAMP_PROPERTY = "workbook_engine"
 
 
 def stamp_text(n_grids: int, n_slots: int, capacity: int) -> str:
-    """"workbook_engine/2/3/10/2000": layout, version, grids, tranche lines, family rows."""
+    """ "workbook_engine/2/3/10/2000": layout, version, grids, tranche lines, family rows."""
     return f"{LAYOUT_ID}/{LAYOUT_VERSION}/{n_grids}/{n_slots}/{capacity}"
 
 
@@ -76,27 +77,57 @@ def stamp_text(n_grids: int, n_slots: int, capacity: int) -> str:
 # checks is reachable by a name, so rows and columns may be inserted, deleted
 # or moved and sheets renamed: spreadsheets move the names with the cells.
 PARAM_NAMES = {
-    "structure": "PARAM_STRUCTURE", "year": "PARAM_ANNEE", "indicator": "PARAM_INDICATEUR",
-    "include_caf_aid": "PARAM_AIDE_CAF", "parts_policy": "PARAM_PARTS", "sibling_scope": "PARAM_RANG",
-    "rate_2": "PARAM_REDUCTION_2", "rate_3": "PARAM_REDUCTION_3", "rate_4": "PARAM_REDUCTION_4",
-    "cp_adult": "PARAM_PARTS_ADULTE", "cp_child_1": "PARAM_PARTS_ENFANT_1", "cp_child_2": "PARAM_PARTS_ENFANT_2",
-    "cp_child_3_plus": "PARAM_PARTS_ENFANT_3_ET_PLUS", "cp_single_parent_bonus": "PARAM_PARTS_PARENT_ISOLE",
+    "structure": "PARAM_STRUCTURE",
+    "year": "PARAM_ANNEE",
+    "indicator": "PARAM_INDICATEUR",
+    "include_caf_aid": "PARAM_AIDE_CAF",
+    "parts_policy": "PARAM_PARTS",
+    "sibling_scope": "PARAM_RANG",
+    "rate_2": "PARAM_REDUCTION_2",
+    "rate_3": "PARAM_REDUCTION_3",
+    "rate_4": "PARAM_REDUCTION_4",
+    "cp_adult": "PARAM_PARTS_ADULTE",
+    "cp_child_1": "PARAM_PARTS_ENFANT_1",
+    "cp_child_2": "PARAM_PARTS_ENFANT_2",
+    "cp_child_3_plus": "PARAM_PARTS_ENFANT_3_ET_PLUS",
+    "cp_single_parent_bonus": "PARAM_PARTS_PARENT_ISOLE",
     "cp_other_dependent": "PARAM_PARTS_AUTRE_CHARGE",
 }
 FAMILY_COLUMN_NAMES = {
-    "id": "ID_FAMILLE", "rfr_1": "FAM_RFR_1", "rfr_2": "FAM_RFR_2", "caf_aid": "FAM_AIDE_CAF",
-    "parts": "FAM_PARTS", "adults": "FAM_ADULTES", "children": "FAM_ENFANTS",
-    "other_dependents": "FAM_AUTRES_CHARGES", "notice": "FAM_AVIS", "other_enrolled": "FAM_AUTRES_ETABLISSEMENTS",
-    "pupils_g{g}": "FAM_ELEVES_G{g}", "income": "FAM_REVENU", "parts_used": "FAM_PARTS_RETENUES",
-    "indicator": "FAM_INDICATEUR", "tranche_no_g{g}": "FAM_NUM_TRANCHE_G{g}", "tranche_g{g}": "FAM_TRANCHE_G{g}",
-    "amount_g{g}": "FAM_TARIF_G{g}", "ranked_before_g{g}": "FAM_RANG_G{g}",
-    "factor_g{g}": "FAM_ELEVES_PAYANTS_G{g}", "due_g{g}": "DU_FAMILLE_G{g}", "old_due_g{g}": "FAM_ANCIEN_DU_G{g}",
-    "total_due": "DU_FAMILLE", "old_due": "FAM_ANCIEN_TOTAL", "change": "FAM_EVOLUTION", "effort": "FAM_EFFORT",
+    "id": "ID_FAMILLE",
+    "rfr_1": "FAM_RFR_1",
+    "rfr_2": "FAM_RFR_2",
+    "caf_aid": "FAM_AIDE_CAF",
+    "parts": "FAM_PARTS",
+    "adults": "FAM_ADULTES",
+    "children": "FAM_ENFANTS",
+    "other_dependents": "FAM_AUTRES_CHARGES",
+    "notice": "FAM_AVIS",
+    "other_enrolled": "FAM_AUTRES_ETABLISSEMENTS",
+    "pupils_g{g}": "FAM_ELEVES_G{g}",
+    "income": "FAM_REVENU",
+    "parts_used": "FAM_PARTS_RETENUES",
+    "indicator": "FAM_INDICATEUR",
+    "tranche_no_g{g}": "FAM_NUM_TRANCHE_G{g}",
+    "tranche_g{g}": "FAM_TRANCHE_G{g}",
+    "amount_g{g}": "FAM_TARIF_G{g}",
+    "ranked_before_g{g}": "FAM_RANG_G{g}",
+    "factor_g{g}": "FAM_ELEVES_PAYANTS_G{g}",
+    "due_g{g}": "DU_FAMILLE_G{g}",
+    "old_due_g{g}": "FAM_ANCIEN_DU_G{g}",
+    "total_due": "DU_FAMILLE",
+    "old_due": "FAM_ANCIEN_TOTAL",
+    "change": "FAM_EVOLUTION",
+    "effort": "FAM_EFFORT",
 }
 # Per-tranche columns of a grid sheet (one cell per tranche line).
 SLOT_COLUMN_NAMES = {
-    "label": "LIBELLE_TRANCHE_G{g}", "lower": "BORNE_TRANCHE_G{g}", "upper": "BORNE_SUP_TRANCHE_G{g}",
-    "amount": "MONTANT_TRANCHE_G{g}", "families": "FAMILLES_TRANCHE_G{g}", "pupils": "ELEVES_TRANCHE_G{g}",
+    "label": "LIBELLE_TRANCHE_G{g}",
+    "lower": "BORNE_TRANCHE_G{g}",
+    "upper": "BORNE_SUP_TRANCHE_G{g}",
+    "amount": "MONTANT_TRANCHE_G{g}",
+    "families": "FAMILLES_TRANCHE_G{g}",
+    "pupils": "ELEVES_TRANCHE_G{g}",
     "revenue": "RECETTES_TRANCHE_G{g}",
 }
 SLOT_ATTRS = tuple(SLOT_COLUMN_NAMES)
@@ -220,8 +251,10 @@ class GridLayout:
     def column_range(self, attr: str) -> str:
         """Absolute range of one slot column, e.g. the lower bounds."""
         first, last = getattr(self.slots[0], attr).ref, getattr(self.slots[-1], attr).ref
-        return f"{quote_sheetname(self.sheet)}!{xl_rowcol_to_cell(first.row, first.col, True, True)}:" \
-               f"{xl_rowcol_to_cell(last.row, last.col, True, True)}"
+        return (
+            f"{quote_sheetname(self.sheet)}!{xl_rowcol_to_cell(first.row, first.col, True, True)}:"
+            f"{xl_rowcol_to_cell(last.row, last.col, True, True)}"
+        )
 
 
 @dataclass(frozen=True)
@@ -300,8 +333,9 @@ class Layout:
                 first, last = getattr(gl.slots[0], attr).ref, getattr(gl.slots[-1], attr).ref
                 out[name.format(g=gl.number)] = Block(gl.sheet, first.row, first.col, last.row, last.col)
             table = [c.ref for c in self.scale if c.key.startswith(f"scale.grid{gl.number}.slot")]
-            out[f"BAREME_G{gl.number}"] = Block(table[0].sheet, table[0].row, table[0].col, table[-1].row,
-                                                table[-1].col)
+            out[f"BAREME_G{gl.number}"] = Block(
+                table[0].sheet, table[0].row, table[0].col, table[-1].row, table[-1].col
+            )
         for column in self.columns:
             if column.name:
                 out[column.name] = Block(self.families_sheet, self.first_row, column.col, self.last_row, column.col)
@@ -323,6 +357,7 @@ class Layout:
 # Building the description
 # ---------------------------------------------------------------------------
 
+
 def _render(template: str, refs: dict[str, str]) -> str:
     """Fill ``{key}`` placeholders, keeping ``{r}`` for the family row."""
     return template.format(r="{r}", **refs)
@@ -333,15 +368,35 @@ def _param_cells() -> tuple[Cell, ...]:
     rows: list[tuple[str, str, Kind, Choices | None, str] | None] = [
         ("structure", "Structure (OGEC)", "text", None, "Nom de l'OGEC ou de l'établissement."),
         ("year", "Année scolaire", "text", None, "Par exemple 2026-2027."),
-        ("indicator", "Indicateur de revenu", "choice", INDICATOR_TEXT,
-         "QF = quotient familial (revenu / nombre de parts) ; RFR = revenu fiscal de référence."),
-        ("include_caf_aid", "Ajouter l'aide CAF au revenu", "choice", BOOL_TEXT,
-         "oui : l'aide CAF annuelle de la famille s'ajoute à son revenu."),
-        ("parts_policy", "Nombre de parts", "choice", PARTS_POLICY_TEXT,
-         "fiscales : les parts de l'avis d'imposition ; calculées : selon les coefficients ci-dessous."),
-        ("sibling_scope", "Rang des enfants", "choice", SCOPE_TEXT,
-         "structure : rang parmi les enfants inscrits dans ce classeur ; réseau : les enfants "
-         "scolarisés dans d'autres établissements catholiques prennent les premiers rangs."),
+        (
+            "indicator",
+            "Indicateur de revenu",
+            "choice",
+            INDICATOR_TEXT,
+            "QF = quotient familial (revenu / nombre de parts) ; RFR = revenu fiscal de référence.",
+        ),
+        (
+            "include_caf_aid",
+            "Ajouter l'aide CAF au revenu",
+            "choice",
+            BOOL_TEXT,
+            "oui : l'aide CAF annuelle de la famille s'ajoute à son revenu.",
+        ),
+        (
+            "parts_policy",
+            "Nombre de parts",
+            "choice",
+            PARTS_POLICY_TEXT,
+            "fiscales : les parts de l'avis d'imposition ; calculées : selon les coefficients ci-dessous.",
+        ),
+        (
+            "sibling_scope",
+            "Rang des enfants",
+            "choice",
+            SCOPE_TEXT,
+            "structure : rang parmi les enfants inscrits dans ce classeur ; réseau : les enfants "
+            "scolarisés dans d'autres établissements catholiques prennent les premiers rangs.",
+        ),
         None,
         ("rate_2", "Réduction 2e enfant", "rate", None, "Entre 0 % et 100 %."),
         ("rate_3", "Réduction 3e enfant", "rate", None, "Entre 0 % et 100 %."),
@@ -358,8 +413,9 @@ def _param_cells() -> tuple[Cell, ...]:
     for spec in rows:
         if spec is not None:
             key, label, kind, choices, help_ = spec
-            cells.append(Cell(key, Ref(SHEET_PARAMS, row, 1), label, kind, name=PARAM_NAMES[key], choices=choices,
-                              help=help_))
+            cells.append(
+                Cell(key, Ref(SHEET_PARAMS, row, 1), label, kind, name=PARAM_NAMES[key], choices=choices, help=help_)
+            )
         row += 1
     return tuple(cells)
 
@@ -375,8 +431,13 @@ _FAMILY_INPUTS: tuple[tuple[str, str, Kind, Choices | None, str], ...] = (
     ("children", "Enfants à charge", "integer", None, ""),
     ("other_dependents", "Autres personnes à charge", "integer", None, ""),
     ("notice", "Avis d'imposition fourni", "choice", BOOL_TEXT, "non : la famille paie la tranche la plus haute."),
-    ("other_enrolled", "Enfants dans d'autres établissements catholiques", "integer", None,
-     "Utilisé quand le rang des enfants est « réseau »."),
+    (
+        "other_enrolled",
+        "Enfants dans d'autres établissements catholiques",
+        "integer",
+        None,
+        "Utilisé quand le rang des enfants est « réseau ».",
+    ),
 )
 
 
@@ -412,18 +473,34 @@ def _family_formulas(n: int, version: int) -> list[tuple[str, str, Kind, str, in
     blank = 'IF({id}="","",'
     no_notice = is_choice("{notice}", NO, version)
     out: list[tuple[str, str, Kind, str, int | None]] = [
-        ("income", "Revenu retenu", "money",
-         f'IF(OR({{id}}="",{no_notice}),"",{{rfr_1}}+{{rfr_2}}+IF({is_choice("{P_include_caf_aid}", YES, version)},{{caf_aid}},0))',
-         None),
-        ("parts_used", "Parts retenues", "parts",
-         blank + f'IF({is_choice("{P_parts_policy}", PARTS_POLICY_TEXT["fiscal"], version)},IF({{parts}}="","",{{parts}}),'
-         '{adults}*{P_cp_adult}+MIN(N({children}),1)*{P_cp_child_1}+({children}>=2)*{P_cp_child_2}'
-         '+MAX({children}-2,0)*{P_cp_child_3_plus}+({adults}=1)*({children}>=1)*{P_cp_single_parent_bonus}'
-         '+{other_dependents}*{P_cp_other_dependent}))', None),
-        ("indicator", "Indicateur", "money",
-         f'IF(OR({{id}}="",{no_notice}),"",IF({is_choice("{P_indicator}", INDICATOR_TEXT["rfr"], version)},{{income}},'
-         '{income}/{parts_used}))',
-         None),
+        (
+            "income",
+            "Revenu retenu",
+            "money",
+            f'IF(OR({{id}}="",{no_notice}),"",{{rfr_1}}+{{rfr_2}}+'
+            f"IF({is_choice('{P_include_caf_aid}', YES, version)},{{caf_aid}},0))",
+            None,
+        ),
+        (
+            "parts_used",
+            "Parts retenues",
+            "parts",
+            blank
+            + f'IF({is_choice("{P_parts_policy}", PARTS_POLICY_TEXT["fiscal"], version)},IF({{parts}}="","",{{parts}}),'
+            "{adults}*{P_cp_adult}+MIN(N({children}),1)*{P_cp_child_1}+({children}>=2)*{P_cp_child_2}"
+            "+MAX({children}-2,0)*{P_cp_child_3_plus}+({adults}=1)*({children}>=1)*{P_cp_single_parent_bonus}"
+            "+{other_dependents}*{P_cp_other_dependent}))",
+            None,
+        ),
+        (
+            "indicator",
+            "Indicateur",
+            "money",
+            f'IF(OR({{id}}="",{no_notice}),"",'
+            f"IF({is_choice('{P_indicator}', INDICATOR_TEXT['rfr'], version)},{{income}},"
+            "{income}/{parts_used}))",
+            None,
+        ),
     ]
     for g in range(1, n + 1):
         others = []
@@ -431,8 +508,9 @@ def _family_formulas(n: int, version: int) -> list[tuple[str, str, Kind, str, in
             if h != g:
                 op = ">=" if h < g else ">"
                 others.append(f"({{amount_g{h}}}{op}{{amount_g{g}}})*{{pupils_g{h}}}")
-        before = f'IF({is_choice("{P_sibling_scope}", SCOPE_TEXT["network"], version)},{{other_enrolled}},0)' + \
-            "".join("+" + o for o in others)
+        before = f"IF({is_choice('{P_sibling_scope}', SCOPE_TEXT['network'], version)},{{other_enrolled}},0)" + "".join(
+            "+" + o for o in others
+        )
 
         def d(n_: str) -> str:
             return f"{{P_rate_2}}*({n_}>=2)+{{P_rate_3}}*({n_}>=3)+{{P_rate_4}}*MAX({n_}-3,0)"
@@ -441,15 +519,25 @@ def _family_formulas(n: int, version: int) -> list[tuple[str, str, Kind, str, in
         after = f"{b}+{p}"
         minus_d = "-".join(["", f"{{P_rate_2}}*({b}>=2)", f"{{P_rate_3}}*({b}>=3)", f"{{P_rate_4}}*MAX({b}-3,0)"])
         out += [
-            (f"tranche_no_g{g}", f"N° tranche G{g}", "count",
-             blank + f'IF({no_notice},{{g{g}_count}},MATCH({{indicator}},{{g{g}_lowers}},1)))', g),
+            (
+                f"tranche_no_g{g}",
+                f"N° tranche G{g}",
+                "count",
+                blank + f"IF({no_notice},{{g{g}_count}},MATCH({{indicator}},{{g{g}_lowers}},1)))",
+                g,
+            ),
             (f"tranche_g{g}", f"Tranche G{g}", "label", blank + f"INDEX({{g{g}_labels}},{{tranche_no_g{g}}}))", g),
             (f"amount_g{g}", f"Tarif G{g}", "money", blank + f"INDEX({{g{g}_amounts}},{{tranche_no_g{g}}}))", g),
             (f"ranked_before_g{g}", f"Enfants classés avant G{g}", "count", blank + before + ")", g),
             # Rounded to 9 decimals: summing rates in binary leaves noise (0.30999999999999983
             # for 0.31) that would tip a half cent the wrong way in the due.
-            (f"factor_g{g}", f"Élèves payants G{g}", "number",
-             blank + f"ROUND({p}-({d(after)}{minus_d}),{FACTOR_DIGITS}))", g),
+            (
+                f"factor_g{g}",
+                f"Élèves payants G{g}",
+                "number",
+                blank + f"ROUND({p}-({d(after)}{minus_d}),{FACTOR_DIGITS}))",
+                g,
+            ),
             (f"due_g{g}", f"Dû G{g}", "money", blank + f"ROUND({{amount_g{g}}}*{{factor_g{g}}},2))", g),
             (f"old_due_g{g}", f"Ancien dû G{g}", "money", blank + f"ROUND({{g{g}_old}}*{{factor_g{g}}},2))", g),
         ]
@@ -459,25 +547,57 @@ def _family_formulas(n: int, version: int) -> list[tuple[str, str, Kind, str, in
         ("total_due", "Total dû", "money", blank + f"SUM({dues}))", None),
         ("old_due", "Ancien total", "money", blank + f"SUM({olds}))", None),
         ("change", "Évolution", "money", blank + "ROUND({total_due}-{old_due},2))", None),
-        ("effort", "Taux d'effort", "ratio",
-         f'IF(OR({{id}}="",{no_notice}),"",IF({{income}}>0,{{total_due}}/{{income}},""))', None),
+        (
+            "effort",
+            "Taux d'effort",
+            "ratio",
+            f'IF(OR({{id}}="",{no_notice}),"",IF({{income}}>0,{{total_due}}/{{income}},""))',
+            None,
+        ),
     ]
     return out
 
 
-GRID_SUMMARY = ("revenue", "budget_target", "old_revenue", "gap", "change_pct", "amplitude", "top_share",
-                "families_without_notice", "tranche_count")
+GRID_SUMMARY = (
+    "revenue",
+    "budget_target",
+    "old_revenue",
+    "gap",
+    "change_pct",
+    "amplitude",
+    "top_share",
+    "families_without_notice",
+    "tranche_count",
+)
 
 
 def _grid_layout(g: int, n_slots: int, fam_range: Callable[[str], str], version: int) -> GridLayout:
     """A grid sheet: name/old tariff/target, the tranche table, its summary."""
     sheet = grid_sheet(g)
-    name = Cell(f"grid{g}.name", Ref(sheet, 2, 1), "Nom de la grille", "text", name=f"NOM_G{g}",
-                help="Par exemple École, Collège, Lycée.")
-    old = Cell(f"grid{g}.old_tariff", Ref(sheet, 3, 1), "Ancien tarif unique (par élève et par an)", "money",
-               name=f"ANCIEN_TARIF_G{g}", help="Facultatif : pour comparer avec l'ancienne contribution.")
-    target = Cell(f"grid{g}.budget_target", Ref(sheet, 4, 1), "Objectif de recettes (par an)", "money",
-                  name=f"OBJECTIF_SAISI_G{g}", help="Facultatif : le total des contributions visé.")
+    name = Cell(
+        f"grid{g}.name",
+        Ref(sheet, 2, 1),
+        "Nom de la grille",
+        "text",
+        name=f"NOM_G{g}",
+        help="Par exemple École, Collège, Lycée.",
+    )
+    old = Cell(
+        f"grid{g}.old_tariff",
+        Ref(sheet, 3, 1),
+        "Ancien tarif unique (par élève et par an)",
+        "money",
+        name=f"ANCIEN_TARIF_G{g}",
+        help="Facultatif : pour comparer avec l'ancienne contribution.",
+    )
+    target = Cell(
+        f"grid{g}.budget_target",
+        Ref(sheet, 4, 1),
+        "Objectif de recettes (par an)",
+        "money",
+        name=f"OBJECTIF_SAISI_G{g}",
+        help="Facultatif : le total des contributions visé.",
+    )
     header_row = 6
     first = header_row + 1
 
@@ -496,26 +616,50 @@ def _grid_layout(g: int, n_slots: int, fam_range: Callable[[str], str], version:
             upper_f = f'IF(OR({lower.ref.a1}="",{nxt}=""),"",{nxt})'
         else:
             upper_f = '""'
-        slots.append(Slot(
-            i + 1, label, lower,
-            Cell(f"grid{g}.slot{i + 1}.upper", Ref(sheet, row, 2), "jusqu'à (exclu)", "money", upper_f),
-            amount,
-            Cell(f"grid{g}.slot{i + 1}.families", Ref(sheet, row, 4), "Familles", "count",
-                 if_used + f'COUNTIFS({k("tranche_no")},{i + 1},{k("pupils")},">0"))'),
-            Cell(f"grid{g}.slot{i + 1}.pupils", Ref(sheet, row, 5), "Élèves", "count",
-                 if_used + f'SUMIFS({k("pupils")},{k("tranche_no")},{i + 1}))'),
-            Cell(f"grid{g}.slot{i + 1}.revenue", Ref(sheet, row, 6), "Recettes", "money",
-                 if_used + f'SUMIFS({k("due")},{k("tranche_no")},{i + 1}))'),
-        ))
+        slots.append(
+            Slot(
+                i + 1,
+                label,
+                lower,
+                Cell(f"grid{g}.slot{i + 1}.upper", Ref(sheet, row, 2), "jusqu'à (exclu)", "money", upper_f),
+                amount,
+                Cell(
+                    f"grid{g}.slot{i + 1}.families",
+                    Ref(sheet, row, 4),
+                    "Familles",
+                    "count",
+                    if_used + f'COUNTIFS({k("tranche_no")},{i + 1},{k("pupils")},">0"))',
+                ),
+                Cell(
+                    f"grid{g}.slot{i + 1}.pupils",
+                    Ref(sheet, row, 5),
+                    "Élèves",
+                    "count",
+                    if_used + f"SUMIFS({k('pupils')},{k('tranche_no')},{i + 1}))",
+                ),
+                Cell(
+                    f"grid{g}.slot{i + 1}.revenue",
+                    Ref(sheet, row, 6),
+                    "Recettes",
+                    "money",
+                    if_used + f"SUMIFS({k('due')},{k('tranche_no')},{i + 1}))",
+                ),
+            )
+        )
     total_row = first + n_slots
 
     def col_sum(col: int, key: str, kind: Kind, name: str) -> Cell:
         top, bottom = Ref(sheet, first, col).a1, Ref(sheet, total_row - 1, col).a1
-        return Cell(f"grid{g}.total_{key}", Ref(sheet, total_row, col), "Total", kind, f"SUM({top}:{bottom})",
-                    f"{name}_G{g}")
+        return Cell(
+            f"grid{g}.total_{key}", Ref(sheet, total_row, col), "Total", kind, f"SUM({top}:{bottom})", f"{name}_G{g}"
+        )
 
-    totals = (col_sum(4, "families", "count", "TOTAL_FAMILLES"), col_sum(5, "pupils", "count", "TOTAL_ELEVES"),
-              col_sum(6, "revenue", "money", "TOTAL_RECETTES_TRANCHES"))
+    totals = (
+        col_sum(4, "families", "count", "TOTAL_FAMILLES"),
+        col_sum(5, "pupils", "count", "TOTAL_ELEVES"),
+        col_sum(6, "revenue", "money", "TOTAL_RECETTES_TRANCHES"),
+    )
+
     def rng(attr: str) -> str:
         return f"{getattr(slots[0], attr).ref.a1}:{getattr(slots[-1], attr).ref.a1}"
 
@@ -529,19 +673,34 @@ def _grid_layout(g: int, n_slots: int, fam_range: Callable[[str], str], version:
         "budget_target": ("Objectif", "money", f'IF({tgt}="","",{tgt})', f"OBJECTIF_G{g}"),
         "old_revenue": ("Anciennes recettes", "money", f"SUM({k('old_due')})", f"ANCIENNES_RECETTES_G{g}"),
         "gap": ("Écart à l'objectif", "money", f'IF({tgt}="","",{rev}-{tgt})', f"ECART_G{g}"),
-        "change_pct": ("Évolution par rapport à l'ancien tarif", "ratio", f'IF({old_rev}=0,"",{rev}/{old_rev}-1)',
-                       f"EVOLUTION_G{g}"),
-        "amplitude": ("Amplitude (tarif le plus haut / le plus bas)", "ratio",
-                      f'IF(N({first_amount})>0,INDEX({rng("amount")},{count})/{first_amount},"")', f"AMPLITUDE_G{g}"),
-        "top_share": ("Part des familles dans la tranche la plus haute", "ratio",
-                      f'IF({fam_total}=0,"",INDEX({rng("families")},{count})/{fam_total})', f"PART_TRANCHE_HAUTE_G{g}"),
-        "families_without_notice": ("Familles sans avis d'imposition", "count",
-                                    # Income is blank exactly for the families whose notice cell says
-                                    # "non" (TRIM'd): no COUNTIFS criterion could ignore stray spaces.
-                                    f'COUNTIFS({k("pupils")},">0",{k("tranche_no")},">0",{fam_range("income")},"")'
-                                    if version >= 2 else
-                                    f'COUNTIFS({fam_range("notice")},"{NO}",{k("pupils")},">0",{k("tranche_no")},">0")',
-                                    f"FAMILLES_SANS_AVIS_G{g}"),
+        "change_pct": (
+            "Évolution par rapport à l'ancien tarif",
+            "ratio",
+            f'IF({old_rev}=0,"",{rev}/{old_rev}-1)',
+            f"EVOLUTION_G{g}",
+        ),
+        "amplitude": (
+            "Amplitude (tarif le plus haut / le plus bas)",
+            "ratio",
+            f'IF(N({first_amount})>0,INDEX({rng("amount")},{count})/{first_amount},"")',
+            f"AMPLITUDE_G{g}",
+        ),
+        "top_share": (
+            "Part des familles dans la tranche la plus haute",
+            "ratio",
+            f'IF({fam_total}=0,"",INDEX({rng("families")},{count})/{fam_total})',
+            f"PART_TRANCHE_HAUTE_G{g}",
+        ),
+        "families_without_notice": (
+            "Familles sans avis d'imposition",
+            "count",
+            # Income is blank exactly for the families whose notice cell says
+            # "non" (TRIM'd): no COUNTIFS criterion could ignore stray spaces.
+            f'COUNTIFS({k("pupils")},">0",{k("tranche_no")},">0",{fam_range("income")},"")'
+            if version >= 2
+            else f'COUNTIFS({fam_range("notice")},"{NO}",{k("pupils")},">0",{k("tranche_no")},">0")',
+            f"FAMILLES_SANS_AVIS_G{g}",
+        ),
         "tranche_count": ("Nombre de tranches", "count", f"COUNT({rng('lower')})", f"NOMBRE_TRANCHES_G{g}"),
     }
     summary = tuple(Cell(f"grid{g}.{key}", at[key], *specs[key]) for key in GRID_SUMMARY)
@@ -567,17 +726,26 @@ def _summary_cells(grids: tuple[GridLayout, ...], fam_range: Callable[[str], str
     cells: list[Cell] = []
     per_grid = SUMMARY_COLUMNS
     src = {
-        "families": lambda gl: gl.totals[0], "pupils": lambda gl: gl.totals[1],
+        "families": lambda gl: gl.totals[0],
+        "pupils": lambda gl: gl.totals[1],
     }
     for i, gl in enumerate(grids):
         row = first + i
-        cells.append(Cell(f"summary.grid{gl.number}.name", Ref(s, row, 0), "Grille", "text",
-                          f'IF({gl.name.ref.absolute}="","{gl.sheet}",{gl.name.ref.absolute})'))
+        cells.append(
+            Cell(
+                f"summary.grid{gl.number}.name",
+                Ref(s, row, 0),
+                "Grille",
+                "text",
+                f'IF({gl.name.ref.absolute}="","{gl.sheet}",{gl.name.ref.absolute})',
+            )
+        )
         for j, key in enumerate(per_grid, start=1):
             origin = src[key](gl) if key in src else gl.summary_cell(key)
             kind = origin.kind
-            formula = f'IF({origin.ref.absolute}="","",{origin.ref.absolute})' if kind != "count" \
-                else origin.ref.absolute
+            formula = (
+                f'IF({origin.ref.absolute}="","",{origin.ref.absolute})' if kind != "count" else origin.ref.absolute
+            )
             cells.append(Cell(f"summary.grid{gl.number}.{key}", Ref(s, row, j), SUMMARY_HEADERS[key], kind, formula))
     row = first + len(grids)
     col = {key: j for j, key in enumerate(per_grid, start=1)}
@@ -588,36 +756,85 @@ def _summary_cells(grids: tuple[GridLayout, ...], fam_range: Callable[[str], str
 
     rev, tgt, old = Ref(s, row, col["revenue"]), Ref(s, row, col["budget_target"]), Ref(s, row, col["old_revenue"])
     cells += [
-        Cell("total.families", Ref(s, row, col["families"]), "Familles", "count", f'COUNTIF({fam_range("id")},"<>")',
-             "TOTAL_FAMILLES"),
+        Cell(
+            "total.families",
+            Ref(s, row, col["families"]),
+            "Familles",
+            "count",
+            f'COUNTIF({fam_range("id")},"<>")',
+            "TOTAL_FAMILLES",
+        ),
         Cell("total.pupils", Ref(s, row, col["pupils"]), "Élèves", "count", f"SUM({span('pupils')})", "TOTAL_ELEVES"),
         Cell("total.revenue", rev, "Recettes", "money", f"SUM({span('revenue')})", "TOTAL_RECETTES"),
-        Cell("total.budget_target", tgt, "Objectif", "money",
-             f'IF(COUNT({span("budget_target")})=0,"",SUM({span("budget_target")}))', "TOTAL_OBJECTIF"),
-        Cell("total.gap", Ref(s, row, col["gap"]), "Écart", "money", f'IF({tgt.a1}="","",SUM({span("gap")}))',
-             "TOTAL_ECART"),
-        Cell("total.old_revenue", old, "Anciennes recettes", "money", f"SUM({span('old_revenue')})",
-             "TOTAL_ANCIENNES_RECETTES"),
-        Cell("total.change_pct", Ref(s, row, col["change_pct"]), "Évolution", "ratio",
-             f'IF({old.a1}=0,"",{rev.a1}/{old.a1}-1)', "TOTAL_EVOLUTION"),
+        Cell(
+            "total.budget_target",
+            tgt,
+            "Objectif",
+            "money",
+            f'IF(COUNT({span("budget_target")})=0,"",SUM({span("budget_target")}))',
+            "TOTAL_OBJECTIF",
+        ),
+        Cell(
+            "total.gap",
+            Ref(s, row, col["gap"]),
+            "Écart",
+            "money",
+            f'IF({tgt.a1}="","",SUM({span("gap")}))',
+            "TOTAL_ECART",
+        ),
+        Cell(
+            "total.old_revenue",
+            old,
+            "Anciennes recettes",
+            "money",
+            f"SUM({span('old_revenue')})",
+            "TOTAL_ANCIENNES_RECETTES",
+        ),
+        Cell(
+            "total.change_pct",
+            Ref(s, row, col["change_pct"]),
+            "Évolution",
+            "ratio",
+            f'IF({old.a1}=0,"",{rev.a1}/{old.a1}-1)',
+            "TOTAL_EVOLUTION",
+        ),
     ]
     row += 2
     change = fam_range("change")
-    for i, (key, label, crit, name) in enumerate((
-        ("families_pay_more", "Familles qui paient plus qu'avec l'ancien tarif", '">0"', "TOTAL_FAMILLES_PLUS"),
-        ("families_unchanged", "Familles qui paient autant", "0", "TOTAL_FAMILLES_AUTANT"),
-        ("families_pay_less", "Familles qui paient moins", '"<0"', "TOTAL_FAMILLES_MOINS"),
-    )):
+    for i, (key, label, crit, name) in enumerate(
+        (
+            ("families_pay_more", "Familles qui paient plus qu'avec l'ancien tarif", '">0"', "TOTAL_FAMILLES_PLUS"),
+            ("families_unchanged", "Familles qui paient autant", "0", "TOTAL_FAMILLES_AUTANT"),
+            ("families_pay_less", "Familles qui paient moins", '"<0"', "TOTAL_FAMILLES_MOINS"),
+        )
+    ):
         cells.append(Cell(f"total.{key}", Ref(s, row + i, 2), label, "count", f"COUNTIF({change},{crit})", name))
     return tuple(cells)
 
 
-SUMMARY_COLUMNS = ("families", "pupils", "revenue", "budget_target", "gap", "old_revenue", "change_pct",
-                   "amplitude", "top_share", "families_without_notice")
+SUMMARY_COLUMNS = (
+    "families",
+    "pupils",
+    "revenue",
+    "budget_target",
+    "gap",
+    "old_revenue",
+    "change_pct",
+    "amplitude",
+    "top_share",
+    "families_without_notice",
+)
 SUMMARY_HEADERS = {
-    "families": "Familles", "pupils": "Élèves", "revenue": "Recettes", "budget_target": "Objectif",
-    "gap": "Écart", "old_revenue": "Anciennes recettes", "change_pct": "Évolution",
-    "amplitude": "Amplitude", "top_share": "Part tranche haute", "families_without_notice": "Familles sans avis",
+    "families": "Familles",
+    "pupils": "Élèves",
+    "revenue": "Recettes",
+    "budget_target": "Objectif",
+    "gap": "Écart",
+    "old_revenue": "Anciennes recettes",
+    "change_pct": "Évolution",
+    "amplitude": "Amplitude",
+    "top_share": "Part tranche haute",
+    "families_without_notice": "Familles sans avis",
 }
 
 
@@ -627,21 +844,48 @@ def _scale_cells(grids: tuple[GridLayout, ...], params: dict[str, Cell], version
     cells: list[Cell] = []
     ind = params["indicator"].ref.absolute
     rfr_text, qf_text = (SCALE_INDICATOR_TEXT[k].replace('"', '""') for k in ("rfr", "qf"))
-    cells.append(Cell("scale.indicator", Ref(s, 2, 0), "Indicateur", "text",
-                      f'IF({is_choice(ind, INDICATOR_TEXT["rfr"], version)},"{rfr_text}","{qf_text}")', "BAREME_INDICATEUR"))
-    table: tuple[tuple[str, Kind], ...] = (("label", "label"), ("lower", "money"), ("upper", "money"),
-                                           ("amount", "money"))
+    cells.append(
+        Cell(
+            "scale.indicator",
+            Ref(s, 2, 0),
+            "Indicateur",
+            "text",
+            f'IF({is_choice(ind, INDICATOR_TEXT["rfr"], version)},"{rfr_text}","{qf_text}")',
+            "BAREME_INDICATEUR",
+        )
+    )
+    table: tuple[tuple[str, Kind], ...] = (
+        ("label", "label"),
+        ("lower", "money"),
+        ("upper", "money"),
+        ("amount", "money"),
+    )
     row = 4
     for gl in grids:
         nm = gl.name.ref.absolute
-        cells.append(Cell(f"scale.grid{gl.number}.title", Ref(s, row, 0), "Grille", "text",
-                          f'IF({nm}="","{gl.sheet}",{nm})', f"BAREME_TITRE_G{gl.number}"))
+        cells.append(
+            Cell(
+                f"scale.grid{gl.number}.title",
+                Ref(s, row, 0),
+                "Grille",
+                "text",
+                f'IF({nm}="","{gl.sheet}",{nm})',
+                f"BAREME_TITRE_G{gl.number}",
+            )
+        )
         row += 2  # title, then the header line
         for slot in gl.slots:
             for col, (attr, kind) in enumerate(table):
                 src = getattr(slot, attr).ref.absolute
-                cells.append(Cell(f"scale.grid{gl.number}.slot{slot.number}.{attr}", Ref(s, row, col),
-                                  attr, kind, f'IF({src}="","",{src})'))
+                cells.append(
+                    Cell(
+                        f"scale.grid{gl.number}.slot{slot.number}.{attr}",
+                        Ref(s, row, col),
+                        attr,
+                        kind,
+                        f'IF({src}="","",{src})',
+                    )
+                )
             row += 1
         row += 1
     return tuple(cells)
@@ -657,8 +901,12 @@ def scale_rows(layout: Layout) -> dict[int, tuple[int, int]]:
     return out
 
 
-def build_layout(n_grids: int, n_slots: int | tuple[int, ...] = DEFAULT_SLOTS,
-                 capacity: int = DEFAULT_CAPACITY, version: int = LAYOUT_VERSION) -> Layout:
+def build_layout(
+    n_grids: int,
+    n_slots: int | tuple[int, ...] = DEFAULT_SLOTS,
+    capacity: int = DEFAULT_CAPACITY,
+    version: int = LAYOUT_VERSION,
+) -> Layout:
     """Describe the workbook of ``n_grids`` grids, ``n_slots`` tranche lines per
     grid (one number, or one per grid) and room for ``capacity`` families,
     as layout ``version`` writes it (the current one, or an earlier one to
@@ -687,13 +935,26 @@ def build_layout(n_grids: int, n_slots: int | tuple[int, ...] = DEFAULT_SLOTS,
         refs.update(_grid_refs(gl))
     columns = _family_columns(specs, refs)
     headers = tuple(
-        Cell(f"families.header.grid{gl.number}", Ref(SHEET_FAMILIES, 1, next(c.col for c in columns
-             if c.key == f"tranche_no_g{gl.number}")), "Grille", "text",
-             f'IF({gl.name.ref.absolute}="","{gl.sheet}",{gl.name.ref.absolute})', f"FAM_ENTETE_G{gl.number}")
+        Cell(
+            f"families.header.grid{gl.number}",
+            Ref(SHEET_FAMILIES, 1, next(c.col for c in columns if c.key == f"tranche_no_g{gl.number}")),
+            "Grille",
+            "text",
+            f'IF({gl.name.ref.absolute}="","{gl.sheet}",{gl.name.ref.absolute})',
+            f"FAM_ENTETE_G{gl.number}",
+        )
         for gl in grids
     )
     return Layout(
-        n_grids=n_grids, n_slots=max(slots), capacity=capacity, params=params, grids=grids, columns=columns,
-        first_row=first_row, summary=_summary_cells(grids, fam_range), scale=_scale_cells(grids, pmap, version),
-        family_headers=headers, version=version,
+        n_grids=n_grids,
+        n_slots=max(slots),
+        capacity=capacity,
+        params=params,
+        grids=grids,
+        columns=columns,
+        first_row=first_row,
+        summary=_summary_cells(grids, fam_range),
+        scale=_scale_cells(grids, pmap, version),
+        family_headers=headers,
+        version=version,
     )

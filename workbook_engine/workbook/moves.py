@@ -46,8 +46,10 @@ class AxisMap:
         known index above it, less the deleted ones in between (below it,
         plus those, when none is above)."""
         if self._sorted is None:
-            self._sorted = (sorted(k for k, v in self.known.items() if v is not None),
-                            sorted(k for k, v in self.known.items() if v is None))
+            self._sorted = (
+                sorted(k for k, v in self.known.items() if v is not None),
+                sorted(k for k, v in self.known.items() if v is None),
+            )
         anchors, deleted = self._sorted
         if not anchors:
             return -bisect.bisect_left(deleted, index)
@@ -140,7 +142,7 @@ def translate(formula: str, own_sheet: str, moves: Moves) -> str:
     out: list[str] = []
     pos = 0
     for m in _STRING.finditer(formula):
-        out.append(_translate_refs(formula[pos:m.start()], own_sheet, moves))
+        out.append(_translate_refs(formula[pos : m.start()], own_sheet, moves))
         out.append(m.group())
         pos = m.end()
     out.append(_translate_refs(formula[pos:], own_sheet, moves))
@@ -152,14 +154,13 @@ def _translate_refs(text: str, own_sheet: str, moves: Moves) -> str:
 
 
 def _axis(token: str) -> tuple[str, str]:
-    """"$B" -> ("$", "B"); "{r}" -> ("", "{r}")."""
+    """ "$B" -> ("$", "B"); "{r}" -> ("", "{r}")."""
     return ("$", token[1:]) if token.startswith("$") else ("", token)
 
 
 def _moved(m: re.Match[str], own_sheet: str, moves: Moves) -> str:
     quoted = m.group("sheet")
-    sheet = own_sheet if quoted is None else (quoted[1:-1].replace("''", "'") if quoted.startswith("'")
-                                               else quoted)
+    sheet = own_sheet if quoted is None else (quoted[1:-1].replace("''", "'") if quoted.startswith("'") else quoted)
     new_sheet = moves.sheet(sheet)
     if new_sheet is None:
         return REF_ERROR

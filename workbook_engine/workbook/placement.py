@@ -27,8 +27,9 @@ import bisect
 import difflib
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Callable, Literal
+from typing import Literal
 
 from workbook_engine.evaluator.refs import MAX_COL, MAX_ROW, col_index
 from workbook_engine.workbook.layout import (
@@ -60,13 +61,25 @@ MAX_SLOTS = 1_000
 MAX_CAPACITY = 100_000
 _STAMP = re.compile(r'"?' + LAYOUT_ID + r"/(\d{1,3})/(\d{1,3})/(\d{1,4})/(\d{1,6})\"?")
 # A defined name's target: 'Sheet name'!$A$1:$B$2 or Sheet!$A$1 (bounded).
-_AREA = re.compile(r"(?:'((?:[^']|''){1,100})'|([^'!:$\s]{1,100}))!\$?([A-Z]{1,3})\$?(\d{1,7})"
-                   r"(?::\$?([A-Z]{1,3})\$?(\d{1,7}))?")
+_AREA = re.compile(
+    r"(?:'((?:[^']|''){1,100})'|([^'!:$\s]{1,100}))!\$?([A-Z]{1,3})\$?(\d{1,7})"
+    r"(?::\$?([A-Z]{1,3})\$?(\d{1,7}))?"
+)
 MAX_NAME_TEXT = 300
 DELETED_ROW = -1  # a cell (or the column of a family field) that an edit deleted
 
-EditKind = Literal["sheet_renamed", "sheet_missing", "column_inserted", "column_deleted", "column_moved",
-                   "rows_inserted", "rows_deleted", "name_missing", "cells_shifted", "no_stamp"]
+EditKind = Literal[
+    "sheet_renamed",
+    "sheet_missing",
+    "column_inserted",
+    "column_deleted",
+    "column_moved",
+    "rows_inserted",
+    "rows_deleted",
+    "name_missing",
+    "cells_shifted",
+    "no_stamp",
+]
 
 
 @dataclass(frozen=True)
@@ -139,6 +152,7 @@ def parse_area(text: str | None) -> Block | None:
 # The generated layout
 # ---------------------------------------------------------------------------
 
+
 def generated_layout(names: dict[str, str], sheet_names: list[str]) -> tuple[Stamp | None, Layout]:
     """The layout the file was generated with: from its stamp, or for an
     unstamped file of the first release, from its grid sheets and names."""
@@ -150,9 +164,11 @@ def generated_layout(names: dict[str, str], sheet_names: list[str]) -> tuple[Sta
         n_grids += 1
     upper = {k.upper(): v for k, v in names.items()}
     if n_grids == 0 or "ID_FAMILLE" not in upper or SHEET_FAMILIES not in sheet_names:
-        raise NotOurWorkbook("ce classeur ne vient pas de workbook_engine (ni tampon « WE_MODELE », ni feuilles "
-                             "« Paramètres », « Grille 1 », « Familles ») : utilisez un classeur généré par "
-                             "workbook-engine generate")
+        raise NotOurWorkbook(
+            "ce classeur ne vient pas de workbook_engine (ni tampon « WE_MODELE », ni feuilles "
+            "« Paramètres », « Grille 1 », « Familles ») : utilisez un classeur généré par "
+            "workbook-engine generate"
+        )
     slots = parse_area(upper.get("FAMILLES_TRANCHE_G1"))
     fams = parse_area(upper.get("ID_FAMILLE"))
     n_slots = min(slots.rows, MAX_SLOTS) if slots else DEFAULT_SLOTS
@@ -167,9 +183,14 @@ def generated_layout(names: dict[str, str], sheet_names: list[str]) -> tuple[Sta
 FormulaAt = Callable[[str, int, int], str | None]  # (file sheet, row, col) -> formula text or None
 
 
-def find_moves(layout: Layout, names: dict[str, str], sheet_names: list[str], formula_at: FormulaAt,
-               header_at: Callable[[str, int, int], object], stamped: bool = True
-               ) -> tuple[Moves, list[StructureEdit]]:
+def find_moves(
+    layout: Layout,
+    names: dict[str, str],
+    sheet_names: list[str],
+    formula_at: FormulaAt,
+    header_at: Callable[[str, int, int], object],
+    stamped: bool = True,
+) -> tuple[Moves, list[StructureEdit]]:
     """Where the layout's rows, columns and sheets went, and the edits that
     moved them. An unstamped workbook (first release) has only the SPEC's
     names: the others are not missed."""
@@ -248,9 +269,11 @@ def find_moves(layout: Layout, names: dict[str, str], sheet_names: list[str], fo
         edits.append(StructureEdit("name_missing", moves.sheet(layout.blocks[name].sheet) or "", label=name))
     edits += _column_edits(layout, moves, header_at)
     edits += _row_edits(layout, moves)
-    edits += [StructureEdit("rows_deleted", moves.sheet(b.sheet) or b.sheet, label=n) for n, b in layout.blocks.items()
-              if b.rows == 1 and n in upper and found[n] is None and rows.get(b.sheet, AxisMap()).known.get(b.r0, 0)
-              is None]
+    edits += [
+        StructureEdit("rows_deleted", moves.sheet(b.sheet) or b.sheet, label=n)
+        for n, b in layout.blocks.items()
+        if b.rows == 1 and n in upper and found[n] is None and rows.get(b.sheet, AxisMap()).known.get(b.r0, 0) is None
+    ]
     return moves, edits
 
 
@@ -266,8 +289,9 @@ def _majority_block(blocks: list[Block | None]) -> Block | None:
     return Block(sheet, r0, 0, r1, 0)
 
 
-def _family_rows(layout: Layout, found: dict[str, Block | None], rows: dict[str, AxisMap],
-                 edits: list[StructureEdit], moves: Moves) -> None:
+def _family_rows(
+    layout: Layout, found: dict[str, Block | None], rows: dict[str, AxisMap], edits: list[StructureEdit], moves: Moves
+) -> None:
     """Family rows are all alike: deleted rows are taken from the end of the
     table, inserted ones before its last row (which is where a range grows)."""
     got = _majority_block([found.get(c.name) for c in layout.columns if c.name])
@@ -287,8 +311,15 @@ def _family_rows(layout: Layout, found: dict[str, Block | None], rows: dict[str,
         m.set(first + n - 1, got.r1)
 
 
-def _slot_rows(layout: Layout, gl: GridLayout, found: dict[str, Block | None], rows: dict[str, AxisMap],
-               edits: list[StructureEdit], moves: Moves, formula_at: FormulaAt) -> None:
+def _slot_rows(
+    layout: Layout,
+    gl: GridLayout,
+    found: dict[str, Block | None],
+    rows: dict[str, AxisMap],
+    edits: list[StructureEdit],
+    moves: Moves,
+    formula_at: FormulaAt,
+) -> None:
     """Tranche lines differ by their tranche number: align the lines the file
     has with the layout's by what their formulas say (references aside)."""
     names = [n.format(g=gl.number) for n in SLOT_COLUMN_NAMES.values()]
@@ -303,12 +334,16 @@ def _slot_rows(layout: Layout, gl: GridLayout, found: dict[str, Block | None], r
         m.set(first + n - 1, got.r1)
         return
     sheet = got.sheet
-    file_cols = [moves.col(gl.sheet, getattr(gl.slots[0], a).ref.col) for a in ("upper", "families", "pupils",
-                                                                               "revenue")]
-    wanted = [tuple(_shape(getattr(s, a).formula) for a in ("upper", "families", "pupils", "revenue"))
-              for s in gl.slots]
-    have = [tuple(_shape(formula_at(sheet, r, c) if c is not None else None) for c in file_cols)
-            for r in range(got.r0, got.r1 + 1)]
+    file_cols = [
+        moves.col(gl.sheet, getattr(gl.slots[0], a).ref.col) for a in ("upper", "families", "pupils", "revenue")
+    ]
+    wanted = [
+        tuple(_shape(getattr(s, a).formula) for a in ("upper", "families", "pupils", "revenue")) for s in gl.slots
+    ]
+    have = [
+        tuple(_shape(formula_at(sheet, r, c) if c is not None else None) for c in file_cols)
+        for r in range(got.r0, got.r1 + 1)
+    ]
     matcher = difflib.SequenceMatcher(None, wanted, have, autojunk=False)
     for op, i0, i1, j0, j1 in matcher.get_opcodes():
         common = min(i1 - i0, j1 - j0) if op == "replace" else (i1 - i0 if op == "equal" else 0)
@@ -318,8 +353,11 @@ def _slot_rows(layout: Layout, gl: GridLayout, found: dict[str, Block | None], r
             m.set(first + k, None)
             edits.append(StructureEdit("rows_deleted", sheet, count=1, label=f"tranche{k + 1}"))
         if j1 - j0 > common:
-            edits.append(StructureEdit("rows_inserted", sheet, row=got.r0 + j0 + common, count=j1 - j0 - common,
-                                       label="tranches"))
+            edits.append(
+                StructureEdit(
+                    "rows_inserted", sheet, row=got.r0 + j0 + common, count=j1 - j0 - common, label="tranches"
+                )
+            )
 
 
 _SHAPE_REF = re.compile(r"(?:'(?:[^']|'')*'|[^\W\d][\w.]*)?!?\$?[A-Z]{1,3}\$?\d+(?::\$?[A-Z]{1,3}\$?\d+)?")
@@ -333,8 +371,7 @@ def _shape(formula: str | None) -> str:
     return _SHAPE_REF.sub("@", formula.lstrip("=").upper().replace(" ", "")[:2000])
 
 
-def _column_edits(layout: Layout, moves: Moves, header_at: Callable[[str, int, int], object]
-                  ) -> list[StructureEdit]:
+def _column_edits(layout: Layout, moves: Moves, header_at: Callable[[str, int, int], object]) -> list[StructureEdit]:
     """Family columns deleted, inserted among the layout's, or moved."""
     edits: list[StructureEdit] = []
     sheet = moves.sheet(SHEET_FAMILIES)
@@ -365,9 +402,15 @@ def _column_edits(layout: Layout, moves: Moves, header_at: Callable[[str, int, i
             if col not in taken:
                 right = next((after[t] for t in sorted(taken) if t > col), None)
                 header = header_at(sheet, header_row, col) if header_row is not None else None
-                edits.append(StructureEdit("column_inserted", sheet, col=col,
-                                           label="" if header is None else str(header)[:60],
-                                           old=right.header if right else ""))
+                edits.append(
+                    StructureEdit(
+                        "column_inserted",
+                        sheet,
+                        col=col,
+                        label="" if header is None else str(header)[:60],
+                        old=right.header if right else "",
+                    )
+                )
     return edits
 
 
@@ -421,6 +464,7 @@ def _row_edits(layout: Layout, moves: Moves) -> list[StructureEdit]:
 # The layout, moved
 # ---------------------------------------------------------------------------
 
+
 def relocate(layout: Layout, moves: Moves) -> Layout:
     """The layout with every cell where the file has it now and every formula
     as the spreadsheet rewrote it. A deleted cell gets row DELETED_ROW; a
@@ -439,12 +483,24 @@ def relocate(layout: Layout, moves: Moves) -> Layout:
 
     grids = []
     for gl in layout.grids:
-        slots = tuple(Slot(s.number, *(cell(getattr(s, a)) for a in SLOT_ATTRS))
-                      for s in gl.slots if moves.row(gl.sheet, s.label.ref.row) is not None)
-        grids.append(replace(gl, sheet=moves.sheet(gl.sheet) or gl.sheet, name=cell(gl.name),
-                             old_tariff=cell(gl.old_tariff), budget_target=cell(gl.budget_target), slots=slots,
-                             totals=tuple(cell(c) for c in gl.totals), summary=tuple(cell(c) for c in gl.summary),
-                             header_row=_or(moves.row(gl.sheet, gl.header_row), gl.header_row)))
+        slots = tuple(
+            Slot(s.number, *(cell(getattr(s, a)) for a in SLOT_ATTRS))
+            for s in gl.slots
+            if moves.row(gl.sheet, s.label.ref.row) is not None
+        )
+        grids.append(
+            replace(
+                gl,
+                sheet=moves.sheet(gl.sheet) or gl.sheet,
+                name=cell(gl.name),
+                old_tariff=cell(gl.old_tariff),
+                budget_target=cell(gl.budget_target),
+                slots=slots,
+                totals=tuple(cell(c) for c in gl.totals),
+                summary=tuple(cell(c) for c in gl.summary),
+                header_row=_or(moves.row(gl.sheet, gl.header_row), gl.header_row),
+            )
+        )
     fam = SHEET_FAMILIES
     span = moves.row_span(fam, layout.first_row, layout.last_row)
     first, last = span if span is not None else (layout.first_row, layout.first_row - 1)
@@ -454,18 +510,27 @@ def relocate(layout: Layout, moves: Moves) -> Layout:
         template = None if c.template is None else translate(c.template, fam, moves)
         columns.append(replace(c, col=DELETED_ROW if col is None else col, template=template))
     return replace(
-        layout, params=tuple(cell(c) for c in layout.params), grids=tuple(grids), columns=tuple(columns),
-        first_row=first, capacity=max(last - first + 1, 0), summary=tuple(cell(c) for c in layout.summary),
-        scale=tuple(cell(c) for c in layout.scale), family_headers=tuple(cell(c) for c in layout.family_headers),
-        families_sheet=moves.sheet(fam) or fam, n_slots=max((len(g.slots) for g in grids), default=0))
+        layout,
+        params=tuple(cell(c) for c in layout.params),
+        grids=tuple(grids),
+        columns=tuple(columns),
+        first_row=first,
+        capacity=max(last - first + 1, 0),
+        summary=tuple(cell(c) for c in layout.summary),
+        scale=tuple(cell(c) for c in layout.scale),
+        family_headers=tuple(cell(c) for c in layout.family_headers),
+        families_sheet=moves.sheet(fam) or fam,
+        n_slots=max((len(g.slots) for g in grids), default=0),
+    )
 
 
 def _or(value: int | None, default: int) -> int:
     return default if value is None else value
 
 
-def place_layout(names: dict[str, str], sheet_names: list[str], formula_at: FormulaAt,
-                 header_at: Callable[[str, int, int], object]) -> Placement:
+def place_layout(
+    names: dict[str, str], sheet_names: list[str], formula_at: FormulaAt, header_at: Callable[[str, int, int], object]
+) -> Placement:
     """Find the layout in a file (see the module docstring). ``formula_at``
     and ``header_at`` read the file's cells (file sheet names, 0-based)."""
     stamp, generated = generated_layout(names, sheet_names)
@@ -473,8 +538,10 @@ def place_layout(names: dict[str, str], sheet_names: list[str], formula_at: Form
     essential = {SHEET_PARAMS, SHEET_FAMILIES} | {g.sheet for g in generated.grids}
     lost = [e.sheet for e in edits if e.kind == "sheet_missing" and e.sheet in essential]
     if lost:
-        raise NotOurWorkbook("feuille(s) " + ", ".join(f"« {s} »" for s in lost) + " supprimée(s) : le classeur ne "
-                             "peut plus calculer les tarifs ; reprenez une version précédente du classeur")
+        raise NotOurWorkbook(
+            "feuille(s) " + ", ".join(f"« {s} »" for s in lost) + " supprimée(s) : le classeur ne "
+            "peut plus calculer les tarifs ; reprenez une version précédente du classeur"
+        )
     if stamp is None:
         edits.insert(0, StructureEdit("no_stamp", SHEET_PARAMS))
     elif stamp.version > LAYOUT_VERSION:

@@ -17,17 +17,25 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal, TypeVar, overload
 
-from workbook_engine.model.domain import CustomParts, Family, Grid, Scenario, Tranche
 from workbook_engine.evaluator.functions import spreadsheet_trim
 from workbook_engine.evaluator.values import text_to_number
-from workbook_engine.workbook.layout import (
-    BOOL_TEXT, INDICATOR_TEXT, PARTS_POLICY_TEXT, SCOPE_TEXT, Cell, GridLayout, Layout, Ref, Slot,
-)
-from workbook_engine.workbook.placement import NotOurWorkbook, Placement, StructureEdit, place_layout
-from workbook_engine.model.problems import InputError, Problem, Severity, show_value
 from workbook_engine.formats.scenario_json import merge_problems
+from workbook_engine.model.domain import CustomParts, Family, Grid, Scenario, Tranche
+from workbook_engine.model.problems import InputError, Problem, Severity, show_value
 from workbook_engine.model.validation import validate
 from workbook_engine.workbook.file import WorkbookFile, open_workbook_file
+from workbook_engine.workbook.layout import (
+    BOOL_TEXT,
+    INDICATOR_TEXT,
+    PARTS_POLICY_TEXT,
+    SCOPE_TEXT,
+    Cell,
+    GridLayout,
+    Layout,
+    Ref,
+    Slot,
+)
+from workbook_engine.workbook.placement import NotOurWorkbook, Placement, StructureEdit, place_layout
 
 MAX_CELL_NUMBER = 1e12  # no income, amount or count is this large: a typing accident
 # A number typed as text is converted in arithmetic (by the rules of the
@@ -155,12 +163,21 @@ class _Reader:
         self._tranche_lines: dict[tuple[int, int], int] = {}  # (grid, tranche read) -> slot index
 
     # -- problems ------------------------------------------------------------
-    def say(self, severity: Severity, ref: Ref, label: str, value: object, message: str, family: str | None = None,
-            field_: str = "") -> None:
+    def say(
+        self,
+        severity: Severity,
+        ref: Ref,
+        label: str,
+        value: object,
+        message: str,
+        family: str | None = None,
+        field_: str = "",
+    ) -> None:
         who = ", ".join(x for x in (f"famille {family}" if family else "", label) if x)
         where = cell_name(ref) + (f" ({who})" if who else "")
-        self.problems.append(Problem(where, field_, value, message, severity, family=family, cell=cell_name(ref),
-                                     label=label))
+        self.problems.append(
+            Problem(where, field_, value, message, severity, family=family, cell=cell_name(ref), label=label)
+        )
 
     def locate(self, p: Problem) -> Problem:
         """Give a rule problem (validation) the cell it is about, from the
@@ -196,8 +213,14 @@ class _Reader:
     def raw(self, ref: Ref, label: str, family: str | None = None) -> object:
         v = self.values(ref)
         if self.values.is_formula(ref):
-            self.say("warning", ref, label, v, "formule dans une cellule de saisie : la valeur qu'elle calcule "
-                                                "est utilisée", family)
+            self.say(
+                "warning",
+                ref,
+                label,
+                v,
+                "formule dans une cellule de saisie : la valeur qu'elle calcule est utilisée",
+                family,
+            )
             return self.values.computed(ref)
         return v
 
@@ -209,36 +232,58 @@ class _Reader:
         return text.strip()
 
     @overload
-    def number(self, ref: Ref, key: str, label: str, family: str | None = None, *,
-               integer: Literal[False] = False) -> float | None: ...
+    def number(
+        self, ref: Ref, key: str, label: str, family: str | None = None, *, integer: Literal[False] = False
+    ) -> float | None: ...
 
     @overload
-    def number(self, ref: Ref, key: str, label: str, family: str | None = None, *,
-               integer: Literal[True]) -> int | None: ...
+    def number(
+        self, ref: Ref, key: str, label: str, family: str | None = None, *, integer: Literal[True]
+    ) -> int | None: ...
 
-    def number(self, ref: Ref, key: str, label: str, family: str | None = None, *,
-               integer: bool = False) -> float | None:
+    def number(
+        self, ref: Ref, key: str, label: str, family: str | None = None, *, integer: bool = False
+    ) -> float | None:
         """A number, or None for a blank cell. Text is read as the workbook's
         own formulas read it (the spreadsheet's language: ``--locale``)."""
         v = self.raw(ref, label, family)
         if v is None or (isinstance(v, str) and not v.strip(" ")):
             return None
         if isinstance(v, bool) or isinstance(v, (_dt.datetime, _dt.date, _dt.time)):
-            self.say("error", ref, label, str(v), "un nombre est attendu (la cellule contient une date ou "
-                                                  "VRAI/FAUX)", family)
+            self.say(
+                "error", ref, label, str(v), "un nombre est attendu (la cellule contient une date ou VRAI/FAUX)", family
+            )
             return None
         if isinstance(v, str):
             number = text_to_number(v)
             if number is None:
-                self.say("error", ref, label, v, "texte que le tableur ne lit pas comme un nombre (les calculs "
-                                                 "qui s'en servent affichent #VALEUR !) ; tapez par exemple 35000 "
-                                                 "ou 1234,56", family)
+                self.say(
+                    "error",
+                    ref,
+                    label,
+                    v,
+                    "texte que le tableur ne lit pas comme un nombre (les calculs "
+                    "qui s'en servent affichent #VALEUR !) ; tapez par exemple 35000 "
+                    "ou 1234,56",
+                    family,
+                )
                 return None
             counted = key in _COUNTED_FIELDS or key.startswith("pupils_g")
-            self.say("warning", ref, label, v, "nombre saisi comme texte, lu comme le tableur le lit : "
-                     + show_value(number) + (" ; mais les comptes du classeur (NB.SI.ENS, SOMME.SI.ENS, EQUIV) "
-                                             "ignorent un texte : retapez-le comme un nombre" if counted else ""),
-                     family)
+            self.say(
+                "warning",
+                ref,
+                label,
+                v,
+                "nombre saisi comme texte, lu comme le tableur le lit : "
+                + show_value(number)
+                + (
+                    " ; mais les comptes du classeur (NB.SI.ENS, SOMME.SI.ENS, EQUIV) "
+                    "ignorent un texte : retapez-le comme un nombre"
+                    if counted
+                    else ""
+                ),
+                family,
+            )
             v = number
         assert isinstance(v, (int, float)), v  # what is left of a cell value: a number
         if not abs(v) < MAX_CELL_NUMBER:  # also NaN and infinities
@@ -249,8 +294,9 @@ class _Reader:
             return None
         return int(v) if integer else float(v)
 
-    def choice(self, ref: Ref, label: str, words: Mapping[M, str], matched: M, otherwise: M,
-               family: str | None = None) -> M:
+    def choice(
+        self, ref: Ref, label: str, words: Mapping[M, str], matched: M, otherwise: M, family: str | None = None
+    ) -> M:
         """A choice cell read as the workbook's formulas read it: they test
         one word (ignoring case and, with TRIM, stray spaces); anything else
         takes the other meaning. ``words``: every answer the layout offers
@@ -263,9 +309,15 @@ class _Reader:
             return meaning
         offered = {str(w).casefold() for w in words.values()}
         if trimmed.casefold() not in offered:
-            self.say("warning", ref, label, v, f"réponse que les formules du classeur ne connaissent pas : elles la "
-                                               f"comptent comme « {words[meaning]} » ; écrivez "
-                                               + " ou ".join(f"« {w} »" for w in words.values()), family)
+            self.say(
+                "warning",
+                ref,
+                label,
+                v,
+                f"réponse que les formules du classeur ne connaissent pas : elles la "
+                f"comptent comme « {words[meaning]} » ; écrivez " + " ou ".join(f"« {w} »" for w in words.values()),
+                family,
+            )
         elif trimmed != text:
             self.say("info", ref, label, v, f"espaces en trop, sans effet : lu « {words[meaning]} »", family)
         return meaning
@@ -307,8 +359,13 @@ class _Reader:
                 gap_at = gap_at or slot
                 continue
             if gap_at is not None and tranches:
-                self.say("info", gap_at.label.ref, f"grille {gl.number}", None,
-                         "ligne de tranche vide au milieu du tableau : ignorée")
+                self.say(
+                    "info",
+                    gap_at.label.ref,
+                    f"grille {gl.number}",
+                    None,
+                    "ligne de tranche vide au milieu du tableau : ignorée",
+                )
             gap_at = None
             label = self.text(slot.label.ref, slot.label.label)
             lower = self.number(slot.lower.ref, "lower", f"{slot.lower.label}, grille {gl.number}")
@@ -343,8 +400,13 @@ class _Reader:
                 blank_run.append(row)
                 continue
             if blank_run and families:
-                self.say("info", Ref(sheet, blank_run[0], max(id_col, 0)), "", None,
-                         f"{len(blank_run)} ligne(s) vide(s) entre des familles : ignorée(s)")
+                self.say(
+                    "info",
+                    Ref(sheet, blank_run[0], max(id_col, 0)),
+                    "",
+                    None,
+                    f"{len(blank_run)} ligne(s) vide(s) entre des familles : ignorée(s)",
+                )
             blank_run = []
             id_header = layout.column["id"].header
             fid = self.text(refs["id"], id_header)

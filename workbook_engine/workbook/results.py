@@ -8,18 +8,20 @@ converters in ``results``), so the two compare with ``==``.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
-from workbook_engine.workbook.layout import Cell, Layout, Ref
 from workbook_engine.model.results import family_json, grid_json, total_json
+from workbook_engine.workbook.layout import Cell, Layout, Ref
 
 CellValue = Callable[[Ref], object]
 
 
 def family_rows(layout: Layout, value: CellValue) -> list[int]:
     """0-based rows of the family table that hold a family id."""
-    return [r for r in range(layout.first_row, layout.last_row + 1)
-            if value(layout.family_ref(r, "id")) not in (None, "")]
+    return [
+        r for r in range(layout.first_row, layout.last_row + 1) if value(layout.family_ref(r, "id")) not in (None, "")
+    ]
 
 
 def results_json_from_cells(layout: Layout, value: CellValue) -> dict[str, Any]:  # the JSON document
@@ -30,17 +32,31 @@ def results_json_from_cells(layout: Layout, value: CellValue) -> dict[str, Any]:
         return value(Ref(layout.families_sheet, row, col[key].col)) if col[key].col >= 0 else None
 
     families = [
-        family_json(str(at(row, "id")), [at(row, f"tranche_g{g}") for g in gs], [at(row, f"due_g{g}") for g in gs],
-                    at(row, "total_due"), at(row, "old_due"), at(row, "change"), at(row, "effort"))
+        family_json(
+            str(at(row, "id")),
+            [at(row, f"tranche_g{g}") for g in gs],
+            [at(row, f"due_g{g}") for g in gs],
+            at(row, "total_due"),
+            at(row, "old_due"),
+            at(row, "change"),
+            at(row, "effort"),
+        )
         for row in family_rows(layout, value)
     ]
     grids = []
     for gl in layout.grids:
         summary = {c.key.rsplit(".", 1)[1]: value(c.ref) for c in gl.summary}
         summary.update(name=value(gl.name.ref), families=value(gl.totals[0].ref), pupils=value(gl.totals[1].ref))
-        tranches = [{"label": value(s.label.ref), "families": value(s.families.ref), "pupils": value(s.pupils.ref),
-                     "revenue": value(s.revenue.ref)}
-                    for s in gl.slots if value(s.lower.ref) not in (None, "")]
+        tranches = [
+            {
+                "label": value(s.label.ref),
+                "families": value(s.families.ref),
+                "pupils": value(s.pupils.ref),
+                "revenue": value(s.revenue.ref),
+            }
+            for s in gl.slots
+            if value(s.lower.ref) not in (None, "")
+        ]
         grids.append(grid_json(summary, tranches))
     total = {c.key.split(".", 1)[1]: value(c.ref) for c in layout.summary if c.key.startswith("total.")}
     return {"families": families, "grids": grids, "total": total_json(total)}
@@ -49,6 +65,7 @@ def results_json_from_cells(layout: Layout, value: CellValue) -> dict[str, Any]:
 def figures_not_numbers(layout: Layout, value: CellValue) -> list[tuple[Cell, object]]:
     """The summary figures (per grid and in total) that show an error or a
     text instead of a number: what a bursar must look at first."""
-    cells = [c for gl in layout.grids for c in (*gl.summary, *gl.totals)] + \
-        [c for c in layout.summary if c.key.startswith("total.")]
+    cells = [c for gl in layout.grids for c in (*gl.summary, *gl.totals)] + [
+        c for c in layout.summary if c.key.startswith("total.")
+    ]
     return [(c, v) for c in cells if c.ref.row >= 0 and isinstance(v := value(c.ref), str) and v != ""]

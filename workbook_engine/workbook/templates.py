@@ -10,17 +10,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from workbook_engine.workbook.generate import blank_scenario, generate_workbook
-from workbook_engine.model.restructure import select_grids
 from workbook_engine.formats.sample import load_sample
 from workbook_engine.formats.scenario_json import dumps_scenario
+from workbook_engine.model.restructure import select_grids
+from workbook_engine.workbook.generate import blank_scenario, generate_workbook
 
 
 def template_files(n_grids: int) -> dict[str, str]:
     """File kind -> file name inside ``templates/{n}UP/``."""
     tag = f"{n_grids}UP"
-    return {"blank": f"tarification_{tag}_vierge.xlsx", "example": f"exemple_{tag}.xlsx",
-            "scenario": f"exemple_{tag}.json"}
+    return {
+        "blank": f"tarification_{tag}_vierge.xlsx",
+        "example": f"exemple_{tag}.xlsx",
+        "scenario": f"exemple_{tag}.json",
+    }
 
 
 def write_templates(root: str | Path) -> list[Path]:

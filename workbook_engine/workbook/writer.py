@@ -18,18 +18,20 @@ from xlsxwriter.format import Format
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
+from workbook_engine.formats.files import atomic_output
+from workbook_engine.model.domain import Scenario
+from workbook_engine.model.results import Results
 from workbook_engine.workbook.binding import family_row, grid_values, param_values
 from workbook_engine.workbook.cached import column_values, scalar_values
-from workbook_engine.model.domain import Scenario
 from workbook_engine.workbook.layout import (
     NO,
     SHEET_FAMILIES,
-    STAMP_NAME,
-    STAMP_PROPERTY,
     SHEET_HELP,
     SHEET_PARAMS,
     SHEET_SCALE,
     SHEET_SUMMARY,
+    STAMP_NAME,
+    STAMP_PROPERTY,
     SUMMARY_HEADERS,
     YES,
     Cell,
@@ -39,16 +41,22 @@ from workbook_engine.workbook.layout import (
     Layout,
     scale_rows,
 )
-from workbook_engine.model.results import Results
-from workbook_engine.formats.files import atomic_output
 
 # A fixed date keeps files byte-identical from one run to the next.
 FIXED_DATE = _dt.datetime(2026, 1, 1)
 
 EUR = '#,##0.00 "€"'
 NUMBER_FORMATS: dict[Kind, str] = {
-    "money": EUR, "number": "0.##", "parts": "0.##", "integer": "0", "count": "0",
-    "rate": "0.0%", "ratio": "0.00%", "text": "@", "choice": "@", "label": "@",
+    "money": EUR,
+    "number": "0.##",
+    "parts": "0.##",
+    "integer": "0",
+    "count": "0",
+    "rate": "0.0%",
+    "ratio": "0.00%",
+    "text": "@",
+    "choice": "@",
+    "label": "@",
 }
 INPUT_FILL = "#FFF2CC"  # pale yellow: the bursar types here
 COMPUTED_FILL = "#F2F2F2"  # light grey: computed, locked
@@ -56,8 +64,9 @@ HEADER_FILL = "#DDEBF7"
 
 
 # Functions of Excel 2007 that need no "_xlfn." prefix; the layout uses only these.
-NATIVE_FUNCTIONS = frozenset({"IF", "OR", "AND", "SUM", "ROUND", "MIN", "MAX", "MATCH", "INDEX", "COUNT",
-                              "COUNTIF", "COUNTIFS", "SUMIFS", "N"})
+NATIVE_FUNCTIONS = frozenset(
+    {"IF", "OR", "AND", "SUM", "ROUND", "MIN", "MAX", "MATCH", "INDEX", "COUNT", "COUNTIF", "COUNTIFS", "SUMIFS", "N"}
+)
 _FUNCTION_CALL = re.compile(r"([A-Z][A-Z0-9._]*)\(")
 
 
@@ -81,16 +90,21 @@ class Formats:
     def __post_init__(self) -> None:
         self.title = self.wb.add_format({"bold": True, "font_size": 14})
         self.subtitle = self.wb.add_format({"bold": True, "font_size": 12})
-        self.header = self.wb.add_format({"bold": True, "text_wrap": True, "valign": "top", "border": 1,
-                                          "bg_color": HEADER_FILL})
+        self.header = self.wb.add_format(
+            {"bold": True, "text_wrap": True, "valign": "top", "border": 1, "bg_color": HEADER_FILL}
+        )
         self.label = self.wb.add_format({})
         self.help = self.wb.add_format({"italic": True, "font_color": "#595959"})
         self.text = self.wb.add_format({"text_wrap": True, "valign": "top"})
-        self._input = {k: self.wb.add_format({"num_format": f, "bg_color": INPUT_FILL, "border": 1,
-                                              "border_color": "#BFBFBF", "locked": False})
-                       for k, f in NUMBER_FORMATS.items()}
-        self._computed = {k: self.wb.add_format({"num_format": f, "bg_color": COMPUTED_FILL})
-                          for k, f in NUMBER_FORMATS.items()}
+        self._input = {
+            k: self.wb.add_format(
+                {"num_format": f, "bg_color": INPUT_FILL, "border": 1, "border_color": "#BFBFBF", "locked": False}
+            )
+            for k, f in NUMBER_FORMATS.items()
+        }
+        self._computed = {
+            k: self.wb.add_format({"num_format": f, "bg_color": COMPUTED_FILL}) for k, f in NUMBER_FORMATS.items()
+        }
         self.ratio_plain = self.wb.add_format({"num_format": "0.00", "bg_color": COMPUTED_FILL})
 
     def input(self, kind: Kind) -> Format:
@@ -113,8 +127,9 @@ class ReportSheet:
     rows: tuple[tuple[object, ...], ...]
 
 
-def write_workbook(path: str | Path, layout: Layout, scenario: Scenario, results: Results,
-                   reports: tuple[ReportSheet, ...] = ()) -> None:
+def write_workbook(
+    path: str | Path, layout: Layout, scenario: Scenario, results: Results, reports: tuple[ReportSheet, ...] = ()
+) -> None:
     """Write the workbook to ``path`` (atomically: see ``writing``)."""
     with atomic_output(path) as tmp:
         wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False})
@@ -126,8 +141,15 @@ def write_workbook(path: str | Path, layout: Layout, scenario: Scenario, results
 
 
 def _write_all(wb: Workbook, layout: Layout, s: Scenario, r: Results) -> None:
-    wb.set_properties({"title": "Tarification sociale", "subject": s.structure, "created": FIXED_DATE,
-                       "author": "workbook_engine", "comments": "Généré par workbook_engine"})
+    wb.set_properties(
+        {
+            "title": "Tarification sociale",
+            "subject": s.structure,
+            "created": FIXED_DATE,
+            "author": "workbook_engine",
+            "comments": "Généré par workbook_engine",
+        }
+    )
     wb.set_calc_mode("auto")
     fmt = Formats(wb)
     inputs = param_values(s) | grid_values(layout, s)
@@ -160,6 +182,7 @@ def _write_all(wb: Workbook, layout: Layout, s: Scenario, r: Results) -> None:
 # Cells
 # ---------------------------------------------------------------------------
 
+
 def write_input(ws: Worksheet, fmt: Formats, cell: Cell, value: object) -> None:
     row, col = cell.ref.row, cell.ref.col
     write_value(ws, row, col, value, fmt.input(cell.kind))
@@ -178,27 +201,49 @@ def write_value(ws: Worksheet, row: int, col: int, value: object, cell_format: F
 
 def write_formula(ws: Worksheet, fmt: Formats, cell: Cell, cached: dict[str, object]) -> None:
     assert cell.formula is not None, cell.key
-    ws.write_formula(cell.ref.row, cell.ref.col, "=" + cell.formula, fmt.computed(cell.kind, cell.key),
-                     cached[cell.key])
+    ws.write_formula(
+        cell.ref.row, cell.ref.col, "=" + cell.formula, fmt.computed(cell.kind, cell.key), cached[cell.key]
+    )
 
 
-def validate_input(ws: Worksheet, cell_or_range: tuple[int, int, int, int], kind: Kind, choices: Choices | None = None,
-                   message: str = "") -> None:
+def validate_input(
+    ws: Worksheet,
+    cell_or_range: tuple[int, int, int, int],
+    kind: Kind,
+    choices: Choices | None = None,
+    message: str = "",
+) -> None:
     """Data validation for an input cell or column."""
     r1, c1, r2, c2 = cell_or_range
     opts: dict[str, object]
     if choices:
-        opts = {"validate": "list", "source": list(choices.values()),
-                "error_message": "Choisissez une valeur dans la liste : " + ", ".join(choices.values())}
+        opts = {
+            "validate": "list",
+            "source": list(choices.values()),
+            "error_message": "Choisissez une valeur dans la liste : " + ", ".join(choices.values()),
+        }
     elif kind in ("integer", "count"):
-        opts = {"validate": "integer", "criteria": ">=", "value": 0,
-                "error_message": "Un nombre entier positif ou nul est attendu."}
+        opts = {
+            "validate": "integer",
+            "criteria": ">=",
+            "value": 0,
+            "error_message": "Un nombre entier positif ou nul est attendu.",
+        }
     elif kind == "rate":
-        opts = {"validate": "decimal", "criteria": "between", "minimum": 0, "maximum": 1,
-                "error_message": "Un pourcentage entre 0 % et 100 % est attendu."}
+        opts = {
+            "validate": "decimal",
+            "criteria": "between",
+            "minimum": 0,
+            "maximum": 1,
+            "error_message": "Un pourcentage entre 0 % et 100 % est attendu.",
+        }
     elif kind in ("money", "number", "parts"):
-        opts = {"validate": "decimal", "criteria": ">=", "value": 0,
-                "error_message": "Un nombre positif ou nul est attendu."}
+        opts = {
+            "validate": "decimal",
+            "criteria": ">=",
+            "value": 0,
+            "error_message": "Un nombre positif ou nul est attendu.",
+        }
     else:
         return
     opts["error_title"] = "Valeur refusée"
@@ -210,8 +255,9 @@ def validate_input(ws: Worksheet, cell_or_range: tuple[int, int, int, int], kind
 
 def protect(ws: Worksheet) -> None:
     """Lock computed cells against accidents; no password (not a lock)."""
-    ws.protect("", {"format_columns": True, "format_rows": True, "select_locked_cells": True,
-                    "select_unlocked_cells": True})
+    ws.protect(
+        "", {"format_columns": True, "format_rows": True, "select_locked_cells": True, "select_unlocked_cells": True}
+    )
 
 
 def print_setup(ws: Worksheet, landscape: bool = False) -> None:
@@ -230,47 +276,77 @@ HELP_LINES = (
     ("title", "Tarification sociale : mode d'emploi"),
     ("", ""),
     ("subtitle", "Principe"),
-    ("", "Chaque famille paie selon ses revenus : une tranche est choisie d'après son indicateur (quotient "
-         "familial = revenu fiscal de référence / nombre de parts, ou revenu fiscal de référence), puis le "
-         "montant annuel de la tranche est appliqué à chaque enfant, avec une réduction éventuelle pour les "
-         "frères et sœurs. Une famille qui ne fournit pas son avis d'imposition paie la tranche la plus haute."),
+    (
+        "",
+        "Chaque famille paie selon ses revenus : une tranche est choisie d'après son indicateur (quotient "
+        "familial = revenu fiscal de référence / nombre de parts, ou revenu fiscal de référence), puis le "
+        "montant annuel de la tranche est appliqué à chaque enfant, avec une réduction éventuelle pour les "
+        "frères et sœurs. Une famille qui ne fournit pas son avis d'imposition paie la tranche la plus haute.",
+    ),
     ("", ""),
     ("subtitle", "Étapes"),
     ("", "1. Feuille « Paramètres » : choisissez l'indicateur, le calcul des parts et les réductions fratrie."),
-    ("", "2. Feuilles « Grille 1 », « Grille 2 »... : une grille par unité (école, collège, lycée). Indiquez "
-         "son nom, l'ancien tarif unique, l'objectif de recettes, puis les tranches : nom (A, B, C...), "
-         "borne inférieure de l'indicateur (la première vaut 0, puis en ordre croissant) et montant annuel "
-         "par élève."),
-    ("", "3. Feuille « Familles » : une ligne par famille, avec un identifiant anonyme (pas de nom), le "
-         "revenu fiscal de référence, les parts, la composition du foyer, l'avis fourni (oui / non) et le "
-         "nombre d'enfants inscrits dans chaque grille. Ne laissez pas de ligne sans identifiant."),
-    ("", "4. Lisez les résultats : colonnes grises de « Familles », tableau de chaque grille, « Synthèse ». "
-         "Ajustez tranches et montants jusqu'à atteindre l'objectif de recettes."),
+    (
+        "",
+        "2. Feuilles « Grille 1 », « Grille 2 »... : une grille par unité (école, collège, lycée). Indiquez "
+        "son nom, l'ancien tarif unique, l'objectif de recettes, puis les tranches : nom (A, B, C...), "
+        "borne inférieure de l'indicateur (la première vaut 0, puis en ordre croissant) et montant annuel "
+        "par élève.",
+    ),
+    (
+        "",
+        "3. Feuille « Familles » : une ligne par famille, avec un identifiant anonyme (pas de nom), le "
+        "revenu fiscal de référence, les parts, la composition du foyer, l'avis fourni (oui / non) et le "
+        "nombre d'enfants inscrits dans chaque grille. Ne laissez pas de ligne sans identifiant.",
+    ),
+    (
+        "",
+        "4. Lisez les résultats : colonnes grises de « Familles », tableau de chaque grille, « Synthèse ». "
+        "Ajustez tranches et montants jusqu'à atteindre l'objectif de recettes.",
+    ),
     ("", "5. Imprimez la feuille « Barème » pour le règlement financier de l'établissement."),
     ("", ""),
     ("subtitle", "Couleurs"),
     ("input", "Cellules jaunes : à remplir."),
-    ("computed", "Cellules grises : calculées par des formules, protégées contre les modifications "
-                 "accidentelles (Révision > Ôter la protection, sans mot de passe)."),
+    (
+        "computed",
+        "Cellules grises : calculées par des formules, protégées contre les modifications "
+        "accidentelles (Révision > Ôter la protection, sans mot de passe).",
+    ),
     ("", ""),
     ("subtitle", "Bon à savoir"),
     ("", "Une tranche va de sa borne inférieure (incluse) à la borne de la tranche suivante (exclue)."),
-    ("", "Les enfants d'une famille sont classés du tarif le plus élevé au moins élevé (à tarif égal, la "
-         "grille de plus petit numéro d'abord). Le 1er paie plein tarif, les suivants ont la réduction "
-         "du 2e, du 3e, du 4e enfant et suivants."),
-    ("", "Ce classeur contient des données personnelles (revenus des familles) : ne le transmettez qu'aux "
-         "personnes qui en ont besoin."),
+    (
+        "",
+        "Les enfants d'une famille sont classés du tarif le plus élevé au moins élevé (à tarif égal, la "
+        "grille de plus petit numéro d'abord). Le 1er paie plein tarif, les suivants ont la réduction "
+        "du 2e, du 3e, du 4e enfant et suivants.",
+    ),
+    (
+        "",
+        "Ce classeur contient des données personnelles (revenus des familles) : ne le transmettez qu'aux "
+        "personnes qui en ont besoin.",
+    ),
 )
 
 
 def write_help(ws: Worksheet, fmt: Formats, layout: Layout) -> None:
     ws.set_column(0, 0, 110)
-    styles = {"title": fmt.title, "subtitle": fmt.subtitle, "input": fmt.input("text"),
-              "computed": fmt.computed("text"), "": fmt.text}
+    styles = {
+        "title": fmt.title,
+        "subtitle": fmt.subtitle,
+        "input": fmt.input("text"),
+        "computed": fmt.computed("text"),
+        "": fmt.text,
+    }
     for row, (style, text) in enumerate(HELP_LINES):
         write_value(ws, row, 0, text, styles[style])
-    ws.write_string(len(HELP_LINES) + 1, 0, f"Ce classeur compte {layout.n_grids} grille(s) et de la place pour "
-                    f"{layout.capacity} familles.", fmt.help)
+    ws.write_string(
+        len(HELP_LINES) + 1,
+        0,
+        f"Ce classeur compte {layout.n_grids} grille(s) et de la place pour {layout.capacity} familles.",
+        fmt.help,
+    )
     print_setup(ws)
     protect(ws)
 
@@ -293,8 +369,15 @@ def write_params(ws: Worksheet, fmt: Formats, layout: Layout, inputs: dict[str, 
     protect(ws)
 
 
-def write_grid(wb: Workbook, ws: Worksheet, fmt: Formats, layout: Layout, gl: GridLayout, inputs: dict[str, object],
-               cached: dict[str, object]) -> None:
+def write_grid(
+    wb: Workbook,
+    ws: Worksheet,
+    fmt: Formats,
+    layout: Layout,
+    gl: GridLayout,
+    inputs: dict[str, object],
+    cached: dict[str, object],
+) -> None:
     ws.write_string(0, 0, f"{gl.sheet} : tranches et résultats", fmt.title)
     ws.set_column(0, 0, 44)
     ws.set_column(1, 6, 15)
@@ -316,9 +399,15 @@ def write_grid(wb: Workbook, ws: Worksheet, fmt: Formats, layout: Layout, gl: Gr
     last = gl.slots[-1]
     for attr in ("lower", "amount"):
         top, bottom = getattr(first, attr).ref, getattr(last, attr).ref
-        validate_input(ws, (top.row, top.col, bottom.row, bottom.col), "money", None,
-                       "Borne inférieure de l'indicateur (0 pour la première tranche, puis croissante)."
-                       if attr == "lower" else "Montant annuel par élève, avant réduction fratrie.")
+        validate_input(
+            ws,
+            (top.row, top.col, bottom.row, bottom.col),
+            "money",
+            None,
+            "Borne inférieure de l'indicateur (0 pour la première tranche, puis croissante)."
+            if attr == "lower"
+            else "Montant annuel par élève, avant réduction fratrie.",
+        )
     ws.write_string(gl.totals[0].ref.row, 0, "Total", fmt.header)
     for c in gl.totals:
         write_formula(ws, fmt, c, cached)
@@ -337,10 +426,20 @@ def add_grid_charts(wb: Workbook, ws: Worksheet, gl: GridLayout) -> None:
     first, last = gl.slots[0], gl.slots[-1]
     cats = [sheet, first.label.ref.row, first.label.ref.col, last.label.ref.row, last.label.ref.col]
     fam = wb.add_chart({"type": "column"})
-    fam.add_series({"name": "Familles", "categories": cats,
-                    "values": [sheet, first.families.ref.row, first.families.ref.col,
-                               last.families.ref.row, last.families.ref.col],
-                    "data_labels": {"value": True}})
+    fam.add_series(
+        {
+            "name": "Familles",
+            "categories": cats,
+            "values": [
+                sheet,
+                first.families.ref.row,
+                first.families.ref.col,
+                last.families.ref.row,
+                last.families.ref.col,
+            ],
+            "data_labels": {"value": True},
+        }
+    )
     fam.set_title({"name": "Familles par tranche"})
     fam.set_legend({"none": True})
     fam.set_x_axis({"name": "Tranche"})
@@ -349,17 +448,23 @@ def add_grid_charts(wb: Workbook, ws: Worksheet, gl: GridLayout) -> None:
 
     rev = wb.add_chart({"type": "bar"})
     top = gl.summary[0].ref  # revenue, target, old revenue: three lines in a row
-    rev.add_series({"name": "Montant annuel", "categories": [sheet, top.row, 0, top.row + 2, 0],
-                    "values": [sheet, top.row, 1, top.row + 2, 1], "data_labels": {"value": True,
-                                                                                  "num_format": '#,##0 "€"'}})
+    rev.add_series(
+        {
+            "name": "Montant annuel",
+            "categories": [sheet, top.row, 0, top.row + 2, 0],
+            "values": [sheet, top.row, 1, top.row + 2, 1],
+            "data_labels": {"value": True, "num_format": '#,##0 "€"'},
+        }
+    )
     rev.set_title({"name": "Recettes, objectif et ancien tarif"})
     rev.set_legend({"none": True})
     rev.set_x_axis({"num_format": '#,##0 "€"', "min": 0})
     ws.insert_chart(gl.header_row + 16, 8, rev, {"x_scale": 1.1, "y_scale": 0.8})
 
 
-def write_families(ws: Worksheet, fmt: Formats, layout: Layout, s: Scenario, r: Results,
-                   cached: dict[str, object]) -> None:
+def write_families(
+    ws: Worksheet, fmt: Formats, layout: Layout, s: Scenario, r: Results, cached: dict[str, object]
+) -> None:
     ws.write_string(0, 0, "Familles : une ligne par famille (identifiant anonyme, pas de nom)", fmt.title)
     head = layout.first_row - 1
     group = head - 1
@@ -407,8 +512,17 @@ def write_families(ws: Worksheet, fmt: Formats, layout: Layout, s: Scenario, r: 
     ws.autofilter(head, 0, layout.last_row, columns[-1].col)
     print_setup(ws, landscape=True)
     ws.repeat_rows(group, head)
-    ws.protect("", {"format_columns": True, "format_rows": True, "autofilter": True, "sort": False,
-                    "select_locked_cells": True, "select_unlocked_cells": True})
+    ws.protect(
+        "",
+        {
+            "format_columns": True,
+            "format_rows": True,
+            "autofilter": True,
+            "sort": False,
+            "select_locked_cells": True,
+            "select_unlocked_cells": True,
+        },
+    )
 
 
 def write_summary(wb: Workbook, ws: Worksheet, fmt: Formats, layout: Layout, cached: dict[str, object]) -> None:
@@ -434,8 +548,13 @@ def write_summary(wb: Workbook, ws: Worksheet, fmt: Formats, layout: Layout, cac
     first, last = header_row + 1, header_row + layout.n_grids
     chart = wb.add_chart({"type": "column"})
     for col, name in ((rev_col, "Recettes"), (tgt_col, "Objectif"), (old_col, "Anciennes recettes")):
-        chart.add_series({"name": name, "categories": [SHEET_SUMMARY, first, 0, last, 0],
-                          "values": [SHEET_SUMMARY, first, col, last, col]})
+        chart.add_series(
+            {
+                "name": name,
+                "categories": [SHEET_SUMMARY, first, 0, last, 0],
+                "values": [SHEET_SUMMARY, first, col, last, col],
+            }
+        )
     chart.set_title({"name": "Recettes par grille"})
     chart.set_y_axis({"num_format": '#,##0 "€"', "major_gridlines": {"visible": True}})
     ws.insert_chart(total_row + 6, 0, chart, {"x_scale": 1.4})
@@ -447,8 +566,10 @@ def write_report(ws: Worksheet, fmt: Formats, report: ReportSheet) -> None:
     ws.write_string(0, 0, report.title, fmt.title)
     if not report.rows:
         return
-    widths = [max(len(str(r[i])) if i < len(r) and r[i] is not None else 0 for r in report.rows)
-              for i in range(max(len(r) for r in report.rows))]
+    widths = [
+        max(len(str(r[i])) if i < len(r) and r[i] is not None else 0 for r in report.rows)
+        for i in range(max(len(r) for r in report.rows))
+    ]
     for col, width in enumerate(widths):
         ws.set_column(col, col, min(max(width + 2, 10), 60))
     for col, text in enumerate(report.rows[0]):
@@ -465,16 +586,22 @@ def write_scale(ws: Worksheet, fmt: Formats, layout: Layout, cached: dict[str, o
     ws.set_column(0, 0, 18)
     ws.set_column(1, 3, 24)
     rows = scale_rows(layout)
-    for g, (title_row, header_row) in rows.items():
-        for col, text in enumerate(("Tranche", "Indicateur à partir de", "jusqu'à (exclu)",
-                                    "Montant annuel par élève")):
+    for _title_row, header_row in rows.values():
+        for col, text in enumerate(
+            ("Tranche", "Indicateur à partir de", "jusqu'à (exclu)", "Montant annuel par élève")
+        ):
             ws.write_string(header_row, col, text, fmt.header)
     for c in layout.scale:
         kind = c.kind
         f = fmt.subtitle if c.key.endswith(".title") else fmt.computed(kind)
         assert c.formula is not None, c.key
         ws.write_formula(c.ref.row, c.ref.col, "=" + c.formula, f, cached[c.key])
-    ws.write_string(1, 0, f"Une famille sans avis d'imposition paie la tranche la plus haute ({YES} / {NO} "
-                    "dans la colonne « Avis d'imposition fourni »).", fmt.help)
+    ws.write_string(
+        1,
+        0,
+        f"Une famille sans avis d'imposition paie la tranche la plus haute ({YES} / {NO} "
+        "dans la colonne « Avis d'imposition fourni »).",
+        fmt.help,
+    )
     print_setup(ws)
     protect(ws)
