@@ -23,7 +23,6 @@ import csv
 import datetime
 import math
 import re
-import subprocess
 import sys
 import tempfile
 import unicodedata
@@ -35,7 +34,7 @@ import pytest
 import xlsxwriter
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from libreoffice_recalc import soffice
+from libreoffice_recalc import recalculate, soffice
 from openpyxl.utils.datetime import to_excel
 
 from workbook_engine.evaluator import evaluate_workbook
@@ -278,14 +277,6 @@ def test_the_evaluator_reads_text_the_locale_way(tmp_path):
 # The table against LibreOffice
 # ---------------------------------------------------------------------------
 
-_PROFILE = """<?xml version="1.0" encoding="UTF-8"?>
-<oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema"
-           xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
-<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="OOXMLRecalcMode" oor:op="fuse"><value>0</value></prop></item>
-<item oor:path="/org.openoffice.Setup/L10N"><prop oor:name="ooSetupSystemLocale" oor:op="fuse"><value>{tag}</value></prop></item>
-<item oor:path="/org.openoffice.Setup/L10N"><prop oor:name="ooLocale" oor:op="fuse"><value>{tag}</value></prop></item>
-</oor:items>
-"""
 _NOT_CALCULATED = "not recalculated"
 
 
@@ -307,31 +298,8 @@ def observe(texts: list[str], locale: str, workdir: Path) -> list[tuple[str, str
         ws.write_formula(r, 1, f"=A{r + 1}+0", None, _NOT_CALCULATED)
         ws.write_formula(r, 2, f"=VALUE(A{r + 1})", None, _NOT_CALCULATED)
     wb.close()
-    profile = workdir / "profile"
-    (profile / "user").mkdir(parents=True, exist_ok=True)
-    (profile / "user" / "registrymodifications.xcu").write_text(
-        _PROFILE.format(tag=PROFILE_LOCALE[locale]), encoding="utf-8"
-    )
-    out = workdir / "out"
-    done = subprocess.run(
-        [
-            exe,
-            f"-env:UserInstallation={profile.as_uri()}",
-            "--headless",
-            "--norestore",
-            "--nologo",
-            "--convert-to",
-            "xlsx:Calc MS Excel 2007 XML",
-            "--outdir",
-            str(out),
-            str(src),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert (out / src.name).exists(), done.stderr or done.stdout
-    sheet = openpyxl.load_workbook(out / src.name, data_only=True)["T"]
+    (out,) = recalculate([src], workdir / "out", locale=PROFILE_LOCALE[locale])
+    sheet = openpyxl.load_workbook(out, data_only=True)["T"]
     rows = [(_shown(sheet.cell(r + 1, 2).value), _shown(sheet.cell(r + 1, 3).value)) for r in range(len(texts))]
     assert all(_NOT_CALCULATED not in pair for pair in rows), "LibreOffice did not recalculate"
     return rows

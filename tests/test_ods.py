@@ -13,8 +13,6 @@ import contextlib
 import datetime as dt
 import io
 import json
-import subprocess
-import tempfile
 import time
 import tracemalloc
 import zipfile
@@ -23,6 +21,7 @@ from pathlib import Path
 
 import pytest
 from hostile_files import LAUGHS, zip_with_raw_members
+from libreoffice_recalc import recalculate
 from ods_files import (
     MIME,
     boolean,
@@ -559,27 +558,6 @@ def test_damaged_ods_is_refused_cleanly(tmp_path, name, content, words):
 # ---------------------------------------------------------------------------
 
 
-def _convert_to_ods(exe: str, sources: list[Path], out_dir: Path) -> list[Path]:
-    """``soffice --convert-to ods`` with a private profile (as libreoffice.py)."""
-    with tempfile.TemporaryDirectory(prefix="lo-profile-") as profile:
-        cmd = [
-            exe,
-            f"-env:UserInstallation={Path(profile).as_uri()}",
-            "--headless",
-            "--norestore",
-            "--nologo",
-            "--convert-to",
-            "ods",
-            "--outdir",
-            str(out_dir),
-            *map(str, sources),
-        ]
-        done = subprocess.run(cmd, capture_output=True, text=True, timeout=600, check=False)
-    outs = [out_dir / (p.stem + ".ods") for p in sources]
-    assert done.returncode == 0 and all(o.exists() for o in outs), done.stderr + done.stdout
-    return outs
-
-
 @pytest.fixture(scope="module")
 def converted(libreoffice, tmp_path_factory):
     """(scenario, xlsx, ods): the sample structure's filled workbook and
@@ -591,7 +569,7 @@ def converted(libreoffice, tmp_path_factory):
     scenario = load_sample()
     xlsx = folder / "exemple_3UP.xlsx"
     generate_workbook(scenario, xlsx, capacity=400)
-    (ods,) = _convert_to_ods(libreoffice, [xlsx], folder)
+    (ods,) = recalculate([xlsx], folder, fmt="ods")
     return scenario, xlsx, ods
 
 
