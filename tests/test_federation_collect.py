@@ -31,8 +31,9 @@ from workbook_engine.formats.sample import make_sample
 from workbook_engine.formats.scenario_json import dumps_scenario
 from workbook_engine.model.results import money
 from workbook_engine.model.simulate import simulate
+from workbook_engine.workbook.binding import family_row
 from workbook_engine.workbook.check import Finding
-from workbook_engine.workbook.layout import BOOL_TEXT, SHEET_FAMILIES
+from workbook_engine.workbook.layout import SHEET_FAMILIES
 from workbook_engine.workbook.reader import read_workbook
 
 ODD_INCOME = "123457,89"  # an income typed as text (decimal comma): the reader warns, quoting it; formulas read it
@@ -62,19 +63,7 @@ def fill(path: Path, families, odd_income: bool = False) -> None:
     wb = openpyxl.load_workbook(path)
     ws = wb[SHEET_FAMILIES]
     for i, f in enumerate(families):
-        values = {
-            "id": f.id,
-            "rfr_1": f.rfr_1,
-            "rfr_2": f.rfr_2,
-            "caf_aid": f.caf_aid,
-            "parts": f.parts,
-            "adults": f.adults,
-            "children": f.children,
-            "other_dependents": f.other_dependents,
-            "notice": BOOL_TEXT[f.notice],
-            "other_enrolled": f.other_enrolled,
-        }
-        values |= {f"pupils_g{g}": f.pupils[g - 1] for g in range(1, layout.n_grids + 1)}
+        values = family_row(f)  # the writer's own binding of a family to its cells
         if odd_income and i == 0:
             values["rfr_1"] = ODD_INCOME
         for key, value in values.items():

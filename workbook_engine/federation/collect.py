@@ -45,7 +45,7 @@ from workbook_engine.federation.parallel import run_parallel
 from workbook_engine.model.results import money, ratio
 from workbook_engine.safety.gate import current_password, workbook_password
 from workbook_engine.workbook.check import CheckReport, Evaluate, Finding, check_workbook
-from workbook_engine.workbook.layout import SHEET_FAMILIES, Layout, Ref
+from workbook_engine.workbook.layout import SHEET_FAMILIES, SUMMARY_COLUMNS, Layout, Ref
 from workbook_engine.workbook.results import family_rows, results_json_from_cells
 
 if TYPE_CHECKING:  # pandas is imported where the tables are built: the worker processes do without it
@@ -223,21 +223,7 @@ def _aggregates(layout: Layout, value: Callable[[Ref], object]) -> dict[str, Any
     for gl, grid in zip(layout.grids, results["grids"]):
         grids.append(
             {"grid": gl.number, "grid_name": grid["name"]}
-            | {
-                k: grid[k]
-                for k in (
-                    "families",
-                    "pupils",
-                    "revenue",
-                    "budget_target",
-                    "gap",
-                    "old_revenue",
-                    "change_pct",
-                    "amplitude",
-                    "top_share",
-                    "families_without_notice",
-                )
-            }
+            | {k: grid[k] for k in SUMMARY_COLUMNS}  # the figures of Synthèse's grid lines, in its order
         )
         # results_json_from_cells keeps the slots whose lower bound is filled: the same here.
         slots = [s for s in gl.slots if value(s.lower.ref) not in (None, "")]
