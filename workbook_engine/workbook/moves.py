@@ -101,6 +101,12 @@ class Moves:
     def sheet(self, sheet: str) -> str | None:
         return self.sheets.get(sheet, sheet)
 
+    def is_identity(self) -> bool:
+        """Nothing moved: every sheet, row and column where the layout put it."""
+        return all(k == v for k, v in self.sheets.items()) and all(
+            k == v for axis in (*self.rows.values(), *self.cols.values()) for k, v in axis.known.items()
+        )
+
     def row(self, sheet: str, row: int) -> int | None:
         m = self.rows.get(sheet)
         return row if m is None else m(row)

@@ -546,4 +546,6 @@ def place_layout(
         edits.insert(0, StructureEdit("no_stamp", SHEET_PARAMS))
     elif stamp.version > LAYOUT_VERSION:
         pass  # a newer release wrote it: read it as ours, the structure check will tell
-    return Placement(stamp, generated, relocate(generated, moves), moves, edits)
+    # The usual file (nothing moved) is read as generated: no formula to rewrite.
+    layout = generated if moves.is_identity() else relocate(generated, moves)
+    return Placement(stamp, generated, layout, moves, edits)
