@@ -240,6 +240,16 @@ def test_an_unusable_csv_writes_nothing(tmp_path, text, message):
     assert not (tmp_path / "out").exists()
 
 
+def test_the_index_never_writes_over_an_input(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    schools = write(out / INDEX_NAME, SCHOOLS)
+    with pytest.raises(InputError) as exc:
+        batch(schools, None, out, workers=1)
+    assert "refus d'écraser un fichier d'entrée" in str(exc.value) and "autre dossier de sortie" in str(exc.value)
+    assert schools.read_text(encoding="utf-8") == SCHOOLS and list(out.iterdir()) == [schools]
+
+
 @pytest.mark.slow
 def test_cli_exit_codes_and_messages(tmp_path, base_json, capsys):
     schools = write(tmp_path / "schools.csv", SCHOOLS)

@@ -64,6 +64,7 @@ from typing import TYPE_CHECKING
 from workbook_engine.federation.network_report import write_csv
 from workbook_engine.federation.parallel import run_parallel
 from workbook_engine.formats.families_csv import _decode
+from workbook_engine.formats.files import refuse_overwrite
 from workbook_engine.formats.scenario_json import load_scenario_json
 from workbook_engine.formats.textnum import parse_number
 from workbook_engine.model.domain import Grid, Scenario, Tranche
@@ -402,18 +403,7 @@ def batch(
     records = read_schools_csv(schools_csv)
     index = out_dir / INDEX_NAME
     inputs = [Path(schools_csv)] + ([Path(base_scenario)] if isinstance(base_scenario, (str, Path)) else [])
-    if index.exists() and any(index.samefile(p) for p in inputs):
-        raise InputError(
-            [
-                Problem(
-                    "",
-                    "",
-                    None,
-                    f"l'index {index} écraserait ce fichier d'entrée : choisissez un autre dossier de sortie",
-                    source=str(index),
-                )
-            ]
-        )
+    refuse_overwrite(index, *inputs, instead="un autre dossier de sortie", as_problem=True)
 
     rows: list[BatchRow] = []
     jobs: list[tuple[Scenario, Path]] = []
