@@ -53,8 +53,6 @@ column, no row) raises :class:`InputError` before anything is written
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 import unicodedata
 from dataclasses import dataclass, replace
@@ -63,7 +61,7 @@ from typing import TYPE_CHECKING
 
 from workbook_engine.federation.network_report import write_csv
 from workbook_engine.federation.parallel import run_parallel
-from workbook_engine.formats.families_csv import _decode
+from workbook_engine.formats.csv_text import CsvUnreadable, read_csv_rows
 from workbook_engine.formats.files import refuse_overwrite
 from workbook_engine.formats.scenario_json import load_scenario_json
 from workbook_engine.formats.textnum import parse_number
@@ -171,26 +169,9 @@ def read_schools_csv(path: str | Path) -> list[tuple[int, dict[str, str]]]:
         return InputError([Problem(where, "", value, message, source=source)])
 
     try:
-        text, _encoding = _decode(Path(path).read_bytes())
-    except OSError as exc:
-        raise unusable("", f"fichier illisible : {exc.strerror or exc}") from None
-    except UnicodeDecodeError:
-        raise unusable("", "encodage non reconnu : enregistrez le fichier en « CSV UTF-8 »") from None
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    header_text = next((ln for ln in text.split("\n") if ln.strip()), None)
-    if header_text is None:
-        raise unusable("", "fichier vide")
-    sep = ";" if ";" in header_text else "\t" if "\t" in header_text else ","
-    records: list[tuple[int, list[str]]] = []
-    reader = csv.reader(io.StringIO(text), delimiter=sep, skipinitialspace=True)
-    start = 1
-    try:
-        for cells in reader:
-            if any(c.strip() for c in cells):
-                records.append((start, cells))
-            start = reader.line_num + 1  # a quoted cell may span lines
-    except csv.Error as exc:
-        raise unusable(f"ligne {reader.line_num}", f"fichier CSV illisible : {exc}") from None
+        records = read_csv_rows(path).rows
+    except CsvUnreadable as exc:
+        raise unusable(exc.where, exc.message) from None
 
     header_line, header = records[0]
     problems: list[Problem] = []

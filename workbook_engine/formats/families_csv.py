@@ -7,10 +7,8 @@ One row per family, one column per SPEC family input: ``id``, ``rfr_1``,
 
 Tolerated, because that is what real exports look like:
 
-- ``;`` or ``,`` separators (a header line containing ``;`` means ``;``; one
-  containing a tab, as Excel's "Texte Unicode" export, means tab);
-- UTF-8 with or without BOM, UTF-16 with BOM, and Windows-1252 (old Excel
-  "CSV (séparateur : point-virgule)") when the file is not valid UTF-8;
+- ``;``, ``,`` or tab separators and the encodings of real exports, as
+  :mod:`csv_text` reads them (the rule SCHOOLS.csv shares);
 - quoted fields, blank lines and all-empty rows (``;;;;``), trailing empty
   cells, header names in any case with surrounding spaces;
 - French numbers (``35 000,50 €``), see :mod:`textnum`.
@@ -29,14 +27,13 @@ Decisions:
 
 from __future__ import annotations
 
-import io
 import json
-import math
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal, TypedDict
 
+from workbook_engine.formats.csv_text import CsvUnreadable, read_csv_rows
 from workbook_engine.formats.scenario_json import load_scenario_json, merge_problems, scenario_from_dict
 from workbook_engine.formats.textnum import parse_int, parse_number, parse_yes_no
 from workbook_engine.model.domain import Family, Scenario
@@ -62,7 +59,7 @@ IntColumn = Literal["adults", "children", "other_dependents", "other_enrolled"]
 _NUMBER_COLUMNS: tuple[NumberColumn, ...] = ("rfr_1", "rfr_2", "caf_aid", "parts")
 _INT_COLUMNS: tuple[IntColumn, ...] = ("adults", "children", "other_dependents", "other_enrolled")
 _PUPILS = re.compile(r"pupils_g([1-9][0-9]*)")
-# Marks a row pandas found too long; the row's fields are kept aside.
+# Marks a row longer than the header: its fields follow the mark.
 _BAD_ROW = "\x00bad-row\x00"
 
 
@@ -212,80 +209,26 @@ def _encoding_note(read: _CsvRead, problems: list[Problem]) -> list[Problem]:
     ]
 
 
-def _decode(data: bytes) -> tuple[str, str]:
-    """The text of the file and the encoding used (UnicodeDecodeError if none fits)."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data.decode("utf-8-sig"), "utf-8"
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16"), "utf-16"
-    try:
-        return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        return data.decode("cp1252"), "cp1252"
-
-
-def _cell(value: object) -> str:
-    """pandas gives NaN for cells missing from short rows and blank lines."""
-    return "" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
-
-
 def _read_families(path: str | Path, n_grids: int | None) -> _CsvRead:
     """Read every family of the file, collecting problems instead of raising.
     ``n_grids=None`` accepts pupils_g1..pupils_gK for any K (grid count unknown)."""
-    import pandas as pd  # here only: importing this module (a scenario JSON alone) does without it
-
     read = _CsvRead(source=str(path))
     try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        read.fail("", "", None, f"fichier illisible : {exc.strerror or exc}")
+        csv_rows = read_csv_rows(path)
+    except CsvUnreadable as exc:
+        read.fail(exc.where, "", None, exc.message)
         return read
-    try:
-        text, read.encoding = _decode(data)
-    except UnicodeDecodeError:
-        read.fail("", "", None, "encodage non reconnu : enregistrez le fichier en « CSV UTF-8 »")
-        return read
-    # One newline convention, so that line numbers count the way editors do.
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    # pandas takes the row width from the first line: start at the header.
-    first = next((i for i, ln in enumerate(lines) if ln.strip()), None)
-    if first is None:
-        read.fail("", "", None, "fichier vide")
-        return read
-    text = "\n".join(lines[first:])
-    header_text = lines[first]
-    sep = ";" if ";" in header_text else "\t" if "\t" in header_text else ","
-    options = dict(sep=sep, header=None, dtype=str, keep_default_na=False, skipinitialspace=True, engine="python")
-    long_rows: list[list[str]] = []
-
-    def on_long_row(fields: list[str]) -> list[str]:
-        # Trailing empty cells ("F1;2;3;;") are harmless; anything else is kept
-        # aside and reported with its line once lines are counted.
-        if all(not _cell(f).strip() for f in fields[width:]):
-            return fields[:width]
-        long_rows.append(fields)
-        return [f"{_BAD_ROW}{len(long_rows) - 1}"]
-
-    try:
-        width = pd.read_csv(io.StringIO(header_text), **options).shape[1]
-        frame = pd.read_csv(io.StringIO(text), skip_blank_lines=False, on_bad_lines=on_long_row, **options)
-    except (pd.errors.ParserError, ValueError) as exc:
-        read.fail("", "", None, f"fichier CSV illisible : {exc}")
-        return read
-
-    # Physical line of each record: a quoted cell may hold line breaks.
-    rows: list[tuple[int, list[str]]] = []
-    line = first + 1
-    for values in frame.itertuples(index=False, name=None):
-        cells = [_cell(v) for v in values]
-        if cells and cells[0].startswith(_BAD_ROW):
-            raw = [_cell(v) for v in long_rows[int(cells[0][len(_BAD_ROW) :])]]
-            rows.append((line, [_BAD_ROW] + raw))
-            line += 1 + sum(c.count("\n") for c in raw)
-        else:
-            rows.append((line, cells))
-            line += 1 + sum(c.count("\n") for c in cells)
-    rows = [(ln, cells) for ln, cells in rows if any(c.strip() for c in cells)]
+    read.encoding, sep = csv_rows.encoding, csv_rows.sep
+    # Every row as wide as the header: shorter ones padded with blank cells,
+    # trailing empty cells beyond it ("F1;2;3;;") harmless; a row with more
+    # values is marked, and reported once the header is read.
+    width = len(csv_rows.rows[0][1])
+    rows = [
+        (line, [_BAD_ROW] + cells)
+        if any(c.strip() for c in cells[width:])
+        else (line, cells[:width] + [""] * (width - len(cells)))
+        for line, cells in csv_rows.rows
+    ]
     header_line, header = rows[0]
     data_rows = rows[1:]
 
