@@ -419,6 +419,20 @@ def test_load_scenario_reports_both_files_together(tmp_path):
     assert by_where["ligne 2, colonne rfr_1"].value == "-5"  # the raw cell, as in the file
 
 
+def test_csv_problems_carry_their_line_and_family_as_data(tmp_path):
+    csv_path = write(
+        tmp_path,
+        "id;rfr_1;parts;notice;pupils_g1;pupils_g2\nF2;abc;1;oui;1;0\nF1;35000;1;oui;0;-1\n",
+    )
+    with pytest.raises(InputError) as excinfo:
+        load_scenario(write_json(tmp_path, SCENARIO), csv_path)
+    got = {(p.where, p.line, p.family, p.grid) for p in excinfo.value.problems}
+    assert got == {
+        ("ligne 2, colonne rfr_1", 2, None, None),  # unreadable: no family yet
+        ("ligne 3, colonne pupils_g2", 3, "F1", 2),  # a rule: the family and the grid it is about
+    }
+
+
 def test_load_scenario_reads_the_csv_even_when_the_json_is_unreadable(tmp_path):
     scenario_path = tmp_path / "scenario.json"
     scenario_path.write_text("{not json", encoding="utf-8")

@@ -90,8 +90,20 @@ class _CsvRead:
     problems: list[Problem] = field(default_factory=list)
     encoding: str = "utf-8"
 
-    def fail(self, where: str, field_: str, value: object, message: str, severity: Severity = "error") -> None:
-        self.problems.append(Problem(where, field_, value, message, severity, self.source))
+    def fail(
+        self, line: int, column: str, field_: str, value: object, message: str, severity: Severity = "error"
+    ) -> None:
+        """A problem at ``line`` (0: the whole file) and ``column`` (as written; "": the whole line)."""
+        self.problems.append(
+            Problem(_at(line, column), field_, value, message, severity, self.source, line=line or None)
+        )
+
+
+def _at(line: int, column: str = "") -> str:
+    """Where a CSV problem is, for a human: "ligne L, colonne C"."""
+    if not line:
+        return ""
+    return f"ligne {line}, colonne {column}" if column else f"ligne {line}"
 
 
 def read_families_csv(path: str | Path, n_grids: int) -> list[Family]:
@@ -166,27 +178,28 @@ def _family_rules_by_line(scenario: Scenario, read: _CsvRead) -> list[Problem]:
     out = []
     for family, line, cells in zip(scenario.families, read.lines, read.cells):
         for p in validate_families(replace(scenario, families=(family,))):
-            column = _column_of(p.field)
+            column = _column_of(p)
             if column is None:
-                where, name, value = f"ligne {line}", p.field, p.value
+                where, name, value = _at(line), p.field, p.value
             else:
                 name = read.headers.get(column, column)
-                where, value = f"ligne {line}, colonne {name}", cells.get(column, p.value)
-            out.append(Problem(where, name, value, p.message, p.severity, read.source))
+                where, value = _at(line, name), cells.get(column, p.value)
+            out.append(
+                Problem(where, name, value, p.message, p.severity, read.source, family=p.family, grid=p.grid, line=line)
+            )
     return out
 
 
 def _line_of(p: Problem) -> int:
     """Sort key: a CSV problem's line (file-wide problems first)."""
-    match = re.match(r"ligne (\d+)", p.where)
-    return int(match[1]) if match else 0
+    return p.line or 0
 
 
-def _column_of(field_: str) -> str | None:
-    match = re.fullmatch(r"pupils\[(\d+)\]", field_)
-    if match:
-        return f"pupils_g{int(match[1]) + 1}"
-    return field_ if field_ in FAMILY_COLUMNS else None
+def _column_of(p: Problem) -> str | None:
+    """The CSV column of a family rule's problem, if it has one."""
+    if p.field.startswith("pupils") and p.grid is not None:
+        return f"pupils_g{p.grid}"
+    return p.field if p.field in FAMILY_COLUMNS else None
 
 
 def _encoding_note(read: _CsvRead, problems: list[Problem]) -> list[Problem]:
@@ -216,7 +229,7 @@ def _read_families(path: str | Path, n_grids: int | None) -> _CsvRead:
     try:
         csv_rows = read_csv_rows(path)
     except CsvUnreadable as exc:
-        read.fail(exc.where, "", None, exc.message)
+        read.fail(exc.line, "", "", None, exc.message)
         return read
     read.encoding, sep = csv_rows.encoding, csv_rows.sep
     # Every row as wide as the header: shorter ones padded with blank cells,
@@ -236,7 +249,7 @@ def _read_families(path: str | Path, n_grids: int | None) -> _CsvRead:
     if n_grids is None:
         n_grids = max((int(m[1]) for c in columns.values() if (m := _PUPILS.fullmatch(c))), default=0)
     if not data_rows:
-        read.fail(f"ligne {header_line}", "", None, "aucune famille : le fichier n'a que la ligne d'en-tête")
+        read.fail(header_line, "", "", None, "aucune famille : le fichier n'a que la ligne d'en-tête")
         return read
 
     notice_at = next((j for j, c in columns.items() if c == "notice"), None)
@@ -255,9 +268,7 @@ def _read_families(path: str | Path, n_grids: int | None) -> _CsvRead:
                 if sep == ","
                 else ""
             )
-            read.fail(
-                f"ligne {line}", "", sep.join(cells[1:]), f"{len(cells) - 1} valeurs pour {len(header)} colonnes{hint}"
-            )
+            read.fail(line, "", "", sep.join(cells[1:]), f"{len(cells) - 1} valeurs pour {len(header)} colonnes{hint}")
             continue
         _read_row(read, line, cells, columns, n_grids, notice_ticks, first_line_of)
     return read
@@ -276,22 +287,23 @@ def _read_header(
         key = name.lower()
         if not key:
             if any(cells[0] != _BAD_ROW and j < len(cells) and cells[j].strip() for _, cells in data_rows):
-                read.fail(
-                    f"ligne {line}, colonne n°{j + 1}", "", raw, "colonne sans nom alors qu'elle contient des valeurs"
-                )
+                read.fail(line, f"n°{j + 1}", "", raw, "colonne sans nom alors qu'elle contient des valeurs")
             continue
-        where = f"ligne {line}, colonne {name}"
         match = _PUPILS.fullmatch(key)
         if key in seen:
-            read.fail(where, name, raw, f"colonne en double (déjà présente sous le nom « {seen[key]} »)")
+            read.fail(line, name, name, raw, f"colonne en double (déjà présente sous le nom « {seen[key]} »)")
             continue
         if match and n_grids is not None and int(match[1]) > n_grids:
-            read.fail(where, name, raw, f"colonne en trop : le scénario n'a que {n_grids} grille(s)")
+            read.fail(line, name, name, raw, f"colonne en trop : le scénario n'a que {n_grids} grille(s)")
             continue
         if not match and key not in FAMILY_COLUMNS:
             pupils_names = "pupils_g1" if n_grids == 1 else f"pupils_g1 à pupils_g{n_grids or 'N'}"
             read.fail(
-                where, name, raw, f"colonne inconnue (colonnes reconnues : {', '.join(FAMILY_COLUMNS)}, {pupils_names})"
+                line,
+                name,
+                name,
+                raw,
+                f"colonne inconnue (colonnes reconnues : {', '.join(FAMILY_COLUMNS)}, {pupils_names})",
             )
             continue
         seen[key] = name
@@ -300,12 +312,13 @@ def _read_header(
         if match:
             pupils.append(int(match[1]))
     if "id" not in seen:
-        read.fail(f"ligne {line}", "id", None, "colonne id (identifiant de la famille) manquante")
+        read.fail(line, "", "id", None, "colonne id (identifiant de la famille) manquante")
     expected = n_grids if n_grids is not None else max(pupils, default=0)
     for g in range(1, expected + 1):
         if g not in pupils:
             read.fail(
-                f"ligne {line}",
+                line,
+                "",
                 f"pupils_g{g}",
                 None,
                 f"colonne pupils_g{g} manquante : une colonne d'élèves par grille "
@@ -332,10 +345,9 @@ def _read_row(
 
     for key, text in raw.items():
         name = read.headers[key]
-        where = f"ligne {line}, colonne {name}"
         if not text.strip():
             if key == "notice" and notice_ticks:
-                read.fail(where, name, text, "case vide dans une colonne cochée par « x » : écrivez oui ou non")
+                read.fail(line, name, name, text, "case vide dans une colonne cochée par « x » : écrivez oui ou non")
             continue
         try:
             if key == "id":
@@ -351,16 +363,17 @@ def _read_row(
                 elif key in _INT_COLUMNS:  # (the header kept no other column)
                     values[key] = number
         except ValueError as exc:
-            read.fail(where, name, text, str(exc))
+            read.fail(line, name, name, text, str(exc))
             continue
 
     if "id" in columns.values():
         name = read.headers["id"]
         if not fid:
-            read.fail(f"ligne {line}, colonne {name}", name, raw["id"], "identifiant de famille manquant")
+            read.fail(line, name, name, raw["id"], "identifiant de famille manquant")
         elif fid in first_line_of:
             read.fail(
-                f"ligne {line}, colonne {name}",
+                line,
+                name,
                 name,
                 raw["id"],
                 f"identifiant déjà utilisé ligne {first_line_of[fid]} : "
