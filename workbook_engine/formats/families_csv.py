@@ -36,24 +36,13 @@ from typing import Literal, TypedDict
 from workbook_engine.formats.csv_text import CsvUnreadable, read_csv_rows
 from workbook_engine.formats.scenario_json import load_scenario_json, merge_problems, scenario_from_dict
 from workbook_engine.formats.textnum import parse_int, parse_number, parse_yes_no
-from workbook_engine.model.domain import Family, Scenario
+from workbook_engine.model.domain import FAMILY_INPUTS, Family, Scenario
 from workbook_engine.model.problems import InputError, Problem, Severity, errors_only
 from workbook_engine.model.validation import validate, validate_families
 
 __all__ = ["read_families_csv", "load_scenario", "FAMILY_COLUMNS"]
 
-FAMILY_COLUMNS = (
-    "id",
-    "rfr_1",
-    "rfr_2",
-    "caf_aid",
-    "parts",
-    "adults",
-    "children",
-    "other_dependents",
-    "notice",
-    "other_enrolled",
-)
+FAMILY_COLUMNS = FAMILY_INPUTS
 NumberColumn = Literal["rfr_1", "rfr_2", "caf_aid", "parts"]
 IntColumn = Literal["adults", "children", "other_dependents", "other_enrolled"]
 _NUMBER_COLUMNS: tuple[NumberColumn, ...] = ("rfr_1", "rfr_2", "caf_aid", "parts")

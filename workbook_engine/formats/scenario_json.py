@@ -30,34 +30,7 @@ from workbook_engine.model.domain import (
 )
 from workbook_engine.model.problems import InputError, Problem, family_where
 
-_SCENARIO_KEYS = (
-    "structure",
-    "year",
-    "indicator",
-    "include_caf_aid",
-    "parts_policy",
-    "custom_parts",
-    "sibling_rates",
-    "sibling_scope",
-    "grids",
-    "families",
-)
 _CUSTOM_KEYS = ("adult", "child_1", "child_2", "child_3_plus", "single_parent_bonus", "other_dependent")
-_GRID_KEYS = ("name", "old_tariff", "budget_target", "tranches")
-_TRANCHE_KEYS = ("label", "lower", "amount")
-_FAMILY_KEYS = (
-    "id",
-    "rfr_1",
-    "rfr_2",
-    "caf_aid",
-    "parts",
-    "adults",
-    "children",
-    "other_dependents",
-    "notice",
-    "pupils",
-    "other_enrolled",
-)
 
 
 class _Missing(Enum):
@@ -113,6 +86,13 @@ class ScenarioJSON(TypedDict):
     sibling_scope: SiblingScope
     grids: list[GridJSON]
     families: list[FamilyJSON]
+
+
+# The keys each object may have, in the order scenario_to_dict writes them.
+_SCENARIO_KEYS = tuple(ScenarioJSON.__annotations__)
+_GRID_KEYS = tuple(GridJSON.__annotations__)
+_TRANCHE_KEYS = tuple(TrancheJSON.__annotations__)
+_FAMILY_KEYS = tuple(FamilyJSON.__annotations__)
 
 
 class _Reader:
