@@ -27,14 +27,13 @@ Decisions:
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal, TypedDict
 
 from workbook_engine.formats.csv_text import CsvUnreadable, read_csv_rows
-from workbook_engine.formats.scenario_json import load_scenario_json, merge_problems, scenario_from_dict
+from workbook_engine.formats.scenario_json import load_scenario_json, merge_problems, read_scenario_json
 from workbook_engine.formats.textnum import parse_int, parse_number, parse_yes_no
 from workbook_engine.model.domain import FAMILY_INPUTS, Family, Scenario
 from workbook_engine.model.problems import InputError, Problem, Severity, errors_only
@@ -121,7 +120,7 @@ def load_scenario(path: str | Path, families_csv: str | Path | None = None) -> S
     if families_csv is None:
         return load_scenario_json(path)
     json_source = str(path)
-    scenario, json_problems = _read_scenario_json(path)
+    scenario, json_problems = read_scenario_json(path)
     # Without the JSON, the grid count is unknown: still read the CSV, taking
     # its pupils columns as they come, so that both files are reported at once.
     read = _read_families(families_csv, scenario.n_grids if scenario is not None else None)
@@ -136,28 +135,6 @@ def load_scenario(path: str | Path, families_csv: str | Path | None = None) -> S
     if errors_only(problems) or scenario is None:
         raise InputError(problems + _encoding_note(read, csv_problems))
     return scenario
-
-
-def _read_scenario_json(path: str | Path) -> tuple[Scenario | None, list[Problem]]:
-    """Mirror of :func:`scenario_json.load_scenario_json` that returns the
-    reading problems (with their source) instead of raising, and does not validate."""
-    source = str(path)
-
-    def fail(where: str, message: str) -> tuple[None, list[Problem]]:
-        return None, [Problem(where, "", None, message, source=source)]
-
-    try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        return fail("", f"fichier illisible : {exc.strerror or exc}")
-    except UnicodeDecodeError:
-        return fail("", "le fichier n'est pas un texte UTF-8")
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        return fail(f"ligne {exc.lineno}, colonne {exc.colno}", f"JSON invalide : {exc.msg}")
-    scenario, problems = scenario_from_dict(data)
-    return scenario, [p.with_source(source) for p in problems]
 
 
 def _family_rules_by_line(scenario: Scenario, read: _CsvRead) -> list[Problem]:
