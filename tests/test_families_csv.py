@@ -325,7 +325,21 @@ def test_trailing_empty_cells_are_harmless_but_extra_values_are_not(tmp_path):
     assert set(problems_of(excinfo)) == {"ligne 3"}
 
 
-@pytest.mark.parametrize(("text", "reason"), [("", "vide"), ("\n  \n", "vide"), ("id;pupils_g1\n", "aucune famille")])
+def test_a_stray_quote_loses_no_family(tmp_path):
+    """A quote in the middle of a cell is read as the csv module reads it
+    (as SCHOOLS.csv is): the row is not dropped in silence."""
+    families = read_families_csv(write(tmp_path, 'id;pupils_g1\nF1;1\n"F"2;1\nF3;2\n'), 1)
+    assert [(f.id, f.pupils) for f in families] == [("F1", (1,)), ("F2", (1,)), ("F3", (2,))]
+
+
+def test_an_empty_row_above_a_wider_header(tmp_path):
+    text = ";;\n" + HEADER + "\nF1;35000;;0;4;2;2;0;oui;0;1;0\n"
+    assert [f.id for f in read_families_csv(write(tmp_path, text), 2)] == ["F1"]
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"), [("", "vide"), ("\n  \n", "vide"), ('""\n;;\n', "vide"), ("id;pupils_g1\n", "aucune famille")]
+)
 def test_empty_files(tmp_path, text, reason):
     with pytest.raises(InputError) as excinfo:
         read_families_csv(write(tmp_path, text), 1)
@@ -403,6 +417,20 @@ def test_load_scenario_reports_both_files_together(tmp_path):
     }
     by_where = {p.where: p for p in excinfo.value.problems}
     assert by_where["ligne 2, colonne rfr_1"].value == "-5"  # the raw cell, as in the file
+
+
+def test_csv_problems_carry_their_line_and_family_as_data(tmp_path):
+    csv_path = write(
+        tmp_path,
+        "id;rfr_1;parts;notice;pupils_g1;pupils_g2\nF2;abc;1;oui;1;0\nF1;35000;1;oui;0;-1\n",
+    )
+    with pytest.raises(InputError) as excinfo:
+        load_scenario(write_json(tmp_path, SCENARIO), csv_path)
+    got = {(p.where, p.line, p.family, p.grid) for p in excinfo.value.problems}
+    assert got == {
+        ("ligne 2, colonne rfr_1", 2, None, None),  # unreadable: no family yet
+        ("ligne 3, colonne pupils_g2", 3, "F1", 2),  # a rule: the family and the grid it is about
+    }
 
 
 def test_load_scenario_reads_the_csv_even_when_the_json_is_unreadable(tmp_path):

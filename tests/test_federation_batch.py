@@ -240,6 +240,26 @@ def test_an_unusable_csv_writes_nothing(tmp_path, text, message):
     assert not (tmp_path / "out").exists()
 
 
+def test_a_rule_problem_is_placed_by_its_data_not_by_its_text(tmp_path):
+    """A grid named like a tranche ("..., tranche ...") does not send its old
+    tariff's problem to the tranches column."""
+    schools = write(tmp_path / "s.csv", "structure;grid_1;old_tariff_1\nOGEC A;Cycle 3, tranche unique;-600\n")
+    [row] = batch(schools, None, tmp_path / "out", workers=1).failed
+    assert [(p.where, p.message, p.line) for p in row.problems] == [
+        ("ligne 2, colonne old_tariff_1", "ne peut pas être négatif", 2)
+    ]
+
+
+def test_the_index_never_writes_over_an_input(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    schools = write(out / INDEX_NAME, SCHOOLS)
+    with pytest.raises(InputError) as exc:
+        batch(schools, None, out, workers=1)
+    assert "refus d'écraser un fichier d'entrée" in str(exc.value) and "autre dossier de sortie" in str(exc.value)
+    assert schools.read_text(encoding="utf-8") == SCHOOLS and list(out.iterdir()) == [schools]
+
+
 @pytest.mark.slow
 def test_cli_exit_codes_and_messages(tmp_path, base_json, capsys):
     schools = write(tmp_path / "schools.csv", SCHOOLS)

@@ -134,6 +134,9 @@ def test_spec_example_dumps_back_identically():
     s, _ = scenario_from_dict(data)
     assert scenario_to_dict(s) == data
     assert list(scenario_to_dict(s)) == list(data)  # the SPEC's key order
+    out, grid = scenario_to_dict(s), data["grids"][0]
+    assert list(out["grids"][0]) == list(grid) and list(out["grids"][0]["tranches"][0]) == list(grid["tranches"][0])
+    assert list(out["families"][0]) == list(data["families"][0])  # id, rfr_1, ..., notice, pupils, other_enrolled
     assert json.loads(dumps_scenario(s)) == data
     text = dumps_scenario(s)
     assert '"rfr_1": 35000,' in text and "35000.0" not in text  # whole numbers as integers

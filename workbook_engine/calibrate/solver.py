@@ -134,10 +134,6 @@ def _segments(z: Sequence[float], w: Sequence[float], box: LogBox) -> list[float
     )
 
 
-def _sse(x: Sequence[float], z: Sequence[float], w: Sequence[float]) -> float:
-    return sum(wi * (xi - zi) ** 2 for xi, zi, wi in zip(x, z, w))
-
-
 def find_root(
     f: Callable[[float], float], a: float, b: float, fa: float, fb: float, xtol: float
 ) -> tuple[float, float]:
@@ -282,11 +278,6 @@ class GridEval:
     coef: np.ndarray  # paying pupils per bracket (all families of the grid)
     effort_due: np.ndarray  # dues of the families with an effort, per bracket
     effort_factor: np.ndarray  # their paying pupils, per bracket
-
-    def efforts(self, income: np.ndarray) -> np.ndarray:
-        """Mean effort per bracket (NaN without income)."""
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where(income > 0, self.effort_due / income, np.nan)
 
 
 class GridEvaluator:

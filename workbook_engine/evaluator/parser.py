@@ -78,7 +78,7 @@ class Template:
     ``same_column(row)`` is the fast path (a ``str.format`` call) used to
     recognise the rows of a column run."""
 
-    __slots__ = ("pieces", "anchor_col", "_fmt", "_offsets", "same_column", "same_row_slots")
+    __slots__ = ("pieces", "anchor_col", "_fmt", "same_column", "same_row_slots")
 
     def __init__(self, pieces: list[Piece], anchor_col: int) -> None:
         self.pieces = pieces
@@ -95,7 +95,6 @@ class Template:
             else:  # a relative column, at the anchor's column
                 parts.append(col_letters(anchor_col + p[1]))
         self._fmt = "".join(parts)
-        self._offsets = tuple(offsets)
         # relative row references, when they all point at the formula's own row
         slots = [p for p in pieces if not isinstance(p, str) and p[0] == "row"]
         self.same_row_slots = len(slots) if all(p[1] == 0 for p in slots) else None

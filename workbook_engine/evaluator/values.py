@@ -146,10 +146,6 @@ class V:
         return V(self.t, self.n, self.o, self.uni, False) if self.ref else self
 
     # -- inspection --------------------------------------------------------
-    def type_is(self, code: int) -> np.ndarray:
-        out: np.ndarray = self.t == code
-        return out
-
     def all_of(self, code: int) -> bool:
         if self.uni is not None:
             return self.uni == code

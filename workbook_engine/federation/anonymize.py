@@ -28,6 +28,7 @@ import hmac
 from dataclasses import replace
 from pathlib import Path
 
+from workbook_engine.formats.files import refuse_overwrite
 from workbook_engine.model.domain import Scenario
 from workbook_engine.model.limits import MAX_ROWS
 from workbook_engine.model.problems import InputError, Problem
@@ -91,18 +92,7 @@ def anonymize(in_path: str | Path, out_path: str | Path, key: bytes) -> int:
 
     in_path, out_path = Path(in_path), Path(out_path)
     check_key(key)
-    if out_path.exists() and in_path.exists() and out_path.samefile(in_path):
-        raise InputError(
-            [
-                Problem(
-                    "",
-                    "",
-                    None,
-                    "refus d'écraser le classeur d'entrée ; choisissez un autre nom de sortie",
-                    source=str(out_path),
-                )
-            ]
-        )
+    refuse_overwrite(out_path, in_path, as_problem=True)
     read = read_workbook(in_path)
     if read.scenario is None:
         raise InputError(read.problems)

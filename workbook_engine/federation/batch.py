@@ -53,8 +53,6 @@ column, no row) raises :class:`InputError` before anything is written
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 import unicodedata
 from dataclasses import dataclass, replace
@@ -63,7 +61,8 @@ from typing import TYPE_CHECKING
 
 from workbook_engine.federation.network_report import write_csv
 from workbook_engine.federation.parallel import run_parallel
-from workbook_engine.formats.families_csv import _decode
+from workbook_engine.formats.csv_text import CsvUnreadable, read_csv_rows
+from workbook_engine.formats.files import refuse_overwrite
 from workbook_engine.formats.scenario_json import load_scenario_json
 from workbook_engine.formats.textnum import parse_number
 from workbook_engine.model.domain import Grid, Scenario, Tranche
@@ -166,30 +165,13 @@ def read_schools_csv(path: str | Path) -> list[tuple[int, dict[str, str]]]:
     column name. Raises InputError when the file is unusable."""
     source = str(path)
 
-    def unusable(where: str, message: str, value: object = None) -> InputError:
-        return InputError([Problem(where, "", value, message, source=source)])
+    def unusable(where: str, message: str, line: int = 0) -> InputError:
+        return InputError([Problem(where, "", None, message, source=source, line=line or None)])
 
     try:
-        text, _encoding = _decode(Path(path).read_bytes())
-    except OSError as exc:
-        raise unusable("", f"fichier illisible : {exc.strerror or exc}") from None
-    except UnicodeDecodeError:
-        raise unusable("", "encodage non reconnu : enregistrez le fichier en « CSV UTF-8 »") from None
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    header_text = next((ln for ln in text.split("\n") if ln.strip()), None)
-    if header_text is None:
-        raise unusable("", "fichier vide")
-    sep = ";" if ";" in header_text else "\t" if "\t" in header_text else ","
-    records: list[tuple[int, list[str]]] = []
-    reader = csv.reader(io.StringIO(text), delimiter=sep, skipinitialspace=True)
-    start = 1
-    try:
-        for cells in reader:
-            if any(c.strip() for c in cells):
-                records.append((start, cells))
-            start = reader.line_num + 1  # a quoted cell may span lines
-    except csv.Error as exc:
-        raise unusable(f"ligne {reader.line_num}", f"fichier CSV illisible : {exc}") from None
+        records = read_csv_rows(path).rows
+    except CsvUnreadable as exc:
+        raise unusable(exc.where, exc.message, exc.line) from None
 
     header_line, header = records[0]
     problems: list[Problem] = []
@@ -201,7 +183,7 @@ def read_schools_csv(path: str | Path) -> list[tuple[int, dict[str, str]]]:
             columns.append("")
             continue
         if key in columns:
-            problems.append(Problem(where, raw, raw, "colonne en double", source=source))
+            problems.append(Problem(where, raw, raw, "colonne en double", source=source, line=header_line))
         elif key not in SCHOOL_COLUMNS and not _GRID_COLUMN.fullmatch(key):
             problems.append(
                 Problem(
@@ -213,6 +195,7 @@ def read_schools_csv(path: str | Path) -> list[tuple[int, dict[str, str]]]:
                     + ", grid_K, old_tariff_K, budget_target_K, "
                     "tranches_K pour la grille K)",
                     source=source,
+                    line=header_line,
                 )
             )
         columns.append(key)
@@ -224,6 +207,7 @@ def read_schools_csv(path: str | Path) -> list[tuple[int, dict[str, str]]]:
                 None,
                 "colonne structure (nom de l'établissement) manquante",
                 source=source,
+                line=header_line,
             )
         )
     if len(records) < 2:
@@ -234,6 +218,7 @@ def read_schools_csv(path: str | Path) -> list[tuple[int, dict[str, str]]]:
                 None,
                 "aucun établissement : le fichier n'a que la ligne d'en-tête",
                 source=source,
+                line=header_line,
             )
         )
     if problems:
@@ -258,7 +243,7 @@ class _Row:
 
     def fail(self, column: str, value: object, message: str) -> None:
         where = f"ligne {self.line}, colonne {column}" if column else f"ligne {self.line}"
-        self.problems.append(Problem(where, "", value, message, source=self.source))
+        self.problems.append(Problem(where, "", value, message, source=self.source, line=self.line))
 
     def text(self, key: str) -> str:
         return self.cells.get(key, "").strip()
@@ -351,16 +336,16 @@ class _Row:
         for p in validate_parameters(s) + validate_grids(s):
             if p.field == "tranches" and not p.value:
                 continue  # no bracket yet: blank tranche lines for the bursar
-            self.fail(self._column_of(p), p.value, (f"{p.where} : " if ", tranche" in p.where else "") + p.message)
+            self.fail(self._column_of(p), p.value, (f"{p.where} : " if p.tranche is not None else "") + p.message)
         return None if self.problems else s
 
     @staticmethod
     def _column_of(p: Problem) -> str:
-        if m := re.fullmatch(r"sibling_rates\[(\d)\]", p.field):
-            return _RATES[int(m[1])]
-        if m := re.match(r"grille (\d+)", p.where):
-            k = m[1]
-            return f"tranches_{k}" if ", tranche" in p.where or p.field == "tranches" else f"{p.field}_{k}"
+        """The SCHOOLS.csv column of a rule's problem, from the place it carries as data."""
+        if p.param in _RATES:
+            return p.param
+        if p.grid is not None:
+            return f"tranches_{p.grid}" if p.tranche is not None or p.field == "tranches" else f"{p.field}_{p.grid}"
         return ""
 
 
@@ -402,18 +387,7 @@ def batch(
     records = read_schools_csv(schools_csv)
     index = out_dir / INDEX_NAME
     inputs = [Path(schools_csv)] + ([Path(base_scenario)] if isinstance(base_scenario, (str, Path)) else [])
-    if index.exists() and any(index.samefile(p) for p in inputs):
-        raise InputError(
-            [
-                Problem(
-                    "",
-                    "",
-                    None,
-                    f"l'index {index} écraserait ce fichier d'entrée : choisissez un autre dossier de sortie",
-                    source=str(index),
-                )
-            ]
-        )
+    refuse_overwrite(index, *inputs, instead="un autre dossier de sortie", as_problem=True)
 
     rows: list[BatchRow] = []
     jobs: list[tuple[Scenario, Path]] = []
@@ -436,6 +410,7 @@ def batch(
                 f"{path} existe déjà : il n'est pas remplacé (il est "
                 "peut-être déjà rempli) ; écrivez dans un autre dossier",
                 source=source,
+                line=line,
             )
             rows.append(BatchRow(line, structure, scenario.year, grids, None, (problem,)))
             continue
@@ -457,7 +432,9 @@ def batch(
 def _written(row: BatchRow, failure: str, source: str) -> BatchRow:
     if not failure:
         return row
-    return replace(row, file=None, problems=(Problem(f"ligne {row.line}", "", None, failure, source=source),))
+    return replace(
+        row, file=None, problems=(Problem(f"ligne {row.line}", "", None, failure, source=source, line=row.line),)
+    )
 
 
 def index_frame(rows: list[BatchRow], out_dir: Path) -> pd.DataFrame:

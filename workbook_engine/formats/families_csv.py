@@ -7,10 +7,8 @@ One row per family, one column per SPEC family input: ``id``, ``rfr_1``,
 
 Tolerated, because that is what real exports look like:
 
-- ``;`` or ``,`` separators (a header line containing ``;`` means ``;``; one
-  containing a tab, as Excel's "Texte Unicode" export, means tab);
-- UTF-8 with or without BOM, UTF-16 with BOM, and Windows-1252 (old Excel
-  "CSV (séparateur : point-virgule)") when the file is not valid UTF-8;
+- ``;``, ``,`` or tab separators and the encodings of real exports, as
+  :mod:`csv_text` reads them (the rule SCHOOLS.csv shares);
 - quoted fields, blank lines and all-empty rows (``;;;;``), trailing empty
   cells, header names in any case with surrounding spaces;
 - French numbers (``35 000,50 €``), see :mod:`textnum`.
@@ -29,40 +27,27 @@ Decisions:
 
 from __future__ import annotations
 
-import io
-import json
-import math
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal, TypedDict
 
-from workbook_engine.formats.scenario_json import load_scenario_json, merge_problems, scenario_from_dict
+from workbook_engine.formats.csv_text import CsvUnreadable, read_csv_rows
+from workbook_engine.formats.scenario_json import load_scenario_json, merge_problems, read_scenario_json
 from workbook_engine.formats.textnum import parse_int, parse_number, parse_yes_no
-from workbook_engine.model.domain import Family, Scenario
+from workbook_engine.model.domain import FAMILY_INPUTS, Family, Scenario
 from workbook_engine.model.problems import InputError, Problem, Severity, errors_only
 from workbook_engine.model.validation import validate, validate_families
 
 __all__ = ["read_families_csv", "load_scenario", "FAMILY_COLUMNS"]
 
-FAMILY_COLUMNS = (
-    "id",
-    "rfr_1",
-    "rfr_2",
-    "caf_aid",
-    "parts",
-    "adults",
-    "children",
-    "other_dependents",
-    "notice",
-    "other_enrolled",
-)
+FAMILY_COLUMNS = FAMILY_INPUTS
 NumberColumn = Literal["rfr_1", "rfr_2", "caf_aid", "parts"]
 IntColumn = Literal["adults", "children", "other_dependents", "other_enrolled"]
 _NUMBER_COLUMNS: tuple[NumberColumn, ...] = ("rfr_1", "rfr_2", "caf_aid", "parts")
 _INT_COLUMNS: tuple[IntColumn, ...] = ("adults", "children", "other_dependents", "other_enrolled")
 _PUPILS = re.compile(r"pupils_g([1-9][0-9]*)")
-# Marks a row pandas found too long; the row's fields are kept aside.
+# Marks a row longer than the header: its fields follow the mark.
 _BAD_ROW = "\x00bad-row\x00"
 
 
@@ -93,8 +78,20 @@ class _CsvRead:
     problems: list[Problem] = field(default_factory=list)
     encoding: str = "utf-8"
 
-    def fail(self, where: str, field_: str, value: object, message: str, severity: Severity = "error") -> None:
-        self.problems.append(Problem(where, field_, value, message, severity, self.source))
+    def fail(
+        self, line: int, column: str, field_: str, value: object, message: str, severity: Severity = "error"
+    ) -> None:
+        """A problem at ``line`` (0: the whole file) and ``column`` (as written; "": the whole line)."""
+        self.problems.append(
+            Problem(_at(line, column), field_, value, message, severity, self.source, line=line or None)
+        )
+
+
+def _at(line: int, column: str = "") -> str:
+    """Where a CSV problem is, for a human: "ligne L, colonne C"."""
+    if not line:
+        return ""
+    return f"ligne {line}, colonne {column}" if column else f"ligne {line}"
 
 
 def read_families_csv(path: str | Path, n_grids: int) -> list[Family]:
@@ -123,7 +120,7 @@ def load_scenario(path: str | Path, families_csv: str | Path | None = None) -> S
     if families_csv is None:
         return load_scenario_json(path)
     json_source = str(path)
-    scenario, json_problems = _read_scenario_json(path)
+    scenario, json_problems = read_scenario_json(path)
     # Without the JSON, the grid count is unknown: still read the CSV, taking
     # its pupils columns as they come, so that both files are reported at once.
     read = _read_families(families_csv, scenario.n_grids if scenario is not None else None)
@@ -140,28 +137,6 @@ def load_scenario(path: str | Path, families_csv: str | Path | None = None) -> S
     return scenario
 
 
-def _read_scenario_json(path: str | Path) -> tuple[Scenario | None, list[Problem]]:
-    """Mirror of :func:`scenario_json.load_scenario_json` that returns the
-    reading problems (with their source) instead of raising, and does not validate."""
-    source = str(path)
-
-    def fail(where: str, message: str) -> tuple[None, list[Problem]]:
-        return None, [Problem(where, "", None, message, source=source)]
-
-    try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        return fail("", f"fichier illisible : {exc.strerror or exc}")
-    except UnicodeDecodeError:
-        return fail("", "le fichier n'est pas un texte UTF-8")
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        return fail(f"ligne {exc.lineno}, colonne {exc.colno}", f"JSON invalide : {exc.msg}")
-    scenario, problems = scenario_from_dict(data)
-    return scenario, [p.with_source(source) for p in problems]
-
-
 def _family_rules_by_line(scenario: Scenario, read: _CsvRead) -> list[Problem]:
     """The SPEC's family rules, checked one family at a time so that each
     problem points at the family's CSV line (repeated ids are already
@@ -169,27 +144,28 @@ def _family_rules_by_line(scenario: Scenario, read: _CsvRead) -> list[Problem]:
     out = []
     for family, line, cells in zip(scenario.families, read.lines, read.cells):
         for p in validate_families(replace(scenario, families=(family,))):
-            column = _column_of(p.field)
+            column = _column_of(p)
             if column is None:
-                where, name, value = f"ligne {line}", p.field, p.value
+                where, name, value = _at(line), p.field, p.value
             else:
                 name = read.headers.get(column, column)
-                where, value = f"ligne {line}, colonne {name}", cells.get(column, p.value)
-            out.append(Problem(where, name, value, p.message, p.severity, read.source))
+                where, value = _at(line, name), cells.get(column, p.value)
+            out.append(
+                Problem(where, name, value, p.message, p.severity, read.source, family=p.family, grid=p.grid, line=line)
+            )
     return out
 
 
 def _line_of(p: Problem) -> int:
     """Sort key: a CSV problem's line (file-wide problems first)."""
-    match = re.match(r"ligne (\d+)", p.where)
-    return int(match[1]) if match else 0
+    return p.line or 0
 
 
-def _column_of(field_: str) -> str | None:
-    match = re.fullmatch(r"pupils\[(\d+)\]", field_)
-    if match:
-        return f"pupils_g{int(match[1]) + 1}"
-    return field_ if field_ in FAMILY_COLUMNS else None
+def _column_of(p: Problem) -> str | None:
+    """The CSV column of a family rule's problem, if it has one."""
+    if p.field.startswith("pupils") and p.grid is not None:
+        return f"pupils_g{p.grid}"
+    return p.field if p.field in FAMILY_COLUMNS else None
 
 
 def _encoding_note(read: _CsvRead, problems: list[Problem]) -> list[Problem]:
@@ -212,80 +188,26 @@ def _encoding_note(read: _CsvRead, problems: list[Problem]) -> list[Problem]:
     ]
 
 
-def _decode(data: bytes) -> tuple[str, str]:
-    """The text of the file and the encoding used (UnicodeDecodeError if none fits)."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data.decode("utf-8-sig"), "utf-8"
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16"), "utf-16"
-    try:
-        return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        return data.decode("cp1252"), "cp1252"
-
-
-def _cell(value: object) -> str:
-    """pandas gives NaN for cells missing from short rows and blank lines."""
-    return "" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
-
-
 def _read_families(path: str | Path, n_grids: int | None) -> _CsvRead:
     """Read every family of the file, collecting problems instead of raising.
     ``n_grids=None`` accepts pupils_g1..pupils_gK for any K (grid count unknown)."""
-    import pandas as pd  # here only: importing this module (a scenario JSON alone) does without it
-
     read = _CsvRead(source=str(path))
     try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        read.fail("", "", None, f"fichier illisible : {exc.strerror or exc}")
+        csv_rows = read_csv_rows(path)
+    except CsvUnreadable as exc:
+        read.fail(exc.line, "", "", None, exc.message)
         return read
-    try:
-        text, read.encoding = _decode(data)
-    except UnicodeDecodeError:
-        read.fail("", "", None, "encodage non reconnu : enregistrez le fichier en « CSV UTF-8 »")
-        return read
-    # One newline convention, so that line numbers count the way editors do.
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    # pandas takes the row width from the first line: start at the header.
-    first = next((i for i, ln in enumerate(lines) if ln.strip()), None)
-    if first is None:
-        read.fail("", "", None, "fichier vide")
-        return read
-    text = "\n".join(lines[first:])
-    header_text = lines[first]
-    sep = ";" if ";" in header_text else "\t" if "\t" in header_text else ","
-    options = dict(sep=sep, header=None, dtype=str, keep_default_na=False, skipinitialspace=True, engine="python")
-    long_rows: list[list[str]] = []
-
-    def on_long_row(fields: list[str]) -> list[str]:
-        # Trailing empty cells ("F1;2;3;;") are harmless; anything else is kept
-        # aside and reported with its line once lines are counted.
-        if all(not _cell(f).strip() for f in fields[width:]):
-            return fields[:width]
-        long_rows.append(fields)
-        return [f"{_BAD_ROW}{len(long_rows) - 1}"]
-
-    try:
-        width = pd.read_csv(io.StringIO(header_text), **options).shape[1]
-        frame = pd.read_csv(io.StringIO(text), skip_blank_lines=False, on_bad_lines=on_long_row, **options)
-    except (pd.errors.ParserError, ValueError) as exc:
-        read.fail("", "", None, f"fichier CSV illisible : {exc}")
-        return read
-
-    # Physical line of each record: a quoted cell may hold line breaks.
-    rows: list[tuple[int, list[str]]] = []
-    line = first + 1
-    for values in frame.itertuples(index=False, name=None):
-        cells = [_cell(v) for v in values]
-        if cells and cells[0].startswith(_BAD_ROW):
-            raw = [_cell(v) for v in long_rows[int(cells[0][len(_BAD_ROW) :])]]
-            rows.append((line, [_BAD_ROW] + raw))
-            line += 1 + sum(c.count("\n") for c in raw)
-        else:
-            rows.append((line, cells))
-            line += 1 + sum(c.count("\n") for c in cells)
-    rows = [(ln, cells) for ln, cells in rows if any(c.strip() for c in cells)]
+    read.encoding, sep = csv_rows.encoding, csv_rows.sep
+    # Every row as wide as the header: shorter ones padded with blank cells,
+    # trailing empty cells beyond it ("F1;2;3;;") harmless; a row with more
+    # values is marked, and reported once the header is read.
+    width = len(csv_rows.rows[0][1])
+    rows = [
+        (line, [_BAD_ROW] + cells)
+        if any(c.strip() for c in cells[width:])
+        else (line, cells[:width] + [""] * (width - len(cells)))
+        for line, cells in csv_rows.rows
+    ]
     header_line, header = rows[0]
     data_rows = rows[1:]
 
@@ -293,7 +215,7 @@ def _read_families(path: str | Path, n_grids: int | None) -> _CsvRead:
     if n_grids is None:
         n_grids = max((int(m[1]) for c in columns.values() if (m := _PUPILS.fullmatch(c))), default=0)
     if not data_rows:
-        read.fail(f"ligne {header_line}", "", None, "aucune famille : le fichier n'a que la ligne d'en-tête")
+        read.fail(header_line, "", "", None, "aucune famille : le fichier n'a que la ligne d'en-tête")
         return read
 
     notice_at = next((j for j, c in columns.items() if c == "notice"), None)
@@ -312,9 +234,7 @@ def _read_families(path: str | Path, n_grids: int | None) -> _CsvRead:
                 if sep == ","
                 else ""
             )
-            read.fail(
-                f"ligne {line}", "", sep.join(cells[1:]), f"{len(cells) - 1} valeurs pour {len(header)} colonnes{hint}"
-            )
+            read.fail(line, "", "", sep.join(cells[1:]), f"{len(cells) - 1} valeurs pour {len(header)} colonnes{hint}")
             continue
         _read_row(read, line, cells, columns, n_grids, notice_ticks, first_line_of)
     return read
@@ -333,22 +253,23 @@ def _read_header(
         key = name.lower()
         if not key:
             if any(cells[0] != _BAD_ROW and j < len(cells) and cells[j].strip() for _, cells in data_rows):
-                read.fail(
-                    f"ligne {line}, colonne n°{j + 1}", "", raw, "colonne sans nom alors qu'elle contient des valeurs"
-                )
+                read.fail(line, f"n°{j + 1}", "", raw, "colonne sans nom alors qu'elle contient des valeurs")
             continue
-        where = f"ligne {line}, colonne {name}"
         match = _PUPILS.fullmatch(key)
         if key in seen:
-            read.fail(where, name, raw, f"colonne en double (déjà présente sous le nom « {seen[key]} »)")
+            read.fail(line, name, name, raw, f"colonne en double (déjà présente sous le nom « {seen[key]} »)")
             continue
         if match and n_grids is not None and int(match[1]) > n_grids:
-            read.fail(where, name, raw, f"colonne en trop : le scénario n'a que {n_grids} grille(s)")
+            read.fail(line, name, name, raw, f"colonne en trop : le scénario n'a que {n_grids} grille(s)")
             continue
         if not match and key not in FAMILY_COLUMNS:
             pupils_names = "pupils_g1" if n_grids == 1 else f"pupils_g1 à pupils_g{n_grids or 'N'}"
             read.fail(
-                where, name, raw, f"colonne inconnue (colonnes reconnues : {', '.join(FAMILY_COLUMNS)}, {pupils_names})"
+                line,
+                name,
+                name,
+                raw,
+                f"colonne inconnue (colonnes reconnues : {', '.join(FAMILY_COLUMNS)}, {pupils_names})",
             )
             continue
         seen[key] = name
@@ -357,12 +278,13 @@ def _read_header(
         if match:
             pupils.append(int(match[1]))
     if "id" not in seen:
-        read.fail(f"ligne {line}", "id", None, "colonne id (identifiant de la famille) manquante")
+        read.fail(line, "", "id", None, "colonne id (identifiant de la famille) manquante")
     expected = n_grids if n_grids is not None else max(pupils, default=0)
     for g in range(1, expected + 1):
         if g not in pupils:
             read.fail(
-                f"ligne {line}",
+                line,
+                "",
                 f"pupils_g{g}",
                 None,
                 f"colonne pupils_g{g} manquante : une colonne d'élèves par grille "
@@ -389,10 +311,9 @@ def _read_row(
 
     for key, text in raw.items():
         name = read.headers[key]
-        where = f"ligne {line}, colonne {name}"
         if not text.strip():
             if key == "notice" and notice_ticks:
-                read.fail(where, name, text, "case vide dans une colonne cochée par « x » : écrivez oui ou non")
+                read.fail(line, name, name, text, "case vide dans une colonne cochée par « x » : écrivez oui ou non")
             continue
         try:
             if key == "id":
@@ -408,16 +329,17 @@ def _read_row(
                 elif key in _INT_COLUMNS:  # (the header kept no other column)
                     values[key] = number
         except ValueError as exc:
-            read.fail(where, name, text, str(exc))
+            read.fail(line, name, name, text, str(exc))
             continue
 
     if "id" in columns.values():
         name = read.headers["id"]
         if not fid:
-            read.fail(f"ligne {line}, colonne {name}", name, raw["id"], "identifiant de famille manquant")
+            read.fail(line, name, name, raw["id"], "identifiant de famille manquant")
         elif fid in first_line_of:
             read.fail(
-                f"ligne {line}, colonne {name}",
+                line,
+                name,
                 name,
                 raw["id"],
                 f"identifiant déjà utilisé ligne {first_line_of[fid]} : "

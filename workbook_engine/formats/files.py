@@ -37,13 +37,23 @@ def write_text_atomic(path: str | Path, text: str) -> None:
         tmp.write_text(text, encoding="utf-8")
 
 
-def refuse_overwrite(output: Path, *inputs: Path | None) -> None:
-    """Never write over an input file."""
-    from workbook_engine.model.problems import UsageError
+def refuse_overwrite(
+    output: Path, *inputs: Path | None, instead: str = "un autre nom de sortie", as_problem: bool = False
+) -> None:
+    """Never write over an input file: refuse when ``output`` is one of
+    ``inputs`` (the same file, by whatever path or link). ``instead`` says
+    what to choose instead. A :class:`UsageError` by default (a command
+    asked the impossible); with ``as_problem``, an :class:`InputError`
+    holding one problem located at ``output``, for the library functions
+    that report every refusal as a problem. Both exit with 2."""
+    from workbook_engine.model.problems import InputError, Problem, UsageError
 
-    for source in inputs:
-        if source is not None and output.exists() and source.exists() and output.samefile(source):
-            raise UsageError(f"{output} : refus d'écraser un fichier d'entrée ; choisissez un autre nom de sortie")
+    if not output.exists() or not any(s is not None and s.exists() and output.samefile(s) for s in inputs):
+        return
+    message = f"refus d'écraser un fichier d'entrée ; choisissez {instead}"
+    if as_problem:
+        raise InputError([Problem("", "", None, message, source=str(output))])
+    raise UsageError(f"{output} : {message}")
 
 
 def workbook_paths(items: list[str]) -> list[Path]:

@@ -30,34 +30,7 @@ from workbook_engine.model.domain import (
 )
 from workbook_engine.model.problems import InputError, Problem, family_where
 
-_SCENARIO_KEYS = (
-    "structure",
-    "year",
-    "indicator",
-    "include_caf_aid",
-    "parts_policy",
-    "custom_parts",
-    "sibling_rates",
-    "sibling_scope",
-    "grids",
-    "families",
-)
 _CUSTOM_KEYS = ("adult", "child_1", "child_2", "child_3_plus", "single_parent_bonus", "other_dependent")
-_GRID_KEYS = ("name", "old_tariff", "budget_target", "tranches")
-_TRANCHE_KEYS = ("label", "lower", "amount")
-_FAMILY_KEYS = (
-    "id",
-    "rfr_1",
-    "rfr_2",
-    "caf_aid",
-    "parts",
-    "adults",
-    "children",
-    "other_dependents",
-    "notice",
-    "pupils",
-    "other_enrolled",
-)
 
 
 class _Missing(Enum):
@@ -113,6 +86,13 @@ class ScenarioJSON(TypedDict):
     sibling_scope: SiblingScope
     grids: list[GridJSON]
     families: list[FamilyJSON]
+
+
+# The keys each object may have, in the order scenario_to_dict writes them.
+_SCENARIO_KEYS = tuple(ScenarioJSON.__annotations__)
+_GRID_KEYS = tuple(GridJSON.__annotations__)
+_TRANCHE_KEYS = tuple(TrancheJSON.__annotations__)
+_FAMILY_KEYS = tuple(FamilyJSON.__annotations__)
 
 
 class _Reader:
@@ -374,28 +354,39 @@ def dumps_scenario(s: Scenario) -> str:
     return json.dumps(scenario_to_dict(s), ensure_ascii=False, indent=2) + "\n"
 
 
+def read_scenario_json(path: str | Path) -> tuple[Scenario | None, list[Problem]]:
+    """Read a scenario JSON file without validating it: the scenario (None
+    when the file is unreadable or not JSON) and the reading problems, with
+    their source. Never raises."""
+    source = str(path)
+
+    def fail(where: str, message: str) -> tuple[None, list[Problem]]:
+        return None, [Problem(where, "", None, message, source=source)]
+
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        return fail("", f"fichier illisible : {exc.strerror or exc}")
+    except UnicodeDecodeError:
+        return fail("", "le fichier n'est pas un texte UTF-8")
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return fail(f"ligne {exc.lineno}, colonne {exc.colno}", f"JSON invalide : {exc.msg}")
+    scenario, problems = scenario_from_dict(data)
+    return scenario, [p.with_source(source) for p in problems]
+
+
 def load_scenario_json(path: str | Path) -> Scenario:
     """Read and validate a scenario JSON file; raise :class:`InputError` listing
     every problem."""
     from workbook_engine.model.validation import validate
 
-    source = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise InputError([Problem("", "", None, f"fichier illisible : {exc.strerror or exc}", source=source)]) from None
-    except UnicodeDecodeError:
-        raise InputError([Problem("", "", None, "le fichier n'est pas un texte UTF-8", source=source)]) from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(
-            [Problem(f"ligne {exc.lineno}, colonne {exc.colno}", "", None, f"JSON invalide : {exc.msg}", source=source)]
-        ) from None
-    scenario, problems = scenario_from_dict(data)
-    problems = merge_problems(problems, validate(scenario))
-    if problems:
-        raise InputError([p.with_source(source) for p in problems])
+    scenario, problems = read_scenario_json(path)
+    if scenario is not None:
+        problems = merge_problems(problems, [p.with_source(str(path)) for p in validate(scenario)])
+    if scenario is None or problems:
+        raise InputError(problems)
     return scenario
 
 

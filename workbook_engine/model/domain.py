@@ -7,7 +7,7 @@ Nothing here computes or validates; ``validation`` checks the rules and
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Literal
 
 Indicator = Literal["qf", "rfr"]
@@ -66,6 +66,12 @@ class Family:
     other_dependents: int = 0
     notice: bool = True
     other_enrolled: int = 0
+
+
+# A family's inputs other than its pupils (one per grid), in the order of the
+# families CSV's columns and of the workbook's family table (pupils_g1,
+# pupils_g2... follow them): the order of Family's fields.
+FAMILY_INPUTS: tuple[str, ...] = tuple(f.name for f in fields(Family) if f.name != "pupils")
 
 
 @dataclass(frozen=True)

@@ -39,9 +39,10 @@ class Problem:
     column or a workbook cell. ``source`` is the file, when there is one.
     The place is also kept as data, so that nothing parses ``where`` back:
     ``family`` (its id), ``grid`` (1-based), ``tranche`` (1-based line of the
-    grid), ``param`` (a parameter's layout key), and once a reader found the
-    cell, ``cell`` ("Familles!B12") and ``label`` (the column header or the
-    cell's French label, which replaces ``field`` in messages).
+    grid), ``param`` (a parameter's layout key), ``line`` (1-based line of a
+    CSV file), and once a reader found the cell, ``cell`` ("Familles!B12")
+    and ``label`` (the column header or the cell's French label, which
+    replaces ``field`` in messages).
     """
 
     where: str
@@ -54,6 +55,7 @@ class Problem:
     grid: int | None = None
     tranche: int | None = None
     param: str | None = None
+    line: int | None = None
     cell: str = ""
     label: str = ""
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from workbook_engine.model.domain import Family, Grid, Scenario
+from workbook_engine.model.domain import FAMILY_INPUTS, Family, Grid, Scenario
 from workbook_engine.model.french import Figure, eur
 from workbook_engine.model.problems import InputError, Problem
 from workbook_engine.model.simulate import simulate
@@ -26,8 +26,9 @@ STRUCTURE_PARAMETERS = (
     "sibling_rates",
     "sibling_scope",
 )
-# Family inputs that must agree when the same id is in several files.
-FAMILY_FIELDS = ("rfr_1", "rfr_2", "caf_aid", "parts", "adults", "children", "other_dependents", "notice")
+# Family inputs that must agree when the same id is in several files: all
+# but the id, the pupils (added up) and other_enrolled (reconciled apart).
+FAMILY_FIELDS = tuple(k for k in FAMILY_INPUTS if k not in ("id", "other_enrolled"))
 
 
 def select_grids(s: Scenario, grids: list[int]) -> tuple[Scenario, int]:

@@ -112,8 +112,10 @@ def validate_families(s: Scenario) -> list[Problem]:
     for fi, f in enumerate(s.families, start=1):
         where = family_where(f.id, fi, ids[f.id])
 
-        def bad(field: str, value: object, message: str, where: str = where, fid: str = f.id) -> None:
-            out.append(Problem(where, field, value, message, family=fid))
+        def bad(
+            field: str, value: object, message: str, grid: int | None = None, where: str = where, fid: str = f.id
+        ) -> None:
+            out.append(Problem(where, field, value, message, family=fid, grid=grid))
 
         if not f.id.strip():
             bad("id", f.id, "identifiant de famille manquant")
@@ -123,7 +125,7 @@ def validate_families(s: Scenario) -> list[Problem]:
             bad("pupils", list(f.pupils), f"{len(f.pupils)} valeur(s) pour {s.n_grids} grille(s)")
         for gi, p in enumerate(f.pupils):
             if p is not None and p < 0:
-                bad(f"pupils[{gi}]", p, "un nombre d'élèves ne peut pas être négatif")
+                bad(f"pupils[{gi}]", p, "un nombre d'élèves ne peut pas être négatif", grid=gi + 1)
         for field in ("rfr_1", "rfr_2", "caf_aid"):
             value = getattr(f, field)
             if value is not None and value < 0:

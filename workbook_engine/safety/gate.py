@@ -49,7 +49,7 @@ through ``defusedxml`` (a dependency: ``openpyxl.xml.DEFUSEDXML`` is True when
 it is installed), which forbids entities too. Code of ours that parses XML
 itself must use ``parse_xml`` / ``iterparse_xml`` (``safe_xml``, re-exported
 here: defusedxml with DTDs forbidden), after ``inspect_workbook``, reading
-parts with ``SafeWorkbook.read_part`` / ``open_part`` (size-capped).
+parts with ``SafeWorkbook.open_part`` (size-capped).
 
 Encrypted workbooks (OLE2 with an EncryptionInfo stream, see ``encrypted``)
 are decrypted in memory with msoffcrypto-tool when a password is given (``password=`` or the
@@ -107,10 +107,6 @@ WORKBOOK_TYPES = {
     "application/vnd.ms-excel.template.macroEnabled.main+xml",
 }
 XLSB_TYPE = "application/vnd.ms-excel.sheet.binary.macroEnabled.main"
-NS_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
-NS_PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
-NS_CT = "{http://schemas.openxmlformats.org/package/2006/content-types}"
 
 _password: contextvars.ContextVar[str | None] = contextvars.ContextVar("workbook_password", default=None)
 

@@ -54,11 +54,6 @@ class SafeWorkbook:
         with self.open() as fh, zipfile.ZipFile(fh) as zf:
             yield zf
 
-    def read_part(self, name: str) -> bytes:
-        """A part's bytes (already size-checked by the gate; capped again)."""
-        with self.open_part(name) as f:
-            return f.readall()  # (what read() does without a size)
-
     @contextmanager
     def open_part(self, name: str) -> Iterator[io.RawIOBase]:
         """A part as a stream that never yields more than its cap."""

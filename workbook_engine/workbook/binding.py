@@ -7,7 +7,7 @@ value as the bursar sees it (French words for choices, numbers as numbers,
 
 from __future__ import annotations
 
-from workbook_engine.model.domain import Family, Scenario
+from workbook_engine.model.domain import FAMILY_INPUTS, Family, Scenario
 from workbook_engine.workbook.layout import BOOL_TEXT, INDICATOR_TEXT, PARTS_POLICY_TEXT, SCOPE_TEXT, Layout
 
 CUSTOM_PARTS_KEYS = {
@@ -51,17 +51,7 @@ def grid_values(layout: Layout, s: Scenario) -> dict[str, object]:
 
 def family_row(f: Family) -> dict[str, object]:
     """One family's input cells, keyed by family column key."""
-    row: dict[str, object] = {
-        "id": f.id,
-        "rfr_1": f.rfr_1,
-        "rfr_2": f.rfr_2,
-        "caf_aid": f.caf_aid,
-        "parts": f.parts,
-        "adults": f.adults,
-        "children": f.children,
-        "other_dependents": f.other_dependents,
-        "notice": BOOL_TEXT[f.notice],
-        "other_enrolled": f.other_enrolled,
-    }
+    row: dict[str, object] = {key: getattr(f, key) for key in FAMILY_INPUTS}
+    row["notice"] = BOOL_TEXT[f.notice]  # (keeps its place)
     row.update({f"pupils_g{g}": p for g, p in enumerate(f.pupils, start=1)})
     return row

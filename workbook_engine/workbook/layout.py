@@ -24,7 +24,7 @@ from typing import Literal, Protocol, cast
 from xlsxwriter.utility import quote_sheetname, xl_col_to_name, xl_rowcol_to_cell
 
 from workbook_engine.evaluator.refs import Ref as Ref  # re-exported: the layout's cells are Refs
-from workbook_engine.model.domain import Indicator, PartsPolicy, SiblingScope
+from workbook_engine.model.domain import FAMILY_INPUTS, Indicator, PartsPolicy, SiblingScope
 from workbook_engine.model.money import FACTOR_DIGITS
 
 Kind = Literal["text", "money", "number", "parts", "integer", "rate", "ratio", "count", "choice", "label"]
@@ -420,25 +420,25 @@ def _param_cells() -> tuple[Cell, ...]:
     return tuple(cells)
 
 
-# Family input columns: key, header, kind, choices, help.
-_FAMILY_INPUTS: tuple[tuple[str, str, Kind, Choices | None, str], ...] = (
-    ("id", "Identifiant famille", "text", None, "Code anonyme, unique (pas de nom)."),
-    ("rfr_1", "RFR déclarant 1", "money", None, "Revenu fiscal de référence de l'avis."),
-    ("rfr_2", "RFR déclarant 2", "money", None, "Si les parents déclarent séparément (vide = 0)."),
-    ("caf_aid", "Aide CAF annuelle", "money", None, "Prise en compte si le paramètre le demande."),
-    ("parts", "Parts fiscales", "parts", None, "Nombre de parts de l'avis."),
-    ("adults", "Adultes", "integer", None, "1 ou 2."),
-    ("children", "Enfants à charge", "integer", None, ""),
-    ("other_dependents", "Autres personnes à charge", "integer", None, ""),
-    ("notice", "Avis d'imposition fourni", "choice", BOOL_TEXT, "non : la famille paie la tranche la plus haute."),
-    (
-        "other_enrolled",
+# Family input columns, by key: header, kind, choices, help. Their order is
+# FAMILY_INPUTS' (the families CSV's).
+_FAMILY_INPUTS: dict[str, tuple[str, Kind, Choices | None, str]] = {
+    "id": ("Identifiant famille", "text", None, "Code anonyme, unique (pas de nom)."),
+    "rfr_1": ("RFR déclarant 1", "money", None, "Revenu fiscal de référence de l'avis."),
+    "rfr_2": ("RFR déclarant 2", "money", None, "Si les parents déclarent séparément (vide = 0)."),
+    "caf_aid": ("Aide CAF annuelle", "money", None, "Prise en compte si le paramètre le demande."),
+    "parts": ("Parts fiscales", "parts", None, "Nombre de parts de l'avis."),
+    "adults": ("Adultes", "integer", None, "1 ou 2."),
+    "children": ("Enfants à charge", "integer", None, ""),
+    "other_dependents": ("Autres personnes à charge", "integer", None, ""),
+    "notice": ("Avis d'imposition fourni", "choice", BOOL_TEXT, "non : la famille paie la tranche la plus haute."),
+    "other_enrolled": (
         "Enfants dans d'autres établissements catholiques",
         "integer",
         None,
         "Utilisé quand le rang des enfants est « réseau ».",
     ),
-)
+}
 
 
 # One family column: (key, header, kind, template, grid, choices, help).
@@ -448,7 +448,10 @@ ColumnSpec = tuple[str, str, Kind, str | None, int | None, Choices | None, str]
 def _column_specs(n_grids: int, version: int) -> list[ColumnSpec]:
     """The family table, left to right: inputs, pupils per grid, then results.
     Each spec: (key, header, kind, template, grid, choices, help)."""
-    specs: list[ColumnSpec] = [(k, h, kind, None, None, ch, hp) for k, h, kind, ch, hp in _FAMILY_INPUTS]
+    specs: list[ColumnSpec] = []
+    for key in FAMILY_INPUTS:
+        header, kind, choices, help_ = _FAMILY_INPUTS[key]
+        specs.append((key, header, kind, None, None, choices, help_))
     for g in range(1, n_grids + 1):
         specs.append((f"pupils_g{g}", f"Élèves grille {g}", "integer", None, g, None, "Nombre d'enfants inscrits."))
     for key, header, kind, template, grid in _family_formulas(n_grids, version):

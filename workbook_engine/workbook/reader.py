@@ -186,9 +186,7 @@ class _Reader:
         label = ""
         ref = None
         if p.family is not None and p.family in self.family_rows:
-            key = p.field.split("[")[0]
-            if key == "pupils" and "[" in p.field:
-                key = f"pupils_g{int(p.field[7:-1]) + 1}"
+            key = f"pupils_g{p.grid}" if p.field.startswith("pupils") and p.grid is not None else p.field
             column = self.layout.column.get(key)
             if column is not None and column.col >= 0:
                 ref, label = Ref(self.layout.families_sheet, self.family_rows[p.family], column.col), column.header
