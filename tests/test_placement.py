@@ -244,3 +244,14 @@ def test_a_file_that_is_not_ours_or_lost_a_layout_sheet_is_refused():
 
 def test_the_stamp_text_round_trips():
     assert read_stamp({"we_modele": f'"{stamp_text(3, 12, 500)}"'}).n_slots == 12
+
+
+def test_a_name_stretched_to_a_million_rows_is_not_trusted():
+    """One edited name must not make every reader walk a million rows."""
+
+    def stretch(name, block):
+        return Block(block.sheet, block.r0, block.c0, 1_048_575, block.c1) if name == "ID_FAMILLE" else block
+
+    p = place(names_of(LAYOUT, stretch))
+    assert p.layout.capacity == LAYOUT.capacity
+    assert [(e.kind, e.label) for e in p.edits] == [("name_broken", "ID_FAMILLE")]

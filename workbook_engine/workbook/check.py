@@ -274,6 +274,9 @@ def _edit_finding(e: StructureEdit, layout: Layout) -> Finding:
     elif e.kind == "name_missing":
         message, benign = f"nom défini {e.label} supprimé", None
         where = f"nom {e.label}"
+    elif e.kind == "name_broken":
+        message, benign = f"nom défini {e.label} modifié : il ne désigne plus les cellules du modèle (ignoré)", None
+        where = f"nom {e.label}"
     elif e.kind == "cells_shifted":
         message, benign = (
             (

@@ -77,6 +77,7 @@ EditKind = Literal[
     "rows_inserted",
     "rows_deleted",
     "name_missing",
+    "name_broken",
     "cells_shifted",
     "no_stamp",
 ]
@@ -195,7 +196,12 @@ def find_moves(
     moved them. An unstamped workbook (first release) has only the SPEC's
     names: the others are not missed."""
     upper = {k.upper(): v for k, v in names.items()}
-    found: dict[str, Block | None] = {n: parse_area(upper.get(n)) for n in layout.blocks}
+    # A name stretched past any real table (Familles!$A$4:$A$1048576) is not
+    # trusted: sizes come from the stamp and from what the file holds.
+    found: dict[str, Block | None] = {
+        n: b if (b := parse_area(upper.get(n))) is not None and b.rows <= MAX_CAPACITY + 1 else None
+        for n in layout.blocks
+    }
     edits: list[StructureEdit] = []
     moves = Moves()
 
@@ -245,6 +251,8 @@ def find_moves(
     for name, block in layout.blocks.items():
         if found[name] is not None or name not in upper or moves.sheets.get(block.sheet) is None:
             continue
+        if "#REF" not in upper[name].upper():
+            continue  # not a deletion: a name edited into nonsense (name_broken below)
         col_known = block.c0 in cols.get(block.sheet, AxisMap()).known
         if block.rows > 1 and not col_known:
             learn(cols, block.sheet, block.c0, None)
@@ -267,6 +275,9 @@ def find_moves(
         edits.append(StructureEdit("cells_shifted", moves.sheet(sheet) or sheet))
     for name in sorted(n for n in layout.blocks if n not in upper and stamped):
         edits.append(StructureEdit("name_missing", moves.sheet(layout.blocks[name].sheet) or "", label=name))
+    # Present but pointing at no cells of ours (not a #REF! left by a deletion).
+    for name in sorted(n for n in layout.blocks if n in upper and found[n] is None and "#REF" not in upper[n].upper()):
+        edits.append(StructureEdit("name_broken", moves.sheet(layout.blocks[name].sheet) or "", label=name))
     edits += _column_edits(layout, moves, header_at)
     edits += _row_edits(layout, moves)
     edits += [
