@@ -3,7 +3,9 @@ atomic rename, so an interrupted run never leaves a half-written file."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import stat
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,13 +21,33 @@ def _umask() -> int:
 @contextmanager
 def atomic_output(path: str | Path) -> Iterator[Path]:
     """Yield a temporary path next to ``path``; on success it replaces
-    ``path`` at once, on failure it is removed."""
+    ``path`` at once, on failure it is removed. An existing output keeps its
+    mode and owner (a family workbook kept private stays private); an output
+    that is not a regular file (a link, a pipe, a device, a folder) is
+    refused rather than replaced: as root, ``-o /dev/null`` must not replace
+    /dev/null."""
+    from workbook_engine.model.problems import UsageError
+
     path = Path(path)
+    try:
+        existing: os.stat_result | None = os.lstat(path)
+    except FileNotFoundError:
+        existing = None
+    if existing is not None and not stat.S_ISREG(existing.st_mode):
+        raise UsageError(
+            f"{path} : ce n'est pas un fichier ordinaire (lien, tube, périphérique ou dossier) : "
+            "choisissez un autre nom de sortie"
+        )
     fd, tmp = tempfile.mkstemp(prefix=".~", suffix=path.suffix, dir=path.parent if str(path.parent) else ".")
     os.close(fd)
     try:
         yield Path(tmp)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual rights
+        if existing is None:
+            os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual rights
+        else:
+            os.chmod(tmp, stat.S_IMODE(existing.st_mode))
+            with contextlib.suppress(PermissionError):  # only root may give a file to someone else
+                os.chown(tmp, existing.st_uid, existing.st_gid)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
