@@ -46,7 +46,7 @@ from workbook_engine.model.results import money, ratio
 from workbook_engine.safety.gate import current_password, workbook_password
 from workbook_engine.workbook.check import CheckReport, Evaluate, Finding, check_workbook
 from workbook_engine.workbook.layout import SHEET_FAMILIES, SUMMARY_COLUMNS, Layout, Ref
-from workbook_engine.workbook.results import family_rows, results_json_from_cells
+from workbook_engine.workbook.results import family_rows, results_json_from_cells, used_slots
 
 if TYPE_CHECKING:  # pandas is imported where the tables are built: the worker processes do without it
     import pandas as pd
@@ -225,9 +225,7 @@ def _aggregates(layout: Layout, value: Callable[[Ref], object]) -> dict[str, Any
             {"grid": gl.number, "grid_name": grid["name"]}
             | {k: grid[k] for k in SUMMARY_COLUMNS}  # the figures of Synthèse's grid lines, in its order
         )
-        # results_json_from_cells keeps the slots whose lower bound is filled: the same here.
-        slots = [s for s in gl.slots if value(s.lower.ref) not in (None, "")]
-        for number, (slot, t) in enumerate(zip(slots, grid["tranches"]), start=1):
+        for number, (slot, t) in enumerate(zip(used_slots(gl, value), grid["tranches"]), start=1):
             tranches.append(
                 {
                     "grid": gl.number,

@@ -23,6 +23,7 @@ from typing import Literal
 
 from openpyxl.formula.tokenizer import Tokenizer
 
+from workbook_engine.evaluator.refs import col_letters
 from workbook_engine.model.french import eur
 from workbook_engine.model.problems import InputError, show_value
 from workbook_engine.model.simulate import simulate_json
@@ -30,7 +31,7 @@ from workbook_engine.workbook.file import open_workbook_file
 from workbook_engine.workbook.layout import Column, Layout, Ref
 from workbook_engine.workbook.placement import StructureEdit
 from workbook_engine.workbook.reader import WorkbookRead, cell_name, read_workbook
-from workbook_engine.workbook.results import family_rows, results_json_from_cells
+from workbook_engine.workbook.results import family_rows, results_json_from_cells, used_slots
 
 Part = Literal["structure", "numbers", "inputs"]
 Unit = Literal["eur", "ratio", "count", "text"]
@@ -231,7 +232,7 @@ def normalize_formula(text: str) -> tuple[str | tuple[str, str], ...]:
 
 
 def _column_letter(col: int | None) -> str:
-    return "?" if col is None or col < 0 else Ref("", 0, col).a1[:-1]
+    return "?" if col is None or col < 0 else col_letters(col)
 
 
 # How each structural edit reads, and how serious it is: harmless by nature
@@ -498,8 +499,7 @@ def check_numbers(read: WorkbookRead, value: Callable[[Ref], object]) -> list[Fi
                         UNITS[cell.kind],
                     )
                 )
-        used = [s for s in gl.slots if value(s.lower.ref) not in (None, "")]  # as results_json_from_cells
-        for slot, te, tf in zip(used, exp["tranches"], found["tranches"]):
+        for slot, te, tf in zip(used_slots(gl, value), exp["tranches"], found["tranches"]):
             for key in ("families", "pupils", "revenue"):
                 if te[key] != tf[key]:
                     cell = getattr(slot, key)

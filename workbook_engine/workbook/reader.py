@@ -121,8 +121,7 @@ def read_workbook(source: str | Path | WorkbookFile) -> WorkbookRead:
     read = WorkbookRead(path, placement, values, None, reader.problems, reader.family_rows)
     # A rule broken only because a cell was unreadable ("RFR manquant" after
     # "texte illisible") is that cell's problem, already told.
-    told = {p.cell for p in reader.problems if p.severity == "error"}
-    rules = [q for q in (reader.locate(p) for p in validate(scenario)) if not (q.cell and q.cell in told)]
+    rules = [q for q in (reader.locate(p) for p in validate(scenario)) if not (q.cell and q.cell in reader.error_cells)]
     read.problems = merge_problems(read.problems, rules)
     if not read.errors:
         read.scenario = scenario
@@ -159,6 +158,7 @@ class _Reader:
         self.layout = layout
         self.values = values
         self.problems: list[Problem] = []
+        self.error_cells: set[str] = set()  # cells already told to be wrong: no second problem for them
         self.family_rows: dict[str, int] = {}
         self._tranche_lines: dict[tuple[int, int], int] = {}  # (grid, tranche read) -> slot index
 
@@ -175,6 +175,8 @@ class _Reader:
     ) -> None:
         who = ", ".join(x for x in (f"famille {family}" if family else "", label) if x)
         where = cell_name(ref) + (f" ({who})" if who else "")
+        if severity == "error":
+            self.error_cells.add(cell_name(ref))
         self.problems.append(
             Problem(where, field_, value, message, severity, family=family, cell=cell_name(ref), label=label)
         )
@@ -368,12 +370,11 @@ class _Reader:
             label = self.text(slot.label.ref, slot.label.label)
             lower = self.number(slot.lower.ref, "lower", f"{slot.lower.label}, grille {gl.number}")
             amount = self.number(slot.amount.ref, "amount", f"{slot.amount.label}, grille {gl.number}")
-            told = {p.cell for p in self.problems if p.severity == "error"}
             if not label:
                 self.say("error", slot.label.ref, f"grille {gl.number}", None, "tranche sans nom (A, B, C...)")
-            if lower is None and cell_name(slot.lower.ref) not in told:
+            if lower is None and cell_name(slot.lower.ref) not in self.error_cells:
                 self.say("error", slot.lower.ref, f"grille {gl.number}", None, "borne inférieure manquante")
-            if amount is None and cell_name(slot.amount.ref) not in told:
+            if amount is None and cell_name(slot.amount.ref) not in self.error_cells:
                 self.say("error", slot.amount.ref, f"grille {gl.number}", None, "montant manquant")
             self._tranche_lines[(gl.number, len(tranches) + 1)] = index
             tranches.append(Tranche(label, 0.0 if lower is None else lower, 0.0 if amount is None else amount))

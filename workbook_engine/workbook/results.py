@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from workbook_engine.model.results import family_json, grid_json, total_json
-from workbook_engine.workbook.layout import Cell, Layout, Ref
+from workbook_engine.workbook.layout import Cell, GridLayout, Layout, Ref, Slot
 
 CellValue = Callable[[Ref], object]
 
@@ -54,12 +54,17 @@ def results_json_from_cells(layout: Layout, value: CellValue) -> dict[str, Any]:
                 "pupils": value(s.pupils.ref),
                 "revenue": value(s.revenue.ref),
             }
-            for s in gl.slots
-            if value(s.lower.ref) not in (None, "")
+            for s in used_slots(gl, value)
         ]
         grids.append(grid_json(summary, tranches))
     total = {c.key.split(".", 1)[1]: value(c.ref) for c in layout.summary if c.key.startswith("total.")}
     return {"families": families, "grids": grids, "total": total_json(total)}
+
+
+def used_slots(grid: GridLayout, value: CellValue) -> list[Slot]:
+    """The tranche lines in use: those whose lower bound is filled (the
+    results JSON lists their tranches, in this order)."""
+    return [s for s in grid.slots if value(s.lower.ref) not in (None, "")]
 
 
 def figures_not_numbers(layout: Layout, value: CellValue) -> list[tuple[Cell, object]]:
