@@ -96,7 +96,7 @@ from workbook_engine.model.limits import (  # noqa: F401 - the caps, re-exported
 from workbook_engine.model.problems import InputError
 from workbook_engine.safety.encrypted import Unreadable, decrypt_ole, one_line
 from workbook_engine.safety.ods import inspect_ods, is_odf_package
-from workbook_engine.safety.safe_workbook import SafeWorkbook, refuse  # noqa: F401 - re-exported
+from workbook_engine.safety.safe_workbook import SafeWorkbook, TagCutter, refuse  # noqa: F401 - re-exported
 from workbook_engine.safety.safe_xml import iterparse_xml, looks_xml, parse_xml, xml_prolog_problem  # noqa: F401 - re-exported
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -464,8 +464,14 @@ class _Package:
         strings, and their longest text between two tags."""
         what = f"feuille « {sheet[:80]} »" if sheet is not None else f"partie « {name[:80]} »"
         count = sheet is not None or strings
-        first, carry = True, b""
-        rows_before, row_cells, run, n_strings = self.rows, 0, 0, 0
+        first = True
+        cutter = TagCutter(
+            lambda: self.fail(
+                f"{what} : texte de plus de {size_text(MAX_TEXT_RUN)} d'un seul tenant (une "
+                "cellule Excel contient au plus 32 767 caractères) : refusé"
+            )
+        )
+        rows_before, row_cells, n_strings = self.rows, 0, 0
         open_row, filled_row = b"", b""  # the last <row> tag seen; the last one holding a cell
         for chunk in self.stream(name, cap):
             if first:
@@ -476,16 +482,7 @@ class _Package:
                         raise self.fail(f"{what} : {problem}")
             if not count:
                 continue
-            lt = chunk.find(b"<")
-            if run + (len(chunk) if lt < 0 else lt) > MAX_TEXT_RUN:
-                raise self.fail(
-                    f"{what} : texte de plus de {size_text(MAX_TEXT_RUN)} d'un seul tenant (une "
-                    "cellule Excel contient au plus 32 767 caractères) : refusé"
-                )
-            run = run + len(chunk) if lt < 0 else len(chunk) - chunk.rfind(b"<") - 1
-            data = carry + chunk
-            cut = data.rfind(b"<")  # a tag may straddle two chunks: count it with the next one
-            data, carry = (data[:cut], data[cut:]) if cut >= 0 else (data, b"")
+            data = cutter.feed(chunk)
             if strings:
                 n_strings += len(_SI.findall(data)) if b":si" in data else data.count(b"<si")
                 if n_strings > MAX_SHARED_STRINGS:
@@ -493,9 +490,9 @@ class _Package:
             if sheet is not None:
                 row_cells = self.count_cells(what, data, row_cells, rows_before)
                 open_row, filled_row = _last_rows(data, open_row, filled_row)
-        if sheet is not None and carry:
-            self.count_cells(what, carry + b" ", row_cells, rows_before)
-            open_row, filled_row = _last_rows(carry + b" ", open_row, filled_row)
+        if sheet is not None and cutter.tail:
+            self.count_cells(what, cutter.tail, row_cells, rows_before)
+            open_row, filled_row = _last_rows(cutter.tail, open_row, filled_row)
         # Rows come in order: the last one holding a cell gives the sheet's
         # height. A far cell (row 1048576) would make a reader fill every row
         # above it; an empty far <row> (LibreOffice writes one after a row is

@@ -44,7 +44,7 @@ from workbook_engine.model.limits import (
     count_text,
     size_text,
 )
-from workbook_engine.safety.safe_workbook import SafeWorkbook
+from workbook_engine.safety.safe_workbook import SafeWorkbook, TagCutter
 from workbook_engine.safety.safe_xml import xml_prolog_problem
 
 if TYPE_CHECKING:
@@ -166,7 +166,13 @@ class _Content:
                 f"{size_text(info.file_size)} (au plus {size_text(MAX_SHEET_PART_BYTES)}) : fichier "
                 "piégé ou corrompu, refusé sans le décompresser"
             )
-        first, carry, run = True, b"", 0
+        first = True
+        cutter = TagCutter(
+            lambda: pkg.fail(
+                f"{self.what()} : texte de plus de {size_text(MAX_TEXT_RUN)} d'un seul tenant (une "
+                "cellule contient au plus 32 767 caractères) : refusé"
+            )
+        )
         for chunk in pkg.stream(CONTENT, MAX_SHEET_PART_BYTES):
             if first:
                 first = False
@@ -179,19 +185,9 @@ class _Content:
                 if problem:
                     raise pkg.fail(f"partie « content.xml » : {problem}")
                 self.tags(chunk)
-            lt = chunk.find(b"<")
-            if run + (len(chunk) if lt < 0 else lt) > MAX_TEXT_RUN:
-                raise pkg.fail(
-                    f"{self.what()} : texte de plus de {size_text(MAX_TEXT_RUN)} d'un seul tenant (une "
-                    "cellule contient au plus 32 767 caractères) : refusé"
-                )
-            run = run + len(chunk) if lt < 0 else len(chunk) - chunk.rfind(b"<") - 1
-            data = carry + chunk
-            cut = data.rfind(b"<")  # a tag may straddle two chunks: count it with the next one
-            data, carry = (data[:cut], data[cut:]) if cut >= 0 else (data, b"")
-            self.count(data)
-        if carry:
-            self.count(carry + b" ")
+            self.count(cutter.feed(chunk))
+        if cutter.tail:
+            self.count(cutter.tail)
         if not self.sheets:
             raise pkg.fail(
                 "classeur OpenDocument (.ods) sans aucune feuille de calcul : fichier incomplet ou endommagé"

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import io
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, BinaryIO
 
-from workbook_engine.model.limits import MAX_PART_BYTES, MAX_SHEET_PART_BYTES, size_text
+from workbook_engine.model.limits import MAX_PART_BYTES, MAX_SHEET_PART_BYTES, MAX_TEXT_RUN, size_text
 from workbook_engine.model.problems import InputError, Problem
 
 if TYPE_CHECKING:
@@ -100,3 +100,32 @@ class _Capped(io.RawIOBase):
                 raise refuse(self.path, f"partie « {self.name} » plus grande que {size_text(self.cap)} : refusée")
             view[: len(data)] = data
             return len(data)
+
+
+class TagCutter:
+    """Streams an XML part's chunks as pieces that end before their last
+    "<" (a tag may straddle two chunks: it is counted with the next one),
+    refusing any text run between two tags longer than ``MAX_TEXT_RUN``
+    (``too_long`` gives the refusal). What follows the last "<" of the part
+    is ``tail`` once the chunks are done."""
+
+    def __init__(self, too_long: Callable[[], InputError]):
+        self.too_long = too_long
+        self.run = 0
+        self.carry = b""
+
+    def feed(self, chunk: bytes) -> bytes:
+        lt = chunk.find(b"<")
+        if self.run + (len(chunk) if lt < 0 else lt) > MAX_TEXT_RUN:
+            raise self.too_long()
+        self.run = self.run + len(chunk) if lt < 0 else len(chunk) - chunk.rfind(b"<") - 1
+        data = self.carry + chunk
+        cut = data.rfind(b"<")
+        data, self.carry = (data[:cut], data[cut:]) if cut >= 0 else (data, b"")
+        return data
+
+    @property
+    def tail(self) -> bytes:
+        """The part's last tag, closed by a space so that it counts; empty
+        when nothing is left."""
+        return self.carry + b" " if self.carry else b""
