@@ -17,7 +17,7 @@ make_sample(n), path, capacity=n)``), then times:
   single-file check, imports included);
 * ``formulas`` (``ExcelModel().loads().finish().calculate()``) on 200
   families, and 2,000 with ``--slow`` (minutes), in a fresh process;
-* LibreOffice headless recalculation (``libreoffice.recalculate``), max RSS of
+* LibreOffice headless recalculation (``tests/libreoffice_recalc.recalculate``), max RSS of
   its processes (RUSAGE_CHILDREN of a small launcher process).
 
 Every engine's values are read back through ``results_json_from_cells`` and
@@ -140,9 +140,12 @@ CHILD = textwrap.dedent('''
 
 
 def child(engine: str, path: Path, batch: int, expected: Path, families: int, timeout: float) -> dict | str:
-    env = dict(os.environ, PYTHONPATH=str(CHECKOUT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    # The child imports this checkout, the bench peers (formulas_peer) and the
+    # test helpers (cached_cells, libreoffice_recalc), as bench/timing.py does.
+    search = os.pathsep.join(str(p) for p in (CHECKOUT, CHECKOUT / "bench", CHECKOUT / "tests"))
+    env = dict(os.environ, PYTHONPATH=search + os.pathsep + os.environ.get("PYTHONPATH", ""))
     try:
-        lo_module = CHECKOUT / "workbook_engine" / "libreoffice.py"
+        lo_module = CHECKOUT / "tests" / "libreoffice_recalc.py"
         done = subprocess.run(
             [sys.executable, "-c", CHILD, engine, str(path), str(batch), str(expected), str(families), str(lo_module)],
             capture_output=True,
