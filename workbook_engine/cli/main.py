@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 from workbook_engine import __version__
-from workbook_engine.cli import anonymize, federation
+from workbook_engine.cli import anonymize, federation, report
 from workbook_engine.cli import calibrate as calibrate_command
 from workbook_engine.cli.common import EXIT_FINDINGS, EXIT_INTERNAL, EXIT_OK, EXIT_UNUSABLE, parse_grid_list, print_json
 from workbook_engine.evaluator.locale_numbers import DEFAULT_LOCALE, LOCALES, number_locale
@@ -168,32 +168,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from workbook_engine.formats.files import workbook_paths
-    from workbook_engine.workbook.check import check_workbook, reports_json
-
-    paths = workbook_paths(args.workbooks)
-    if not paths:
-        raise UsageError("aucun classeur .xlsx à contrôler")
-    reports = [check_workbook(p) for p in paths]
-    if args.json:
-        sys.stdout.write(
-            reports_json(reports)
-            if len(args.workbooks) > 1 or len(paths) > 1
-            else json.dumps(reports[0].to_json(), ensure_ascii=False, indent=2, default=str) + "\n"
-        )
-    elif len(paths) == 1:
-        sys.stdout.write(reports[0].format())
-    else:
-        for r in reports:
-            status = {"ok": "OK", "findings": f"{len(r.findings)} constat(s)", "unusable": "INUTILISABLE"}[r.status]
-            first = f" ; {r.first_finding()}" if r.status != "ok" else ""
-            print(f"{r.path} : {status}{first}")
-        counts = {s: sum(1 for r in reports if r.status == s) for s in ("ok", "findings", "unusable")}
-        print(
-            f"Total : {len(reports)} classeur(s), {counts['ok']} cohérent(s), {counts['findings']} avec "
-            f"constats, {counts['unusable']} inutilisable(s)"
-        )
-    return max(r.exit_code for r in reports)
+    return report.run_check(args)  # formats, gate and annotated copy: cli/report.py
 
 
 def cmd_merge(args: argparse.Namespace) -> int:
@@ -318,7 +293,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     c = sub.add_parser("check", help="contrôler des classeurs : formules, calculs, saisies")
     c.add_argument("workbooks", nargs="+", help="classeurs .xlsx ou dossiers")
-    add_evaluation_options(c, "rapport au format JSON")
+    add_evaluation_options(c, "rapport au format JSON (comme --format json)")
+    report.add_check_options(c)
     c.set_defaults(run=cmd_check)
 
     m = sub.add_parser("merge", help="fusionner des classeurs d'une même structure en un classeur de N grilles")
@@ -343,6 +319,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_workbook_options(federation.register(sub))
     calibrate_command.register(sub)
     add_workbook_options(anonymize.register(sub))
+    add_workbook_options(report.register_diff(sub))
 
     t = sub.add_parser("templates", help="régénérer les modèles 1UP, 2UP, 3UP (vierges et exemples)")
     t.add_argument("-o", "--output", default="templates", help="dossier des modèles (défaut templates)")

@@ -24,6 +24,7 @@ from typing import Literal
 from openpyxl.formula.tokenizer import Tokenizer
 
 from workbook_engine.evaluator.refs import col_letters
+from workbook_engine.model.domain import Scenario
 from workbook_engine.model.french import eur
 from workbook_engine.model.problems import InputError, show_value
 from workbook_engine.model.simulate import simulate_json
@@ -117,6 +118,16 @@ def _line(group: list[Finding]) -> str:
     return text
 
 
+def cause_line(group: list[Finding]) -> str:
+    """The line ``check`` prints for findings of one cause (reports reuse it)."""
+    return _line(group)
+
+
+def show_figure(value: object, unit: Unit) -> str:
+    """A value as the findings show it (money in euros, ratios in %)."""
+    return _show(value, unit)
+
+
 def group_findings(findings: list[Finding]) -> list[list[Finding]]:
     """Findings of one cause together (same part, severity and message), in
     the order their causes first appear."""
@@ -137,6 +148,7 @@ class CheckReport:
     layout: Layout | None = field(default=None, repr=False)
     values: Callable[[Ref], object] | None = field(default=None, repr=False)  # the evaluated cells
     version: str = ""  # the layout version the workbook says it is
+    scenario: Scenario | None = field(default=None, repr=False)  # the inputs, when they make a scenario
 
     @property
     def exit_code(self) -> int:
@@ -390,6 +402,18 @@ def _column_cells(read: WorkbookRead, column: Column, r0: int, r1: int) -> Itera
         yield ref, "=" + column.formula(row + 1), column.header, read.cells(ref)
 
 
+def formula_differences(read: WorkbookRead) -> Iterator[tuple[Ref, str, str, object]]:
+    """(cell, expected formula, what it computes, what the file holds) for
+    every computed cell that does not hold its layout formula (``diff``
+    compares two files' lists)."""
+    return _formula_differences(read)
+
+
+def describe_edit(edit: StructureEdit, layout: Layout) -> Finding:
+    """A structural edit as check reports it (``diff`` says it the same way)."""
+    return _edit_finding(edit, layout)
+
+
 def _same_formula(got: object, formula: str) -> bool:
     return (
         isinstance(got, str)
@@ -497,6 +521,7 @@ def check_numbers(read: WorkbookRead, value: Callable[[Ref], object]) -> list[Fi
                         exp[key],
                         found[key],
                         UNITS[cell.kind],
+                        cell_name(cell.ref),
                     )
                 )
         for slot, te, tf in zip(used_slots(gl, value), exp["tranches"], found["tranches"]):
@@ -512,13 +537,23 @@ def check_numbers(read: WorkbookRead, value: Callable[[Ref], object]) -> list[Fi
                             te[key],
                             tf[key],
                             UNITS[cell.kind],
+                            cell_name(cell.ref),
                         )
                     )
     for key, exp_v in expected["total"].items():
         if exp_v != got["total"][key]:
             cell = next(c for c in layout.summary if c.key == f"total.{key}")
             findings.append(
-                Finding("numbers", "error", cell_name(cell.ref), cell.label, exp_v, got["total"][key], UNITS[cell.kind])
+                Finding(
+                    "numbers",
+                    "error",
+                    cell_name(cell.ref),
+                    cell.label,
+                    exp_v,
+                    got["total"][key],
+                    UNITS[cell.kind],
+                    cell_name(cell.ref),
+                )
             )
     return findings
 
@@ -545,6 +580,7 @@ def check_workbook(path: str | Path, evaluate: Evaluate | None = None) -> CheckR
     report.layout = read.layout
     report.families = len(read.family_rows)
     report.notes = read.notes
+    report.scenario = read.scenario
     stamp = read.placement.stamp
     report.version = f"{stamp.version}" if stamp else "1 (sans tampon)"
     report.findings += check_structure(read)
