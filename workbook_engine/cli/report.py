@@ -81,10 +81,22 @@ def _text(reports: list[CheckReport], paths: list[Path], fail_on: FailOn) -> str
     return "\n".join(lines) + "\n"
 
 
+def _json(report: CheckReport, fail_on: FailOn) -> dict[str, object]:
+    """check's JSON document, its status and exit code under the threshold."""
+    from workbook_engine.report.gate import exit_code
+
+    code = exit_code(report, fail_on)
+    return report.to_json() | {
+        "status": {0: "ok", 1: "findings", 2: "unusable"}[code],
+        "exit_code": code,
+        "fail_on": fail_on,
+    }
+
+
 def run_check(args: argparse.Namespace) -> int:
     from workbook_engine.formats.files import refuse_overwrite, workbook_paths, write_text_atomic
     from workbook_engine.report.gate import overall_exit_code
-    from workbook_engine.workbook.check import check_workbook, reports_json
+    from workbook_engine.workbook.check import check_workbook
 
     fmt = _format(args)
     fail_on = args.fail_on
@@ -109,12 +121,9 @@ def run_check(args: argparse.Namespace) -> int:
         reports.append(check_workbook(p))
         seconds[p] = time.perf_counter() - start
     if fmt == "json":
+        docs = [_json(r, fail_on) for r in reports]
         many = len(args.workbooks) > 1 or len(paths) > 1
-        text = (
-            reports_json(reports)
-            if many
-            else json.dumps(reports[0].to_json(), ensure_ascii=False, indent=2, default=str) + "\n"
-        )
+        text = json.dumps(docs if many else docs[0], ensure_ascii=False, indent=2, default=str) + "\n"
     elif fmt == "junit":
         from workbook_engine.report.junit import junit_xml
 

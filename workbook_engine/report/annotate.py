@@ -145,9 +145,7 @@ def _annotate_parts(
         taken = set(parts)
         for n, (sheet, sheet_flags) in enumerate(by_sheet.items(), 1):
             name = sheet_parts[sheet]
-            cells: dict[tuple[int, int], Callable[[int], int]] = {
-                (f.row, f.col): (lambda style, fill=fills[f.severity]: styles.with_fill(style, fill)) for f in sheet_flags
-            }
+            cells = {(f.row, f.col): _recolour(styles, fills[f.severity]) for f in sheet_flags}
             xml = ooxml.restyle_cells(part(name), cells)
             if not ooxml.has_legacy_drawing(xml):
                 comments = _free(taken, "xl/comments{}.xml")
@@ -180,7 +178,9 @@ def _annotate_parts(
         overrides = {"/" + sheet_part: ooxml.CT_WORKSHEET}
         overrides |= {"/" + p: ooxml.CT_COMMENTS for p in new if p.startswith("xl/comments")}
         edited["[Content_Types].xml"] = ooxml.add_content_types(
-            part("[Content_Types].xml"), overrides, {"vml": ooxml.CT_VML} if any(p.endswith(".vml") for p in new) else {}
+            part("[Content_Types].xml"),
+            overrides,
+            {"vml": ooxml.CT_VML} if any(p.endswith(".vml") for p in new) else {},
         )
         if "docProps/app.xml" in parts:
             edited["docProps/app.xml"] = ooxml.add_app_title(part("docProps/app.xml"), sheet_name)
@@ -191,6 +191,10 @@ def _annotate_parts(
         ) from None
     encoded = {k: v.encode("utf-8") for k, v in edited.items() if k not in parts or v.encode("utf-8") != parts[k]}
     return encoded, {k: v.encode("utf-8") for k, v in new.items()}
+
+
+def _recolour(styles: ooxml.Styles, fill: int) -> Callable[[int], int]:
+    return lambda style: styles.with_fill(style, fill)
 
 
 def _workbook_part(rels: str) -> str:
@@ -286,6 +290,12 @@ def _vml(sheet_flags: list[Flag], block: int) -> str:
     )
 
 
+def _lines(value: str, width: int) -> int:
+    """Lines a wrapped text takes in a column ``width`` characters wide
+    (spreadsheets do not size rows written without a height)."""
+    return sum(max(1, -(-len(part) // max(width - 2, 1))) for part in value.split("\n"))
+
+
 def _findings_sheet(
     report: CheckReport, styles: ooxml.Styles, fills: dict[FindingSeverity, int], sheet_parts: dict[str, str]
 ) -> str:
@@ -299,7 +309,9 @@ def _findings_sheet(
         f'<xf numFmtId="0" fontId="{bold}" fillId="{header_fill}" borderId="0" xfId="0" applyFont="1" '
         f'applyFill="1" applyAlignment="1">{wrap}</xf>'
     )
-    text_xf = styles.add_xf(f'<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0" applyAlignment="1">{wrap}</xf>')
+    text_xf = styles.add_xf(
+        f'<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0" applyAlignment="1">{wrap}</xf>'
+    )
     link_xf = styles.add_xf(
         f'<xf numFmtId="0" fontId="{link_font}" fillId="0" borderId="0" xfId="0" applyFont="1" applyAlignment="1">'
         f"{wrap}</xf>"
@@ -322,7 +334,7 @@ def _findings_sheet(
     n_errors = sum(f.severity == "error" for f in findings)
     rows = [
         f'<row r="1">{cell(0, 0, f"Constats du contrôle de {report.path.name}", title_xf)}</row>',
-        '<row r="2">'
+        '<row r="2" ht="30" customHeight="1">'
         + cell(
             1,
             0,
@@ -346,10 +358,19 @@ def _findings_sheet(
         expected = show_figure(f.expected, f.unit) if f.expected is not None and f.part != "inputs" else ""
         found = show_figure(f.found, f.unit if f.part != "inputs" else "text") if f.found is not None else ""
         values = (SEVERITY_WORDS[f.severity], PART_WORDS[f.part], where, f.family or "", f.message, expected, found)
-        styles_of = (severity_xf[f.severity], text_xf, link_xf if linked else text_xf, text_xf, text_xf, text_xf, text_xf)
+        styles_of = (
+            severity_xf[f.severity],
+            text_xf,
+            link_xf if linked else text_xf,
+            text_xf,
+            text_xf,
+            text_xf,
+            text_xf,
+        )
         row = "".join(cell(r, c, v, s) for c, (v, s) in enumerate(zip(values, styles_of)))
         row += cell(r, 7, advice(f), text_xf)
-        rows.append(f'<row r="{r + 1}">{row}</row>')
+        lines = max(_lines(str(v), w) for v, w in zip((*values, advice(f)), WIDTHS))
+        rows.append(f'<row r="{r + 1}" ht="{15 * lines}" customHeight="1">{row}</row>')
         if linked and place is not None:
             sheet, pr, pc = place
             location = "'" + sheet.replace("'", "''") + "'!" + ooxml.a1(pr, pc)
@@ -367,6 +388,7 @@ def _findings_sheet(
         '<selection pane="bottomLeft" activeCell="C5" sqref="C5"/></sheetView></sheetViews>'
         '<sheetFormatPr defaultRowHeight="15"/>'
         f"<cols>{cols}</cols><sheetData>{''.join(rows)}</sheetData>"
+        + '<mergeCells count="1"><mergeCell ref="A2:H2"/></mergeCells>'
         + (f"<hyperlinks>{''.join(links)}</hyperlinks>" if links else "")
         + '<pageMargins left="0.4" right="0.4" top="0.6" bottom="0.6" header="0.3" footer="0.3"/>'
         '<pageSetup paperSize="9" orientation="landscape" fitToHeight="0"/></worksheet>'

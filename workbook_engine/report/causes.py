@@ -75,9 +75,7 @@ def advice(f: Finding) -> str:
         return "Rien à faire : cette modification ne change aucun calcul."
     if f.part == "structure":
         if expects_formula:
-            return (
-                f"Rétablissez la formule attendue (recopiez-la depuis une ligne voisine intacte). {REPAIR}"
-            )
+            return f"Rétablissez la formule attendue (recopiez-la depuis une ligne voisine intacte). {REPAIR}"
         if f.family is not None:
             return (
                 "Saisissez cette famille dans une ligne vide du tableau des familles (au-dessus de la dernière "

@@ -121,9 +121,7 @@ def _workbook(s: WorkbookSummary, n: int) -> str:
     return "".join(out)
 
 
-def check_html(
-    reports: list[CheckReport], fail_on: FailOn = DEFAULT_FAIL_ON, now: _dt.datetime | None = None
-) -> str:
+def check_html(reports: list[CheckReport], fail_on: FailOn = DEFAULT_FAIL_ON, now: _dt.datetime | None = None) -> str:
     summaries = [summarize(r, fail_on) for r in reports]
     when = (now or _dt.datetime.now()).strftime("%d/%m/%Y à %H:%M")
     generated = f"Rapport produit le {when} par workbook-engine ; seuil : {THRESHOLDS[fail_on]}."

@@ -69,7 +69,7 @@ def page(title: str, body: str, generated: str) -> str:
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         '<meta name="generator" content="workbook-engine ' + esc(__version__) + '">\n'
         f"<title>{esc(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n"
-        f"<header>\n<h1>{esc(title)}</h1>\n<p class=\"meta\">{esc(generated)}</p>\n</header>\n"
+        f'<header>\n<h1>{esc(title)}</h1>\n<p class="meta">{esc(generated)}</p>\n</header>\n'
         f"<main>\n{body}</main>\n</body>\n</html>\n"
     )
 

@@ -33,7 +33,9 @@ def _cause_text(cause: Cause) -> str:
             detail += f" (famille {f.family})"
         if f.count > 1:
             detail += f" et {f.count - 1} autre(s) cellule(s) de la colonne"
-        if f.expected is not None or f.found is not None:
+        if f.part == "inputs":
+            detail += f" : valeur saisie {show_figure(f.found, 'text')}" if f.found is not None else ""
+        elif f.expected is not None or f.found is not None:
             detail += f" : attendu {show_figure(f.expected, f.unit)}, trouvé {show_figure(f.found, f.unit)}"
         lines.append(f"  - {detail}")
     return "\n".join(lines)
@@ -91,7 +93,7 @@ def junit_xml(
         "time": f"{total:.3f}",
     }
     suite.attrib.update(counts)
-    root = ET.Element("testsuites", name=SUITE, **counts)
+    root = ET.Element("testsuites", {"name": SUITE, **counts})
     root.append(suite)
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"

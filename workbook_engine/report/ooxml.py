@@ -99,7 +99,8 @@ class Styles:
 
     def add_fill(self, argb: str) -> int:
         self._new_fills.append(
-            f'<fill><patternFill patternType="solid"><fgColor rgb="{argb}"/><bgColor indexed="64"/></patternFill></fill>'
+            '<fill><patternFill patternType="solid">'
+            f'<fgColor rgb="{argb}"/><bgColor indexed="64"/></patternFill></fill>'
         )
         return self._fills + len(self._new_fills) - 1
 
@@ -199,16 +200,21 @@ def restyle_cells(xml: str, cells: dict[tuple[int, int], Callable[[int], int]]) 
 
 
 def _new_row(row: int, cells: dict[int, Callable[[int], int]]) -> str:
-    return f'<row r="{row + 1}">' + "".join(f'<c r="{a1(row, c)}" s="{cells[c](0)}"/>' for c in sorted(cells)) + "</row>"
+    return (
+        f'<row r="{row + 1}">' + "".join(f'<c r="{a1(row, c)}" s="{cells[c](0)}"/>' for c in sorted(cells)) + "</row>"
+    )
 
 
 def _restyle_row(element: str, row: int, cells: dict[int, Callable[[int], int]]) -> str:
     start = _ROW.match(element)
     assert start is not None
     if start.group(1):  # <row .../>: no cell
-        return start.group(0)[:-2] + ">" + "".join(
-            f'<c r="{a1(row, c)}" s="{cells[c](0)}"/>' for c in sorted(cells)
-        ) + "</row>"
+        return (
+            start.group(0)[:-2]
+            + ">"
+            + "".join(f'<c r="{a1(row, c)}" s="{cells[c](0)}"/>' for c in sorted(cells))
+            + "</row>"
+        )
     body_start, body_end = start.end(), len(element) - len("</row>")
     out, cursor, col = [element[:body_start]], body_start, -1
     pending = sorted(cells)
@@ -235,7 +241,16 @@ def _restyle_row(element: str, row: int, cells: dict[int, Callable[[int], int]])
 
 
 # Children of <worksheet> that come after <legacyDrawing> (CT_Worksheet's order).
-_AFTER_LEGACY = ("legacyDrawingHF", "drawingHF", "picture", "oleObjects", "controls", "webPublishItems", "tableParts", "extLst")
+_AFTER_LEGACY = (
+    "legacyDrawingHF",
+    "drawingHF",
+    "picture",
+    "oleObjects",
+    "controls",
+    "webPublishItems",
+    "tableParts",
+    "extLst",
+)
 
 
 def has_legacy_drawing(xml: str) -> bool:
@@ -290,7 +305,9 @@ def add_relationship(xml: str | None, kind: str, target: str) -> tuple[str, str]
     rid = f"rId{max(taken, default=0) + 1}"
     element = f'<Relationship Id="{rid}" Type="{kind}" Target={attr(target)}/>'
     if re.search(r"<Relationships\b[^>]*/>", xml):
-        xml = re.sub(r"<Relationships\b([^>]*)/>", lambda m: f"<Relationships{m.group(1)}>{element}</Relationships>", xml)
+        xml = re.sub(
+            r"<Relationships\b([^>]*)/>", lambda m: f"<Relationships{m.group(1)}>{element}</Relationships>", xml
+        )
     else:
         close = xml.rindex("</Relationships>")
         xml = xml[:close] + element + xml[close:]
@@ -339,7 +356,9 @@ def relationship_prefix(workbook_xml: str) -> str | None:
 def add_app_title(xml: str, title: str) -> str:
     """docProps/app.xml listing the new first sheet, when it lists sheets the
     way Excel and XlsxWriter do; otherwise unchanged."""
-    count = re.search(r"(<vt:lpstr>(?:Worksheets|Feuilles de calcul)</vt:lpstr></vt:variant><vt:variant><vt:i4>)(\d+)(<)", xml)
+    count = re.search(
+        r"(<vt:lpstr>(?:Worksheets|Feuilles de calcul)</vt:lpstr></vt:variant><vt:variant><vt:i4>)(\d+)(<)", xml
+    )
     titles = re.search(r'(<TitlesOfParts><vt:vector size=")(\d+)("[^>]*>)', xml)
     if count is None or titles is None:
         return xml
