@@ -189,7 +189,8 @@ def _annotate_parts(
             f"{report.path} : classeur d'une forme que l'annotation ne sait pas modifier ({exc}) ; "
             "utilisez --format html"
         ) from None
-    encoded = {k: v.encode("utf-8") for k, v in edited.items() if k not in parts or v.encode("utf-8") != parts[k]}
+    new |= {k: v for k, v in edited.items() if k not in parts}  # a sheet's first relationships part
+    encoded = {k: v.encode("utf-8") for k, v in edited.items() if k in parts and v.encode("utf-8") != parts[k]}
     return encoded, {k: v.encode("utf-8") for k, v in new.items()}
 
 
