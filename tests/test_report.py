@@ -187,3 +187,19 @@ def test_html_report_read_back_in_headless_chromium(chromium_driver, folder, tmp
     finally:
         driver.quit()
         shutil.rmtree(tmp_path / "profile", ignore_errors=True)
+
+
+def test_pre_commit_hook_runs_check_on_workbooks():
+    import tomllib
+
+    import yaml
+
+    root = Path(__file__).resolve().parent.parent
+    (hook,) = yaml.safe_load((root / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
+    assert hook["id"] == "workbook-engine-check"
+    files = re.compile(hook["files"])
+    assert files.search("ecoles/saint-joseph.xlsx") and files.search("modeles/3UP.ods")
+    assert not files.search("familles.csv") and not files.search("notes.xlsx.bak")
+    scripts = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"]["scripts"]
+    command, sub = hook["entry"].split()
+    assert command in scripts and sub == "check"

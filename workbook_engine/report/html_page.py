@@ -37,7 +37,7 @@ code { font-family: "DejaVu Sans Mono", Consolas, monospace; font-size: 0.9em; o
 .info { background: #1f4e79; color: #fff; }
 .ok { background: #1d5e20; color: #fff; }
 .accepted { background: #1f4e79; color: #fff; }
-.unusable { background: #8b0000; color: #fff; }
+.unusable, .findings { background: #8b0000; color: #fff; }
 .cause { border-left: 4px solid #767676; padding-left: 0.8rem; margin: 1rem 0; }
 .cause.sev-error { border-left-color: #8b0000; }
 .cause.sev-warning { border-left-color: #b38600; }
