@@ -120,7 +120,7 @@ def test_refusals(annotated, tmp_path, capsys):
     original, _out, _cells = annotated
     ods = tmp_path / "classeur.ods"
     ods.write_bytes(b"PK")
-    assert main(["check", str(original), "--annotate", str(tmp_path / "copie.ods")]) == 2
+    assert main(["check", str(original), "--annotate", str(tmp_path / "copie.ods")]) == 2  # another format
     assert main(["check", str(original.parent), "--annotate", str(tmp_path / "x.xlsx")]) == 2
     err = capsys.readouterr().err
     assert ".xlsx" in err and "un seul classeur" in err
@@ -145,3 +145,24 @@ def test_libreoffice_opens_the_copy_and_it_checks_the_same(libreoffice, annotate
     assert {c.split("!")[1] for c in cells.values()} <= set(re.findall(r'<comment ref="([A-Z]+\d+)"', comments))
     names = list(sheet_parts(resaved))
     assert names[0] == "Constats" and names[1:] == list(sheet_parts(original))
+
+
+def test_a_workbook_saved_by_libreoffice_is_annotated_too(libreoffice, annotated, tmp_path):
+    """The bursar's file as LibreOffice writes it (its own XML shapes,
+    tabSelected="true", every formula in full): annotated, it keeps every
+    part it does not have to change and checks the same."""
+    original, _out, cells = annotated
+    saved = recalculate([original], tmp_path / "lo")[0]
+    out = tmp_path / "annotated.xlsx"
+    assert main(["check", str(saved), "--annotate", str(out)]) == 1
+    assert findings(out) == findings(saved)
+    a, b = parts(saved), parts(out)
+    sheets = sheet_parts(saved)
+    flagged = {sheets[f[3].split("!")[0]] for f in findings(saved) if f[3]}
+    touched = EDITED | flagged | {n.replace("worksheets/", "worksheets/_rels/") + ".rels" for n in flagged}
+    touched |= {n for n in sheets.values() if b'tabSelected="true"' in a[n] or b'tabSelected="1"' in a[n]}
+    assert [n for n in a if n not in touched and a[n] != b[n]] == []
+    selected = [n for n in b if n.startswith("xl/worksheets/") and re.search(rb'tabSelected="(1|true)"', b[n])]
+    assert selected == [sheet_parts(out)["Constats"]]  # one sheet selected: the findings
+    comments = "".join(v.decode() for k, v in b.items() if k.startswith("xl/comments"))
+    assert {c.split("!")[1] for c in cells.values()} <= set(re.findall(r'<comment ref="([A-Z]+\d+)"', comments))

@@ -108,8 +108,9 @@ def run_check(args: argparse.Namespace) -> int:
     if annotate is not None:
         if len(paths) != 1:
             raise UsageError("--annotate annote un seul classeur : donnez un fichier, pas plusieurs ni un dossier")
-        if annotate.suffix.lower() != ".xlsx":
-            raise UsageError(f"{annotate} : la copie annotée est un classeur .xlsx (nommez-la …xlsx)")
+        from workbook_engine.report.annotate import refuse_to_annotate
+
+        refuse_to_annotate(paths[0], annotate)  # before the check: no report is written for nothing
     for target in (out, annotate):
         if target is not None:
             refuse_overwrite(target, *paths)

@@ -89,16 +89,27 @@ def comment_text(f: Finding) -> str:
     return "\n".join(lines)
 
 
-def annotate_workbook(report: CheckReport, out: Path) -> int:
-    """Write the annotated copy of ``report``'s workbook to ``out``; return
-    the number of cells flagged. The original is only read."""
-    source = report.path
-    if source.suffix.lower() == ".ods":
+def refuse_to_annotate(source: Path, out: Path) -> None:
+    """What cannot be annotated, said before anything is done: an .ods (no
+    package parts of this kind), a copy of another format than its source
+    (an .xlsm's macros under an .xlsx name would not open), an output that
+    is the input."""
+    kind = source.suffix.lower()
+    if kind == ".ods":
         raise UsageError(
             f"{source} : l'annotation n'existe que pour les classeurs .xlsx ; enregistrez-le au format "
             "Excel (.xlsx) puis relancez, ou utilisez --format html"
         )
+    if out.suffix.lower() != kind:
+        raise UsageError(f"{out} : la copie annotée garde le format du classeur ({kind}) : nommez-la …{kind}")
     refuse_overwrite(out, source)
+
+
+def annotate_workbook(report: CheckReport, out: Path) -> int:
+    """Write the annotated copy of ``report``'s workbook to ``out``; return
+    the number of cells flagged. The original is only read."""
+    source = report.path
+    refuse_to_annotate(source, out)
     safe = inspect_workbook(source)  # the gate again: the copy is made only of parts that passed it
     if safe.encrypted:
         raise UsageError(
