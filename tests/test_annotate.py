@@ -166,3 +166,17 @@ def test_a_workbook_saved_by_libreoffice_is_annotated_too(libreoffice, annotated
     assert selected == [sheet_parts(out)["Constats"]]  # one sheet selected: the findings
     comments = "".join(v.decode() for k, v in b.items() if k.startswith("xl/comments"))
     assert {c.split("!")[1] for c in cells.values()} <= set(re.findall(r'<comment ref="([A-Z]+\d+)"', comments))
+
+
+def test_an_annotated_copy_annotated_again(annotated, tmp_path):
+    """Sheets that already hold comments keep them (the cells are still
+    coloured and listed), and the second findings sheet takes a free name."""
+    original, out, _cells = annotated
+    again = tmp_path / "again.xlsx"
+    assert main(["check", str(out), "--annotate", str(again)]) == 1
+    assert findings(again) == findings(original)
+    assert list(sheet_parts(again))[:2] == ["Constats (2)", "Constats"]
+    a, b = parts(out), parts(again)
+    assert {k: v for k, v in a.items() if k.startswith("xl/comments")} == {
+        k: v for k, v in b.items() if k.startswith("xl/comments")
+    }

@@ -11,6 +11,7 @@ import pytest
 from report_workbooks import formula_plus_one, generate, layout, number, replace_cells
 
 from workbook_engine.cli.main import main
+from workbook_engine.evaluator.refs import col_letters
 from workbook_engine.formats.sample import load_sample
 from workbook_engine.model.simulate import simulate_json
 from workbook_engine.workbook.reader import load_workbook_scenario
@@ -114,14 +115,26 @@ def test_sorted_and_edited_in_libreoffice(uno_office, clean, tmp_path, capsys):
         },
         {"op": "set_value", "sheet": amount.sheet, "cell": amount.a1, "value": 777.77},
     ]
+    row = lay.first_row + 10
+    last_input = max(c.col for c in lay.input_columns)
+    insert = [  # an empty line in the table, its formulas filled down, the copied inputs cleared
+        {"op": "insert_rows", "sheet": lay.families_sheet, "row": row},
+        {"op": "fill_down", "sheet": lay.families_sheet, "from_row": row - 1, "to_row": row},
+        {"op": "clear", "sheet": lay.families_sheet, "range": f"A{row + 1}:{col_letters(last_input)}{row + 1}"},
+    ]
     jobs = [
         EditJob(clean, [sort], tmp_path, "trie", ("xlsx",)),
         EditJob(clean, [*edits, sort], tmp_path, "modifie_trie", ("xlsx",)),
+        EditJob(clean, insert, tmp_path, "ligne_inseree", ("xlsx",)),
     ]
-    sorted_file, edited_file = (r.get().path("xlsx") for r in edit_many(uno_office, jobs))
+    sorted_file, edited_file, inserted_file = (r.get().path("xlsx") for r in edit_many(uno_office, jobs))
     assert load_workbook_scenario(sorted_file).families != s.families  # the rows did move
     code, doc = run_json(capsys, str(clean), str(sorted_file))
     assert code == 0, doc["changes"]
+    code, doc = run_json(capsys, str(clean), str(inserted_file))
+    assert code == 0, doc["changes"]
+    assert [c["section"] for c in doc["changes"]] == ["structure"]  # told, as information
+    assert doc["changes"][0]["counts"] is False and "insérée" in doc["changes"][0]["what"]
     code, doc = run_json(capsys, str(clean), str(edited_file))
     assert code == 1
     changes = {(c["section"], c["family"], c["new"]) for c in doc["changes"]}
