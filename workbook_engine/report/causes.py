@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from workbook_engine.workbook.check import (
-    REPAIR,
     Finding,
     FindingSeverity,
     Part,
@@ -68,29 +67,46 @@ def causes(findings: list[Finding]) -> list[Cause]:
     return [Cause(tuple(g)) for g in groups]
 
 
+REGENERATE = (
+    "Si beaucoup de cellules sont touchées, faites régénérer le classeur à partir de vos saisies "
+    "(workbook-engine read, puis generate)."
+)
+
+
 def advice(f: Finding) -> str:
-    """What the bursar should do about a finding, in French."""
+    """What the bursar should do about a finding, in French, in the
+    spreadsheet's words (the bursar may never use the command line)."""
     expects_formula = isinstance(f.expected, str) and f.expected.startswith("=")
     if f.severity == "info":
         return "Rien à faire : cette modification ne change aucun calcul."
     if f.part == "structure":
         if expects_formula:
-            return f"Rétablissez la formule attendue (recopiez-la depuis une ligne voisine intacte). {REPAIR}"
+            return (
+                "Rétablissez la formule attendue : copiez la même cellule d'une ligne voisine intacte (ou "
+                f"retapez la formule indiquée), sans rien saisir par-dessus. {REGENERATE}"
+            )
         if f.family is not None:
             return (
-                "Saisissez cette famille dans une ligne vide du tableau des familles (au-dessus de la dernière "
-                f"ligne de formules), puis effacez cette ligne. {REPAIR}"
+                "Déplacez cette famille dans une ligne vide du tableau des familles, au-dessus de la dernière "
+                "ligne de formules, puis videz cette ligne-ci."
             )
-        return f"Rétablissez la feuille, la ligne ou le nom défini d'origine. {REPAIR}"
+        return (
+            "Rétablissez la feuille, la ligne ou le nom défini supprimé (Édition › Annuler, ou repartez du "
+            f"classeur d'origine). {REGENERATE}"
+        )
     if f.part == "numbers":
         if f.expected is None and f.found is None:
             return "Corrigez d'abord les saisies signalées : le contrôle des calculs pourra alors se faire."
         return (
-            "Ce résultat diffère de celui du modèle : corrigez d'abord les formules et les saisies signalées ; "
-            f"s'il reste faux, régénérez le classeur. {REPAIR}"
+            "Ce résultat diffère de celui du modèle. Corrigez d'abord les formules et les saisies signalées : "
+            "il se recalcule alors. S'il reste faux, faites régénérer le classeur à partir de vos saisies "
+            "(workbook-engine read, puis generate)."
         )
     if f.severity == "error":
-        return "Corrigez la saisie de cette cellule : le classeur ne peut pas la calculer comme prévu."
+        return (
+            "Corrigez cette saisie : tapez un nombre (par exemple 35000 ou 1234,56) ou l'un des choix "
+            "proposés ; le classeur ne peut pas la calculer telle quelle."
+        )
     return (
         "Vérifiez la saisie : le tableur la comprend comme indiqué. Retapez-la comme un nombre (ou un choix "
         "de la liste) pour lever le doute."
