@@ -78,6 +78,22 @@ def test_each_edit_is_named_by_its_cell_with_its_effect(clean, tmp_path, capsys)
     capsys.readouterr()
 
 
+def test_a_sending_with_input_errors_still_shows_its_changes(clean, tmp_path, capsys):
+    """An income typed "35000.50" (not a number in a French spreadsheet) is
+    an input error: the change is shown, the effect is not computed."""
+    from report_workbooks import inline_text
+
+    lay = layout()
+    rfr = f"{lay.column['rfr_1'].letter}{lay.first_row + 9}"
+    broken = replace_cells(clean, tmp_path / "errors.xlsx", {lay.families_sheet: {rfr: inline_text("35000.50")}})
+    code, doc = run_json(capsys, str(clean), str(broken))
+    assert code == 1
+    assert [(c["cell"], c["new"]) for c in doc["changes"]] == [(f"{lay.families_sheet}!{rfr}", "35000.50")]
+    assert doc["unreadable"] == [str(broken)] and doc["revenue"] == [] and doc["dues"] == []
+    assert main(["diff", str(clean), str(broken)]) == 1
+    assert "non calculé" in capsys.readouterr().out
+
+
 def test_unusable_input_exits_2(clean, tmp_path, capsys):
     bad = tmp_path / "bad.xlsx"
     bad.write_bytes(b"nope")

@@ -5,8 +5,12 @@ Both files are read as ``read`` reads them (the layout found by name, so a
 moved column or a renamed sheet is the same cell). Families are matched by
 id: sorting the table or inserting rows changes nothing. Reported:
 
-- parameters, and per grid its name, old tariff, target and tranches;
-- families added, removed, and each input edited (per family, by cell);
+- parameters, and per grid its name, old tariff, target and tranches (by
+  line);
+- families added, removed, and each input edited (per family, by cell).
+  Inputs are compared as typed, cell by cell: "35 000" typed as text over
+  35000 is a change, and a file whose inputs hold errors still shows what
+  changed;
 - formula edits: every computed cell is compared with the layout's formula
   in each file; a cell that departs from it in one file and not in the
   other (or differently) is an edit, named by its cell, family-row cells by
@@ -14,7 +18,9 @@ id: sorting the table or inserting rows changes nothing. Reported:
 - structural edits (a sheet renamed, a column deleted...) found in one file
   and not the other; harmless ones are information only;
 - the effect, computed by the model from each file's inputs: revenue per
-  grid and in total, and each family whose due changed.
+  grid and in total, and each family whose due changed (when both files'
+  inputs make a scenario; otherwise the files whose inputs do not are
+  named, and ``check`` says why).
 """
 
 from __future__ import annotations
@@ -23,11 +29,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from workbook_engine.formats.scenario_json import scenario_to_dict
-from workbook_engine.model.problems import InputError
+from workbook_engine.model.domain import Scenario
 from workbook_engine.model.simulate import simulate_json
 from workbook_engine.workbook.check import describe_edit, formula_differences, normalize_formula
-from workbook_engine.workbook.layout import Layout
+from workbook_engine.workbook.layout import Layout, Ref
 from workbook_engine.workbook.reader import WorkbookRead, cell_name, read_workbook
 
 Section = Literal["parameters", "grids", "families", "formulas", "structure"]
@@ -38,32 +43,6 @@ SECTION_TITLES: dict[Section, str] = {
     "formulas": "Formules",
     "structure": "Disposition (feuilles, lignes, colonnes, noms)",
 }
-# scenario JSON key -> the layout's parameter cell key
-_PARAM_CELLS = {
-    "structure": "structure",
-    "year": "year",
-    "indicator": "indicator",
-    "include_caf_aid": "include_caf_aid",
-    "parts_policy": "parts_policy",
-    "sibling_scope": "sibling_scope",
-    "sibling_rates.0": "rate_2",
-    "sibling_rates.1": "rate_3",
-    "sibling_rates.2": "rate_4",
-    **{f"custom_parts.{k}": f"cp_{k}" for k in ("adult", "child_1", "child_2", "child_3_plus")},
-    "custom_parts.single_parent_bonus": "cp_single_parent_bonus",
-    "custom_parts.other_dependent": "cp_other_dependent",
-}
-_FAMILY_FIELDS = (
-    "rfr_1",
-    "rfr_2",
-    "caf_aid",
-    "parts",
-    "adults",
-    "children",
-    "other_dependents",
-    "notice",
-    "other_enrolled",
-)
 
 
 @dataclass(frozen=True)
@@ -127,6 +106,7 @@ class WorkbookDiff:
     changes: list[Change] = field(default_factory=list)
     revenue: list[RevenueEffect] = field(default_factory=list)  # per grid, then the total
     dues: list[DueEffect] = field(default_factory=list)  # families whose due changed
+    unreadable: list[str] = field(default_factory=list)  # files whose inputs make no scenario: no effect computed
 
     @property
     def changed(self) -> bool:
@@ -134,127 +114,69 @@ class WorkbookDiff:
 
 
 def diff_workbooks(old_path: str | Path, new_path: str | Path) -> WorkbookDiff:
-    old, new = _read(Path(old_path)), _read(Path(new_path))
+    """The differences from ``old_path`` to ``new_path``. Inputs are compared
+    cell by cell as typed (so a file whose inputs hold errors still shows
+    what changed); the effect needs both files' inputs to make a scenario."""
+    old, new = read_workbook(Path(old_path)), read_workbook(Path(new_path))
     diff = WorkbookDiff(old.path, new.path)
     diff.changes += _parameters(old, new)
     diff.changes += _grids(old, new)
     diff.changes += _families(old, new)
     diff.changes += _formulas(old, new)
     diff.changes += _structure(old, new)
-    _effects(diff, old, new)
+    if old.scenario is not None and new.scenario is not None:
+        _effects(diff, old.scenario, new.scenario)
+    else:
+        diff.unreadable = [str(r.path) for r in (old, new) if r.scenario is None]
     return diff
 
 
-def _read(path: Path) -> WorkbookRead:
-    read = read_workbook(path)
-    if read.scenario is None:
-        raise InputError(read.errors)
-    return read
-
-
-def _flat(data: object, prefix: str = "") -> dict[str, object]:
-    if isinstance(data, dict):
-        out: dict[str, object] = {}
-        for k, v in data.items():
-            out |= _flat(v, f"{prefix}{k}.")
-        return out
-    if isinstance(data, list):
-        out = {}
-        for i, v in enumerate(data):
-            out |= _flat(v, f"{prefix}{i}.")
-        return out
-    return {prefix.rstrip("."): data}
-
-
-def _param_cell(read: WorkbookRead, key: str) -> tuple[str, str]:
-    cell = read.layout.param.get(_PARAM_CELLS.get(key, ""))
-    return (cell.label, cell_name(cell.ref)) if cell is not None else (key, "")
+def _value(read: WorkbookRead, ref: Ref) -> object:
+    """An input as typed (a blank is None; a formula is its text)."""
+    v = read.cells(ref) if ref.row >= 0 and ref.col >= 0 else None
+    return None if v == "" else v
 
 
 def _parameters(old: WorkbookRead, new: WorkbookRead) -> list[Change]:
-    assert old.scenario is not None and new.scenario is not None
-    a, b = scenario_to_dict(old.scenario), scenario_to_dict(new.scenario)
-    for d in (a, b):
-        d.pop("grids")  # type: ignore[misc]
-        d.pop("families")  # type: ignore[misc]
-    fa, fb = _flat(a), _flat(b)
     out = []
-    for key in dict.fromkeys([*fa, *fb]):
-        if fa.get(key) != fb.get(key):
-            label, cell = _param_cell(new, key)
-            out.append(Change("parameters", "Paramètres", label, fa.get(key), fb.get(key), cell))
+    old_cells = old.layout.param
+    for key, cell in new.layout.param.items():
+        before = _value(old, old_cells[key].ref) if key in old_cells else None
+        after = _value(new, cell.ref)
+        if before != after:
+            out.append(Change("parameters", "Paramètres", cell.label, before, after, cell_name(cell.ref)))
     return out
 
 
 def _grids(old: WorkbookRead, new: WorkbookRead) -> list[Change]:
-    assert old.scenario is not None and new.scenario is not None
     out = []
-    for g in range(max(old.scenario.n_grids, new.scenario.n_grids)):
+    n_old, n_new = old.layout.n_grids, new.layout.n_grids
+    for g in range(max(n_old, n_new)):
         where = f"grille {g + 1}"
-        if g >= new.scenario.n_grids:
-            out.append(Change("grids", where, "grille supprimée", old.scenario.grids[g].name, None, grid=g + 1))
+        if g >= n_new:
+            name = _value(old, old.layout.grids[g].name.ref)
+            out.append(Change("grids", where, "grille supprimée", name, None, grid=g + 1))
             continue
-        if g >= old.scenario.n_grids:
-            out.append(Change("grids", where, "grille ajoutée", None, new.scenario.grids[g].name, grid=g + 1))
+        gn = new.layout.grids[g]
+        if g >= n_old:
+            out.append(Change("grids", where, "grille ajoutée", None, _value(new, gn.name.ref), grid=g + 1))
             continue
-        go, gn = old.scenario.grids[g], new.scenario.grids[g]
-        gl = new.layout.grids[g]
-        for attr_, cell in (("name", gl.name), ("old_tariff", gl.old_tariff), ("budget_target", gl.budget_target)):
-            if getattr(go, attr_) != getattr(gn, attr_):
-                out.append(
-                    Change(
-                        "grids",
-                        where,
-                        cell.label,
-                        getattr(go, attr_),
-                        getattr(gn, attr_),
-                        cell_name(cell.ref),
-                        grid=g + 1,
-                    )
-                )
-        for t in range(max(len(go.tranches), len(gn.tranches))):
-            slot = gl.slots[t] if t < len(gl.slots) else None
-            if t >= len(gn.tranches):
-                out.append(
-                    Change(
-                        "grids",
-                        where,
-                        f"tranche {go.tranches[t].label} supprimée",
-                        go.tranches[t].label,
-                        None,
-                        grid=g + 1,
-                    )
-                )
-                continue
-            if t >= len(go.tranches):
-                tn = gn.tranches[t]
-                out.append(
-                    Change(
-                        "grids",
-                        where,
-                        f"tranche {tn.label} ajoutée",
-                        None,
-                        f"{tn.label} : à partir de {tn.lower:g}, {tn.amount:g} €",
-                        cell_name(slot.label.ref) if slot else "",
-                        grid=g + 1,
-                    )
-                )
-                continue
-            to, tn = go.tranches[t], gn.tranches[t]
-            for attr_, label in (("label", "libellé"), ("lower", "borne basse"), ("amount", "montant par élève")):
-                if getattr(to, attr_) != getattr(tn, attr_):
-                    slot_cell = getattr(slot, attr_) if slot else None
-                    out.append(
-                        Change(
-                            "grids",
-                            where,
-                            f"tranche {tn.label} ({t + 1}e ligne) : {label}",
-                            getattr(to, attr_),
-                            getattr(tn, attr_),
-                            cell_name(slot_cell.ref) if slot_cell else "",
-                            grid=g + 1,
-                        )
-                    )
+        go = old.layout.grids[g]
+        for a, b in ((go.name, gn.name), (go.old_tariff, gn.old_tariff), (go.budget_target, gn.budget_target)):
+            before, after = _value(old, a.ref), _value(new, b.ref)
+            if before != after:
+                out.append(Change("grids", where, b.label, before, after, cell_name(b.ref), grid=g + 1))
+        for t in range(max(len(go.slots), len(gn.slots))):
+            so = go.slots[t] if t < len(go.slots) else None
+            sn = gn.slots[t] if t < len(gn.slots) else None
+            label = _value(new, sn.label.ref) if sn else _value(old, so.label.ref) if so else None
+            line = f"tranche {label} ({t + 1}e ligne)" if label not in (None, "") else f"{t + 1}e ligne de tranche"
+            for attr_, word in (("label", "libellé"), ("lower", "borne basse"), ("amount", "montant par élève")):
+                before = _value(old, getattr(so, attr_).ref) if so else None
+                after = _value(new, getattr(sn, attr_).ref) if sn else None
+                if before != after:
+                    cell = cell_name(getattr(sn, attr_).ref) if sn else ""
+                    out.append(Change("grids", where, f"{line} : {word}", before, after, cell, grid=g + 1))
     return out
 
 
@@ -266,54 +188,46 @@ def _family_cell(read: WorkbookRead, fid: str, key: str) -> str:
     return cell_name(read.layout.family_ref(row, key))
 
 
+def _family_value(read: WorkbookRead, fid: str, key: str) -> object:
+    row = read.family_rows[fid]
+    column = read.layout.column.get(key)
+    return _value(read, read.layout.family_ref(row, key)) if column is not None and column.col >= 0 else None
+
+
 def _families(old: WorkbookRead, new: WorkbookRead) -> list[Change]:
-    assert old.scenario is not None and new.scenario is not None
-    fo = {f.id: f for f in old.scenario.families}
-    fn = {f.id: f for f in new.scenario.families}
-    headers = {c.key: c.header for c in new.layout.input_columns}
+    fo, fn = old.family_rows, new.family_rows
+    keys = [c.key for c in new.layout.input_columns if c.key != "id"]
+    keys += [c.key for c in old.layout.input_columns if c.key != "id" and c.key not in keys]
+    headers = {c.key: c.header for c in (*old.layout.input_columns, *new.layout.input_columns)}
     out = []
-    for fid in fo.keys() - fn.keys():
-        out.append(
-            Change("families", f"famille {fid}", "famille retirée", fid, None, _family_cell(old, fid, "id"), fid)
-        )
-    for fid in fn.keys() - fo.keys():
-        out.append(
-            Change("families", f"famille {fid}", "famille ajoutée", None, fid, _family_cell(new, fid, "id"), fid)
-        )
-    for fid in fn.keys() & fo.keys():
-        a, b = fo[fid], fn[fid]
-        for key in _FAMILY_FIELDS:
-            if getattr(a, key) != getattr(b, key):
+    for fid in sorted(fo, key=fo.__getitem__):
+        if fid not in fn:
+            out.append(
+                Change("families", f"famille {fid}", "famille retirée", fid, None, _family_cell(old, fid, "id"), fid)
+            )
+    for fid in sorted(fn, key=fn.__getitem__):
+        if fid not in fo:
+            out.append(
+                Change("families", f"famille {fid}", "famille ajoutée", None, fid, _family_cell(new, fid, "id"), fid)
+            )
+            continue
+        for key in keys:
+            before, after = _family_value(old, fid, key), _family_value(new, fid, key)
+            if before != after:
+                grid = int(key[8:]) if key.startswith("pupils_g") else None
                 out.append(
                     Change(
                         "families",
                         f"famille {fid}",
-                        headers.get(key, key),
-                        getattr(a, key),
-                        getattr(b, key),
+                        headers[key],
+                        before,
+                        after,
                         _family_cell(new, fid, key),
                         fid,
+                        grid,
                     )
                 )
-        for g in range(max(len(a.pupils), len(b.pupils))):
-            pa = a.pupils[g] if g < len(a.pupils) else None
-            pb = b.pupils[g] if g < len(b.pupils) else None
-            if pa != pb:
-                key = f"pupils_g{g + 1}"
-                out.append(
-                    Change(
-                        "families",
-                        f"famille {fid}",
-                        headers.get(key, key),
-                        pa,
-                        pb,
-                        _family_cell(new, fid, key),
-                        fid,
-                        g + 1,
-                    )
-                )
-    order = {fid: i for i, fid in enumerate([*fn, *(k for k in fo if k not in fn)])}
-    return sorted(out, key=lambda c: order[c.family or ""])
+    return out
 
 
 def _formula_edits(read: WorkbookRead) -> dict[tuple[str, ...], tuple[str, str, object, str | None]]:
@@ -373,9 +287,8 @@ def _structure(old: WorkbookRead, new: WorkbookRead) -> list[Change]:
     return out
 
 
-def _effects(diff: WorkbookDiff, old: WorkbookRead, new: WorkbookRead) -> None:
-    assert old.scenario is not None and new.scenario is not None
-    ro, rn = simulate_json(old.scenario), simulate_json(new.scenario)
+def _effects(diff: WorkbookDiff, old: Scenario, new: Scenario) -> None:
+    ro, rn = simulate_json(old), simulate_json(new)
     for g in range(max(len(ro["grids"]), len(rn["grids"]))):
         go = ro["grids"][g] if g < len(ro["grids"]) else None
         gn = rn["grids"][g] if g < len(rn["grids"]) else None

@@ -40,6 +40,12 @@ def diff_text(diff: WorkbookDiff) -> str:
         lines += [f"    - {change_line(c)}" for c in mine[:MAX_LINES]]
         if len(mine) > MAX_LINES:
             lines.append(f"    ... et {len(mine) - MAX_LINES} autre(s) (liste complète avec --format json)")
+    if diff.unreadable:
+        lines.append(
+            "  Effet sur les recettes non calculé : les saisies de "
+            + ", ".join(diff.unreadable)
+            + " contiennent des erreurs (workbook-engine check les nomme)."
+        )
     moved = [r for r in diff.revenue if r.delta]
     if moved or diff.dues:
         lines.append("  Effet sur les recettes (calculées par le modèle) :")
@@ -62,6 +68,7 @@ def diff_json(diff: WorkbookDiff) -> dict[str, object]:
         "new": str(diff.new),
         "changed": diff.changed,
         "changes": [c.as_dict() for c in diff.changes],
+        "unreadable": diff.unreadable,
         "revenue": [
             {"grid": r.grid, "name": r.name, "old": r.old, "new": r.new, "delta": r.delta} for r in diff.revenue
         ],

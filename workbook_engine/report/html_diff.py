@@ -46,7 +46,14 @@ def diff_html(diff: WorkbookDiff, now: _dt.datetime | None = None) -> str:
         for r in diff.revenue
     ]
     body.append('<section aria-labelledby="effet">\n<h2 id="effet">Effet sur les recettes et les dus</h2>\n')
-    body.append(table("Recettes par grille, calculées par le modèle", ["Grille", "Avant", "Après", "Écart"], rev))
+    if diff.unreadable:
+        body.append(
+            "<p>Effet non calculé : les saisies de "
+            + ", ".join(f"<code>{esc(u)}</code>" for u in diff.unreadable)
+            + " contiennent des erreurs (le contrôle les nomme).</p>\n"
+        )
+    if rev:
+        body.append(table("Recettes par grille, calculées par le modèle", ["Grille", "Avant", "Après", "Écart"], rev))
     dues = [
         f'<tr class="due" data-family="{esc(d.family)}"><th scope="row">{esc(d.family)}</th>'
         f'<td class="num">{esc(eur(d.old))}</td><td class="num">{esc(eur(d.new))}</td>'
