@@ -184,9 +184,40 @@ def test_html_report_read_back_in_headless_chromium(chromium_driver, folder, tmp
         assert fetched == 0
         for th in tampered_section.find_elements(By.CSS_SELECTOR, "table.findings th[scope=col]"):
             assert th.text
+        # Every piece of text is readable: WCAG contrast of at least 4.5:1
+        # between its colour and the first opaque background behind it, as
+        # the browser computed them (a table header once inherited white text
+        # on a pale background).
+        worst = driver.execute_script(_CONTRAST_SCRIPT)
+        assert worst["ratio"] >= 4.5, worst
     finally:
         driver.quit()
         shutil.rmtree(tmp_path / "profile", ignore_errors=True)
+
+
+_CONTRAST_SCRIPT = """
+function rgb(c) { const m = c.match(/[\\d.]+/g).map(Number); return {r: m[0], g: m[1], b: m[2], a: m.length > 3 ? m[3] : 1}; }
+function lum(c) {
+  const f = v => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+  return 0.2126 * f(c.r) + 0.7152 * f(c.g) + 0.0722 * f(c.b);
+}
+function background(el) {
+  for (; el; el = el.parentElement) {
+    const c = rgb(getComputedStyle(el).backgroundColor);
+    if (c.a > 0) return c;
+  }
+  return {r: 255, g: 255, b: 255, a: 1};
+}
+let worst = {ratio: 99, text: ""};
+for (const el of document.querySelectorAll("body *")) {
+  const own = [...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
+  if (!own) continue;
+  const a = lum(rgb(getComputedStyle(el).color)), b = lum(background(el));
+  const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+  if (ratio < worst.ratio) worst = {ratio: ratio, text: el.textContent.trim().slice(0, 60)};
+}
+return worst;
+"""
 
 
 def test_pre_commit_hook_runs_check_on_workbooks():

@@ -32,12 +32,14 @@ td.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-n
 code { font-family: "DejaVu Sans Mono", Consolas, monospace; font-size: 0.9em; overflow-wrap: anywhere; }
 .badge { display: inline-block; padding: 0.05rem 0.45rem; border-radius: 0.25rem; font-weight: 700;
          font-size: 0.85rem; }
-.error { background: #8b0000; color: #fff; }
-.warning { background: #ffd24d; color: #1b1b1b; }
-.info { background: #1f4e79; color: #fff; }
-.ok { background: #1d5e20; color: #fff; }
-.accepted { background: #1f4e79; color: #fff; }
-.unusable, .findings { background: #8b0000; color: #fff; }
+/* Colours belong to the badges only: a table may carry the same word as a
+   class (the findings table does) and must keep its readable header. */
+.badge.error { background: #8b0000; color: #fff; }
+.badge.warning { background: #ffd24d; color: #1b1b1b; }
+.badge.info { background: #1f4e79; color: #fff; }
+.badge.ok { background: #1d5e20; color: #fff; }
+.badge.accepted { background: #1f4e79; color: #fff; }
+.badge.unusable, .badge.findings { background: #8b0000; color: #fff; }
 .cause { border-left: 4px solid #767676; padding-left: 0.8rem; margin: 1rem 0; }
 .cause.sev-error { border-left-color: #8b0000; }
 .cause.sev-warning { border-left-color: #b38600; }
