@@ -26,7 +26,7 @@ from openpyxl.formula.tokenizer import Tokenizer
 from workbook_engine.evaluator.refs import col_letters
 from workbook_engine.model.french import eur
 from workbook_engine.model.problems import InputError, show_value
-from workbook_engine.model.simulate import simulate_json
+from workbook_engine.model.simulate import simulate_json, tranches_moved_by_rounding
 from workbook_engine.workbook.file import open_workbook_file
 from workbook_engine.workbook.layout import Column, Layout, Ref
 from workbook_engine.workbook.placement import StructureEdit
@@ -418,7 +418,11 @@ def check_numbers(read: WorkbookRead, value: Callable[[Ref], object]) -> list[Fi
     """The workbook's evaluated results against the model of its inputs."""
     layout = read.layout
     assert read.scenario is not None, "the numbers are checked only when the inputs make a scenario"
-    expected = simulate_json(read.scenario)  # the model's results JSON, without pandas
+    # Layout versions 1 and 2 compare the unrounded indicator with the bounds:
+    # their formulas are checked as they were written, and the families this
+    # puts in another bracket than the rounded rule are told (below).
+    rounded = layout.version >= 3
+    expected = simulate_json(read.scenario, round_indicator=rounded)  # the model's results JSON, without pandas
     got = results_json_from_cells(layout, value)
     findings: list[Finding] = []
     col = layout.column
@@ -429,6 +433,24 @@ def check_numbers(read: WorkbookRead, value: Callable[[Ref], object]) -> list[Fi
         return cell_name(layout.family_ref(row, key)) if row is not None and col[key].col >= 0 else ""
 
     got_fams = {f["id"]: f for f in got["families"]}
+    if not rounded:
+        for fid, moves in tranches_moved_by_rounding(read.scenario).items():
+            g, unrounded, decimal = moves[0]
+            findings.append(
+                Finding(
+                    "numbers",
+                    "warning",
+                    f"{fam_cell(fid, f'tranche_g{g}')} (famille {fid})",
+                    "indicateur sur une borne de tranche en décimal mais pas pour le tableur (ex. 2 700 / 2,7) : "
+                    "ce classeur d'une version antérieure la classe selon le tableur (Excel la met sous la "
+                    "borne, LibreOffice sur la borne) ; régénérez-le pour arrondir l'indicateur au centime",
+                    decimal,
+                    unrounded,
+                    "text",
+                    fam_cell(fid, f"tranche_g{g}"),
+                    fid,
+                )
+            )
     for exp in expected["families"]:
         fid = exp["id"]
         found = got_fams.get(fid)
