@@ -25,12 +25,12 @@ MAX_AMOUNT = 1_000_000.0  # EUR per pupil and year: an amount or old tariff abov
 MAX_CHILDREN = 100  # pupils of one family in one grid, children in other schools
 
 
-def amount_problem(value: float | None) -> str | None:
+def amount_problem(value: float | None, negative: str = "un montant ne peut pas être négatif") -> str | None:
     """Why an amount or an old tariff (EUR per pupil) cannot be used, or None."""
     if value is None:
         return None
     if value < 0:
-        return "un montant ne peut pas être négatif"
+        return negative
     if not value <= MAX_AMOUNT:  # also NaN and infinities
         return "montant démesuré (plus de 1 000 000 € par élève) : vérifiez la saisie"
     if decimal_places(value) > MONEY_DECIMALS:
@@ -94,7 +94,7 @@ def validate_grids(s: Scenario) -> list[Problem]:
         where = f"grille {gi} ({g.name})" if g.name else f"grille {gi}"
         if g.budget_target is not None and g.budget_target < 0:
             out.append(Problem(where, "budget_target", g.budget_target, "ne peut pas être négatif", grid=gi))
-        why = amount_problem(g.old_tariff)
+        why = amount_problem(g.old_tariff, "ne peut pas être négatif")
         if why is not None:
             out.append(Problem(where, "old_tariff", g.old_tariff, why, grid=gi))
         if not g.tranches:

@@ -67,9 +67,9 @@ STAMP_NAME = "WE_MODELE"
 STAMP_PROPERTY = "workbook_engine"
 
 
-def stamp_text(n_grids: int, n_slots: int, capacity: int) -> str:
-    """ "workbook_engine/2/3/10/2000": layout, version, grids, tranche lines, family rows."""
-    return f"{LAYOUT_ID}/{LAYOUT_VERSION}/{n_grids}/{n_slots}/{capacity}"
+def stamp_text(n_grids: int, n_slots: int, capacity: int, version: int = LAYOUT_VERSION) -> str:
+    """ "workbook_engine/3/3/10/2000": layout, version, grids, tranche lines, family rows."""
+    return f"{LAYOUT_ID}/{version}/{n_grids}/{n_slots}/{capacity}"
 
 
 # Defined names of the inputs and of the family columns, beyond the SPEC's
@@ -350,7 +350,7 @@ class Layout:
 
     @property
     def stamp(self) -> str:
-        return stamp_text(self.n_grids, self.n_slots, self.capacity)
+        return stamp_text(self.n_grids, self.n_slots, self.capacity, self.version)
 
 
 # ---------------------------------------------------------------------------
