@@ -36,8 +36,8 @@ def excel_round(x: float, digits: int = 2) -> float:
 
 def decimal_places(x: float) -> int:
     """How many decimals ``x`` has as a spreadsheet reads it (15 significant
-    digits): 617.35 has 2, 0.1234 has 4, and so does 12.34 / 100
-    (0.12340000000000001). 0 for whole numbers and for non-finite values."""
+    digits): 617.35 has 2, 0.1234 has 4, 1.1 / 100 (0.011000000000000001)
+    has 3. 0 for whole numbers and for non-finite values."""
     if not np.isfinite(x):
         return 0
     exponent = Decimal(format(float(x), ".15g")).normalize().as_tuple().exponent
