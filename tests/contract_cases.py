@@ -193,7 +193,7 @@ def edge_scenario(indicator: str, rates: tuple[int, int, int], scope: str, seed:
         grids=grids,
         families=tuple(families),
         structure="OGEC Cas limites",
-        indicator=indicator,  # type: ignore[arg-type]
+        indicator=indicator,
         sibling_rates=(rates[0] / 10_000, rates[1] / 10_000, rates[2] / 10_000),
-        sibling_scope=scope,  # type: ignore[arg-type]
+        sibling_scope=scope,
     )

@@ -213,7 +213,7 @@ def accepted_scenarios(draw) -> Scenario:
         grids=tuple(grids),
         families=tuple(families),
         indicator=draw(st.sampled_from(("qf", "rfr"))),
-        sibling_rates=tuple(draw(_RATE) / 10_000 for _ in range(3)),  # type: ignore[arg-type]
+        sibling_rates=tuple(draw(_RATE) / 10_000 for _ in range(3)),
         sibling_scope=draw(st.sampled_from(("structure", "network"))),
     )
 
@@ -224,9 +224,9 @@ def _model_vs_spec(s: Scenario) -> None:
     for i, expected in enumerate(spec_json(s)):
         for g in range(s.n_grids):
             k = g + 1
-            assert table[f"tranche_g{k}"][i] == expected["tranches"][g], (i, g)  # type: ignore[index]
-            assert table[f"due_g{k}"][i] == expected["due"][g], (i, g)  # type: ignore[index]
-            assert table[f"old_due_g{k}"][i] == expected["old_due"][g], (i, g)  # type: ignore[index]
+            assert table[f"tranche_g{k}"][i] == expected["tranches"][g], (i, g)
+            assert table[f"due_g{k}"][i] == expected["due"][g], (i, g)
+            assert table[f"old_due_g{k}"][i] == expected["old_due"][g], (i, g)
 
 
 @PROPERTY
@@ -263,7 +263,7 @@ def quotients_near_bounds(draw) -> Scenario:
         families=tuple(families),
         indicator=draw(st.sampled_from(("qf", "rfr"))),
         include_caf_aid=draw(st.booleans()),
-        parts_policy=policy,  # type: ignore[arg-type]
+        parts_policy=policy,
         custom_parts=custom,
     )
     from contract_cases import exact, spec_parts
@@ -305,7 +305,7 @@ def test_binary_noise_on_a_bound_by_hand():
     assert [f["tranches"] for f in simulate_json(qf, round_indicator=False)["families"]] == [["A"], ["B"]]
     assert [f["tranches"] for f in simulate_json(rfr)["families"]] == [["B"], ["C"]]  # Q: 2 700 -> B
     assert [f["tranches"] for f in simulate_json(rfr, round_indicator=False)["families"]] == [["B"], ["B"]]
-    assert family_table(qf)["indicator"].tolist() == [1000.0, 8000.1]  # type: ignore[attr-defined]
+    assert family_table(qf)["indicator"].tolist() == [1000.0, 8000.1]
     assert tranches_moved_by_rounding(qf) == {"Q": [(1, "A", "B")], "R": [(1, "B", "C")]}
     assert tranches_moved_by_rounding(rfr) == {"R": [(1, "B", "C")]}
 
