@@ -389,3 +389,19 @@ def test_a_version_2_workbook_checks_against_its_own_formulas_and_tells_the_edge
         (fid, m[0][2], m[0][1]) for fid, m in moved.items()
     ]
     assert all(f.cell.startswith("Familles!") and "régénérez" in f.message for f in report.findings)
+
+
+def test_a_version_2_workbook_of_the_sample_still_checks_clean(tmp_path):
+    """Bursars' version-2 workbooks: formulas as version 2 wrote them, no
+    family on a noisy bound, nothing to say."""
+    from workbook_engine.formats.sample import load_sample
+    from workbook_engine.model.simulate import simulate
+
+    s = load_sample()
+    assert tranches_moved_by_rounding(s) == {}
+    layout = build_layout(s.n_grids, layout_for(s).n_slots, len(s.families), version=2)
+    path = tmp_path / "v2.xlsx"
+    write_workbook(path, layout, s, simulate(s, round_indicator=False))
+    report = check_workbook(path)
+    assert (report.version, report.findings) == ("2", [])
+    assert "ROUND" not in layout.column["indicator"].formula(5)

@@ -441,9 +441,10 @@ def check_numbers(read: WorkbookRead, value: Callable[[Ref], object]) -> list[Fi
                     "numbers",
                     "warning",
                     f"{fam_cell(fid, f'tranche_g{g}')} (famille {fid})",
-                    "indicateur sur une borne de tranche en décimal mais pas pour le tableur (ex. 2 700 / 2,7) : "
-                    "ce classeur d'une version antérieure la classe selon le tableur (Excel la met sous la "
-                    "borne, LibreOffice sur la borne) ; régénérez-le pour arrondir l'indicateur au centime",
+                    "tranche différente selon que l'indicateur est arrondi au centime (règle actuelle : "
+                    "« attendu ») ou non (formules de ce classeur d'une version antérieure : « trouvé ») ; "
+                    "ex. 2 700 / 2,7, que le tableur calcule 999,9999999999999 : Excel la met sous la borne "
+                    "de 1 000, LibreOffice sur la borne ; régénérez le classeur",
                     decimal,
                     unrounded,
                     "text",
