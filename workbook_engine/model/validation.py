@@ -9,7 +9,7 @@ the workbook's formulas and any spreadsheet give the SPEC's exact due (README,
 :data:`MAX_AMOUNT`, rates in hundredths of a percent, at most
 :data:`MAX_CHILDREN` pupils per grid and children in other schools. Then
 every due is ROUND(c x k / 10**6, 2) with whole c (cents) and k (the factor
-in ten-thousandths) and c x k < 10**14: fewer than 15 significant digits,
+in ten-thousandths) and c x k <= 10**14: at most 15 significant digits,
 which the spreadsheets' ROUND reads exactly from the double.
 """
 
