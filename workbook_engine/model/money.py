@@ -12,7 +12,18 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
 
-FACTOR_DIGITS = 9  # decimals kept of the paying-pupil factor (model.paying_factor)
+# Decimals kept of the paying-pupil factor (simulate.paying_factor, the
+# workbook's "Élèves payants" column). Rates have at most RATE_DECIMALS
+# decimals (validation), so the exact factor has at most 4; summing rates in
+# binary leaves noise around it (0.30999999999999983 for 0.31) far below
+# 1e-9, which this rounding removes without touching the exact value.
+FACTOR_DIGITS = 9
+# Decimals of the indicator (QF or income), rounded to the cent from layout
+# version 3 on: a quotient that is a bracket bound in decimal must be the
+# bound in binary too (2700 / 2.7 gives 999.9999999999999).
+INDICATOR_DIGITS = 2
+MONEY_DECIMALS = 2  # amounts and old tariffs are whole cents (validation)
+RATE_DECIMALS = 4  # sibling rates: a percentage with two decimals, 12,34 % (validation)
 
 
 def excel_round(x: float, digits: int = 2) -> float:
@@ -21,6 +32,17 @@ def excel_round(x: float, digits: int = 2) -> float:
         return float(x)  # 15 significant digits leave no decimal to round
     d = Decimal(format(float(x), ".15g"))
     return float(d.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)) + 0.0  # never -0.0
+
+
+def decimal_places(x: float) -> int:
+    """How many decimals ``x`` has as a spreadsheet reads it (15 significant
+    digits): 617.35 has 2, 0.1234 has 4, 1.1 / 100 (0.011000000000000001)
+    has 3. 0 for whole numbers and for non-finite values."""
+    if not np.isfinite(x):
+        return 0
+    exponent = Decimal(format(float(x), ".15g")).normalize().as_tuple().exponent
+    assert isinstance(exponent, int)  # finite: not 'n', 'N' nor 'F'
+    return max(0, -exponent)
 
 
 def excel_round_array(x: np.ndarray, digits: int = 2) -> np.ndarray:

@@ -4,6 +4,13 @@ Pure functions: a validated :class:`Scenario` in, :class:`Results` out. Each
 step mirrors one formula column of the workbook and performs the same
 floating-point operations in the same order, so the workbook, LibreOffice and
 this model agree to the last bit before rounding, and to the cent after.
+
+Two roundings keep the three on the decimal arithmetic of the SPEC: the
+indicator is rounded to the cent (a quotient or a sum that is a bracket bound
+in decimal must land on the bound, whatever binary made of it), and the
+paying-pupil factor to ``FACTOR_DIGITS`` decimals (the noise of summing
+rates). Workbooks of layout version 2 and earlier compare the unrounded
+indicator: ``round_indicator=False`` computes as they do.
 """
 
 from __future__ import annotations
@@ -14,7 +21,7 @@ import numpy as np
 import numpy.typing as npt
 
 from workbook_engine.model.domain import Scenario
-from workbook_engine.model.money import FACTOR_DIGITS, excel_round_array
+from workbook_engine.model.money import FACTOR_DIGITS, INDICATOR_DIGITS, excel_round_array
 from workbook_engine.model.results import JSONObject, Results, build_results, table_json
 
 
@@ -87,11 +94,21 @@ def family_parts(s: Scenario, f: FamilyArrays) -> np.ndarray:
     )
 
 
-def family_indicator(s: Scenario, income: npt.NDArray[np.float64], parts: npt.NDArray[np.float64]) -> np.ndarray:
+def family_indicator(
+    s: Scenario, income: npt.NDArray[np.float64], parts: npt.NDArray[np.float64], *, rounded: bool = True
+) -> np.ndarray:
+    """Income / parts (``qf``) or income (``rfr``), rounded to the cent
+    (ROUND(x, 2), half away from zero) unless ``rounded`` is False (layout
+    versions 1 and 2). Rounded, 2700 / 2.7 (999.9999999999999 in binary)
+    and 7999.70 + 0.40 (8000.099999999999) are 1000 and 8000.10, as in
+    decimal arithmetic: every spreadsheet then puts the family in the same
+    bracket (LibreOffice's lookups forgive binary noise, Excel's do not)."""
     if s.indicator == "rfr":
-        return income.copy()
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return income / parts
+        raw = income.copy()
+    else:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            raw = income / parts
+    return excel_round_array(raw, INDICATOR_DIGITS) if rounded else raw
 
 
 def tranche_numbers(s: Scenario, indicator: np.ndarray, notice: np.ndarray) -> np.ndarray:
@@ -134,30 +151,33 @@ def paying_factor(s: Scenario, before: np.ndarray, pupils: np.ndarray) -> np.nda
     a1, a2, a3 = cumulative_discount(s, before + pupils)
     b1, b2, b3 = cumulative_discount(s, before)
     # Rounded like the workbook's formula, which drops the binary noise of
-    # summing rates so that dues match exact decimal arithmetic.
+    # summing rates so that dues match exact decimal arithmetic (rates have at
+    # most 4 decimals: validation; the exact factor survives the rounding).
     return excel_round_array(pupils - (a1 + a2 + a3 - b1 - b2 - b3), FACTOR_DIGITS)
 
 
-def simulate(scenario: Scenario) -> Results:
-    """Compute every result of the SPEC for a *validated* scenario."""
+def simulate(scenario: Scenario, *, round_indicator: bool = True) -> Results:
+    """Compute every result of the SPEC for a *validated* scenario.
+    ``round_indicator=False``: the indicator as layout versions 1 and 2
+    compute it, unrounded (see :func:`family_indicator`)."""
     import pandas as pd  # here only: simulate_json, what a check needs, does without it
 
-    return build_results(scenario, pd.DataFrame(family_table(scenario)))
+    return build_results(scenario, pd.DataFrame(family_table(scenario, round_indicator=round_indicator)))
 
 
-def simulate_json(scenario: Scenario) -> JSONObject:
+def simulate_json(scenario: Scenario, *, round_indicator: bool = True) -> JSONObject:
     """``simulate(scenario).to_json()``, the very same figures, without
     building DataFrames (nor importing pandas)."""
-    return table_json(scenario, family_table(scenario))
+    return table_json(scenario, family_table(scenario, round_indicator=round_indicator))
 
 
-def family_table(scenario: Scenario) -> dict[str, object]:
+def family_table(scenario: Scenario, *, round_indicator: bool = True) -> dict[str, object]:
     """The per-family table of :func:`simulate` (``Results.families``), column by column."""
     s = scenario
     f = family_arrays(s)
     income = family_income(s, f)
     parts = family_parts(s, f)
-    indicator = np.where(f.notice, family_indicator(s, income, parts), np.nan)
+    indicator = np.where(f.notice, family_indicator(s, income, parts, rounded=round_indicator), np.nan)
     tranche_no = tranche_numbers(s, indicator, f.notice)
 
     n, gn = len(f.ids), s.n_grids
@@ -206,3 +226,24 @@ def _row_sum(m: np.ndarray) -> np.ndarray:
     for g in range(m.shape[1]):
         acc = acc + m[:, g]
     return acc
+
+
+def tranches_moved_by_rounding(scenario: Scenario) -> dict[str, list[tuple[int, str, str]]]:
+    """Families whose bracket depends on rounding the indicator to the cent:
+    family id -> [(grid number, tranche unrounded, tranche rounded)]. These
+    are the families layout version 2 (unrounded) puts in another bracket
+    than the SPEC's decimal arithmetic, and Excel in another than LibreOffice."""
+    s = scenario
+    f = family_arrays(s)
+    income, parts = family_income(s, f), family_parts(s, f)
+    numbers = [
+        tranche_numbers(s, np.where(f.notice, family_indicator(s, income, parts, rounded=r), np.nan), f.notice)
+        for r in (False, True)
+    ]
+    moved: dict[str, list[tuple[int, str, str]]] = {}
+    for i, g in zip(*np.nonzero(numbers[0] != numbers[1])):
+        labels = [t.label for t in s.grids[g].tranches]
+        moved.setdefault(str(f.ids[i]), []).append(
+            (int(g) + 1, labels[numbers[0][i, g] - 1], labels[numbers[1][i, g] - 1])
+        )
+    return moved

@@ -2,6 +2,15 @@
 
 ``validate`` returns every problem (French messages naming the grid or the
 family id and the field); an empty list means the scenario can be simulated.
+
+Beyond the SPEC, the inputs a due is computed from are kept where the model,
+the workbook's formulas and any spreadsheet give the SPEC's exact due (README,
+"Inputs refused"): amounts and old tariffs in whole cents up to
+:data:`MAX_AMOUNT`, rates in hundredths of a percent, at most
+:data:`MAX_CHILDREN` pupils per grid and children in other schools. Then
+every due is ROUND(c x k / 10**6, 2) with whole c (cents) and k (the factor
+in ten-thousandths) and c x k <= 10**14: at most 15 significant digits,
+which the spreadsheets' ROUND reads exactly from the double.
 """
 
 from __future__ import annotations
@@ -9,7 +18,41 @@ from __future__ import annotations
 from collections import Counter
 
 from workbook_engine.model.domain import Scenario
+from workbook_engine.model.money import MONEY_DECIMALS, RATE_DECIMALS, decimal_places
 from workbook_engine.model.problems import Problem, family_where
+
+MAX_AMOUNT = 1_000_000.0  # EUR per pupil and year: an amount or old tariff above it is a typing accident
+MAX_CHILDREN = 100  # pupils of one family in one grid, children in other schools
+
+
+def amount_problem(value: float | None, negative: str = "un montant ne peut pas être négatif") -> str | None:
+    """Why an amount or an old tariff (EUR per pupil) cannot be used, or None."""
+    if value is None:
+        return None
+    if value < 0:
+        return negative
+    if not value <= MAX_AMOUNT:  # also NaN and infinities
+        return "montant démesuré (plus de 1 000 000 € par élève) : vérifiez la saisie"
+    if decimal_places(value) > MONEY_DECIMALS:
+        return (
+            "un montant se saisit en euros et centimes (1 389,92, pas 1 389,915) : au-delà, le dû "
+            "arrondi au centime pourrait différer d'un tableur à l'autre"
+        )
+    return None
+
+
+def rate_problem(value: float | None) -> str | None:
+    """Why a sibling reduction rate cannot be used, or None."""
+    if value is None:
+        return None
+    if not 0 <= value <= 1:
+        return "un taux de réduction doit être compris entre 0 % et 100 %"
+    if decimal_places(value) > RATE_DECIMALS:
+        return (
+            "un taux de réduction a au plus deux décimales en pourcentage (33,33 %, pas 33,333 % "
+            "ni 1/3) : au-delà, le dû arrondi au centime pourrait différer d'un tableur à l'autre"
+        )
+    return None
 
 
 def validate(s: Scenario) -> list[Problem]:
@@ -19,16 +62,9 @@ def validate(s: Scenario) -> list[Problem]:
 def validate_parameters(s: Scenario) -> list[Problem]:
     out = []
     for i, rate in enumerate(s.sibling_rates):
-        if rate is not None and not 0 <= rate <= 1:
-            out.append(
-                Problem(
-                    "scénario",
-                    f"sibling_rates[{i}]",
-                    rate,
-                    "un taux de réduction doit être compris entre 0 % et 100 %",
-                    param=f"rate_{i + 2}",
-                )
-            )
+        why = rate_problem(rate)
+        if why is not None:
+            out.append(Problem("scénario", f"sibling_rates[{i}]", rate, why, param=f"rate_{i + 2}"))
     for name, value in vars(s.custom_parts).items():
         if value is not None and value < 0:
             out.append(
@@ -56,10 +92,11 @@ def validate_grids(s: Scenario) -> list[Problem]:
     out = []
     for gi, g in enumerate(s.grids, start=1):
         where = f"grille {gi} ({g.name})" if g.name else f"grille {gi}"
-        for key in ("old_tariff", "budget_target"):
-            value = getattr(g, key)
-            if value is not None and value < 0:
-                out.append(Problem(where, key, value, "ne peut pas être négatif", grid=gi))
+        if g.budget_target is not None and g.budget_target < 0:
+            out.append(Problem(where, "budget_target", g.budget_target, "ne peut pas être négatif", grid=gi))
+        why = amount_problem(g.old_tariff, "ne peut pas être négatif")
+        if why is not None:
+            out.append(Problem(where, "old_tariff", g.old_tariff, why, grid=gi))
         if not g.tranches:
             out.append(Problem(where, "tranches", [], "la grille n'a aucune tranche", grid=gi))
             continue
@@ -99,10 +136,9 @@ def validate_grids(s: Scenario) -> list[Problem]:
                 out.append(
                     Problem(twhere, "label", t.label, "nom de tranche en double dans la grille", grid=gi, tranche=ti)
                 )
-            if t.amount is not None and t.amount < 0:
-                out.append(
-                    Problem(twhere, "amount", t.amount, "un montant ne peut pas être négatif", grid=gi, tranche=ti)
-                )
+            why = amount_problem(t.amount)
+            if why is not None:
+                out.append(Problem(twhere, "amount", t.amount, why, grid=gi, tranche=ti))
     return out
 
 
@@ -126,6 +162,8 @@ def validate_families(s: Scenario) -> list[Problem]:
         for gi, p in enumerate(f.pupils):
             if p is not None and p < 0:
                 bad(f"pupils[{gi}]", p, "un nombre d'élèves ne peut pas être négatif", grid=gi + 1)
+            elif p is not None and p > MAX_CHILDREN:
+                bad(f"pupils[{gi}]", p, too_many_children(), grid=gi + 1)
         for field in ("rfr_1", "rfr_2", "caf_aid"):
             value = getattr(f, field)
             if value is not None and value < 0:
@@ -134,6 +172,8 @@ def validate_families(s: Scenario) -> list[Problem]:
             value = getattr(f, field)
             if value is not None and value < 0:
                 bad(field, value, "ne peut pas être négatif")
+        if f.other_enrolled is not None and f.other_enrolled > MAX_CHILDREN:
+            bad("other_enrolled", f.other_enrolled, too_many_children())
         if f.notice:
             if f.rfr_1 is None:
                 bad("rfr_1", None, "revenu fiscal de référence manquant alors que l'avis est fourni")
@@ -144,3 +184,7 @@ def validate_families(s: Scenario) -> list[Problem]:
         if f.parts is not None and f.parts < 0:
             bad("parts", f.parts, "un nombre de parts ne peut pas être négatif")
     return out
+
+
+def too_many_children() -> str:
+    return f"plus de {MAX_CHILDREN} enfants : vérifiez la saisie"

@@ -27,7 +27,7 @@ from workbook_engine.evaluator.refs import col_letters
 from workbook_engine.model.domain import Scenario
 from workbook_engine.model.french import eur
 from workbook_engine.model.problems import InputError, show_value
-from workbook_engine.model.simulate import simulate_json
+from workbook_engine.model.simulate import simulate_json, tranches_moved_by_rounding
 from workbook_engine.workbook.file import open_workbook_file
 from workbook_engine.workbook.layout import Column, Layout, Ref
 from workbook_engine.workbook.placement import StructureEdit
@@ -442,7 +442,11 @@ def check_numbers(read: WorkbookRead, value: Callable[[Ref], object]) -> list[Fi
     """The workbook's evaluated results against the model of its inputs."""
     layout = read.layout
     assert read.scenario is not None, "the numbers are checked only when the inputs make a scenario"
-    expected = simulate_json(read.scenario)  # the model's results JSON, without pandas
+    # Layout versions 1 and 2 compare the unrounded indicator with the bounds:
+    # their formulas are checked as they were written, and the families this
+    # puts in another bracket than the rounded rule are told (below).
+    rounded = layout.version >= 3
+    expected = simulate_json(read.scenario, round_indicator=rounded)  # the model's results JSON, without pandas
     got = results_json_from_cells(layout, value)
     findings: list[Finding] = []
     col = layout.column
@@ -453,6 +457,25 @@ def check_numbers(read: WorkbookRead, value: Callable[[Ref], object]) -> list[Fi
         return cell_name(layout.family_ref(row, key)) if row is not None and col[key].col >= 0 else ""
 
     got_fams = {f["id"]: f for f in got["families"]}
+    if not rounded:
+        for fid, moves in tranches_moved_by_rounding(read.scenario).items():
+            g, unrounded, decimal = moves[0]
+            findings.append(
+                Finding(
+                    "numbers",
+                    "warning",
+                    f"{fam_cell(fid, f'tranche_g{g}')} (famille {fid})",
+                    "tranche différente selon que l'indicateur est arrondi au centime (règle actuelle : "
+                    "« attendu ») ou non (formules de ce classeur d'une version antérieure : « trouvé ») ; "
+                    "ex. 2 700 / 2,7, que le tableur calcule 999,9999999999999 : Excel la met sous la borne "
+                    "de 1 000, LibreOffice sur la borne ; régénérez le classeur",
+                    decimal,
+                    unrounded,
+                    "text",
+                    fam_cell(fid, f"tranche_g{g}"),
+                    fid,
+                )
+            )
     for exp in expected["families"]:
         fid = exp["id"]
         found = got_fams.get(fid)

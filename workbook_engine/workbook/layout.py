@@ -25,7 +25,7 @@ from xlsxwriter.utility import quote_sheetname, xl_col_to_name, xl_rowcol_to_cel
 
 from workbook_engine.evaluator.refs import Ref as Ref  # re-exported: the layout's cells are Refs
 from workbook_engine.model.domain import FAMILY_INPUTS, Indicator, PartsPolicy, SiblingScope
-from workbook_engine.model.money import FACTOR_DIGITS
+from workbook_engine.model.money import FACTOR_DIGITS, INDICATOR_DIGITS
 
 Kind = Literal["text", "money", "number", "parts", "integer", "rate", "ratio", "count", "choice", "label"]
 
@@ -62,14 +62,14 @@ DEFAULT_CAPACITY = 2000
 # constant (spreadsheets keep names through every edit) and a custom document
 # property. Version 1 workbooks (no stamp) are still read: see ``placement``.
 LAYOUT_ID = "workbook_engine"
-LAYOUT_VERSION = 2
+LAYOUT_VERSION = 3
 STAMP_NAME = "WE_MODELE"
 STAMP_PROPERTY = "workbook_engine"
 
 
-def stamp_text(n_grids: int, n_slots: int, capacity: int) -> str:
-    """ "workbook_engine/2/3/10/2000": layout, version, grids, tranche lines, family rows."""
-    return f"{LAYOUT_ID}/{LAYOUT_VERSION}/{n_grids}/{n_slots}/{capacity}"
+def stamp_text(n_grids: int, n_slots: int, capacity: int, version: int = LAYOUT_VERSION) -> str:
+    """ "workbook_engine/3/3/10/2000": layout, version, grids, tranche lines, family rows."""
+    return f"{LAYOUT_ID}/{version}/{n_grids}/{n_slots}/{capacity}"
 
 
 # Defined names of the inputs and of the family columns, beyond the SPEC's
@@ -350,7 +350,7 @@ class Layout:
 
     @property
     def stamp(self) -> str:
-        return stamp_text(self.n_grids, self.n_slots, self.capacity)
+        return stamp_text(self.n_grids, self.n_slots, self.capacity, self.version)
 
 
 # ---------------------------------------------------------------------------
@@ -475,6 +475,12 @@ def _family_formulas(n: int, version: int) -> list[tuple[str, str, Kind, str, in
     ``{gN_...}``: a range of grid N)."""
     blank = 'IF({id}="","",'
     no_notice = is_choice("{notice}", NO, version)
+    indicator = f"IF({is_choice('{P_indicator}', INDICATOR_TEXT['rfr'], version)},{{income}},{{income}}/{{parts_used}})"
+    if version >= 3:
+        # Rounded to the cent: a quotient or sum that is a bracket bound in decimal
+        # (2700/2.7, 7999.70+0.40) must be the bound in binary too, or Excel's MATCH
+        # (binary) and LibreOffice's (forgiving noise) pick different brackets.
+        indicator = f"ROUND({indicator},{INDICATOR_DIGITS})"
     out: list[tuple[str, str, Kind, str, int | None]] = [
         (
             "income",
@@ -499,9 +505,7 @@ def _family_formulas(n: int, version: int) -> list[tuple[str, str, Kind, str, in
             "indicator",
             "Indicateur",
             "money",
-            f'IF(OR({{id}}="",{no_notice}),"",'
-            f"IF({is_choice('{P_indicator}', INDICATOR_TEXT['rfr'], version)},{{income}},"
-            "{income}/{parts_used}))",
+            f'IF(OR({{id}}="",{no_notice}),"",{indicator})',
             None,
         ),
     ]
