@@ -19,10 +19,13 @@ import pytest
 from docx import Document
 from publish_support import (
     SCENARIOS,
-    amounts,
+    check_notice,
+    flat,
     money_text,
     pdf_pages,
+    rate_text,
     require_poppler,
+    short_text,
     small_scenario,
 )
 
@@ -38,26 +41,6 @@ DEADLINE, DEADLINE_TEXT = "15/09/2027", "15 septembre 2027"
 CONTACT = "Secrétariat, 01 23 45 67 89"
 # Names that appear nowhere else: any hit outside a letter is a leak.
 NAMES = {"FAM-02": "Zorglubowski Élodie", "FAM-05": "Famille Quetzalcoatl", "FAM-11": "M. et Mme Xylophanès"}
-
-
-def flat(text: str) -> str:
-    """Every run of white space (no-break spaces, line ends) as one space."""
-    return re.sub(r"\s+", " ", text).strip()
-
-
-def short_text(x: float) -> str:
-    """An amount as the article prints it: no ",00" for whole euros."""
-    t = money_text(x)
-    return t.replace(",00 €", " €")
-
-
-def ordinal(n: int) -> str:
-    return "1er" if n == 1 else f"{n}e"
-
-
-def rate_text(r: float) -> str:
-    x = excel_round(r * 100, 2)
-    return (f"{int(x)}" if x == int(x) else f"{x}".replace(".", ",")) + " %"
 
 
 def publish_json(tmp: Path, scenario: Scenario, *extra: str) -> tuple[Path, int]:
@@ -111,75 +94,10 @@ def notice_text(out: Path, fid: str) -> str:
     return flat(notice_page(out, fid))
 
 
-def expected_children(scenario: Scenario, row, g: int) -> list[tuple[int, float, float]]:
-    """(rank, rate, amount after reduction) of the grid's children, from the model's ranking."""
-    r2, r3, r4 = scenario.sibling_rates
-    amount = float(row[f"amount_g{g}"])
-    before, pupils = int(row[f"ranked_before_g{g}"]), int(row[f"pupils_g{g}"])
-    out = []
-    for rank in range(before + 1, before + pupils + 1):
-        r = 0.0 if rank == 1 else r2 if rank == 2 else r3 if rank == 3 else r4
-        out.append((rank, r, excel_round(amount * (1 - r), 2)))
-    return out
-
-
 def test_every_amount_on_each_notice_is_the_models(published):
     _, scenario, out = published
-    fams = simulate(scenario).families
-    old_tariffs = {g.old_tariff for g in scenario.grids if g.old_tariff is not None}
-    for _, row in fams.iterrows():
-        fid = row["id"]
-        text = notice_text(out, fid)
-        assert f"Référence de la famille : {fid}" in text
-        allowed = set(old_tariffs)
-        if row["notice"]:
-            income, indicator = excel_round(row["income"], 2), excel_round(row["indicator"], 2)
-            assert f"retenu : {money_text(income)}" in text, fid
-            label = "Quotient familial retenu" if scenario.indicator == "qf" else "Indicateur retenu (revenu)"
-            assert f"{label} : {money_text(indicator)}" in text, fid
-            effort = f"{excel_round(row['effort'] * 100, 1):.1f}".replace(".", ",") + " %"
-            assert f"représente {effort} de votre revenu" in text, fid
-            allowed |= {income, indicator}
-        else:
-            assert "avis non fourni" in text and "Taux d'effort" not in text, fid
-        total_pupils = 0
-        shows_children = sum(int(row[f"pupils_g{g}"]) for g in range(1, scenario.n_grids + 1)) > 1 or any(
-            r for g in range(1, scenario.n_grids + 1) for _, r, _ in expected_children(scenario, row, g)
-        )
-        assert ("Réductions pour frères et sœurs" in text) == shows_children, fid
-        for g, grid in enumerate(scenario.grids, start=1):
-            pupils = int(row[f"pupils_g{g}"])
-            if pupils == 0:
-                assert f"{grid.name} {row[f'tranche_g{g}']} " not in text.split("Réductions")[0].split("Votre tarif")[1]
-                continue
-            total_pupils += pupils
-            amount, due = float(row[f"amount_g{g}"]), float(row[f"due_g{g}"])
-            line = f"{grid.name} {row[f'tranche_g{g}']} {money_text(amount)} {pupils} {money_text(due)}"
-            assert line in text, (fid, line, text)
-            allowed |= {amount, due}
-            for rank, r, after in expected_children(scenario, row, g):
-                if shows_children:
-                    child = f"{ordinal(rank)} enfant {grid.name} {money_text(amount)} {rate_text(r) if r else 'aucune'} {money_text(after)}"
-                    assert child in text, (fid, child, text)
-                allowed.add(after)
-        assert f"Total annuel {total_pupils} {money_text(row['total_due'])}" in text, fid
-        allowed.add(float(row["total_due"]))
-        if old_tariffs:
-            assert f"aurait été de {money_text(row['old_due'])}" in text, fid
-            change = float(row["change"])
-            verdict = (
-                f"soit {money_text(abs(change))} de {'plus' if change > 0 else 'moins'}"
-                if change
-                else "soit le même montant"
-            )
-            assert verdict in text, fid
-            allowed |= {float(row["old_due"]), abs(change)}
-        # Zero is "les unités sans ancien tarif comptent 0 €".
-        allowed.add(0.0)
-        # Every amount printed is one of this family's figures (or an old tariff);
-        # read from the laid-out page, where a table's columns stay apart.
-        stray = [a for a in amounts(notice_page(out, fid)) if not any(abs(a - b) < 0.005 for b in allowed)]
-        assert not stray, (fid, stray)
+    for _, row in simulate(scenario).families.iterrows():
+        check_notice(scenario, row, notice_page(out, row["id"]))
 
 
 def test_no_notice_mentions_another_family(published):
@@ -424,3 +342,54 @@ def test_file_names_from_ids_are_safe_and_distinct():
     taken: set[str] = set()
     stems = [safe_stem(i, taken) for i in ("A/1", "A_1", "a_1", "..", "F 2")]
     assert stems == ["A_1", "A_1-2", "a_1-3", "famille", "F_2"]
+
+
+@pytest.fixture(scope="module")
+def workbook(tmp_path_factory) -> Path:
+    from workbook_engine.workbook.generate import generate_workbook
+
+    path = tmp_path_factory.mktemp("workbook") / "classeur.xlsx"
+    generate_workbook(small_scenario(), path, capacity=60)
+    return path
+
+
+def test_a_coherent_workbook_publishes_what_its_scenario_publishes(workbook, tmp_path, tmp_path_factory):
+    require_poppler()
+    out = tmp_path / "depuis_classeur"
+    assert main(["publish", str(workbook), "-o", str(out), "--names", str(_names_file(tmp_path))]) == 0
+    _, _, from_json = publication("qf_fiscal", tmp_path_factory)
+    # The same figures, to the byte: the workbook's inputs went through the model.
+    json_rows = (from_json / "publipostage.csv").read_text(encoding="utf-8-sig").splitlines()
+    wb_rows = (out / "publipostage.csv").read_text(encoding="utf-8-sig").splitlines()
+    # The JSON publication was given --deadline and --contact: compare the other columns.
+    assert [r.rsplit(";", 2)[0] for r in wb_rows] == [r.rsplit(";", 2)[0] for r in json_rows]
+
+
+def _names_file(tmp: Path) -> Path:
+    path = tmp / "noms.csv"
+    path.write_text("".join(f"{k};{v}\n" for k, v in NAMES.items()), encoding="utf-8")
+    return path
+
+
+def test_a_workbook_that_is_not_coherent_is_refused_and_nothing_written(workbook, tmp_path, capsys):
+    import openpyxl
+
+    wb = openpyxl.load_workbook(workbook)
+    ((sheet, ref),) = wb.defined_names["DU_FAMILLE"].destinations
+    first = ref.replace("$", "").split(":")[0]
+    wb[sheet][first] = 12345  # a due typed over its formula
+    bad = tmp_path / "modifie.xlsx"
+    wb.save(bad)
+    out = tmp_path / "publication"
+    assert main(["publish", str(bad), "-o", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "publication refusée, le classeur n'est pas cohérent" in err
+    assert f"workbook-engine check {bad}" in err and first in err
+    assert not out.exists()
+
+
+def test_a_workbook_takes_no_families_csv(workbook, tmp_path, capsys):
+    csv_path = tmp_path / "f.csv"
+    csv_path.write_text("id;rfr_1\n", encoding="utf-8")
+    assert main(["publish", str(workbook), "-o", str(tmp_path / "o"), "--families", str(csv_path)]) == 2
+    assert "--families s'emploie avec un scénario JSON" in capsys.readouterr().err

@@ -75,7 +75,11 @@ def cmd_publish(args: argparse.Namespace) -> int:
         print(f"  {pub.named} avis adressé(s) au nom de la famille (noms imprimés sur les avis seulement)")
     if pub.removed:
         print(f"  {len(pub.removed)} fichier(s) de la publication précédente retiré(s) (familles absentes)")
-    todo = [w for w, given in (("la date limite (--deadline)", args.deadline), ("le contact (--contact)", args.contact)) if not given]
+    todo = [
+        w
+        for w, given in (("la date limite (--deadline)", args.deadline), ("le contact (--contact)", args.contact))
+        if not given
+    ]
     if todo:
         print(f"  À compléter dans l'article et les avis : {' et '.join(todo)}, marqués entre crochets.")
     return EXIT_OK

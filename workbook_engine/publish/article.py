@@ -16,9 +16,17 @@ import datetime as dt
 from dataclasses import dataclass
 
 from workbook_engine.model.domain import Grid, Scenario
-from workbook_engine.publish.blocks import Block, Bullets, Document, Heading, Paragraph, Span, Table, placeholder
-from workbook_engine.publish.blocks import spans as S
-from workbook_engine.publish.blocks import strong
+from workbook_engine.publish.blocks import (
+    Block,
+    Bullets,
+    Document,
+    Heading,
+    Paragraph,
+    Span,
+    Table,
+    placeholder,
+    strong,
+)
 from workbook_engine.publish.statements import WorkedExample, sibling_rate
 from workbook_engine.publish.typography import french_date, money_short, number, ordinal, rate
 
@@ -60,7 +68,7 @@ def income_words(scenario: Scenario) -> str:
 
 
 def bound_label(grid: Grid, index: int) -> str:
-    """"de 6 000 € à moins de 9 000 €"; "18 000 € et plus" for the last."""
+    """ "de 6 000 € à moins de 9 000 €"; "18 000 € et plus" for the last."""
     tr = grid.tranches
     if index == len(tr) - 1:
         return f"{money_short(tr[index].lower)} et plus"
@@ -107,9 +115,7 @@ def parts_rule(scenario: Scenario) -> list[Block]:
     else:
         c = scenario.custom_parts
         blocks += [
-            Paragraph.of(
-                "Le nombre de parts est ", strong("calculé par l'établissement"), " selon sa propre règle :"
-            ),
+            Paragraph.of("Le nombre de parts est ", strong("calculé par l'établissement"), " selon sa propre règle :"),
             Bullets.of(
                 f"{number(c.adult)} part par adulte du foyer ;",
                 f"{number(c.child_1)} part pour le premier enfant à charge, {number(c.child_2)} pour le deuxième, "
@@ -156,13 +162,14 @@ def example_blocks(scenario: Scenario, ex: WorkedExample) -> list[Block]:
             f"{number(ex.parts)} = {money_short(ex.indicator)}."
         )
     blocks.append(Paragraph.of(strong(intro)))
-    lines = [f"{g.name} : tranche {g.tranche}, soit {money_short(g.amount)} par élève et par an" for g in ex.per_grid.grids]
+    lines = [
+        f"{g.name} : tranche {g.tranche}, soit {money_short(g.amount)} par élève et par an" for g in ex.per_grid.grids
+    ]
     blocks.append(Bullets.of(*(f"{t} ;" for t in lines[:-1]), f"{lines[-1]}."))
     if ex.siblings is not None:
         line = ex.siblings.grids[0]
         kids = ", ".join(
-            f"{money_short(k.after)} pour le {ordinal(k.rank)}"
-            + (f" (réduction de {rate(k.rate)})" if k.rate else "")
+            f"{money_short(k.after)} pour le {ordinal(k.rank)}" + (f" (réduction de {rate(k.rate)})" if k.rate else "")
             for k in line.children
         )
         blocks.append(
@@ -179,9 +186,7 @@ def sibling_blocks(scenario: Scenario) -> list[Block]:
     if not any(scenario.sibling_rates):
         return [Paragraph.of("Aucune réduction n'est appliquée pour les frères et sœurs.")]
     names = ", ".join(g.name for g in scenario.grids if g.name)
-    order = (
-        " (à montant égal, dans l'ordre des unités : " + names + ")" if scenario.n_grids > 1 and names else ""
-    )
+    order = " (à montant égal, dans l'ordre des unités : " + names + ")" if scenario.n_grids > 1 and names else ""
     blocks: list[Block] = [
         Paragraph.of(
             f"Les enfants d'une même famille inscrits dans {structure_name(scenario)} sont classés du montant le "
@@ -204,9 +209,7 @@ def sibling_blocks(scenario: Scenario) -> list[Block]:
         )
     else:
         blocks.append(
-            Paragraph.of(
-                f"Seuls les enfants inscrits dans {structure_name(scenario)} sont comptés pour ce classement."
-            )
+            Paragraph.of(f"Seuls les enfants inscrits dans {structure_name(scenario)} sont comptés pour ce classement.")
         )
     return blocks
 
@@ -238,7 +241,9 @@ def article(scenario: Scenario, ex: WorkedExample, options: Options) -> Document
     """The article as blocks (rendered to .docx and PDF alike)."""
     name = structure_name(scenario)
     year = f" – année scolaire {scenario.year}" if scenario.year else ""
-    tops = " ; ".join(f"{g.name or f'grille {k}'} : {money_short(g.tranches[-1].amount)}" for k, g in enumerate(scenario.grids, 1))
+    tops = " ; ".join(
+        f"{g.name or f'grille {k}'} : {money_short(g.tranches[-1].amount)}" for k, g in enumerate(scenario.grids, 1)
+    )
     blocks: list[Block] = [
         Heading("Contribution des familles", 0),
         Paragraph.of(strong(scenario.structure), year) if scenario.structure else Paragraph.of(year[3:].capitalize()),

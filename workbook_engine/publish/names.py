@@ -32,7 +32,9 @@ def read_names(path: str | Path, ids: set[str]) -> tuple[dict[str, str], int]:
         name = cells[1].strip() if len(cells) > 1 else ""
         if len(cells) < 2 or not fid or not name:
             problems.append(
-                Problem(f"ligne {line}", "", None, "deux colonnes attendues : identifiant;nom", source=source, line=line)
+                Problem(
+                    f"ligne {line}", "", None, "deux colonnes attendues : identifiant;nom", source=source, line=line
+                )
             )
             continue
         if fid in names and names[fid] != name:

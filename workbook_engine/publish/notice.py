@@ -38,9 +38,7 @@ def income_blocks(scenario: Scenario, st: Statement) -> list[Block]:
 
 
 def tariff_table(st: Statement) -> Table:
-    rows = [
-        (g.name, g.tranche, money(g.amount), str(g.pupils), money(g.due)) for g in st.enrolled
-    ]
+    rows = [(g.name, g.tranche, money(g.amount), str(g.pupils), money(g.due)) for g in st.enrolled]
     rows.append(("Total annuel", "", "", str(sum(g.pupils for g in st.enrolled)), money(st.total_due)))
     return Table(
         header=("Unité", "Tranche", "Montant par élève", "Élèves", "Montant dû"),

@@ -57,4 +57,3 @@ def load_source(path: Path, families: Path | None = None) -> Source:
 
         return Source(load_scenario(path, families), [p for p in (path, families) if p is not None])
     raise UsageError(f"{path} : un classeur (.xlsx, .ods) ou un scénario .json est attendu")
-
