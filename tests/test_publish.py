@@ -393,3 +393,23 @@ def test_a_workbook_takes_no_families_csv(workbook, tmp_path, capsys):
     csv_path.write_text("id;rfr_1\n", encoding="utf-8")
     assert main(["publish", str(workbook), "-o", str(tmp_path / "o"), "--families", str(csv_path)]) == 2
     assert "--families s'emploie avec un scénario JSON" in capsys.readouterr().err
+
+
+def test_a_cent_between_the_childrens_lines_and_the_due_is_explained():
+    """The due is rounded once over a unit's children (SPEC); each child's
+    line on its own: 646,875 and 215,625 both round up."""
+    from workbook_engine.publish.article import Options
+    from workbook_engine.publish.notice import notice
+    from workbook_engine.publish.statements import statements
+
+    s = small_scenario()
+    fam = Family("SEUL", (3, 0, 0), rfr_1=90000, parts=2, adults=2, children=3)
+    s = replace(s, families=(fam,), sibling_rates=(0.25, 0.75, 0.75))
+    (st,) = statements(s)
+    row = simulate(s).families.iloc[0]
+    assert st.grids[0].due == row["due_g1"] == 1725.0  # 862,50 × (1 + 0,75 + 0,25)
+    assert [k.after for k in st.grids[0].children] == [862.5, 646.88, 215.63]
+    text = notice(s, st, Options()).text()
+    assert "d'où un écart possible d'un centime" in text
+    (plain,) = statements(small_scenario())[:1]
+    assert "écart possible" not in notice(small_scenario(), plain, Options()).text()

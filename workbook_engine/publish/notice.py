@@ -117,6 +117,14 @@ def notice(scenario: Scenario, st: Statement, options: Options, name: str | None
         blocks.append(Paragraph.of(f"{who} en premier pour les réductions (rangs 1 à {st.ranked_elsewhere})."))
     if any(k.rate for g in st.enrolled for k in g.children) or sum(g.pupils for g in st.enrolled) > 1:
         blocks += [Heading("Réductions pour frères et sœurs", 2), children_table(st)]
+        if any(abs(sum(k.after for k in g.children) - g.due) >= 0.005 for g in st.enrolled):
+            # The due is rounded once over the unit's children (the SPEC), each line on its own.
+            blocks.append(
+                Paragraph.of(
+                    "Les montants par enfant sont arrondis au centime ; le montant dû de chaque unité est "
+                    "calculé sur l'ensemble de ses enfants, d'où un écart possible d'un centime."
+                )
+            )
     blocks += comparison_blocks(scenario, st)
     if st.effort is not None:
         blocks.append(

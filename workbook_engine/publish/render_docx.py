@@ -59,8 +59,11 @@ def _table(d: DocxDocument, t: Table) -> None:
     table = d.add_table(rows=1 + len(t.rows), cols=len(t.header))
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    table.autofit = False
     total = sum(t.widths)
     for j, w in enumerate(t.widths):
+        # The grid column (LibreOffice reads it) and every cell (Word reads those).
+        table.columns[j].width = Cm(TEXT_WIDTH_CM * w / total)
         for cell in table.columns[j].cells:
             cell.width = Cm(TEXT_WIDTH_CM * w / total)
     rows = [t.header, *t.rows]
