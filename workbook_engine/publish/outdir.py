@@ -89,7 +89,8 @@ class OutputFolder:
         for rel in files:
             refuse_overwrite(self.out / rel, *self.inputs)
         self.files = list(files)
-        (self.out / NOTICES_DIR).mkdir(parents=True, exist_ok=True)
+        for folder in {(self.out / rel).parent for rel in files} | {self.out}:
+            folder.mkdir(parents=True, exist_ok=True)
         self._manifest(sorted(set(self.previous) | set(files)))
 
     def write(self, rel: str, data: bytes) -> None:
