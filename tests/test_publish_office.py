@@ -81,3 +81,26 @@ def test_every_notice_of_the_sample_structure_is_the_models(tmp_path):
     for i in range(0, 320, 16):  # every 16th family's own file is its page of the merged PDF
         fid = fams["id"].iloc[i]
         assert pdf_pages(out / "avis" / f"{fid}.pdf") == [pages[i]]
+
+
+def test_a_workbook_saved_as_ods_by_libreoffice_publishes_like_its_scenario(libreoffice, tmp_path):
+    """The bursar's workbook as LibreOffice saves it (.ods, fr-FR): checked,
+    then published with the very figures of the scenario it was made from."""
+    require_poppler()
+    from libreoffice_recalc import recalculate
+
+    from workbook_engine.workbook.generate import generate_workbook
+
+    scenario = small_scenario()
+    xlsx = tmp_path / "classeur.xlsx"
+    generate_workbook(scenario, xlsx, capacity=60)
+    (ods,) = recalculate(xlsx, tmp_path / "lo", fmt="ods", locale="fr-FR")
+    assert main(["publish", str(ods), "-o", str(tmp_path / "depuis_ods")]) == 0
+    src = tmp_path / "s.json"
+    src.write_text(dumps_scenario(scenario), encoding="utf-8")
+    assert main(["publish", str(src), "-o", str(tmp_path / "depuis_json")]) == 0
+    for name in ("publipostage.csv",):
+        assert (tmp_path / "depuis_ods" / name).read_bytes() == (tmp_path / "depuis_json" / name).read_bytes()
+    assert pdf_pages(tmp_path / "depuis_ods" / "avis_familles.pdf") == pdf_pages(
+        tmp_path / "depuis_json" / "avis_familles.pdf"
+    )
