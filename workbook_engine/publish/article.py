@@ -215,21 +215,21 @@ def sibling_blocks(scenario: Scenario) -> list[Block]:
 
 
 def documents_blocks(scenario: Scenario, options: Options) -> list[Block]:
-    items: list[tuple[Span, ...] | str] = [
+    items = [
         "la copie intégrale du dernier avis d'imposition du foyer (toutes les pages) ; les deux avis lorsque "
-        "les parents sont imposés séparément ;"
+        "les parents sont imposés séparément"
     ]
     if scenario.include_caf_aid:
-        items.append("l'attestation annuelle des aides versées par la CAF ;")
+        items.append("l'attestation annuelle des aides versées par la CAF")
     if scenario.indicator == "qf" and scenario.parts_policy == "custom":
-        items.append("tout document attestant la composition du foyer (livret de famille, attestation de la CAF) ;")
+        items.append("tout document attestant la composition du foyer (livret de famille, attestation de la CAF)")
     if scenario.sibling_scope == "network" and any(scenario.sibling_rates):
         items.append(
-            "le certificat de scolarité des enfants inscrits dans un autre établissement de l'Enseignement catholique."
+            "le certificat de scolarité des enfants inscrits dans un autre établissement de l'Enseignement catholique"
         )
     return [
-        Paragraph.of("Chaque famille remet au secrétariat, ", Span("au plus tard le "), deadline_span(options), " :"),
-        Bullets.of(*items),
+        Paragraph.of("Chaque famille remet au secrétariat, au plus tard le ", deadline_span(options), " :"),
+        Bullets.of(*(f"{t} ;" for t in items[:-1]), f"{items[-1]}."),
         Paragraph.of(
             "Ces documents servent au seul calcul de la contribution ; ils sont conservés de façon confidentielle "
             "et détruits en fin d'année scolaire."
