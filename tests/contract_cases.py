@@ -15,11 +15,16 @@ pupil counts and ranks.
 
 from __future__ import annotations
 
+import io
+import json
 import math
 import random
+from contextlib import redirect_stdout
 from decimal import Decimal
 from fractions import Fraction
+from pathlib import Path
 
+from workbook_engine.cli.main import main
 from workbook_engine.model.domain import Family, Grid, Scenario, Tranche
 from workbook_engine.model.validation import MAX_AMOUNT, MAX_CHILDREN
 
@@ -197,3 +202,11 @@ def edge_scenario(indicator: str, rates: tuple[int, int, int], scope: str, seed:
         sibling_rates=(rates[0] / 10_000, rates[1] / 10_000, rates[2] / 10_000),
         sibling_scope=scope,
     )
+
+
+def evaluate_json(path: Path) -> dict:
+    """What ``workbook-engine evaluate --json`` prints for ``path``."""
+    out = io.StringIO()
+    with redirect_stdout(out):
+        assert main(["evaluate", str(path), "--json"]) == 0
+    return json.loads(out.getvalue())

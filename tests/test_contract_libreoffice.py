@@ -9,17 +9,13 @@ on the bound, the evaluator (like Excel) below it."""
 
 from __future__ import annotations
 
-import io
-import json
-from contextlib import redirect_stdout
 from pathlib import Path
 
 import pytest
 from cached_cells import cached_values
-from contract_cases import edge_scenario, spec_json
+from contract_cases import edge_scenario, evaluate_json, spec_json
 from libreoffice_recalc import recalculate
 
-from workbook_engine.cli.main import main
 from workbook_engine.model.domain import Scenario
 from workbook_engine.model.simulate import simulate, simulate_json, tranches_moved_by_rounding
 from workbook_engine.workbook.generate import generate_workbook, layout_for
@@ -34,13 +30,6 @@ CASES = [  # indicator, rates in ten-thousandths (3333 = 33,33 %), sibling scope
     ("qf", (1, 5, 4999), "structure"),
     ("rfr", (1250, 3125, 7), "network"),
 ]
-
-
-def _evaluate_json(path: Path) -> dict:
-    out = io.StringIO()
-    with redirect_stdout(out):
-        assert main(["evaluate", str(path), "--json"]) == 0
-    return json.loads(out.getvalue())
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +57,7 @@ def test_libreoffice_the_evaluator_the_model_and_the_spec_agree(recalculated):
         spreadsheet = results_json_from_cells(layout, cached_values(out))
         model = simulate_json(s)
         assert spreadsheet == model, out.name
-        assert _evaluate_json(path) == model, path.name
+        assert evaluate_json(path) == model, path.name
         spec = spec_json(s)
         assert [(f["id"], f["tranches"], f["due"]) for f in model["families"]] == [
             (e["id"], e["tranches"], e["due"]) for e in spec
@@ -98,7 +87,7 @@ def test_a_version_2_workbook_differs_between_libreoffice_and_excel_on_these_fam
     LibreOffice, whose lookups forgive binary noise, puts families on the bound."""
     s, layout, path, out = recalculated[-1]
     assert layout.version == 2
-    evaluator = _evaluate_json(path)
+    evaluator = evaluate_json(path)
     assert evaluator == simulate_json(s, round_indicator=False)
     spreadsheet = results_json_from_cells(layout, cached_values(out))
     moved = [f["id"] for f, g in zip(evaluator["families"], spreadsheet["families"]) if f["tranches"] != g["tranches"]]

@@ -14,19 +14,16 @@ arithmetic, written apart from the model) or are worked out by hand.
 
 from __future__ import annotations
 
-import io
 import json
-from contextlib import redirect_stdout
 from dataclasses import replace
 from pathlib import Path
 
 import openpyxl
 import pytest
-from contract_cases import edge_scenario, spec_json
+from contract_cases import edge_scenario, evaluate_json, spec_json
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from workbook_engine.cli.main import main
 from workbook_engine.formats.families_csv import load_scenario
 from workbook_engine.formats.scenario_json import load_scenario_json, scenario_to_dict
 from workbook_engine.model.domain import CustomParts, Family, Grid, Scenario, Tranche
@@ -329,13 +326,6 @@ def test_version_3_rounds_the_indicator_and_version_2_keeps_its_formula():
     assert v3 == v2.replace('"",IF(', '"",ROUND(IF(', 1)[:-1] + ",2))"
 
 
-def _evaluate_json(path: Path) -> dict:
-    out = io.StringIO()
-    with redirect_stdout(out):
-        assert main(["evaluate", str(path), "--json"]) == 0
-    return json.loads(out.getvalue())
-
-
 @pytest.fixture(scope="module")
 def edge_workbooks(tmp_path_factory) -> list[tuple[Scenario, Path]]:
     """Edge workbooks (layout version 3): both indicators, both scopes."""
@@ -358,7 +348,7 @@ def test_the_formulas_give_the_spec_on_the_edge_workbooks(edge_workbooks):
     """`workbook-engine evaluate --json` (the workbook's own formulas) = the
     model = the SPEC computed exactly, to the cent and the tranche."""
     for s, path in edge_workbooks:
-        got = _evaluate_json(path)
+        got = evaluate_json(path)
         assert got == simulate_json(s)
         expected = spec_json(s)
         assert [(f["id"], f["tranches"], f["due"]) for f in got["families"]] == [
@@ -377,7 +367,7 @@ def test_a_version_2_workbook_checks_against_its_own_formulas_and_tells_the_edge
 
     path = tmp_path / "v2.xlsx"
     write_workbook(path, layout, s, simulate(s, round_indicator=False))
-    got = _evaluate_json(path)
+    got = evaluate_json(path)
     assert got == simulate_json(s, round_indicator=False)
     assert got != simulate_json(s)
     report = check_workbook(path)
