@@ -19,6 +19,7 @@ from workbook_engine import __version__
 from workbook_engine.cli import anonymize, federation, report
 from workbook_engine.cli import calibrate as calibrate_command
 from workbook_engine.cli import publish as publish_command
+from workbook_engine.cli import upgrade as upgrade_command
 from workbook_engine.cli.common import EXIT_FINDINGS, EXIT_INTERNAL, EXIT_OK, EXIT_UNUSABLE, parse_grid_list, print_json
 from workbook_engine.evaluator.locale_numbers import DEFAULT_LOCALE, LOCALES, number_locale
 from workbook_engine.model.problems import InputError, Problem, UsageError, show_value
@@ -322,6 +323,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_workbook_options(anonymize.register(sub))
     add_workbook_options(report.register_diff(sub))
     add_workbook_options(publish_command.register(sub))
+    add_workbook_options(upgrade_command.register(sub))
 
     t = sub.add_parser("templates", help="régénérer les modèles 1UP, 2UP, 3UP (vierges et exemples)")
     t.add_argument("-o", "--output", default="templates", help="dossier des modèles (défaut templates)")
