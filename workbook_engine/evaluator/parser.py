@@ -33,6 +33,18 @@ class Unsupported(Exception):
     """The formula uses something the native engine does not evaluate."""
 
 
+class TooDeep(Unsupported):
+    """Parentheses, function calls or defined names nested beyond
+    ``MAX_NESTING``: no engine evaluates it (the cell gets #VALUE!)."""
+
+
+# Excel nests functions 64 deep; parentheses and names count here too. The
+# bound keeps parsing and evaluating (recursive over nesting, iterative over
+# operator chains such as 1+1+...+1) far from Python's recursion limit.
+MAX_NESTING = 100
+TOO_DEEP = "formule trop imbriquée"
+
+
 # ---------------------------------------------------------------------------
 # Dependencies: what a formula reads, relative to its anchor
 # ---------------------------------------------------------------------------
@@ -197,6 +209,7 @@ class Form:
     template: Template | None = None
     reason: str = ""
     dynamic: bool = False  # INDIRECT/OFFSET...: reads cells not named in its text
+    too_deep: bool = False  # nested beyond MAX_NESTING: #VALUE!, evaluated by no engine
 
     @property
     def native(self) -> bool:
@@ -225,11 +238,13 @@ class Resolver:
             return self._parsed[key]
         if key in self._busy:
             return Const(REF), [], ""
+        if len(self._busy) >= MAX_NESTING // 4:  # names defined through names, far down
+            return None, [], TOO_DEEP
         self._busy.add(key)
         try:
             text = self.names[key]
             form = parse_formula("=" + text, sheet if key[1] is None else key[1], 0, 0, self)
-            out = (form.tree, form.deps, form.reason)
+            out = (form.tree, form.deps, TOO_DEEP if form.too_deep else form.reason)
         finally:
             self._busy.discard(key)
         self._parsed[key] = out
@@ -273,11 +288,16 @@ def parse_formula(text: str, sheet: int, row: int, col: int, resolver: Resolver)
         tree = builder.expression(0)
         if builder.i != len(toks):
             raise Unsupported(f"syntaxe non reconnue près de {toks[builder.i].value!r}")
+        if builder.unsupported == TOO_DEEP:
+            raise TooDeep(TOO_DEEP)
         if builder.unsupported:
             raise Unsupported(builder.unsupported)
         form.tree = tree
+    except TooDeep:
+        form.reason, form.too_deep = TOO_DEEP, True
     except Unsupported as exc:
         form.reason = str(exc)
+        form.too_deep = form.reason == TOO_DEEP  # a defined name nested too deep
     except (IndexError, ValueError) as exc:
         form.reason = f"syntaxe non reconnue ({exc})"
     return form
@@ -289,6 +309,12 @@ class _Builder:
         self.resolver, self.form = resolver, form
         self.i = 0
         self.unsupported = ""  # keep parsing to collect every dependency
+        self.depth = 0  # parentheses, calls and arrays open around the current token
+
+    def enter(self) -> None:
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise TooDeep(TOO_DEEP)
 
     def peek(self) -> Token | None:
         return self.toks[self.i] if self.i < len(self.toks) else None
@@ -322,12 +348,14 @@ class _Builder:
             left = Binary(tok.value, left, right)
 
     def unary(self) -> Node:
-        tok = self.peek()
-        if tok is not None and tok.type == Token.OP_PRE:
+        # prefix signs in a loop, not by recursion: "=------1" may be long
+        signs: list[str] = []
+        while (tok := self.peek()) is not None and tok.type == Token.OP_PRE:
             self.take()
-            x = self.unary()
-            return Unary(tok.value, x) if tok.value == "-" else Unary("+", x)
+            signs.append("-" if tok.value == "-" else "+")
         node = self.postfix()
+        for sign in reversed(signs):
+            node = Unary(sign, node)
         return node
 
     def postfix(self) -> Node:
@@ -353,8 +381,12 @@ class _Builder:
         if tok.type == Token.OPERAND:
             return self.operand(tok)
         if tok.type == Token.FUNC and tok.subtype == Token.OPEN:
-            return self.call(tok)
+            self.enter()
+            call = self.call(tok)
+            self.depth -= 1
+            return call
         if tok.type == Token.PAREN and tok.subtype == Token.OPEN:
+            self.enter()
             node = self.expression(0)
             close = self.take()
             if close.type != Token.PAREN:
@@ -362,6 +394,7 @@ class _Builder:
                 while (nxt := self.peek()) is not None and nxt.type != Token.PAREN:
                     self.take()
                 self.take()
+            self.depth -= 1
             return node
         if tok.type == Token.ARRAY and tok.subtype == Token.OPEN:
             return self.array()
