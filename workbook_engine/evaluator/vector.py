@@ -313,9 +313,9 @@ class Engine:
         # a chain of signs ("------1") in a loop, innermost first
         ops: list[str] = []
         inner: Node = node
-        while type(inner) is Unary:
-            ops.append(cast(Unary, inner).op)
-            inner = cast(Unary, inner).x
+        while isinstance(inner, Unary):
+            ops.append(inner.op)
+            inner = inner.x
         x = self.value(inner, ctx)
         for op in reversed(ops):
             if op == "+":
@@ -331,8 +331,8 @@ class Engine:
         """The value of a formula's whole tree: like :meth:`value`, with
         Excel's rule for a final + or - that lands within rounding noise of
         zero (see :func:`arithmetic`)."""
-        if type(node) is Binary and cast(Binary, node).op in ("+", "-"):
-            return self.binary(cast(Binary, node), ctx, snap=True)
+        if isinstance(node, Binary) and node.op in ("+", "-"):
+            return self.binary(node, ctx, snap=True)
         return self.value(node, ctx)
 
     def binary(self, node: Binary, ctx: Ctx, snap: bool = False) -> V:
@@ -341,9 +341,9 @@ class Engine:
         # terms costs no recursion.
         spine: list[Binary] = [node]
         left: Node = node.a
-        while type(left) is Binary:
-            spine.append(cast(Binary, left))
-            left = cast(Binary, left).a
+        while isinstance(left, Binary):
+            spine.append(left)
+            left = left.a
         acc = self.value(left, ctx)
         for i, step in enumerate(reversed(spine)):
             b = self.value(step.b, ctx)
