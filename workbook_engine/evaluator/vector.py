@@ -240,6 +240,10 @@ class Engine:
         if isinstance(node, Range):
             b = self.area(node, ctx)
             return V.const(REF) if b is None else b
+        if isinstance(node, Call) and node.fn.area is not None:  # INDEX(r,0,2): a reference
+            ref = node.fn.area(self, ctx, node.args)
+            if ref is not None:
+                return ref
         if isinstance(node, ArrayConst):
             return ConstBlock(node.rows)
         if isinstance(node, Missing):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, cast
+from typing import cast
 
 import numpy as np
 
@@ -15,6 +15,7 @@ from workbook_engine.evaluator.values import (
     BOOL,
     ERR,
     NUM,
+    NUM_ERR,
     STR,
     VALUE,
     Errors,
@@ -23,11 +24,9 @@ from workbook_engine.evaluator.values import (
     first_error,
     text_to_number,
     to_number,
+    with_errors,
 )
 from workbook_engine.evaluator.vector import Block, ConstBlock, Ctx, Engine, NotVectorizable, VaryingBlock
-
-if TYPE_CHECKING:
-    pass
 
 # A function's implementation: (engine, rows evaluated, argument trees) -> values.
 Impl = Callable[[Engine, Ctx, list[Node]], V]
@@ -36,20 +35,30 @@ Impl = Callable[[Engine, Ctx, list[Node]], V]
 ArgError = V | Errors | None
 
 
+# A function whose result is a reference (INDEX) gives its area as a range
+# argument: None when it is not a fixed area (then its value is used).
+AreaImpl = Callable[[Engine, Ctx, list[Node]], "Block | None"]
+
+
 @dataclass(frozen=True)
 class Fn:
+    """A native function. ``elementwise``: applied to arrays cell by cell
+    (ROUND(A1:A3,0) inside SUMPRODUCT); ``area``: see ``AreaImpl``."""
+
     name: str
     impl: Impl
     min_args: int
     max_args: int
+    elementwise: bool = False
+    area: AreaImpl | None = None
 
 
 FUNCTIONS: dict[str, Fn] = {}
 
 
-def function(name: str, min_args: int, max_args: int = 255) -> Callable[[Impl], Impl]:
+def function(name: str, min_args: int, max_args: int = 255, *, elementwise: bool = False) -> Callable[[Impl], Impl]:
     def register(impl: Impl) -> Impl:
-        FUNCTIONS[name] = Fn(name, impl, min_args, max_args)
+        FUNCTIONS[name] = Fn(name, impl, min_args, max_args, elementwise)
         return impl
 
     return register
@@ -172,3 +181,11 @@ def _not_a_range(v: V) -> V:
 
 def _missing(args: list[Node], i: int) -> bool:
     return i >= len(args) or isinstance(args[i], Missing)
+
+
+def finite(v: V) -> V:
+    """#NUM! where a numeric result overflowed (SUM(1E308,1E308)), as Excel."""
+    bad = ~np.isfinite(v.n)
+    if not bad.any():
+        return v
+    return with_errors(V(v.t, np.where(bad, 0.0, v.n), v.o, v.uni), (bad, _errors_like(len(bad), NUM_ERR)))

@@ -1,9 +1,9 @@
-"""Information: ISBLANK, ISNUMBER, ISTEXT, ISERROR, N."""
+"""Information: ISBLANK, ISNUMBER, ISTEXT, ISERROR, ISNA, ISERR, ISLOGICAL,
+ISNONTEXT, N."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -13,21 +13,22 @@ from workbook_engine.evaluator.functions.base import (
     Impl,
     function,
 )
+from workbook_engine.evaluator.functions.scalar import scalar
 from workbook_engine.evaluator.nodes import Node
 from workbook_engine.evaluator.values import (
     BLANK,
     BOOL,
     ERR,
+    NA,
     NUM,
     STR,
+    ExcelError,
     V,
+    Value,
     first_error,
     with_errors,
 )
 from workbook_engine.evaluator.vector import Block, ConstBlock, Ctx, Engine, NotVectorizable, VaryingBlock
-
-if TYPE_CHECKING:
-    pass
 
 # ---------------------------------------------------------------------------
 # Information
@@ -49,10 +50,10 @@ def _is(code_test: Callable[[np.ndarray], np.ndarray]) -> Impl:
     return impl
 
 
-FUNCTIONS["ISBLANK"] = Fn("ISBLANK", _is(lambda t: t == BLANK), 1, 1)
-FUNCTIONS["ISNUMBER"] = Fn("ISNUMBER", _is(lambda t: t == NUM), 1, 1)
-FUNCTIONS["ISTEXT"] = Fn("ISTEXT", _is(lambda t: t == STR), 1, 1)
-FUNCTIONS["ISERROR"] = Fn("ISERROR", _is(lambda t: t == ERR), 1, 1)
+FUNCTIONS["ISBLANK"] = Fn("ISBLANK", _is(lambda t: t == BLANK), 1, 1, elementwise=True)
+FUNCTIONS["ISNUMBER"] = Fn("ISNUMBER", _is(lambda t: t == NUM), 1, 1, elementwise=True)
+FUNCTIONS["ISTEXT"] = Fn("ISTEXT", _is(lambda t: t == STR), 1, 1, elementwise=True)
+FUNCTIONS["ISERROR"] = Fn("ISERROR", _is(lambda t: t == ERR), 1, 1, elementwise=True)
 
 
 @function("N", 1, 1)
@@ -73,3 +74,28 @@ def fn_n(eng: Engine, ctx: Ctx, args: list[Node]) -> V:
         if err is not None:
             out = with_errors(out, err)
     return out
+
+
+@scalar("ISNA", 1, 1, errors_pass=True)
+def fn_isna(v: Value) -> Value:
+    return isinstance(v, ExcelError) and v == NA
+
+
+@scalar("ISERR", 1, 1, errors_pass=True)
+def fn_iserr(v: Value) -> Value:
+    return isinstance(v, ExcelError) and v != NA
+
+
+@scalar("ISLOGICAL", 1, 1, errors_pass=True)
+def fn_islogical(v: Value) -> Value:
+    return isinstance(v, bool)
+
+
+@scalar("ISNONTEXT", 1, 1, errors_pass=True)
+def fn_isnontext(v: Value) -> Value:
+    return not isinstance(v, str) or isinstance(v, ExcelError)
+
+
+@scalar("NA", 0, 0)
+def fn_na() -> Value:
+    return NA

@@ -12,12 +12,15 @@ from workbook_engine.evaluator.functions.base import (
     _errors_like,
     function,
 )
+from workbook_engine.evaluator.functions.scalar import logical, scalar
 from workbook_engine.evaluator.nodes import Node
 from workbook_engine.evaluator.values import (
     BOOL,
     ERR,
+    NA,
     NUM,
     VALUE,
+    ExcelError,
     V,
     Value,
     assemble,
@@ -42,7 +45,7 @@ def _branch(eng: Engine, ctx: Ctx, args: list[Node], i: int, absent: Value) -> V
     return eng.value(args[i], ctx)
 
 
-@function("IF", 1, 3)
+@function("IF", 1, 3, elementwise=True)
 def fn_if(eng: Engine, ctx: Ctx, args: list[Node]) -> V:
     """IF(cond, then, else): each branch only on the rows that take it."""
     cond = to_bool(eng.value(args[0], ctx))
@@ -74,12 +77,26 @@ def fn_if(eng: Engine, ctx: Ctx, args: list[Node]) -> V:
     return assemble(size, parts)
 
 
-@function("IFERROR", 2, 2)
+@function("IFERROR", 2, 2, elementwise=True)
 def fn_iferror(eng: Engine, ctx: Ctx, args: list[Node]) -> V:
+    return _if_error(eng, ctx, args, None)
+
+
+@function("IFNA", 2, 2, elementwise=True)
+def fn_ifna(eng: Engine, ctx: Ctx, args: list[Node]) -> V:
+    """IFNA: the alternative for #N/A only; other errors pass."""
+    return _if_error(eng, ctx, args, NA)
+
+
+def _if_error(eng: Engine, ctx: Ctx, args: list[Node], only: ExcelError | None) -> V:
+    """The first argument, or the second (evaluated only on those rows) where
+    the first is an error (``only`` that error, when given)."""
     v = eng.value(args[0], ctx)
     if v.uni is not None and v.uni != ERR:
         return v
     is_err = v.t == ERR
+    if only is not None and is_err.any():
+        is_err = is_err & (cast(np.ndarray, v.o) == only)  # errors: ``o`` is set
     if not is_err.any():
         return v
     if len(v.t) == 1:
@@ -164,7 +181,7 @@ def fn_or(eng: Engine, ctx: Ctx, args: list[Node]) -> V:
     return _logical(eng, ctx, args, np.logical_or, False)
 
 
-@function("NOT", 1, 1)
+@function("NOT", 1, 1, elementwise=True)
 def fn_not(eng: Engine, ctx: Ctx, args: list[Node]) -> V:
     b = to_bool(eng.value(args[0], ctx))
     return V(b.t, (b.n == 0).astype(float), b.o, b.uni)
@@ -178,3 +195,29 @@ def fn_true(eng: Engine, ctx: Ctx, args: list[Node]) -> V:
 @function("FALSE", 0, 0)
 def fn_false(eng: Engine, ctx: Ctx, args: list[Node]) -> V:
     return V.const(False)
+
+
+@scalar("IFS", 2, 254, errors_pass=True)
+def fn_ifs(*pairs: Value) -> Value:
+    """IFS(test1, value1, ...): the value of the first TRUE test; #N/A when
+    none is; a test's error is the result."""
+    if len(pairs) % 2:
+        return NA
+    for test, value in zip(pairs[0::2], pairs[1::2]):
+        b = logical(test)
+        if isinstance(b, ExcelError):
+            return b
+        if b:
+            return 0.0 if value is None else value
+    return NA
+
+
+@scalar("XOR", 1, 255)
+def fn_xor(*values: Value) -> Value:
+    count = 0
+    for v in values:
+        b = logical(v)
+        if isinstance(b, ExcelError):
+            return b
+        count += b
+    return count % 2 == 1

@@ -1,20 +1,30 @@
-"""Lookups: MATCH, INDEX..."""
+"""Lookups: MATCH and INDEX (vectorised: the layout's), VLOOKUP, HLOOKUP and
+XLOOKUP (per row). INDEX with a row or column 0 is the whole column or row,
+a range for the function around it (SUM(INDEX(r,0,2)) adds column 2).
+
+Lookups compare exactly, as Excel's do (no 15-digit rounding), text without
+regard to case; only cells of the looked-up value's kind match (a number
+stored as text is not the number). Approximate lookups (VLOOKUP's TRUE,
+MATCH's 1) assume sorted keys, as Excel's binary search does."""
 
 from __future__ import annotations
 
 import bisect
-from typing import TYPE_CHECKING, cast
+from dataclasses import replace
+from typing import cast
 
 import numpy as np
 
 from workbook_engine.evaluator.criteria import _wildcard
 from workbook_engine.evaluator.functions.base import (
+    FUNCTIONS,
     _errors_like,
     _missing,
     _not_a_range,
     _range,
     function,
 )
+from workbook_engine.evaluator.functions.scalar import from_values, integer, logical
 from workbook_engine.evaluator.nodes import Node
 from workbook_engine.evaluator.values import (
     BLANK,
@@ -25,15 +35,14 @@ from workbook_engine.evaluator.values import (
     REF,
     STR,
     VALUE,
+    ExcelError,
     V,
+    Value,
     first_error,
     to_number,
     with_errors,
 )
 from workbook_engine.evaluator.vector import Block, ConstBlock, Ctx, Engine, NotVectorizable
-
-if TYPE_CHECKING:
-    pass
 
 # ---------------------------------------------------------------------------
 # Lookup: MATCH, INDEX
@@ -215,3 +224,188 @@ def fn_index(eng: Engine, ctx: Ctx, args: list[Node]) -> V:
         out = with_errors(out, err)
         out.ref = True
     return out
+
+
+def _index_area(eng: Engine, ctx: Ctx, args: list[Node]) -> Block | None:
+    """INDEX as a reference: the row, column or cell of a fixed range picked
+    by constant positions (0: the whole row or column); None otherwise."""
+    a = eng.range_arg(args[0], ctx)
+    if not isinstance(a, Block):
+        return None
+    r = V.const(0.0) if _missing(args, 1) else to_number(eng.value(args[1], ctx))
+    c = None if _missing(args, 2) else to_number(eng.value(args[2], ctx))
+    if len(r.t) != 1 or r.t[0] != NUM or (c is not None and (len(c.t) != 1 or c.t[0] != NUM)):
+        return None
+    ri = int(r.n[0])
+    if c is not None:
+        ci = int(c.n[0])
+    elif a.h == 1:
+        ri, ci = 1, ri
+    else:
+        ci = 1 if a.w == 1 else 0
+    if not (0 <= ri <= a.h and 0 <= ci <= a.w):
+        return None
+    r0, r1 = (a.r0, a.r1) if ri == 0 else (a.r0 + ri - 1, a.r0 + ri - 1)
+    c0, c1 = (a.c0, a.c1) if ci == 0 else (a.c0 + ci - 1, a.c0 + ci - 1)
+    return Block(eng, a.sheet, r0, c0, r1, c1)
+
+
+FUNCTIONS["INDEX"] = replace(FUNCTIONS["INDEX"], area=_index_area)
+
+
+# ---------------------------------------------------------------------------
+# VLOOKUP, HLOOKUP, XLOOKUP: per row
+# ---------------------------------------------------------------------------
+
+
+def _cells(block: Block | ConstBlock) -> tuple[int, int, list[Value]]:
+    """(height stored, width, the stored cells row-major as Python values)."""
+    t, n, o, stored = block.data()
+    return stored, block.w, V(t, n, o).tolist()
+
+
+def _kind(v: Value) -> type:
+    return bool if isinstance(v, bool) else str if isinstance(v, str) else float
+
+
+def _key(v: Value) -> float | str | bool:
+    return v.lower() if isinstance(v, str) else cast("float | bool", v)
+
+
+def _same(a: Value, b: Value, wildcards: bool) -> bool:
+    if a is None or isinstance(a, ExcelError) or _kind(a) is not _kind(b):
+        return False
+    if isinstance(b, str):
+        pattern = _wildcard(b.lower()) if wildcards else None
+        return pattern.fullmatch(cast(str, a).lower()) is not None if pattern else cast(str, a).lower() == b.lower()
+    return a == b
+
+
+def _approximate(keys: list[Value], x: Value) -> int | None:
+    """Excel's binary search for the last key <= x among the keys of x's kind
+    (sorted ascending, as an approximate lookup requires)."""
+    kind = _kind(x)
+    pos = [i for i, k in enumerate(keys) if k is not None and not isinstance(k, ExcelError) and _kind(k) is kind]
+    vals = [_key(keys[i]) for i in pos]
+    j = bisect.bisect_right(vals, _key(x)) - 1  # one kind: comparable
+    return pos[j] if j >= 0 else None
+
+
+def _lookup(keys: list[Value], x: Value, approximate: bool) -> int | None:
+    if x is None:
+        return None
+    if approximate:
+        return _approximate(keys, x)
+    return next((i for i, k in enumerate(keys) if _same(k, x, True)), None)
+
+
+def _table_lookup(eng: Engine, ctx: Ctx, args: list[Node], horizontal: bool) -> V:
+    """VLOOKUP / HLOOKUP(x, table, index, [approximate=TRUE])."""
+    x = eng.value(args[0], ctx).tolist()
+    table = _range(eng, ctx, args[1])
+    if isinstance(table, V):
+        return _not_a_range(table)
+    index = eng.value(args[2], ctx).tolist()
+    approx = [True] if _missing(args, 3) else eng.value(args[3], ctx).tolist()
+    stored, w, cells = _cells(table)
+    h = table.h
+    keys = cells[:w] if horizontal else cells[0::w]
+    size = max(len(x), len(index), len(approx))
+    out: list[Value] = []
+    for i in range(size):
+        xi, ki, ai = x[min(i, len(x) - 1)], index[min(i, len(index) - 1)], approx[min(i, len(approx) - 1)]
+        k, a = integer(ki), logical(ai)
+        err = next((e for e in (xi, k, a) if isinstance(e, ExcelError)), None)
+        if err is not None:
+            out.append(err)
+            continue
+        assert isinstance(k, int) and isinstance(a, bool)
+        if k < 1:
+            out.append(VALUE)
+            continue
+        if k > (h if horizontal else w):
+            out.append(REF)
+            continue
+        p = _lookup(keys, xi, a)
+        if p is None:
+            out.append(NA)
+            continue
+        r, c = (k - 1, p) if horizontal else (p, k - 1)
+        out.append(cells[r * w + c] if r < stored else None)
+    return from_values(out)
+
+
+@function("VLOOKUP", 3, 4)
+def fn_vlookup(eng: Engine, ctx: Ctx, args: list[Node]) -> V:
+    return _table_lookup(eng, ctx, args, False)
+
+
+@function("HLOOKUP", 3, 4)
+def fn_hlookup(eng: Engine, ctx: Ctx, args: list[Node]) -> V:
+    return _table_lookup(eng, ctx, args, True)
+
+
+def _xmatch(keys: list[Value], x: Value, mode: int, reverse: bool) -> int | None:
+    """XLOOKUP's search: 0 exact, 2 wildcards, -1 exact or the next smaller,
+    1 exact or the next larger (no sorting needed); ``reverse``: from the
+    last key."""
+    order = range(len(keys) - 1, -1, -1) if reverse else range(len(keys))
+    if mode in (0, 2):
+        return next((i for i in order if _same(keys[i], x, mode == 2)), None)
+    best: int | None = None
+    for i in order:
+        k = keys[i]
+        if k is None or isinstance(k, ExcelError) or _kind(k) is not _kind(x):
+            continue
+        kk, xx = _key(k), _key(x)
+        if kk == xx:
+            return i
+        if (mode == -1 and kk < xx) or (mode == 1 and kk > xx):  # type: ignore[operator]  # one kind
+            if best is None or (mode == -1 and kk > _key(keys[best])) or (mode == 1 and kk < _key(keys[best])):  # type: ignore[operator]
+                best = i
+    return best
+
+
+@function("XLOOKUP", 3, 6)
+def fn_xlookup(eng: Engine, ctx: Ctx, args: list[Node]) -> V:
+    """XLOOKUP(x, lookup_array, return_array, [if_not_found], [match_mode],
+    [search_mode]): exact match by default, no sorting needed."""
+    x = eng.value(args[0], ctx).tolist()
+    look = _range(eng, ctx, args[1])
+    ret = _range(eng, ctx, args[2])
+    if isinstance(look, V):
+        return _not_a_range(look)
+    if isinstance(ret, V):
+        return _not_a_range(ret)
+    if look.h != 1 and look.w != 1:
+        return V.const(VALUE)
+    length = max(look.h, look.w)
+    vertical = look.w == 1 and look.h == length and not (look.h == 1 and ret.h == 1)
+    if (vertical and ret.h != length) or (not vertical and ret.w != length):
+        return V.const(VALUE)
+    _, _, keys = _cells(look)
+    keys = keys + [None] * (length - len(keys))
+    r_stored, rw, rcells = _cells(ret)
+    missing = None if _missing(args, 3) else eng.value(args[3], ctx).tolist()
+    modes = [0.0] if _missing(args, 4) else eng.value(args[4], ctx).tolist()
+    searches = [1.0] if _missing(args, 5) else eng.value(args[5], ctx).tolist()
+    size = max(len(x), len(modes), len(searches), len(missing or [None]))
+    out: list[Value] = []
+    for i in range(size):
+        xi = x[min(i, len(x) - 1)]
+        m, s = integer(modes[min(i, len(modes) - 1)]), integer(searches[min(i, len(searches) - 1)])
+        err = next((e for e in (xi, m, s) if isinstance(e, ExcelError)), None)
+        if err is not None:
+            out.append(err)
+            continue
+        assert isinstance(m, int) and isinstance(s, int)
+        if m not in (-1, 0, 1, 2) or s not in (-2, -1, 1, 2):
+            out.append(VALUE)
+            continue
+        p = None if xi is None else _xmatch(keys, xi, m, s < 0)
+        if p is None:
+            out.append(NA if missing is None else missing[min(i, len(missing) - 1)])
+            continue
+        r, c = (p, 0) if vertical else (0, p)
+        out.append(rcells[r * rw + c] if r < r_stored else None)
+    return from_values(out)

@@ -4,13 +4,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, cast
+from typing import cast
 
 import numpy as np
 
 from workbook_engine.evaluator.criteria import Criterion, criterion, lowered
+from workbook_engine.evaluator.functions.arrays import array_value
 from workbook_engine.evaluator.functions.base import (
+    FUNCTIONS,
     ArgError,
+    Fn,
+    Impl,
     _collect_errors,
     _errors_like,
     _missing,
@@ -18,22 +22,26 @@ from workbook_engine.evaluator.functions.base import (
     _numbers_of,
     _range,
     _seq_sum,
+    finite,
     function,
 )
 from workbook_engine.evaluator.nodes import Node
 from workbook_engine.evaluator.values import (
+    BLANK,
     DIV0,
     ERR,
+    NA,
     NUM,
+    NUM_ERR,
+    STR,
     VALUE,
     V,
     assemble,
+    first_error,
+    to_number,
     with_errors,
 )
-from workbook_engine.evaluator.vector import Block, ConstBlock, Ctx, Engine
-
-if TYPE_CHECKING:
-    pass
+from workbook_engine.evaluator.vector import Block, ConstBlock, Ctx, Engine, NotVectorizable, VaryingBlock
 
 # ---------------------------------------------------------------------------
 # Aggregates: SUM, MIN, MAX, COUNT, AVERAGE
@@ -45,10 +53,11 @@ def fn_sum(eng: Engine, ctx: Ctx, args: list[Node]) -> V:
     acc: np.ndarray | None = None
     errors: list[ArgError] = []
     for vals, ok, err in _numbers_of(eng, ctx, args):
-        part = _seq_sum(np.where(ok, vals, 0.0))
-        acc = part if acc is None else acc + part
+        with np.errstate(over="ignore", invalid="ignore"):
+            part = _seq_sum(np.where(ok, vals, 0.0))
+            acc = part if acc is None else acc + part
         errors.append(err)
-    out = V.nums(cast(np.ndarray, acc))  # SUM has at least one argument
+    out = finite(V.nums(cast(np.ndarray, acc)))  # SUM has at least one argument
     err = _collect_errors(errors, len(out.t)) if any(e is not None for e in errors) else None
     return with_errors(out, err) if err else out
 
@@ -59,9 +68,10 @@ def fn_average(eng: Engine, ctx: Ctx, args: list[Node]) -> V:
     count: np.ndarray | None = None
     errors: list[ArgError] = []
     for vals, ok, err in _numbers_of(eng, ctx, args):
-        part = _seq_sum(np.where(ok, vals, 0.0))
+        with np.errstate(over="ignore", invalid="ignore"):
+            part = _seq_sum(np.where(ok, vals, 0.0))
+            total = part if total is None else total + part
         k = ok.sum(axis=1)
-        total = part if total is None else total + part
         count = k if count is None else count + k
         errors.append(err)
     total, count = cast(np.ndarray, total), cast(np.ndarray, count)  # AVERAGE has at least one argument
@@ -69,7 +79,7 @@ def fn_average(eng: Engine, ctx: Ctx, args: list[Node]) -> V:
     total, count = np.broadcast_to(total, size), np.broadcast_to(count, size)
     with np.errstate(all="ignore"):
         avg = np.where(count > 0, total / np.maximum(count, 1), 0.0)
-    out = V.nums(avg)
+    out = finite(V.nums(avg))
     if (count == 0).any():
         out = with_errors(out, (count == 0, _errors_like(size, DIV0)))
     err = _collect_errors(errors, size)
@@ -159,13 +169,13 @@ def _conditional(eng: Engine, ctx: Ctx, sum_node: Node | None, pairs: list[tuple
             return _not_a_range(sum_range)
         sum_block = sum_range
     shapes = {(b.h, b.w) for b in blocks}
-    if sum_block is not None and mode == "sumifs":
+    if sum_block is not None and mode.endswith("ifs"):
         shapes.add((sum_block.h, sum_block.w))
     if len(shapes) != 1:
         return V.const(VALUE)
     h, w = next(iter(shapes))
-    if sum_block is not None and mode == "sumif" and isinstance(sum_block, Block):
-        # SUMIF's sum range takes the criteria range's shape from its top-left
+    if sum_block is not None and mode in ("sumif", "averageif") and isinstance(sum_block, Block):
+        # SUMIF's (AVERAGEIF's) sum range takes the criteria range's shape from its top-left
         sum_block = Block(eng, sum_block.sheet, sum_block.r0, sum_block.c0, sum_block.r0 + h - 1, sum_block.c0 + w - 1)
     all_blocks = blocks + ([sum_block] if sum_block is not None else [])
     height = max(b.data()[3] for b in all_blocks)
@@ -195,11 +205,17 @@ def _conditional(eng: Engine, ctx: Ctx, sum_node: Node | None, pairs: list[tuple
             t, n, o = _padded(cast("Block | ConstBlock", sum_block), height)  # SUMIF(S): a sum range
             hit = mask & (t == NUM)
             errs = mask & (t == ERR)
+            vals = n[hit]
             if errs.any():
                 results[key] = cast(np.ndarray, o)[np.flatnonzero(errs)[0]]  # errors: ``o`` is set
+            elif mode.startswith("average"):
+                results[key] = float(_seq_sum(vals.reshape(1, -1))[0]) / len(vals) if len(vals) else DIV0
+            elif mode in ("minifs", "maxifs"):
+                results[key] = (float(vals.min()) if mode == "minifs" else float(vals.max())) if len(vals) else 0.0
             else:
-                vals = n[hit]
-                results[key] = float(_seq_sum(vals.reshape(1, -1))[0]) if len(vals) else 0.0
+                with np.errstate(over="ignore", invalid="ignore"):
+                    total = float(_seq_sum(vals.reshape(1, -1))[0]) if len(vals) else 0.0
+                results[key] = total if np.isfinite(total) else NUM_ERR
     if size == 1:
         return V.const(results[keys[0]])
     row_values = [results[k] for k in keys]
@@ -239,8 +255,125 @@ def fn_sumif(eng: Engine, ctx: Ctx, args: list[Node]) -> V:
     return _conditional(eng, ctx, sum_node, [(args[0], args[1])], "sumif")
 
 
+@function("AVERAGEIF", 2, 3)
+def fn_averageif(eng: Engine, ctx: Ctx, args: list[Node]) -> V:
+    avg_node = args[2] if len(args) == 3 and not _missing(args, 2) else args[0]
+    return _conditional(eng, ctx, avg_node, [(args[0], args[1])], "averageif")
+
+
+def _ifs(mode: str) -> Impl:
+    def impl(eng: Engine, ctx: Ctx, args: list[Node]) -> V:
+        if len(args) % 2 == 0:
+            return V.const(VALUE)
+        return _conditional(eng, ctx, args[0], list(zip(args[1::2], args[2::2])), mode)
+
+    return impl
+
+
+FUNCTIONS["AVERAGEIFS"] = Fn("AVERAGEIFS", _ifs("averageifs"), 3, 255)
+FUNCTIONS["MINIFS"] = Fn("MINIFS", _ifs("minifs"), 3, 255)
+FUNCTIONS["MAXIFS"] = Fn("MAXIFS", _ifs("maxifs"), 3, 255)
+
+
 @function("SUMIFS", 3)
 def fn_sumifs(eng: Engine, ctx: Ctx, args: list[Node]) -> V:
     if len(args) % 2 == 0:
         return V.const(VALUE)
     return _conditional(eng, ctx, args[0], list(zip(args[1::2], args[2::2])), "sumifs")
+
+
+# ---------------------------------------------------------------------------
+# SUMPRODUCT, COUNTA, COUNTBLANK, RANK
+# ---------------------------------------------------------------------------
+
+
+@function("SUMPRODUCT", 1)
+def fn_sumproduct(eng: Engine, ctx: Ctx, args: list[Node]) -> V:
+    """SUMPRODUCT(array, ...): arrays of one size (else #VALUE!), multiplied
+    cell by cell and added. Only numbers count: text (numbers stored as text
+    too), logicals and blanks are 0, which is why ``--(range>0)`` turns the
+    comparison's logicals into numbers; an error in any cell is the result.
+    (LibreOffice counts TRUE as 1 in a range: Excel's 0 is the reference.)"""
+    if ctx.size != 1:
+        raise NotVectorizable
+    arrays = [array_value(eng, ctx, a) for a in args]
+    if len({(h, w) for h, w, _ in arrays}) != 1:
+        return V.const(VALUE)
+    h, w, _ = arrays[0]
+    k = h * w
+    product = np.ones(k)
+    for _, _, v in arrays:
+        if v.has(ERR) or (v.uni is None and (v.t == ERR).any()):
+            return V.const(cast(np.ndarray, v.o)[np.flatnonzero(v.t == ERR)[0]])  # errors: ``o`` is set
+        product = product * np.where(np.broadcast_to(v.t, k) == NUM, np.broadcast_to(v.n, k), 0.0)
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = _seq_sum(product.reshape(1, -1))
+    return finite(V.nums(total))
+
+
+@function("COUNTA", 1)
+def fn_counta(eng: Engine, ctx: Ctx, args: list[Node]) -> V:
+    """COUNTA: cells that are not empty (a formula's "" counts), and every
+    value given directly (an omitted argument is not one)."""
+    acc = np.zeros(1)
+    for node in args:
+        a = eng.arg(node, ctx)
+        if a is None:
+            continue
+        if isinstance(a, (Block, ConstBlock)):
+            acc = acc + float(np.count_nonzero(a.data()[0] != BLANK))
+        elif isinstance(a, VaryingBlock):
+            acc = acc + (a.matrix().t != BLANK).sum(axis=1)
+        elif a.ref:
+            acc = acc + (a.t != BLANK)
+        else:
+            acc = acc + 1.0
+    return V.nums(np.asarray(acc, dtype=float))
+
+
+@function("COUNTBLANK", 1, 1)
+def fn_countblank(eng: Engine, ctx: Ctx, args: list[Node]) -> V:
+    """COUNTBLANK(range): empty cells and cells showing "" ."""
+    a = eng.range_arg(args[0], ctx)
+    if isinstance(a, VaryingBlock):
+        raise NotVectorizable
+    if not isinstance(a, (Block, ConstBlock)):
+        return V.const(VALUE) if a is None or a.uni != ERR else a
+    t, _, o, stored = a.data()
+    empty = t == BLANK
+    if o is not None:
+        empty = empty | ((t == STR) & (o == ""))
+    return V.const(float(np.count_nonzero(empty)) + (a.h - stored) * a.w)
+
+
+def _rank(eng: Engine, ctx: Ctx, args: list[Node]) -> V:
+    """RANK(number, ref, [order]): 1 + how many numbers of ``ref`` are greater
+    (order 0, the default) or smaller (order non-zero); ties share the best
+    rank; #N/A when the number is not in ``ref``."""
+    x = to_number(eng.value(args[0], ctx))
+    block = _range(eng, ctx, args[1])
+    if isinstance(block, V):
+        return _not_a_range(block)
+    order = V.const(0.0) if _missing(args, 2) else to_number(eng.value(args[2], ctx))
+    t, n, o, _ = block.data()
+    if (t == ERR).any():
+        return V.const(cast(np.ndarray, o)[np.flatnonzero(t == ERR)[0]])  # errors: ``o`` is set
+    vals = np.sort(n[t == NUM])
+    size = max(len(x.t), len(order.t))
+    xs = np.broadcast_to(x.n, size)
+    ascending = np.broadcast_to(order.n != 0, size)
+    below = np.searchsorted(vals, xs, side="left")
+    above = len(vals) - np.searchsorted(vals, xs, side="right")
+    rank = np.where(ascending, below + 1, above + 1).astype(float)
+    present = (
+        (below < len(vals)) & (vals[np.minimum(below, len(vals) - 1)] == xs) if len(vals) else np.zeros(size, bool)
+    )
+    out = V.nums(rank)
+    if not present.all():
+        out = with_errors(out, (~present, _errors_like(size, NA)))
+    err = first_error(x, order) if (x.uni != NUM or order.uni != NUM) else None
+    return with_errors(out, err) if err else out
+
+
+FUNCTIONS["RANK"] = Fn("RANK", _rank, 2, 3)
+FUNCTIONS["RANK.EQ"] = Fn("RANK.EQ", _rank, 2, 3)
