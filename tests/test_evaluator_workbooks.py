@@ -5,7 +5,6 @@ formulas, no cached values, LibreOffice) and unreadable files."""
 from __future__ import annotations
 
 import math
-
 import re
 import zipfile
 from dataclasses import replace
