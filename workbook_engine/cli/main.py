@@ -17,6 +17,7 @@ from pathlib import Path
 
 from workbook_engine import __version__
 from workbook_engine.cli import anonymize, federation
+from workbook_engine.cli import calc as calc_command
 from workbook_engine.cli import calibrate as calibrate_command
 from workbook_engine.cli.common import EXIT_FINDINGS, EXIT_INTERNAL, EXIT_OK, EXIT_UNUSABLE, parse_grid_list, print_json
 from workbook_engine.evaluator.locale_numbers import DEFAULT_LOCALE, LOCALES, number_locale
@@ -340,6 +341,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_workbook_options(sp)
     sp.set_defaults(run=cmd_split)
 
+    add_workbook_options(calc_command.register(sub))
     add_workbook_options(federation.register(sub))
     calibrate_command.register(sub)
     add_workbook_options(anonymize.register(sub))

@@ -1,0 +1,109 @@
+"""``workbook-engine calc FILE [--cells "Feuille!A1:C10" ...] [--json | --csv]``:
+the values of any workbook's cells, computed headlessly from its formulas.
+
+Without ``--cells``, every formula cell. Cells are named as Excel names them
+(``'Grille 1'!B20``); errors are printed as Excel writes them (``#DIV/0!``).
+Cells the engine cannot vouch for (computed by the ``formulas`` fallback,
+or nested too deep) are listed on stderr, one line per cause.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+import sys
+
+from workbook_engine.cli.common import EXIT_OK
+from workbook_engine.model.problems import UsageError
+
+MAX_LISTED = 5  # cells named per cause on stderr
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
+    p = sub.add_parser("calc", help="valeurs des cellules de n'importe quel classeur, calculées sans tableur")
+    p.add_argument("workbook", help="classeur .xlsx ou .ods")
+    p.add_argument(
+        "--cells",
+        action="append",
+        help='cellule ou plage, ex. "\'Grille 1\'!B20" ou "Familles!A4:C10" (répétable ; défaut : '
+        "toutes les cellules de formule)",
+    )
+    out = p.add_mutually_exclusive_group()
+    out.add_argument("--json", action="store_true", help="valeurs au format JSON")
+    out.add_argument("--csv", action="store_true", help="valeurs au format CSV (cellule, type, valeur)")
+    p.set_defaults(run=cmd_calc)
+    return p
+
+
+def kind(v: object) -> str:
+    from workbook_engine.evaluator.values import ExcelError
+
+    if v is None:
+        return "blank"
+    if isinstance(v, ExcelError):
+        return "error"
+    if isinstance(v, bool):
+        return "bool"
+    if isinstance(v, str):
+        return "text"
+    return "number"
+
+
+def shown(v: object) -> str:
+    """A value as text: numbers without a useless ".0", logicals TRUE/FALSE,
+    errors as Excel writes them, an empty cell as nothing."""
+    k = kind(v)
+    if k == "blank":
+        return ""
+    if k == "bool":
+        return "TRUE" if v else "FALSE"
+    if k == "number":
+        x = float(v)  # type: ignore[arg-type]
+        return str(int(x)) if x.is_integer() and abs(x) < 1e16 else repr(x)
+    return str(v)
+
+
+def _json_value(v: object) -> object:
+    k = kind(v)
+    if k in ("error",):
+        return str(v)
+    if k == "number" and not math.isfinite(float(v)):  # type: ignore[arg-type]
+        return str(v)
+    return v
+
+
+def cmd_calc(args: argparse.Namespace) -> int:
+    from workbook_engine.evaluator.cells import CellNameError
+    from workbook_engine.workbook.calc import evaluate_workbook
+
+    calc = evaluate_workbook(args.workbook)
+    rows: list[tuple[str, object]] = []
+    if args.cells:
+        for spec in args.cells:
+            try:
+                rows += calc.cells(spec)
+            except CellNameError as exc:
+                raise UsageError(f"--cells {spec} : {exc}") from None
+    else:
+        rows = [(name, calc[name]) for name in calc]
+    if args.json:
+        data = [{"cell": name, "type": kind(v), "value": _json_value(v)} for name, v in rows]
+        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+    elif args.csv:
+        w = csv.writer(sys.stdout, lineterminator="\n")
+        w.writerow(["cell", "type", "value"])
+        for name, v in rows:
+            w.writerow([name, kind(v), shown(v)])
+    else:
+        width = max((len(name) for name, _ in rows), default=0)
+        for name, v in rows:
+            sys.stdout.write(f"{name.ljust(width)}  {shown(v)}\n")
+    for cause, cells in calc.unverified.items():
+        more = f" et {len(cells) - MAX_LISTED} autre(s)" if len(cells) > MAX_LISTED else ""
+        print(
+            f"  attention : {len(cells)} cellule(s) non vérifiée(s), {cause} : {', '.join(cells[:MAX_LISTED])}{more}",
+            file=sys.stderr,
+        )
+    return EXIT_OK
