@@ -207,7 +207,7 @@ def fn_ceiling(x: Value, significance: Value) -> Value:
         return 0.0
     if v > 0 and s < 0:
         return NUM_ERR
-    return _multiple(v, s, ROUND_CEILING if s > 0 else ROUND_FLOOR)
+    return _multiple(v, s, ROUND_CEILING)
 
 
 @scalar("FLOOR", 2, 2)
@@ -226,7 +226,7 @@ def fn_floor(x: Value, significance: Value) -> Value:
         return DIV0
     if v > 0 and s < 0:
         return NUM_ERR
-    return _multiple(v, s, ROUND_FLOOR if s > 0 else ROUND_CEILING)
+    return _multiple(v, s, ROUND_FLOOR)
 
 
 @scalar("SIGN", 1, 1)
