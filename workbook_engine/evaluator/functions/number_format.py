@@ -8,7 +8,9 @@ bursar typed it, so a French workbook holds ``"# ##0,00"`` and
 and the thousands separator read in the code and written in the result
 (fr: "," and a space, written U+202F as French Windows and Excel since 2019;
 en: "." and ","), the day and month names, and the date letters (fr: j, a
-for day and year; d and y are read too).
+for day and year; d and y are read too). A French code holding a "." was
+written the English way ("0.00", "#,##0.00": a workbook from an English
+Excel) and is read so, the result written the French way.
 
 Supported: sections ``pos;neg;zero;text``, ``0 # ?`` placeholders, decimals,
 thousands grouping, ``%``, ``E+00`` exponents, quoted text, ``\\x`` escapes,
@@ -139,10 +141,12 @@ def format_value(value: float | str, code: str, locale: str) -> str | ExcelError
 
 
 def _format_number(x: float, tokens: list[tuple[str, str]], locale: str) -> str:
-    decimal_in = _DECIMAL[locale]
-    group_in = {",", " ", "\u00a0", "\u202f"} - {decimal_in} if locale == "fr" else {","}
-    # Split the placeholders: integer part, fraction part, exponent.
     phs = "".join(t if k == "ph" else "\x00" for k, t in tokens)
+    # A French code with a "." was written the English way (a workbook from
+    # an English Excel, "0.00", "#,##0.00"): read it so, write French.
+    reading = "en" if locale == "fr" and "." in phs else locale
+    decimal_in = _DECIMAL[reading]
+    group_in = {" ", "\u00a0", "\u202f"} if reading == "fr" else {","}
     percent = phs.count("%")
     x = x * 100**percent
     digit = set("0#?")
