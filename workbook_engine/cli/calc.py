@@ -87,10 +87,13 @@ def cmd_calc(args: argparse.Namespace) -> int:
             except CellNameError as exc:
                 raise UsageError(f"--cells {spec} : {exc}") from None
     else:
-        rows = [(name, calc[name]) for name in calc]
+        rows = list(calc.formula_values())
     if args.json:
-        data = [{"cell": name, "type": kind(v), "value": _json_value(v)} for name, v in rows]
-        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+        # one cell a line: readable, and far quicker than an indented dump of 100,000 cells
+        lines = (
+            json.dumps({"cell": name, "type": kind(v), "value": _json_value(v)}, ensure_ascii=False) for name, v in rows
+        )
+        sys.stdout.write("[\n  " + ",\n  ".join(lines) + "\n]\n" if rows else "[]\n")
     elif args.csv:
         w = csv.writer(sys.stdout, lineterminator="\n")
         w.writerow(["cell", "type", "value"])
@@ -98,8 +101,7 @@ def cmd_calc(args: argparse.Namespace) -> int:
             w.writerow([name, kind(v), shown(v)])
     else:
         width = max((len(name) for name, _ in rows), default=0)
-        for name, v in rows:
-            sys.stdout.write(f"{name.ljust(width)}  {shown(v)}\n")
+        sys.stdout.write("".join(f"{name.ljust(width)}  {shown(v)}\n" for name, v in rows))
     for cause, cells in calc.unverified.items():
         more = f" et {len(cells) - MAX_LISTED} autre(s)" if len(cells) > MAX_LISTED else ""
         print(

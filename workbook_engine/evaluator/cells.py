@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 
 from workbook_engine.evaluator.evaluate import Evaluation
-from workbook_engine.evaluator.refs import Area, Ref, address, parse_area
+from workbook_engine.evaluator.refs import Area, Ref, address, col_letters, parse_area, quote_sheet
 from workbook_engine.evaluator.values import Value
 
 
@@ -81,17 +81,26 @@ class Calculation(Mapping[str, Value]):
             for c in range(area.c0, c1 + 1)
         ]
 
+    def _positions(self) -> list[tuple[int, int, int]]:
+        """(sheet index, row, col) of every formula cell, sheet by sheet, row by row."""
+        cells = [(run.sheet, r, run.col) for run in self.evaluation.runs for r in range(run.r0, run.r1 + 1)]
+        cells.sort()
+        return cells
+
     @property
     def formula_cells(self) -> list[str]:
         """The names of every formula cell: sheet by sheet, row by row."""
         if self._formula_cells is None:
-            ev = self.evaluation
-            cells = [
-                (run.sheet, r, run.col, ev.book[run.sheet].name) for run in ev.runs for r in range(run.r0, run.r1 + 1)
-            ]
-            cells.sort()
-            self._formula_cells = [address(name, r, c) for _, r, c, name in cells]
+            sheets = [quote_sheet(s.name) for s in self.evaluation.book.sheets]
+            self._formula_cells = [f"{sheets[s]}!{col_letters(c)}{r + 1}" for s, r, c in self._positions()]
         return self._formula_cells
+
+    def formula_values(self) -> list[tuple[str, Value]]:
+        """Every formula cell's name and value (what ``calc`` prints), read
+        straight from the evaluated columns."""
+        book = self.evaluation.book
+        values = [book[s].value(r, c) for s, r, c in self._positions()]
+        return list(zip(self.formula_cells, values))
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.formula_cells)
