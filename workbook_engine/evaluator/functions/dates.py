@@ -1,10 +1,11 @@
-"""Dates: DATE, YEAR, MONTH, DAY, WEEKDAY, TODAY, serial numbers of the 1900
+"""Dates: DATE, YEAR, MONTH, DAY, WEEKDAY, EDATE, EOMONTH, TODAY, serial numbers of the 1900
 system (1 is 1 January 1900; Excel keeps Lotus's fictitious 29 February 1900
 as serial 60, so serials from 61 on count from 30 December 1899). Text dates
 ("2026-09-01", "01/09/2026" in French) are read the locale's way."""
 
 from __future__ import annotations
 
+import calendar
 import datetime
 
 from workbook_engine.evaluator.functions.scalar import integer, number, scalar
@@ -107,3 +108,35 @@ def fn_weekday(x: Value, kind: Value = 1.0) -> Value:
 def fn_today() -> Value:
     """Today's serial (volatile: the day the workbook is evaluated)."""
     return serial_of(datetime.date.today())
+
+
+def _month_shift(start: Value, months: Value, end_of_month: bool) -> Value:
+    s, m = number(start), integer(months)
+    if isinstance(s, ExcelError):
+        return s
+    if isinstance(m, ExcelError):
+        return m
+    parts = date_of(s)
+    if isinstance(parts, ExcelError):
+        return parts
+    y, mo, d = parts
+    total = y * 12 + (mo - 1) + m
+    y, mo = divmod(total, 12)
+    mo += 1
+    if not 1900 <= y <= 9999:
+        return NUM_ERR
+    last = calendar.monthrange(y, mo)[1]
+    return serial_of(datetime.date(y, mo, last if end_of_month else min(max(d, 1), last)))
+
+
+@scalar("EDATE", 2, 2)
+def fn_edate(start: Value, months: Value) -> Value:
+    """EDATE: the same day ``months`` months later (the month's last day
+    when it has fewer days)."""
+    return _month_shift(start, months, False)
+
+
+@scalar("EOMONTH", 2, 2)
+def fn_eomonth(start: Value, months: Value) -> Value:
+    """EOMONTH: the last day of the month ``months`` months later."""
+    return _month_shift(start, months, True)

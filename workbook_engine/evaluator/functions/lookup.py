@@ -1,5 +1,5 @@
 """Lookups: MATCH and INDEX (vectorised: the layout's), VLOOKUP, HLOOKUP and
-XLOOKUP (per row). INDEX with a row or column 0 is the whole column or row,
+XLOOKUP (per row), CHOOSE, ROWS, COLUMNS. INDEX with a row or column 0 is the whole column or row,
 a range for the function around it (SUM(INDEX(r,0,2)) adds column 2).
 
 Lookups compare exactly, as Excel's do (no 15-digit rounding), text without
@@ -18,6 +18,8 @@ import numpy as np
 from workbook_engine.evaluator.criteria import _wildcard
 from workbook_engine.evaluator.functions.base import (
     FUNCTIONS,
+    Fn,
+    Impl,
     _errors_like,
     _missing,
     _not_a_range,
@@ -38,11 +40,12 @@ from workbook_engine.evaluator.values import (
     ExcelError,
     V,
     Value,
+    assemble,
     first_error,
     to_number,
     with_errors,
 )
-from workbook_engine.evaluator.vector import Block, ConstBlock, Ctx, Engine, NotVectorizable
+from workbook_engine.evaluator.vector import Block, ConstBlock, Ctx, Engine, NotVectorizable, VaryingBlock
 
 # ---------------------------------------------------------------------------
 # Lookup: MATCH, INDEX
@@ -409,3 +412,42 @@ def fn_xlookup(eng: Engine, ctx: Ctx, args: list[Node]) -> V:
         r, c = (p, 0) if vertical else (0, p)
         out.append(rcells[r * rw + c] if r < r_stored else None)
     return from_values(out)
+
+
+@function("CHOOSE", 2, elementwise=True)
+def fn_choose(eng: Engine, ctx: Ctx, args: list[Node]) -> V:
+    """CHOOSE(k, v1, v2, ...): the k-th value (k truncated), each evaluated
+    only on the rows that choose it; #VALUE! for k out of 1..n."""
+    k = to_number(eng.value(args[0], ctx))
+    size = max(len(k.t), 1)
+    idx = np.trunc(k.n).astype(np.int64)
+    bad = (idx < 1) | (idx > len(args) - 1)
+    parts: list[tuple[np.ndarray, V]] = []
+    if len(k.t) == 1 and ctx.size != 1:  # the same choice for every row
+        if k.t[0] == ERR or bad[0]:
+            return k if k.t[0] == ERR else V.const(VALUE)
+        return eng.value(args[int(idx[0])], ctx)
+    for j in np.unique(idx[~bad & (k.t != ERR)]).tolist():
+        pos = np.flatnonzero((idx == j) & (k.t != ERR))
+        parts.append((pos, eng.value(args[j], ctx.subset(pos) if ctx.size == size else ctx)))
+    out = assemble(size, parts)
+    if bad.any():
+        out = with_errors(out, (bad & (k.t != ERR), _errors_like(size, VALUE)))
+    err = first_error(k) if k.uni != NUM else None
+    return with_errors(out, err) if err else out
+
+
+def _dimension(rows: bool) -> Impl:
+    def impl(eng: Engine, ctx: Ctx, args: list[Node]) -> V:
+        a = eng.range_arg(args[0], ctx)
+        if isinstance(a, (Block, ConstBlock, VaryingBlock)):
+            return V.const(float(a.h if rows else a.w))
+        if a is None or a.uni == ERR:
+            return V.const(VALUE) if a is None else a
+        return V.const(1.0)
+
+    return impl
+
+
+FUNCTIONS["ROWS"] = Fn("ROWS", _dimension(True), 1, 1)
+FUNCTIONS["COLUMNS"] = Fn("COLUMNS", _dimension(False), 1, 1)

@@ -1,8 +1,11 @@
-"""Aggregates (SUM, AVERAGE, MIN, MAX, COUNT) and conditional aggregates
-(COUNTIF(S), SUMIF(S)...), with Excel's rules for what counts."""
+"""Aggregates (SUM, AVERAGE, MIN, MAX, COUNT, COUNTA, COUNTBLANK, PRODUCT,
+LARGE, SMALL, MEDIAN, RANK, SUMPRODUCT) and conditional aggregates
+(COUNTIF(S), SUMIF(S), AVERAGEIF(S), MINIFS, MAXIFS), with Excel's rules
+for what counts."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import cast
 
@@ -16,6 +19,7 @@ from workbook_engine.evaluator.functions.base import (
     Fn,
     Impl,
     _collect_errors,
+    _err_of,
     _errors_like,
     _missing,
     _not_a_range,
@@ -25,6 +29,7 @@ from workbook_engine.evaluator.functions.base import (
     finite,
     function,
 )
+from workbook_engine.evaluator.functions.scalar import from_values
 from workbook_engine.evaluator.nodes import Node
 from workbook_engine.evaluator.values import (
     BLANK,
@@ -35,7 +40,9 @@ from workbook_engine.evaluator.values import (
     NUM_ERR,
     STR,
     VALUE,
+    ExcelError,
     V,
+    Value,
     assemble,
     first_error,
     to_number,
@@ -377,3 +384,83 @@ def _rank(eng: Engine, ctx: Ctx, args: list[Node]) -> V:
 
 FUNCTIONS["RANK"] = Fn("RANK", _rank, 2, 3)
 FUNCTIONS["RANK.EQ"] = Fn("RANK.EQ", _rank, 2, 3)
+
+
+# ---------------------------------------------------------------------------
+# PRODUCT, LARGE, SMALL, MEDIAN
+# ---------------------------------------------------------------------------
+
+
+@function("PRODUCT", 1)
+def fn_product(eng: Engine, ctx: Ctx, args: list[Node]) -> V:
+    """PRODUCT: the numbers multiplied, like SUM counts them (0 when there is none)."""
+    acc: np.ndarray | None = None
+    seen: np.ndarray | None = None
+    errors: list[ArgError] = []
+    for vals, ok, err in _numbers_of(eng, ctx, args):
+        with np.errstate(over="ignore", invalid="ignore"):
+            part = np.prod(np.where(ok, vals, 1.0), axis=1) if vals.shape[1] else np.ones(vals.shape[0])
+            acc = part if acc is None else acc * part
+        has = ok.any(axis=1)
+        seen = np.asarray(has if seen is None else seen | has)
+        errors.append(err)
+    total, any_num = cast(np.ndarray, acc), cast(np.ndarray, seen)  # at least one argument
+    size = max(len(total), len(any_num))
+    out = finite(V.nums(np.where(np.broadcast_to(any_num, size), np.broadcast_to(total, size), 0.0)))
+    err = _collect_errors(errors, size)
+    return with_errors(out, err) if err else out
+
+
+def _numbers_per_row(eng: Engine, ctx: Ctx, node: Node) -> tuple[list[list[float]], Value]:
+    """The numbers of one argument for each evaluated row (one list when
+    the same for all), and its first error (or None)."""
+    for vals, ok, err in _numbers_of(eng, ctx, [node]):
+        e = _err_of(err, vals.shape[0])
+        if e is not None and e[0].any():
+            return [], cast(Value, e[1][np.flatnonzero(e[0])[0]])
+        return [row[mask].tolist() for row, mask in zip(vals, ok)], None
+    return [[]], None  # pragma: no cover - one argument yields once
+
+
+def _kth(largest: bool) -> Impl:
+    def impl(eng: Engine, ctx: Ctx, args: list[Node]) -> V:
+        rows, err = _numbers_per_row(eng, ctx, args[0])
+        if err is not None:
+            return V.const(err)
+        ks = to_number(eng.value(args[1], ctx)).tolist()
+        size = max(len(rows), len(ks))
+        out: list[Value] = []
+        for i in range(size):
+            nums, k = sorted(rows[min(i, len(rows) - 1)], reverse=largest), ks[min(i, len(ks) - 1)]
+            if isinstance(k, ExcelError):
+                out.append(k)
+                continue
+            j = math.ceil(cast(float, k))
+            out.append(nums[j - 1] if 1 <= j <= len(nums) else NUM_ERR)
+        return from_values(out)
+
+    return impl
+
+
+FUNCTIONS["LARGE"] = Fn("LARGE", _kth(True), 2, 2)
+FUNCTIONS["SMALL"] = Fn("SMALL", _kth(False), 2, 2)
+
+
+@function("MEDIAN", 1)
+def fn_median(eng: Engine, ctx: Ctx, args: list[Node]) -> V:
+    """MEDIAN: the middle number (the mean of the two middle ones); #NUM!
+    when there is no number."""
+    per_arg = [_numbers_per_row(eng, ctx, a) for a in args]
+    err = next((e for _, e in per_arg if e is not None), None)
+    if err is not None:
+        return V.const(err)
+    size = max(len(rows) for rows, _ in per_arg)
+    out: list[Value] = []
+    for i in range(size):
+        nums = sorted(x for rows, _ in per_arg for x in rows[min(i, len(rows) - 1)])
+        if not nums:
+            out.append(NUM_ERR)
+            continue
+        mid = len(nums) // 2
+        out.append(nums[mid] if len(nums) % 2 else (nums[mid - 1] + nums[mid]) / 2)
+    return from_values(out)
