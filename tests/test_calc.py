@@ -196,3 +196,20 @@ def test_check_flags_cells_it_cannot_vouch_for(generated, tmp_path, capsys):
     unverified = [f for f in findings if "non vérifiée" in f["message"]]
     assert {f["severity"] for f in unverified} == {"warning"}
     assert sum(f["count"] for f in unverified) == 9
+
+
+def test_an_ods_file(tmp_path, capsys):
+    from ods_files import formula, num, row, simple_ods, table
+
+    path = simple_ods(
+        tmp_path / "budget.ods",
+        [
+            table(
+                "Feuille 1",
+                [row(num(2), num(3)), row(formula("of:=SUMPRODUCT([.A1:.B1];[.A1:.B1])"), formula("of:=[.A1]/0"))],
+            )
+        ],
+    )
+    code, out, err = run(capsys, "calc", str(path), "--csv")
+    assert code == 0, err
+    assert out.splitlines()[1:] == ["'Feuille 1'!A2,number,13", "'Feuille 1'!B2,error,#DIV/0!"]
