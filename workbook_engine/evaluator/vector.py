@@ -43,6 +43,9 @@ BlockData = tuple[np.ndarray, np.ndarray, np.ndarray | None, int]
 _T = TypeVar("_T")
 
 
+MAX_TEXT = 32_767  # characters in a cell, as Excel
+
+
 class NotVectorizable(Exception):
     """This formula must be evaluated row by row (e.g. MATCH over a range
     that moves with the row)."""
@@ -440,6 +443,15 @@ def concat(a: V, b: V) -> V:
     ok = np.ones(size, dtype=bool) if err is None else ~err[0]
     o[ok] = oa[ok] + ob[ok]
     out = V(uniform_types(STR, size), np.zeros(size), o, STR)
+    # Excel's cell limit: longer text is #VALUE! (and a chain of A1&A1 down
+    # a sheet cannot double its way to gigabytes)
+    long = np.array([len(x) > MAX_TEXT for x in o[ok].tolist()], dtype=bool)
+    if long.any():
+        too_long = np.zeros(size, dtype=bool)
+        too_long[np.flatnonzero(ok)[long]] = True
+        errs = np.empty(size, dtype=object)
+        errs[:] = VALUE
+        out = with_errors(out, (too_long, errs))
     return with_errors(out, err) if err is not None else out
 
 

@@ -280,7 +280,7 @@ def _same(a: Value, b: Value, wildcards: bool) -> bool:
         return False
     if isinstance(b, str):
         pattern = _wildcard(b.lower()) if wildcards else None
-        return pattern.fullmatch(cast(str, a).lower()) is not None if pattern else cast(str, a).lower() == b.lower()
+        return pattern.fullmatch(cast(str, a).lower()) if pattern else cast(str, a).lower() == b.lower()
     return a == b
 
 

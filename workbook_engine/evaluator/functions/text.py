@@ -16,9 +16,7 @@ from workbook_engine.evaluator.functions.scalar import from_values, integer, sca
 from workbook_engine.evaluator.locale_numbers import current_locale
 from workbook_engine.evaluator.nodes import Node
 from workbook_engine.evaluator.values import STR, VALUE, ExcelError, V, Value, text_to_number, to_text
-from workbook_engine.evaluator.vector import Block, ConstBlock, Ctx, Engine, NotVectorizable, VaryingBlock
-
-MAX_TEXT = 32_767
+from workbook_engine.evaluator.vector import MAX_TEXT, Block, ConstBlock, Ctx, Engine, NotVectorizable, VaryingBlock
 
 # ---------------------------------------------------------------------------
 # Text
@@ -139,6 +137,8 @@ def fn_proper(s: Value) -> Value:
 def fn_substitute(s: Value, old: Value, new: Value, instance: Value = None) -> Value:
     t, a, b = text(s), text(old), text(new)
     if instance is None:
+        if a and len(t) + t.count(a) * (len(b) - len(a)) > MAX_TEXT:
+            return VALUE
         return t.replace(a, b) if a else t
     k = integer(instance)
     if isinstance(k, ExcelError):
@@ -152,7 +152,8 @@ def fn_substitute(s: Value, old: Value, new: Value, instance: Value = None) -> V
         pos = t.find(a, pos + 1)
         if pos < 0:
             return t
-    return t[:pos] + b + t[pos + len(a) :]
+    out = t[:pos] + b + t[pos + len(a) :]
+    return VALUE if len(out) > MAX_TEXT else out
 
 
 @scalar("REPT", 2, 2)
@@ -181,11 +182,8 @@ def _find(needle: Value, haystack: Value, start: Value, fold: bool) -> Value:
     if fold:
         pattern = _wildcard(n.lower())
         if pattern is not None:
-            low = h.lower()
-            for p in range(i - 1, len(h) + 1):
-                if pattern.match(low, p):
-                    return float(p + 1)
-            return VALUE
+            found = pattern.search(h.lower(), i - 1)
+            return VALUE if found is None else float(found + 1)
         n, h = n.lower(), h.lower()
     p = h.find(n, i - 1)
     return VALUE if p < 0 else float(p + 1)
