@@ -14,10 +14,12 @@ An array is (height, width, values): the values a flattened, row-major
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 
 from workbook_engine.evaluator.nodes import ArrayConst, Binary, Call, Const, Node, Range, Unary
-from workbook_engine.evaluator.values import NA, REF, V, to_number, with_errors
+from workbook_engine.evaluator.values import ERR, NA, REF, V, assemble, take, to_bool, to_number, with_errors
 from workbook_engine.evaluator.vector import Block, ConstBlock, Ctx, Engine, operate
 
 Array = tuple[int, int, V]
@@ -142,10 +144,47 @@ def array_value(eng: Engine, ctx: Ctx, node: Node) -> Array:
             b = node.fn.area(eng, ctx, node.args)
             if b is not None:
                 return _block_array(b)
+        if node.name in _CHOICES and any(has_array(a) for a in node.args):
+            return _choice(eng, ctx, node)
         if node.fn.elementwise and any(has_array(a) for a in node.args):
             return _elementwise(eng, ctx, node)
     v = eng.value(node, ctx)
     return 1, 1, V.const(None) if len(v.t) == 0 else v
+
+
+# Functions that choose among their arguments: over arrays, every argument
+# is computed as an array and the choice made cell by cell.
+_CHOICES = ("IF", "IFERROR", "IFNA")
+
+
+def _choice(eng: Engine, ctx: Ctx, node: Call) -> Array:
+    args = node.args
+    first = array_value(eng, ctx, args[0])
+    if node.name == "IF":
+        then = array_value(eng, ctx, args[1]) if len(args) > 1 else (1, 1, V.const(True))
+        other = array_value(eng, ctx, args[2]) if len(args) > 2 else (1, 1, V.const(False))
+    else:
+        then, other = first, array_value(eng, ctx, args[1])
+    h, w = _shape([first, then, other])
+    k = h * w
+    test = expand(first, h, w).broadcast(k)
+    is_err = test.t == ERR
+    if node.name == "IF":
+        cond = to_bool(test)
+        is_err = cond.t == ERR
+        pick_then = (cond.n != 0) & ~is_err
+        pick_other = ~pick_then & ~is_err
+        keep = is_err
+    else:
+        if node.name == "IFNA" and is_err.any():
+            is_err = is_err & (cast(np.ndarray, test.o) == NA)  # errors: ``o`` is set
+        pick_then, pick_other, keep = ~is_err, is_err, np.zeros(k, dtype=bool)
+    parts = [
+        (np.flatnonzero(pick_then), take(expand(then, h, w), np.flatnonzero(pick_then))),
+        (np.flatnonzero(pick_other), take(expand(other, h, w), np.flatnonzero(pick_other))),
+        (np.flatnonzero(keep), take(test, np.flatnonzero(keep))),
+    ]
+    return h, w, assemble(k, parts)
 
 
 def _elementwise(eng: Engine, ctx: Ctx, node: Call) -> Array:

@@ -414,7 +414,7 @@ def fn_xlookup(eng: Engine, ctx: Ctx, args: list[Node]) -> V:
     return from_values(out)
 
 
-@function("CHOOSE", 2, elementwise=True)
+@function("CHOOSE", 2)
 def fn_choose(eng: Engine, ctx: Ctx, args: list[Node]) -> V:
     """CHOOSE(k, v1, v2, ...): the k-th value (k truncated), each evaluated
     only on the rows that choose it; #VALUE! for k out of 1..n."""
