@@ -284,22 +284,49 @@ def _same(a: Value, b: Value, wildcards: bool) -> bool:
     return a == b
 
 
-def _approximate(keys: list[Value], x: Value) -> int | None:
-    """Excel's binary search for the last key <= x among the keys of x's kind
-    (sorted ascending, as an approximate lookup requires)."""
-    kind = _kind(x)
-    pos = [i for i, k in enumerate(keys) if k is not None and not isinstance(k, ExcelError) and _kind(k) is kind]
-    vals = [_key(keys[i]) for i in pos]
-    j = bisect.bisect_right(vals, _key(x)) - 1  # one kind: comparable
-    return pos[j] if j >= 0 else None
+class _Keys:
+    """A lookup's keys, indexed once per range: per kind the positions and
+    sort keys (binary search), and the first position of each exact key."""
+
+    def __init__(self, keys: list[Value]) -> None:
+        self.keys = keys
+        self.by_kind: dict[type, tuple[list[int], list[float | str | bool]]] = {}
+        self.first: dict[tuple[type, float | str | bool], int] = {}
+        for i, k in enumerate(keys):
+            if k is None or isinstance(k, ExcelError):
+                continue
+            kind, key = _kind(k), _key(k)
+            pos, vals = self.by_kind.setdefault(kind, ([], []))
+            pos.append(i)
+            vals.append(key)
+            self.first.setdefault((kind, key), i)
+
+    def approximate(self, x: Value) -> int | None:
+        """Excel's binary search for the last key <= x among the keys of x's
+        kind (sorted ascending, as an approximate lookup requires)."""
+        pos, vals = self.by_kind.get(_kind(x), ([], []))
+        j = bisect.bisect_right(vals, _key(x)) - 1  # one kind: comparable
+        return pos[j] if j >= 0 else None
+
+    def exact(self, x: Value, wildcards: bool) -> int | None:
+        if wildcards and isinstance(x, str) and _wildcard(x.lower()) is not None:
+            return next((i for i, k in enumerate(self.keys) if _same(k, x, True)), None)
+        return self.first.get((_kind(x), _key(x)))
 
 
-def _lookup(keys: list[Value], x: Value, approximate: bool) -> int | None:
+def _keys(eng: Engine, block: Block | ConstBlock, cells: list[Value], horizontal: bool) -> _Keys:
+    w = block.w
+    return eng.remember(("lookup-keys", block.key, horizontal), lambda: _Keys(cells[:w] if horizontal else cells[0::w]))
+
+
+def _cells_of(eng: Engine, block: Block | ConstBlock) -> tuple[int, int, list[Value]]:
+    return eng.remember(("lookup-cells", block.key), lambda: _cells(block))
+
+
+def _lookup(keys: _Keys, x: Value, approximate: bool) -> int | None:
     if x is None:
         return None
-    if approximate:
-        return _approximate(keys, x)
-    return next((i for i, k in enumerate(keys) if _same(k, x, True)), None)
+    return keys.approximate(x) if approximate else keys.exact(x, True)
 
 
 def _table_lookup(eng: Engine, ctx: Ctx, args: list[Node], horizontal: bool) -> V:
@@ -310,9 +337,9 @@ def _table_lookup(eng: Engine, ctx: Ctx, args: list[Node], horizontal: bool) -> 
         return _not_a_range(table)
     index = eng.value(args[2], ctx).tolist()
     approx = [True] if _missing(args, 3) else eng.value(args[3], ctx).tolist()
-    stored, w, cells = _cells(table)
+    stored, w, cells = _cells_of(eng, table)
     h = table.h
-    keys = cells[:w] if horizontal else cells[0::w]
+    keys = _keys(eng, table, cells, horizontal)
     size = max(len(x), len(index), len(approx))
     out: list[Value] = []
     for i in range(size):
@@ -386,9 +413,9 @@ def fn_xlookup(eng: Engine, ctx: Ctx, args: list[Node]) -> V:
     vertical = look.w == 1 and look.h == length and not (look.h == 1 and ret.h == 1)
     if (vertical and ret.h != length) or (not vertical and ret.w != length):
         return V.const(VALUE)
-    _, _, keys = _cells(look)
+    _, _, keys = _cells_of(eng, look)
     keys = keys + [None] * (length - len(keys))
-    r_stored, rw, rcells = _cells(ret)
+    r_stored, rw, rcells = _cells_of(eng, ret)
     missing = None if _missing(args, 3) else eng.value(args[3], ctx).tolist()
     modes = [0.0] if _missing(args, 4) else eng.value(args[4], ctx).tolist()
     searches = [1.0] if _missing(args, 5) else eng.value(args[5], ctx).tolist()
