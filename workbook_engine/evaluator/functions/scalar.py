@@ -23,7 +23,6 @@ import numpy as np
 from workbook_engine.evaluator.functions.base import FUNCTIONS, Fn
 from workbook_engine.evaluator.nodes import Missing, Node
 from workbook_engine.evaluator.values import (
-    BLANK,
     BOOL,
     ERR,
     NUM,
@@ -163,4 +162,4 @@ def scalar(name: str, min_args: int, max_args: int, *, errors_pass: bool = False
     return register
 
 
-__all__ = ["BLANK", "from_values", "integer", "logical", "number", "per_row", "scalar", "text"]
+__all__ = ["from_values", "integer", "logical", "number", "per_row", "scalar", "text"]
