@@ -38,30 +38,28 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argpar
 
 
 def kind(v: object) -> str:
-    from workbook_engine.evaluator.values import ExcelError
-
+    """number, text, bool, error or blank (an ExcelError is a str subclass)."""
+    tp = type(v)
+    if tp is float:
+        return "number"
     if v is None:
         return "blank"
-    if isinstance(v, ExcelError):
-        return "error"
-    if isinstance(v, bool):
+    if tp is bool:
         return "bool"
-    if isinstance(v, str):
+    if tp is str:
         return "text"
-    return "number"
+    return "error" if isinstance(v, str) else "number"
 
 
 def shown(v: object) -> str:
     """A value as text: numbers without a useless ".0", logicals TRUE/FALSE,
     errors as Excel writes them, an empty cell as nothing."""
-    k = kind(v)
-    if k == "blank":
+    if type(v) is float:
+        return str(int(v)) if v.is_integer() and abs(v) < 1e16 else repr(v)
+    if v is None:
         return ""
-    if k == "bool":
+    if type(v) is bool:
         return "TRUE" if v else "FALSE"
-    if k == "number":
-        x = float(v)  # type: ignore[arg-type]
-        return str(int(x)) if x.is_integer() and abs(x) < 1e16 else repr(x)
     return str(v)
 
 
