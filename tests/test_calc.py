@@ -213,3 +213,26 @@ def test_an_ods_file(tmp_path, capsys):
     code, out, err = run(capsys, "calc", str(path), "--csv")
     assert code == 0, err
     assert out.splitlines()[1:] == ["'Feuille 1'!A2,number,13", "'Feuille 1'!B2,error,#DIV/0!"]
+
+
+def test_a_bursars_sumproduct_over_family_columns(generated, tmp_path):
+    """The issue's example: SUMPRODUCT(--(K>0), V) over the family rows,
+    which the fallback computed as 0, equals column V added over the rows
+    where column K is positive (read cell by cell)."""
+    import openpyxl
+
+    wb = openpyxl.load_workbook(generated)
+    ws = wb[SHEET_FAMILIES]
+    ws["AZ1"] = "=SUMPRODUCT(--(Familles!K4:K23>0),Familles!V4:V23)"
+    ws["AZ2"] = "=SUMPRODUCT((Familles!K4:K23>0)*1)"
+    ws["AZ3"] = '=SUMIFS(Familles!V4:V23,Familles!K4:K23,">0")'
+    path = tmp_path / "sumproduct.xlsx"
+    wb.save(path)
+    calc = workbook_engine.evaluate_workbook(path)
+    rows = [r for r in range(4, 24) if isinstance(calc[f"Familles!K{r}"], float) and calc[f"Familles!K{r}"] > 0]
+    dues = [calc[f"Familles!V{r}"] for r in rows]
+    assert rows and all(isinstance(d, float) for d in dues)
+    assert calc["Familles!AZ1"] == pytest.approx(sum(dues), abs=1e-9) and calc["Familles!AZ1"] > 0
+    assert calc["Familles!AZ2"] == len(rows)
+    assert calc["Familles!AZ3"] == calc["Familles!AZ1"]
+    assert not calc.unverified
