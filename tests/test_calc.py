@@ -236,3 +236,27 @@ def test_a_bursars_sumproduct_over_family_columns(generated, tmp_path):
     assert calc["Familles!AZ2"] == len(rows)
     assert calc["Familles!AZ3"] == calc["Familles!AZ1"]
     assert not calc.unverified
+
+
+def test_defined_names_nested_through_each_other(tmp_path):
+    """A name's own nesting counts on top of the formula using it: a chain
+    of names each nested 30 deep is a cell error, not a RecursionError;
+    a short chain computes."""
+
+    def name(i: int) -> str:
+        return "TAUX_" + "ABCDEFGHIJKLMNOPQRSTUVWXYZ"[i]
+
+    path = tmp_path / "noms.xlsx"
+    wb = xlsxwriter.Workbook(path)
+    ws = wb.add_worksheet("S")
+    for i in range(20):
+        inner = name(i + 1) if i < 19 else "1"
+        wb.define_name(name(i), "=" + "(" * 30 + inner + "+1" + ")" * 30)
+    wb.define_name("COURT", f"={name(18)}+{name(19)}")
+    ws.write_formula("A1", f"={name(0)}")
+    ws.write_formula("A2", "=COURT*2")
+    wb.close()
+    calc = workbook_engine.evaluate_workbook(path)
+    assert calc["S!A1"] == ExcelError("#VALUE!")
+    assert calc["S!A2"] == 10.0  # (3 + 2) * 2
+    assert calc.unverified == {"formule trop imbriquée": ["S!A1"]}

@@ -210,6 +210,7 @@ class Form:
     reason: str = ""
     dynamic: bool = False  # INDIRECT/OFFSET...: reads cells not named in its text
     too_deep: bool = False  # nested beyond MAX_NESTING: #VALUE!, evaluated by no engine
+    height: int = 0  # the deepest nesting inside the formula (names used in it included)
 
     @property
     def native(self) -> bool:
@@ -223,31 +224,35 @@ class Resolver:
     def __init__(self, sheet_index: Callable[[str], int | None], names: dict[tuple[str, int | None], str]):
         self.sheet_index = sheet_index
         self.names = names  # (NAME upper, local sheet index or None) -> text
-        self._parsed: dict[tuple[str, int | None], tuple[Node | None, list[Dep], str]] = {}
+        # name -> (tree, deps, reason, height: the nesting inside the name)
+        self._parsed: dict[tuple[str, int | None], tuple[Node | None, list[Dep], str, int]] = {}
         self._busy: set[tuple[str, int | None]] = set()
 
-    def name(self, name: str, sheet: int) -> tuple[Node | None, list[Dep], str]:
-        """(tree, deps, reason) of a defined name used on ``sheet``."""
+    def name(self, name: str, sheet: int, depth: int = 0) -> tuple[Node | None, list[Dep], str, int]:
+        """(tree, deps, reason, height) of a defined name used on ``sheet``,
+        at nesting ``depth`` of the formula using it (a name's own nesting
+        counts on top of it: see ``MAX_NESTING``)."""
         key_u = name.upper()
         for key in ((key_u, sheet), (key_u, None)):
             if key in self.names:
                 break
         else:
-            return Const(error("#NAME?")), [], ""
+            return Const(error("#NAME?")), [], "", 0
         if key in self._parsed:
             return self._parsed[key]
         if key in self._busy:
-            return Const(REF), [], ""
+            return Const(REF), [], "", 0
         if len(self._busy) >= MAX_NESTING // 4:  # names defined through names, far down
-            return None, [], TOO_DEEP
+            return None, [], TOO_DEEP, 0
         self._busy.add(key)
         try:
             text = self.names[key]
-            form = parse_formula("=" + text, sheet if key[1] is None else key[1], 0, 0, self)
-            out = (form.tree, form.deps, TOO_DEEP if form.too_deep else form.reason)
+            form = parse_formula("=" + text, sheet if key[1] is None else key[1], 0, 0, self, depth)
+            out = (form.tree, form.deps, TOO_DEEP if form.too_deep else form.reason, form.height)
         finally:
             self._busy.discard(key)
-        self._parsed[key] = out
+        if not form.too_deep:  # too deep here may be fine nearer the surface
+            self._parsed[key] = out
         return out
 
 
@@ -272,8 +277,9 @@ def _function_name(value: str) -> str:
     return name
 
 
-def parse_formula(text: str, sheet: int, row: int, col: int, resolver: Resolver) -> Form:
-    """Parse ``text`` (with its leading '=') written in cell (sheet, row, col)."""
+def parse_formula(text: str, sheet: int, row: int, col: int, resolver: Resolver, depth: int = 0) -> Form:
+    """Parse ``text`` (with its leading '=') written in cell (sheet, row, col);
+    ``depth``: the nesting around it (a defined name inside a formula)."""
     form = Form(text, sheet, row, col, None)
     try:
         items = Tokenizer(text).items
@@ -283,9 +289,10 @@ def parse_formula(text: str, sheet: int, row: int, col: int, resolver: Resolver)
     if "".join(t.value for t in items) == text[1:]:
         form.template = build_template(items, row, col)
     toks = [t for t in items if t.type != Token.WSPACE]
-    builder = _Builder(toks, sheet, row, col, resolver, form)
+    builder = _Builder(toks, sheet, row, col, resolver, form, depth)
     try:
         tree = builder.expression(0)
+        form.height = builder.deepest - depth
         if builder.i != len(toks):
             raise Unsupported(f"syntaxe non reconnue près de {toks[builder.i].value!r}")
         if builder.unsupported == TOO_DEEP:
@@ -293,7 +300,7 @@ def parse_formula(text: str, sheet: int, row: int, col: int, resolver: Resolver)
         if builder.unsupported:
             raise Unsupported(builder.unsupported)
         form.tree = tree
-    except TooDeep:
+    except (TooDeep, RecursionError):  # RecursionError: a last resort, never a crash
         form.reason, form.too_deep = TOO_DEEP, True
     except Unsupported as exc:
         form.reason = str(exc)
@@ -304,15 +311,19 @@ def parse_formula(text: str, sheet: int, row: int, col: int, resolver: Resolver)
 
 
 class _Builder:
-    def __init__(self, toks: list[Token], sheet: int, row: int, col: int, resolver: Resolver, form: Form):
+    def __init__(
+        self, toks: list[Token], sheet: int, row: int, col: int, resolver: Resolver, form: Form, depth: int = 0
+    ):
         self.toks, self.sheet, self.row, self.col = toks, sheet, row, col
         self.resolver, self.form = resolver, form
         self.i = 0
         self.unsupported = ""  # keep parsing to collect every dependency
-        self.depth = 0  # parentheses, calls and arrays open around the current token
+        self.depth = depth  # parentheses, calls and arrays open around the current token
+        self.deepest = depth
 
     def enter(self) -> None:
         self.depth += 1
+        self.deepest = max(self.deepest, self.depth)
         if self.depth > MAX_NESTING:
             raise TooDeep(TOO_DEEP)
 
@@ -425,7 +436,10 @@ class _Builder:
                 if idx is None:
                     return Const(REF)
                 scope = idx
-            tree, deps, reason = self.resolver.name(rest, scope)
+            tree, deps, reason, height = self.resolver.name(rest, scope, self.depth)
+            if self.depth + height > MAX_NESTING:
+                raise TooDeep(TOO_DEEP)
+            self.deepest = max(self.deepest, self.depth + height)
             self.form.deps.extend(deps)
             if tree is None:
                 self.fail(reason or f"nom {v} non pris en charge")
