@@ -260,3 +260,20 @@ def test_defined_names_nested_through_each_other(tmp_path):
     assert calc["S!A1"] == ExcelError("#VALUE!")
     assert calc["S!A2"] == 10.0  # (3 + 2) * 2
     assert calc.unverified == {"formule trop imbriquée": ["S!A1"]}
+
+
+@pytest.mark.parametrize(
+    ("formula", "expected"),
+    [
+        ("+".join(["1"] * 3000), 3000.0),  # 6,000 characters: under the bound, though its digits are many
+        ("(" * 5000 + "1" + ")" * 5000, ExcelError("#VALUE!")),
+        ("-" * 3000 + "1", 1.0),
+        ("ABS(" * 300 + "1" + ")" * 300, ExcelError("#VALUE!")),
+    ],
+)
+def test_deep_formulas_in_an_ods_file(tmp_path, formula, expected):
+    from ods_files import formula as ods_formula
+    from ods_files import num, row, simple_ods, table
+
+    path = simple_ods(tmp_path / "profond.ods", [table("F", [row(num(2), ods_formula("of:=" + formula))])])
+    assert workbook_engine.evaluate_workbook(path)["F!B1"] == expected
