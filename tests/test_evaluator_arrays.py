@@ -52,3 +52,13 @@ def test_sumproduct_down_a_column_is_evaluated_row_by_row(tmp_path):
         cells[f"D{r}"] = f"=SUMPRODUCT(--($A$1:$A$5>=A{r}))"
     _, v = values(tmp_path, cells)
     assert [v(f"D{r}") for r in range(1, 6)] == [5.0, 4.0, 3.0, 2.0, 1.0]
+
+
+def test_row_and_column_of_the_cell_and_of_references(tmp_path):
+    from test_evaluator import values
+
+    cells = {f"B{r}": "=ROW()*10+COLUMN()" for r in range(1, 5)}
+    cells.update({f"C{r}": f"=ROW(A{r + 2})" for r in range(1, 5)})
+    _, v = values(tmp_path, cells)
+    assert [v(f"B{r}") for r in range(1, 5)] == [12.0, 22.0, 32.0, 42.0]
+    assert [v(f"C{r}") for r in range(1, 5)] == [3.0, 4.0, 5.0, 6.0]

@@ -1,4 +1,5 @@
-"""Dates: DATE, YEAR, MONTH, DAY, WEEKDAY, EDATE, EOMONTH, TODAY, serial numbers of the 1900
+"""Dates and times: DATE, YEAR, MONTH, DAY, WEEKDAY, EDATE, EOMONTH, DAYS, TODAY,
+HOUR, MINUTE, SECOND, TIME; serial numbers of the 1900
 system (1 is 1 January 1900; Excel keeps Lotus's fictitious 29 February 1900
 as serial 60, so serials from 61 on count from 30 December 1899). Text dates
 ("2026-09-01", "01/09/2026" in French) are read the locale's way."""
@@ -7,6 +8,7 @@ from __future__ import annotations
 
 import calendar
 import datetime
+from typing import cast
 
 from workbook_engine.evaluator.functions.scalar import integer, number, scalar
 from workbook_engine.evaluator.values import NUM_ERR, VALUE, ExcelError, Value
@@ -140,3 +142,57 @@ def fn_edate(start: Value, months: Value) -> Value:
 def fn_eomonth(start: Value, months: Value) -> Value:
     """EOMONTH: the last day of the month ``months`` months later."""
     return _month_shift(start, months, True)
+
+
+def _clock(x: Value) -> tuple[int, int, int] | ExcelError:
+    """(hour, minute, second) of a serial's time of day, rounded to the second."""
+    s = number(x)
+    if isinstance(s, ExcelError):
+        return s
+    if s < 0:
+        return NUM_ERR
+    seconds = round((s - int(s)) * 86400) % 86400
+    return seconds // 3600, seconds // 60 % 60, seconds % 60
+
+
+@scalar("HOUR", 1, 1)
+def fn_hour(x: Value) -> Value:
+    c = _clock(x)
+    return c if isinstance(c, ExcelError) else float(c[0])
+
+
+@scalar("MINUTE", 1, 1)
+def fn_minute(x: Value) -> Value:
+    c = _clock(x)
+    return c if isinstance(c, ExcelError) else float(c[1])
+
+
+@scalar("SECOND", 1, 1)
+def fn_second(x: Value) -> Value:
+    c = _clock(x)
+    return c if isinstance(c, ExcelError) else float(c[2])
+
+
+@scalar("TIME", 3, 3)
+def fn_time(hour: Value, minute: Value, second: Value) -> Value:
+    """TIME: a fraction of a day (hours past 24 wrap, as Excel)."""
+    parts = [integer(hour), integer(minute), integer(second)]
+    for p in parts:
+        if isinstance(p, ExcelError):
+            return p
+    h, m, s = (cast(int, p) for p in parts)
+    total = h * 3600 + m * 60 + s
+    if total < 0 or h > 32767:
+        return NUM_ERR
+    return (total % 86400) / 86400
+
+
+@scalar("DAYS", 2, 2)
+def fn_days(end: Value, start: Value) -> Value:
+    """DAYS(end, start): whole days between two dates."""
+    e, s = number(end), number(start)
+    if isinstance(e, ExcelError):
+        return e
+    if isinstance(s, ExcelError):
+        return s
+    return float(int(e) - int(s))

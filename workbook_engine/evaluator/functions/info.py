@@ -1,5 +1,5 @@
 """Information: ISBLANK, ISNUMBER, ISTEXT, ISERROR, ISNA, ISERR, ISLOGICAL,
-ISNONTEXT, N."""
+ISNONTEXT, N, NA, ROW, COLUMN."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from workbook_engine.evaluator.functions.base import (
     function,
 )
 from workbook_engine.evaluator.functions.scalar import scalar
-from workbook_engine.evaluator.nodes import Node
+from workbook_engine.evaluator.nodes import Missing, Node
 from workbook_engine.evaluator.values import (
     BLANK,
     BOOL,
@@ -22,6 +22,7 @@ from workbook_engine.evaluator.values import (
     NA,
     NUM,
     STR,
+    VALUE,
     ExcelError,
     V,
     Value,
@@ -99,3 +100,23 @@ def fn_isnontext(v: Value) -> Value:
 @scalar("NA", 0, 0)
 def fn_na() -> Value:
     return NA
+
+
+def _position(rows: bool) -> Impl:
+    """ROW / COLUMN: of the formula's own cell, or of a reference's first cell."""
+
+    def impl(eng: Engine, ctx: Ctx, args: list[Node]) -> V:
+        if not args or isinstance(args[0], Missing):
+            return V.nums((ctx.rows + 1).astype(float)) if rows else V.const(float(ctx.col + 1))
+        a = eng.range_arg(args[0], ctx)
+        if isinstance(a, Block):
+            return V.const(float((a.r0 if rows else a.c0) + 1))
+        if isinstance(a, VaryingBlock):
+            return V.nums((a.r0s + 1).astype(float)) if rows else V.const(float(a.c0 + 1))
+        return a if isinstance(a, V) and a.uni == ERR else V.const(VALUE)
+
+    return impl
+
+
+FUNCTIONS["ROW"] = Fn("ROW", _position(True), 0, 1)
+FUNCTIONS["COLUMN"] = Fn("COLUMN", _position(False), 0, 1)
