@@ -277,3 +277,20 @@ def test_deep_formulas_in_an_ods_file(tmp_path, formula, expected):
 
     path = simple_ods(tmp_path / "profond.ods", [table("F", [row(num(2), ods_formula("of:=" + formula))])])
     assert workbook_engine.evaluate_workbook(path)["F!B1"] == expected
+
+
+def test_control_characters_never_reach_the_terminal(tmp_path, capsys):
+    path = tmp_path / "controles.xlsx"
+    wb = xlsxwriter.Workbook(path)
+    ws = wb.add_worksheet("S")
+    ws.write_formula("A1", '="titre"&CHAR(27)&"]0;pirate"&CHAR(7)')
+    ws.write_string("B1", "ligne 1\nligne 2\x1b[2J")
+    ws.write_formula("C1", "=B1")
+    wb.close()
+    for fmt in ([], ["--csv"], ["--json"]):
+        code, out, _ = run(capsys, "calc", str(path), "--cells", "S!A1:C1", *fmt)
+        assert code == 0 and "\x1b" not in out and "\x07" not in out
+        if fmt == ["--json"]:
+            assert json.loads(out)[2]["value"] == "ligne 1\nligne 2\x1b[2J"  # the data, escaped only
+        if not fmt:
+            assert len(out.splitlines()) == 3 and "ligne 1\\u000aligne 2\\u001b[2J" in out

@@ -13,12 +13,25 @@ import argparse
 import csv
 import json
 import math
+import re
 import sys
 
 from workbook_engine.cli.common import EXIT_OK
 from workbook_engine.model.problems import UsageError
 
 MAX_LISTED = 5  # cells named per cause on stderr
+
+# Control and format characters a cell's text may hide (ESC that retitles or
+# clears a terminal, bidirectional overrides, line separators): written as
+# \uXXXX escapes, never raw (in JSON, escapes that decode to the same text).
+_CONTROLS = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]"
+)
+
+
+def escaped(text: str, keep: str = "") -> str:
+    """``text`` with its control characters (but those in ``keep``) written \\uXXXX."""
+    return _CONTROLS.sub(lambda m: m.group() if m.group() in keep else f"\\u{ord(m.group()):04x}", text)
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
@@ -89,21 +102,24 @@ def cmd_calc(args: argparse.Namespace) -> int:
     if args.json:
         # one cell a line: readable, and far quicker than an indented dump of 100,000 cells
         lines = (
-            json.dumps({"cell": name, "type": kind(v), "value": _json_value(v)}, ensure_ascii=False) for name, v in rows
+            escaped(json.dumps({"cell": name, "type": kind(v), "value": _json_value(v)}, ensure_ascii=False))
+            for name, v in rows
         )
         sys.stdout.write("[\n  " + ",\n  ".join(lines) + "\n]\n" if rows else "[]\n")
     elif args.csv:
         w = csv.writer(sys.stdout, lineterminator="\n")
         w.writerow(["cell", "type", "value"])
-        for name, v in rows:
-            w.writerow([name, kind(v), shown(v)])
+        for name, v in rows:  # CSV quotes tabs and line breaks: only the other controls are escaped
+            w.writerow([escaped(name, "\t\n\r"), kind(v), escaped(shown(v), "\t\n\r")])
     else:
         width = max((len(name) for name, _ in rows), default=0)
-        sys.stdout.write("".join(f"{name.ljust(width)}  {shown(v)}\n" for name, v in rows))
+        # one cell a line: a line break inside a cell is escaped like the other controls
+        body = "".join(f"{name.ljust(width)}  {shown(v)}".replace("\n", "\\u000a") + "\n" for name, v in rows)
+        sys.stdout.write(escaped(body, "\n"))
     for cause, cells in calc.unverified.items():
         more = f" et {len(cells) - MAX_LISTED} autre(s)" if len(cells) > MAX_LISTED else ""
+        listed = ", ".join(cells[:MAX_LISTED])
         print(
-            f"  attention : {len(cells)} cellule(s) non vérifiée(s), {cause} : {', '.join(cells[:MAX_LISTED])}{more}",
-            file=sys.stderr,
+            escaped(f"  attention : {len(cells)} cellule(s) non vérifiée(s), {cause} : {listed}{more}"), file=sys.stderr
         )
     return EXIT_OK
