@@ -7,6 +7,8 @@ The small API for scripts::
     results = we.simulate(scenario)
     results.families, results.grids, results.tranches   # pandas DataFrames
     results.to_json()                                    # the SPEC's results JSON
+    calc = we.evaluate_workbook("classeur.xlsx")         # any workbook's formulas, headlessly
+    calc["Grille 1!B20"]                                 # a cell's value
 """
 
 __version__ = "0.1.0"
@@ -25,6 +27,7 @@ if TYPE_CHECKING:
     from workbook_engine.model.problems import InputError, Problem
     from workbook_engine.model.results import Results
     from workbook_engine.model.simulate import simulate
+    from workbook_engine.workbook.calc import evaluate_workbook
 
 __all__ = [
     "CustomParts",
@@ -39,6 +42,7 @@ __all__ = [
     "scenario_from_dict",
     "scenario_to_dict",
     "dumps_scenario",
+    "evaluate_workbook",
 ]
 
 # The public names are imported on first use (PEP 562): ``import workbook_engine``
@@ -56,6 +60,7 @@ _LAZY = {
     "scenario_from_dict": "workbook_engine.formats.scenario_json",
     "scenario_to_dict": "workbook_engine.formats.scenario_json",
     "dumps_scenario": "workbook_engine.formats.scenario_json",
+    "evaluate_workbook": "workbook_engine.workbook.calc",
 }
 
 

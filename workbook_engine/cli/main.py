@@ -17,6 +17,7 @@ from pathlib import Path
 
 from workbook_engine import __version__
 from workbook_engine.cli import anonymize, federation, report
+from workbook_engine.cli import calc as calc_command
 from workbook_engine.cli import calibrate as calibrate_command
 from workbook_engine.cli import publish as publish_command
 from workbook_engine.cli import upgrade as upgrade_command
@@ -318,6 +319,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_workbook_options(sp)
     sp.set_defaults(run=cmd_split)
 
+    add_workbook_options(calc_command.register(sub))
     add_workbook_options(federation.register(sub))
     calibrate_command.register(sub)
     add_workbook_options(anonymize.register(sub))

@@ -33,10 +33,14 @@ and cells of another type (so trailing blank tranche lines never match);
 lookups compare exactly (as Excel's do); COUNTIF(S)/SUMIF(S) criteria as in
 Excel (">0", "<>", "", "=", wildcards, numeric text counting as its number).
 
-The native functions are listed in ``NATIVE_FUNCTIONS``; a formula calling
-any other goes to the ``formulas`` package (compiled once per R1C1 form, its
-ROUND/ROUNDUP/ROUNDDOWN replaced by the spreadsheet's), and so do array
-formulas.
+The native functions are listed in ``NATIVE_FUNCTIONS`` (the README's "Any
+workbook" section names them); a formula calling any other goes to the
+``formulas`` package (compiled once per R1C1 form, its ROUND/ROUNDUP/
+ROUNDDOWN replaced by the spreadsheet's), and so do array formulas that
+compute cell by cell. ``Evaluation.unverified`` lists, per cause, the cells
+no native formula computed (the fallback's, and formulas nested beyond
+``parser.MAX_NESTING``, which show #VALUE!). A final + or - within rounding
+noise of zero is 0 (Excel's rule); an overflow is #NUM!.
 
 Modules, one concern each: ``reader`` (xlsx -> constants and formula text,
 streamed with expat), ``sheet_regex`` (the usual shape of sheet XML read
@@ -44,9 +48,11 @@ with regular expressions, rows that repeat the row above skipped; anything
 else goes to expat), ``runs`` (column runs), ``parser`` (formula text ->
 tree, with openpyxl's Tokenizer; text templates), ``nodes`` (the tree),
 ``graph`` (dependency order, cycles), ``vector`` (vectorised evaluation),
-``functions`` and ``criteria`` (the native library), ``values`` (typed value
-vectors and coercions), ``store`` (column store), ``refs`` (A1 references),
-``fallback`` (the ``formulas`` package), ``evaluate`` (orchestration).
+``functions/`` (the native library, one module per family; ``arrays`` for
+SUMPRODUCT's array arguments, ``number_format`` for TEXT) and ``criteria``,
+``values`` (typed value vectors and coercions), ``store`` (column store),
+``refs`` (A1 references), ``fallback`` (the ``formulas`` package),
+``evaluate`` (orchestration), ``cells`` (values by A1 name: ``calc``).
 """
 
 from importlib import import_module

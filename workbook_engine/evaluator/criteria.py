@@ -101,7 +101,7 @@ class Criterion:
                 if pattern is None:
                     out = s & (low == value)
                 else:
-                    out[idx] = [pattern.fullmatch(x) is not None for x in low[idx].tolist()]
+                    out[idx] = [pattern.fullmatch(x) for x in low[idx].tolist()]
                 return out if op == "=" else ~out
             texts = low[idx].tolist()
             cmp: Callable[[str], bool] = {
@@ -124,20 +124,76 @@ def lowered(t: np.ndarray, o: np.ndarray | None) -> np.ndarray:
     return low
 
 
-def _wildcard(text: str) -> re.Pattern[str] | None:
-    """Excel wildcards: * any text, ? one character, ~ escapes."""
+class Wildcard:
+    """An Excel wildcard pattern (* any text, ? one character, ~ escapes the
+    next one), matched without backtracking: the pattern is cut at its
+    stars into pieces of fixed length (each a small regular expression with
+    no quantifier), the first anchored at the start, the last at the end,
+    the others found leftmost in between. A pattern typed in a cell such as
+    "*a*a*a*b" against 32,767 letters stays linear, where one regular
+    expression ".*a.*a.*a.*b" would backtrack for hours."""
+
+    __slots__ = ("pieces", "widths")
+
+    def __init__(self, text: str) -> None:
+        pieces: list[list[str]] = [[]]
+        i = 0
+        while i < len(text):
+            ch = text[i]
+            if ch == "~" and i + 1 < len(text):
+                pieces[-1].append(re.escape(text[i + 1]))
+                i += 2
+                continue
+            if ch == "*":
+                pieces.append([])
+            else:
+                pieces[-1].append("." if ch == "?" else re.escape(ch))
+            i += 1
+        self.pieces = [re.compile("".join(p), re.S) for p in pieces]
+        self.widths = [len(p) for p in pieces]
+
+    def _rest(self, s: str, pos: int, end: int, anchored_end: bool) -> bool:
+        """Pieces 1.. found in order in s[pos:end], the last one ending at
+        ``end`` when ``anchored_end``."""
+        middle = self.pieces[1:-1] if anchored_end else self.pieces[1:]
+        for piece in middle:
+            m = piece.search(s, pos, end)
+            if m is None:
+                return False
+            pos = m.end()
+        if anchored_end:
+            start = end - self.widths[-1]
+            return start >= pos and self.pieces[-1].fullmatch(s, start, end) is not None
+        return True
+
+    def fullmatch(self, s: str) -> bool:
+        if len(self.pieces) == 1:
+            return self.pieces[0].fullmatch(s) is not None
+        if self.pieces[0].match(s) is None:
+            return False
+        return self._rest(s, self.widths[0], len(s), True)
+
+    def search(self, s: str, start: int = 0) -> int | None:
+        """The first position from ``start`` where the pattern matches the
+        beginning of the rest of ``s`` (SEARCH), or None."""
+        if start > len(s):
+            return None
+        first = self.pieces[0].search(s, start)
+        if first is None:
+            return None
+        if len(self.pieces) == 1:
+            return first.start()
+        # the pieces after the first found from the first one's earliest end:
+        # if they are not there, no later start can find them either
+        return first.start() if self._rest(s, first.end(), len(s), False) else None
+
+
+def _wildcard(text: str) -> Wildcard | None:
+    """The wildcard pattern of a criterion or lookup text, None when it has
+    no wildcard character."""
     if not any(ch in text for ch in "*?~"):
         return None
-    out, i = [], 0
-    while i < len(text):
-        ch = text[i]
-        if ch == "~" and i + 1 < len(text):
-            out.append(re.escape(text[i + 1]))
-            i += 2
-            continue
-        out.append(".*" if ch == "*" else "." if ch == "?" else re.escape(ch))
-        i += 1
-    return re.compile("".join(out), re.S)
+    return Wildcard(text)
 
 
 def criterion(value: Value) -> Criterion:

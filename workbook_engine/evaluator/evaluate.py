@@ -11,12 +11,12 @@ from workbook_engine.evaluator.fallback import CellFallback
 from workbook_engine.evaluator.graph import ASC, CYCLE, DESC, order
 from workbook_engine.evaluator.nodes import Node
 from workbook_engine.evaluator.ods_reader import is_ods, read_ods_workbook
-from workbook_engine.evaluator.parser import Resolver
+from workbook_engine.evaluator.parser import TOO_DEEP, Resolver
 from workbook_engine.evaluator.reader import Source, WorkbookMeta, read_workbook
 from workbook_engine.evaluator.refs import Ref, address
 from workbook_engine.evaluator.runs import Run, SheetRuns
 from workbook_engine.evaluator.store import Book, Sheet
-from workbook_engine.evaluator.values import REF, V
+from workbook_engine.evaluator.values import REF, VALUE, V
 from workbook_engine.evaluator.vector import Ctx, Engine, NotVectorizable
 
 
@@ -29,13 +29,22 @@ class Evaluation:
     """
 
     def __init__(
-        self, book: Book, runs: list[Run], meta: WorkbookMeta, fallback_cells: list[str], circular_cells: list[str]
+        self,
+        book: Book,
+        runs: list[Run],
+        meta: WorkbookMeta,
+        fallback_cells: list[str],
+        circular_cells: list[str],
+        unverified: dict[str, list[str]] | None = None,
     ):
         self.book = book
         self.runs = runs
         self.meta = meta
         self.fallback_cells = fallback_cells
         self.circular_cells = circular_cells
+        # cause (French) -> cells: computed by the ``formulas`` fallback, or
+        # not computed at all (nested too deep: #VALUE!); nothing checks them
+        self.unverified: dict[str, list[str]] = unverified or {}
         self.defined_names: dict[str, str] = dict(meta.defined_names)
 
     def __call__(self, ref: Ref) -> object:
@@ -126,6 +135,7 @@ def evaluate_parsed(parsed: ParsedWorkbook) -> Evaluation:
     fallback = CellFallback(book, meta.names)
     fallback_cells: list[str] = []
     circular: list[str] = []
+    unverified: dict[str, list[str]] = {}
     for step in steps:
         run, form = step.run, step.run.form
         sheet = book[run.sheet]
@@ -133,7 +143,15 @@ def evaluate_parsed(parsed: ParsedWorkbook) -> Evaluation:
             sheet.write(run.col, run.r0, None, V.full(REF, run.size))
             circular.extend(address(sheet.name, r, run.col) for r in range(run.r0, run.r1 + 1))
             continue
+        if form.too_deep:  # no engine evaluates it: #VALUE!, reported as unverified
+            sheet.write(run.col, run.r0, None, V.full(VALUE, run.size))
+            cells = [address(sheet.name, r, run.col) for r in range(run.r0, run.r1 + 1)]
+            unverified.setdefault(TOO_DEEP, []).extend(cells)
+            continue
         if form.tree is None:  # not native (see Form.native): the formulas package
+            unverified.setdefault(_fallback_cause(form.reason), []).extend(
+                address(sheet.name, r, run.col) for r in range(run.r0, run.r1 + 1)
+            )
             for r in range(run.r0, run.r1 + 1):
                 v = fallback.value(form, r, run.col, run.text(r))
                 sheet.write(run.col, r, None, V.const(0.0 if v is None else v))
@@ -149,18 +167,29 @@ def evaluate_parsed(parsed: ParsedWorkbook) -> Evaluation:
                 engine.cache_ranges = True
             continue
         try:
-            _evaluate_rows(engine, form.tree, sheet, run.col, run.r0, run.r1)
-        except NotVectorizable:
-            for r in range(run.r0, run.r1 + 1):
-                _evaluate_rows(engine, form.tree, sheet, run.col, r, r)
-    parsed.evaluation = Evaluation(book, runs, meta, fallback_cells, circular)
+            try:
+                _evaluate_rows(engine, form.tree, sheet, run.col, run.r0, run.r1)
+            except NotVectorizable:
+                for r in range(run.r0, run.r1 + 1):
+                    _evaluate_rows(engine, form.tree, sheet, run.col, r, r)
+        except RecursionError:  # nested within MAX_NESTING, yet too deep for this stack
+            sheet.write(run.col, run.r0, None, V.full(VALUE, run.size))
+            unverified.setdefault(TOO_DEEP, []).extend(
+                address(sheet.name, r, run.col) for r in range(run.r0, run.r1 + 1)
+            )
+    parsed.evaluation = Evaluation(book, runs, meta, fallback_cells, circular, unverified)
     return parsed.evaluation
+
+
+def _fallback_cause(reason: str) -> str:
+    """The cause of a fallback cell in the bursar's words (one line per cause)."""
+    return f"calculée par le moteur de secours ({reason})" if reason else "calculée par le moteur de secours"
 
 
 def _evaluate_rows(engine: Engine, tree: Node, sheet: Sheet, col: int, r0: int, r1: int) -> None:
     rows = np.arange(r0, r1 + 1)
     ctx = Ctx(sheet, col, rows, True)
-    v = engine.value(tree, ctx)
+    v = engine.root(tree, ctx)
     sheet.write(col, r0, None, v.broadcast(len(rows)) if len(v.t) != len(rows) else v)
 
 

@@ -41,13 +41,13 @@ class _Compiled(Protocol):
 
 
 def _excel_roundup(x: float, digits: float) -> float:
-    from workbook_engine.evaluator.functions import _roundup_one
+    from workbook_engine.evaluator.functions.math import _roundup_one
 
     return _roundup_one(float(x), int(digits), ROUND_UP)
 
 
 def _excel_rounddown(x: float, digits: float) -> float:
-    from workbook_engine.evaluator.functions import _roundup_one
+    from workbook_engine.evaluator.functions.math import _roundup_one
 
     return _roundup_one(float(x), int(digits), ROUND_DOWN)
 

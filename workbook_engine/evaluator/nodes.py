@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from workbook_engine.evaluator.values import V, Value
 
 if TYPE_CHECKING:  # functions imports this module
-    from workbook_engine.evaluator.functions import Fn
+    from workbook_engine.evaluator.functions.base import Fn
 
 
 class Node:

@@ -486,8 +486,12 @@ class FormulaTranslator:
         for i, (start, end) in enumerate(spans):
             pieces.append(formula[last:start] + str(_MARK + i))
             last = end
-        out = translate("".join(pieces) + formula[last:])
         entry: tuple[str | None, _Pick | None] = (None, None)
+        try:
+            out = translate("".join(pieces) + formula[last:])
+        except FormulaError:  # the marks lengthen the text past the bound: translate each cell directly
+            self._shapes[key] = entry
+            return entry
         if _DIGITS.findall(out) == [str(_MARK + i) for i in range(len(spans))]:
             fmt = "{}".join(p.replace("{", "{{").replace("}", "}}") for p in _DIGITS.split(out))
             if not spans:

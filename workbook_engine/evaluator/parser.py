@@ -33,6 +33,18 @@ class Unsupported(Exception):
     """The formula uses something the native engine does not evaluate."""
 
 
+class TooDeep(Unsupported):
+    """Parentheses, function calls or defined names nested beyond
+    ``MAX_NESTING``: no engine evaluates it (the cell gets #VALUE!)."""
+
+
+# Excel nests functions 64 deep; parentheses and names count here too. The
+# bound keeps parsing and evaluating (recursive over nesting, iterative over
+# operator chains such as 1+1+...+1) far from Python's recursion limit.
+MAX_NESTING = 100
+TOO_DEEP = "formule trop imbriquée"
+
+
 # ---------------------------------------------------------------------------
 # Dependencies: what a formula reads, relative to its anchor
 # ---------------------------------------------------------------------------
@@ -197,6 +209,8 @@ class Form:
     template: Template | None = None
     reason: str = ""
     dynamic: bool = False  # INDIRECT/OFFSET...: reads cells not named in its text
+    too_deep: bool = False  # nested beyond MAX_NESTING: #VALUE!, evaluated by no engine
+    height: int = 0  # the deepest nesting inside the formula (names used in it included)
 
     @property
     def native(self) -> bool:
@@ -210,29 +224,35 @@ class Resolver:
     def __init__(self, sheet_index: Callable[[str], int | None], names: dict[tuple[str, int | None], str]):
         self.sheet_index = sheet_index
         self.names = names  # (NAME upper, local sheet index or None) -> text
-        self._parsed: dict[tuple[str, int | None], tuple[Node | None, list[Dep], str]] = {}
+        # name -> (tree, deps, reason, height: the nesting inside the name)
+        self._parsed: dict[tuple[str, int | None], tuple[Node | None, list[Dep], str, int]] = {}
         self._busy: set[tuple[str, int | None]] = set()
 
-    def name(self, name: str, sheet: int) -> tuple[Node | None, list[Dep], str]:
-        """(tree, deps, reason) of a defined name used on ``sheet``."""
+    def name(self, name: str, sheet: int, depth: int = 0) -> tuple[Node | None, list[Dep], str, int]:
+        """(tree, deps, reason, height) of a defined name used on ``sheet``,
+        at nesting ``depth`` of the formula using it (a name's own nesting
+        counts on top of it: see ``MAX_NESTING``)."""
         key_u = name.upper()
         for key in ((key_u, sheet), (key_u, None)):
             if key in self.names:
                 break
         else:
-            return Const(error("#NAME?")), [], ""
+            return Const(error("#NAME?")), [], "", 0
         if key in self._parsed:
             return self._parsed[key]
         if key in self._busy:
-            return Const(REF), [], ""
+            return Const(REF), [], "", 0
+        if len(self._busy) >= MAX_NESTING // 4:  # names defined through names, far down
+            return None, [], TOO_DEEP, 0
         self._busy.add(key)
         try:
             text = self.names[key]
-            form = parse_formula("=" + text, sheet if key[1] is None else key[1], 0, 0, self)
-            out = (form.tree, form.deps, form.reason)
+            form = parse_formula("=" + text, sheet if key[1] is None else key[1], 0, 0, self, depth)
+            out = (form.tree, form.deps, TOO_DEEP if form.too_deep else form.reason, form.height)
         finally:
             self._busy.discard(key)
-        self._parsed[key] = out
+        if not form.too_deep:  # too deep here may be fine nearer the surface
+            self._parsed[key] = out
         return out
 
 
@@ -257,8 +277,9 @@ def _function_name(value: str) -> str:
     return name
 
 
-def parse_formula(text: str, sheet: int, row: int, col: int, resolver: Resolver) -> Form:
-    """Parse ``text`` (with its leading '=') written in cell (sheet, row, col)."""
+def parse_formula(text: str, sheet: int, row: int, col: int, resolver: Resolver, depth: int = 0) -> Form:
+    """Parse ``text`` (with its leading '=') written in cell (sheet, row, col);
+    ``depth``: the nesting around it (a defined name inside a formula)."""
     form = Form(text, sheet, row, col, None)
     try:
         items = Tokenizer(text).items
@@ -268,27 +289,43 @@ def parse_formula(text: str, sheet: int, row: int, col: int, resolver: Resolver)
     if "".join(t.value for t in items) == text[1:]:
         form.template = build_template(items, row, col)
     toks = [t for t in items if t.type != Token.WSPACE]
-    builder = _Builder(toks, sheet, row, col, resolver, form)
+    builder = _Builder(toks, sheet, row, col, resolver, form, depth)
     try:
         tree = builder.expression(0)
+        form.height = builder.deepest - depth
         if builder.i != len(toks):
             raise Unsupported(f"syntaxe non reconnue près de {toks[builder.i].value!r}")
+        if builder.unsupported == TOO_DEEP:
+            raise TooDeep(TOO_DEEP)
         if builder.unsupported:
             raise Unsupported(builder.unsupported)
         form.tree = tree
+    except (TooDeep, RecursionError):  # RecursionError: a last resort, never a crash
+        form.reason, form.too_deep = TOO_DEEP, True
     except Unsupported as exc:
         form.reason = str(exc)
+        form.too_deep = form.reason == TOO_DEEP  # a defined name nested too deep
     except (IndexError, ValueError) as exc:
         form.reason = f"syntaxe non reconnue ({exc})"
     return form
 
 
 class _Builder:
-    def __init__(self, toks: list[Token], sheet: int, row: int, col: int, resolver: Resolver, form: Form):
+    def __init__(
+        self, toks: list[Token], sheet: int, row: int, col: int, resolver: Resolver, form: Form, depth: int = 0
+    ):
         self.toks, self.sheet, self.row, self.col = toks, sheet, row, col
         self.resolver, self.form = resolver, form
         self.i = 0
         self.unsupported = ""  # keep parsing to collect every dependency
+        self.depth = depth  # parentheses, calls and arrays open around the current token
+        self.deepest = depth
+
+    def enter(self) -> None:
+        self.depth += 1
+        self.deepest = max(self.deepest, self.depth)
+        if self.depth > MAX_NESTING:
+            raise TooDeep(TOO_DEEP)
 
     def peek(self) -> Token | None:
         return self.toks[self.i] if self.i < len(self.toks) else None
@@ -322,12 +359,14 @@ class _Builder:
             left = Binary(tok.value, left, right)
 
     def unary(self) -> Node:
-        tok = self.peek()
-        if tok is not None and tok.type == Token.OP_PRE:
+        # prefix signs in a loop, not by recursion: "=------1" may be long
+        signs: list[str] = []
+        while (tok := self.peek()) is not None and tok.type == Token.OP_PRE:
             self.take()
-            x = self.unary()
-            return Unary(tok.value, x) if tok.value == "-" else Unary("+", x)
+            signs.append("-" if tok.value == "-" else "+")
         node = self.postfix()
+        for sign in reversed(signs):
+            node = Unary(sign, node)
         return node
 
     def postfix(self) -> Node:
@@ -353,8 +392,12 @@ class _Builder:
         if tok.type == Token.OPERAND:
             return self.operand(tok)
         if tok.type == Token.FUNC and tok.subtype == Token.OPEN:
-            return self.call(tok)
+            self.enter()
+            call = self.call(tok)
+            self.depth -= 1
+            return call
         if tok.type == Token.PAREN and tok.subtype == Token.OPEN:
+            self.enter()
             node = self.expression(0)
             close = self.take()
             if close.type != Token.PAREN:
@@ -362,6 +405,7 @@ class _Builder:
                 while (nxt := self.peek()) is not None and nxt.type != Token.PAREN:
                     self.take()
                 self.take()
+            self.depth -= 1
             return node
         if tok.type == Token.ARRAY and tok.subtype == Token.OPEN:
             return self.array()
@@ -392,7 +436,10 @@ class _Builder:
                 if idx is None:
                     return Const(REF)
                 scope = idx
-            tree, deps, reason = self.resolver.name(rest, scope)
+            tree, deps, reason, height = self.resolver.name(rest, scope, self.depth)
+            if self.depth + height > MAX_NESTING:
+                raise TooDeep(TOO_DEEP)
+            self.deepest = max(self.deepest, self.depth + height)
             self.form.deps.extend(deps)
             if tree is None:
                 self.fail(reason or f"nom {v} non pris en charge")

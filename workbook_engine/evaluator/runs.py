@@ -15,7 +15,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import cast
 
+from workbook_engine.evaluator.functions.arrays import needs_arrays
 from workbook_engine.evaluator.parser import Form, Resolver, Template, parse_formula
+from workbook_engine.evaluator.refs import cell_name
 
 RECENT_FORMS = 4
 
@@ -102,10 +104,18 @@ class SheetRuns:
             self.open[col] = Run(self.sheet, col, row, row, form)
             return
         if kind == "array":
-            # array (CSE / dynamic array) semantics: the formulas package
+            # array (CSE / dynamic array) semantics: the formulas package,
+            # unless the formula fills its own cell only and computes nothing
+            # cell by cell (Excel 365 writes =XLOOKUP(...) so): then it is
+            # an ordinary formula
             form = self._parse(text, row, col)
-            form.tree = None
-            form.reason = "formule matricielle"
+            if (
+                form.tree is None
+                or attrs.get("ref", cell_name(row, col)) != cell_name(row, col)
+                or needs_arrays(form.tree)
+            ):
+                form.tree = None
+                form.reason = form.reason or "formule matricielle"
             self._close(col)
             self.runs.append(Run(self.sheet, col, row, row, form))
             return

@@ -265,8 +265,9 @@ def text_to_number(s: str) -> float | None:
 
 
 def number_to_text(x: float) -> str:
-    """A number as text in a formula ("General" format, 15 significant digits):
-    3 -> "3", 0.1+0.2 -> "0.3", 1E+20 -> "1E+20"."""
+    """A number as text in a formula ("General" format, 15 significant digits,
+    the locale's decimal separator): 3 -> "3", 0.1+0.2 -> "0.3" ("0,3" in
+    French), 1E+20 -> "1E+20"."""
     if x == 0:
         return "0"
     s = f"{x:.15g}"
@@ -275,8 +276,16 @@ def number_to_text(x: float) -> str:
         if "." in mant:
             mant = mant.rstrip("0").rstrip(".")
         sign = "-" if exp.startswith("-") else "+"
-        return f"{mant}E{sign}{exp.lstrip('+-').zfill(2)}"
-    return s
+        s = f"{mant}E{sign}{exp.lstrip('+-').zfill(2)}"
+    return s.replace(".", ",") if current_locale() == "fr" else s
+
+
+_BOOL_WORDS = {"fr": ("FAUX", "VRAI"), "en": ("FALSE", "TRUE")}
+
+
+def bool_text(b: bool) -> str:
+    """A logical as text (TRUE&"" is "VRAI" in a French spreadsheet)."""
+    return _BOOL_WORDS.get(current_locale(), _BOOL_WORDS["en"])[bool(b)]
 
 
 # ---------------------------------------------------------------------------
@@ -363,7 +372,7 @@ def to_text(v: V) -> V:
         elif t == NUM:
             o[i] = number_to_text(nl[i])
         elif t == BOOL:
-            o[i] = "TRUE" if nl[i] else "FALSE"
+            o[i] = bool_text(bool(nl[i]))
         elif t == BLANK:
             o[i] = ""
         else:

@@ -43,6 +43,9 @@ BlockData = tuple[np.ndarray, np.ndarray, np.ndarray | None, int]
 _T = TypeVar("_T")
 
 
+MAX_TEXT = 32_767  # characters in a cell, as Excel
+
+
 class NotVectorizable(Exception):
     """This formula must be evaluated row by row (e.g. MATCH over a range
     that moves with the row)."""
@@ -240,6 +243,10 @@ class Engine:
         if isinstance(node, Range):
             b = self.area(node, ctx)
             return V.const(REF) if b is None else b
+        if isinstance(node, Call) and node.fn.area is not None:  # INDEX(r,0,2): a reference
+            ref = node.fn.area(self, ctx, node.args)
+            if ref is not None:
+                return ref
         if isinstance(node, ArrayConst):
             return ConstBlock(node.rows)
         if isinstance(node, Missing):
@@ -310,30 +317,70 @@ class Engine:
         return V.const(VALUE)
 
     def unary(self, node: Unary, ctx: Ctx) -> V:
-        x = self.value(node.x, ctx)
-        if node.op == "+":
-            return x
-        x = to_number(x)
-        if node.op == "-":
-            r = V(x.t, -x.n + 0.0, x.o, x.uni)
-        else:  # '%'
-            r = V(x.t, x.n / 100.0, x.o, x.uni)
-        return r
+        # a chain of signs ("------1") in a loop, innermost first
+        ops: list[str] = []
+        inner: Node = node
+        while isinstance(inner, Unary):
+            ops.append(inner.op)
+            inner = inner.x
+        x = self.value(inner, ctx)
+        for op in reversed(ops):
+            if op == "+":
+                continue
+            x = to_number(x)
+            if op == "-":
+                x = V(x.t, -x.n + 0.0, x.o, x.uni)
+            else:  # '%'
+                x = V(x.t, x.n / 100.0, x.o, x.uni)
+        return x
 
-    def binary(self, node: Binary, ctx: Ctx) -> V:
-        op = node.op
-        a = self.value(node.a, ctx)
-        b = self.value(node.b, ctx)
-        if op in ("+", "-", "*", "/", "^"):
-            return arithmetic(op, a, b)
-        if op == "&":
-            return concat(a, b)
-        return compare(op, a, b)
+    def root(self, node: Node, ctx: Ctx) -> V:
+        """The value of a formula's whole tree: like :meth:`value`, with
+        Excel's rule for a final + or - that lands within rounding noise of
+        zero (see :func:`arithmetic`)."""
+        if isinstance(node, Binary) and node.op in ("+", "-"):
+            return self.binary(node, ctx, snap=True)
+        return self.value(node, ctx)
+
+    def binary(self, node: Binary, ctx: Ctx, snap: bool = False) -> V:
+        # Operators chain to the left (1+2+3 is (1+2)+3): walk down the left
+        # spine and fold back up in a loop, so "=1+1+...+1" of thousands of
+        # terms costs no recursion.
+        spine: list[Binary] = [node]
+        left: Node = node.a
+        while isinstance(left, Binary):
+            spine.append(left)
+            left = left.a
+        acc = self.value(left, ctx)
+        for i, step in enumerate(reversed(spine)):
+            b = self.value(step.b, ctx)
+            acc = operate(step.op, acc, b, snap and i == len(spine) - 1)
+        return acc
 
 
-def arithmetic(op: str, a: V, b: V) -> V:
+def operate(op: str, a: V, b: V, snap: bool = False) -> V:
+    """``a op b`` for one binary operator. ``snap``: this + or - is the last
+    operation of its expression (see :func:`arithmetic`)."""
+    if op in ("+", "-", "*", "/", "^"):
+        return arithmetic(op, a, b, snap)
+    if op == "&":
+        return concat(a, b)
+    return compare(op, a, b)
+
+
+# Two doubles closer than this, relative to both, are "the same number up to
+# the noise of binary fractions" (LibreOffice's rtl::math::approxEqual, 2^-48).
+_NOISE = 2.0**-48
+
+
+def arithmetic(op: str, a: V, b: V, snap: bool = False) -> V:
     """+ - * / ^ with the spreadsheet's coercions and errors: x/0 is #DIV/0!,
-    an overflow or an impossible power #NUM!, an operand's error wins."""
+    an overflow or an impossible power #NUM!, an operand's error wins.
+
+    ``snap``: this + or - is the formula's last operation, and then a result
+    that is only the noise of binary fractions is 0, as Excel documents
+    ("Floating-point arithmetic may give inaccurate results in Excel":
+    =0.5-0.4-0.1 shows 0, =(0.5-0.4-0.1)*1 shows -2.78E-17)."""
     if a.all_of(NUM) and b.all_of(NUM):
         err = None
     else:
@@ -352,6 +399,8 @@ def arithmetic(op: str, a: V, b: V) -> V:
         else:
             r = np.power(x, y)
     r = np.asarray(r, dtype=np.float64)
+    if snap and op in ("+", "-"):
+        r = _snap(x, y if op == "-" else -y, r)
     out = V.nums(r)
     if not np.isfinite(r).all() or (op == "^" and ((x == 0) & (y <= 0)).any()):
         bad = ~np.isfinite(r)
@@ -374,6 +423,16 @@ def arithmetic(op: str, a: V, b: V) -> V:
     return with_errors(out, err) if err is not None else out
 
 
+def _snap(x: np.ndarray, y: np.ndarray, r: np.ndarray) -> np.ndarray:
+    """x - y, given as ``r``, set to 0 where x and y are equal up to noise."""
+    with np.errstate(all="ignore"):
+        d = np.abs(r)
+        near = (d != 0) & (d < np.abs(x) * _NOISE) & (d < np.abs(y) * _NOISE)
+    if near.any():
+        r = np.where(near, 0.0, r)
+    return r
+
+
 def concat(a: V, b: V) -> V:
     ta, tb = to_text(a), to_text(b)
     size = max(len(ta.t), len(tb.t))
@@ -384,6 +443,15 @@ def concat(a: V, b: V) -> V:
     ok = np.ones(size, dtype=bool) if err is None else ~err[0]
     o[ok] = oa[ok] + ob[ok]
     out = V(uniform_types(STR, size), np.zeros(size), o, STR)
+    # Excel's cell limit: longer text is #VALUE! (and a chain of A1&A1 down
+    # a sheet cannot double its way to gigabytes)
+    long = np.array([len(x) > MAX_TEXT for x in o[ok].tolist()], dtype=bool)
+    if long.any():
+        too_long = np.zeros(size, dtype=bool)
+        too_long[np.flatnonzero(ok)[long]] = True
+        errs = np.empty(size, dtype=object)
+        errs[:] = VALUE
+        out = with_errors(out, (too_long, errs))
     return with_errors(out, err) if err is not None else out
 
 
@@ -402,4 +470,5 @@ __all__ = [
     "VaryingBlock",
     "arithmetic",
     "concat",
+    "operate",
 ]

@@ -206,11 +206,6 @@ class CheckReport:
             lines += [f"    {marks[g[0].severity]} {_line(g)}" for g in groups[:MAX_PRINTED]]
             if len(groups) > MAX_PRINTED:
                 lines.append(f"    ... et {len(groups) - MAX_PRINTED} autre(s) constat(s) (liste complète avec --json)")
-        if self.fallback_cells:
-            lines.append(
-                f"  {len(self.fallback_cells)} cellule(s) calculée(s) par le moteur de secours : "
-                + ", ".join(self.fallback_cells[:MAX_LISTED])
-            )
         if any(f.part in ("structure", "numbers") and f.severity == "error" for f in self.findings):
             lines.append("  " + REPAIR)
         return "\n".join(lines) + "\n"
@@ -625,11 +620,14 @@ def check_workbook(path: str | Path, evaluate: Evaluate | None = None) -> CheckR
         if evaluate is None:
             ev = wf.evaluation()
             value, report.fallback_cells = ev, list(ev.fallback_cells)
+            unverified = ev.unverified
         else:
             value, report.fallback_cells = evaluate(path)
+            unverified = {"calculée par le moteur de secours": report.fallback_cells} if report.fallback_cells else {}
     except InputError as exc:
         report.unusable = "; ".join(p.message for p in exc.problems)
         return report
+    report.findings += unverified_findings(unverified)
     present = set(read.sheet_names)
     # A deleted or renamed sheet is a structure finding; its cells read blank.
     report.values = lambda ref: value(ref) if ref.sheet in present else None
@@ -648,6 +646,23 @@ def check_workbook(path: str | Path, evaluate: Evaluate | None = None) -> CheckR
         # Every formula and every number still holds: the soft edits were harmless.
         report.findings = [replace(f, severity="info") if f.harmless_if_numbers_hold else f for f in report.findings]
     return report
+
+
+def unverified_findings(unverified: dict[str, list[str]]) -> list[Finding]:
+    """A warning per cause for the cells no native formula computed (the
+    ``formulas`` fallback, formulas nested too deep): their values are not
+    vouched for. One line per cause names the first cells and counts the
+    others (the last finding of a cause stands for the rest)."""
+    out: list[Finding] = []
+    for cause, cells in unverified.items():
+        message = f"valeur non vérifiée : {cause} ; workbook-engine ne garantit pas ce résultat"
+        shown = cells[:MAX_LISTED]
+        for cell in shown:
+            out.append(Finding("numbers", "warning", cell, message, cell=cell))
+        if len(cells) > len(shown):
+            rest = cells[len(shown)]
+            out.append(Finding("numbers", "warning", rest, message, cell=rest, count=len(cells) - len(shown)))
+    return out
 
 
 def reports_json(reports: list[CheckReport]) -> str:
