@@ -45,6 +45,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 def cmd_generate(args: argparse.Namespace) -> int:
     from workbook_engine.formats.families_csv import load_scenario
     from workbook_engine.formats.files import refuse_overwrite
+    from workbook_engine.model.limits import workbook_size_problem
     from workbook_engine.workbook.generate import blank_scenario, generate_workbook
     from workbook_engine.workbook.layout import DEFAULT_CAPACITY, DEFAULT_SLOTS
 
@@ -53,19 +54,17 @@ def cmd_generate(args: argparse.Namespace) -> int:
         raise UsageError("indiquez un scénario JSON (classeur rempli) ou --grids N (classeur vierge)")
     if args.scenario is not None and args.grids is not None:
         raise UsageError("--grids sert aux classeurs vierges : ne le donnez pas avec un scénario")
+    slots = DEFAULT_SLOTS if args.slots is None else args.slots
+    capacity = DEFAULT_CAPACITY if args.capacity is None else args.capacity
+    # The writer's limits, before anything is built (README, "Limits").
+    if problem := workbook_size_problem(1 if args.grids is None else args.grids, slots, capacity):
+        raise UsageError(problem)
     if args.grids is not None:
-        if args.grids < 1:
-            raise UsageError("--grids doit valoir au moins 1")
         scenario = blank_scenario(args.grids)
     else:
         scenario = load_scenario(args.scenario, args.families)
     refuse_overwrite(out, args.scenario and Path(args.scenario), args.families and Path(args.families))
-    generate_workbook(
-        scenario,
-        out,
-        slots=DEFAULT_SLOTS if args.slots is None else args.slots,
-        capacity=DEFAULT_CAPACITY if args.capacity is None else args.capacity,
-    )
+    generate_workbook(scenario, out, slots=slots, capacity=capacity)
     print(f"Classeur écrit : {out} ({scenario.n_grids} grille(s), {len(scenario.families)} famille(s))")
     return EXIT_OK
 

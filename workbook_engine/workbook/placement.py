@@ -32,6 +32,7 @@ from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from workbook_engine.evaluator.refs import MAX_COL, MAX_ROW, col_index
+from workbook_engine.model.limits import MAX_CAPACITY, MAX_GRIDS, MAX_SLOTS
 from workbook_engine.workbook.layout import (
     DEFAULT_SLOTS,
     LAYOUT_ID,
@@ -55,10 +56,7 @@ from workbook_engine.workbook.layout import (
 )
 from workbook_engine.workbook.moves import AxisMap, Moves, translate
 
-# What a stamp may say: beyond these sizes it is no stamp of ours.
-MAX_GRIDS = 100
-MAX_SLOTS = 1_000
-MAX_CAPACITY = 100_000
+# What a stamp may say: beyond the writer's limits it is no stamp of ours.
 _STAMP = re.compile(r'"?' + LAYOUT_ID + r"/(\d{1,3})/(\d{1,3})/(\d{1,4})/(\d{1,6})\"?")
 # A defined name's target: 'Sheet name'!$A$1:$B$2 or Sheet!$A$1 (bounded).
 _AREA = re.compile(
@@ -154,9 +152,17 @@ def parse_area(text: str | None) -> Block | None:
 # ---------------------------------------------------------------------------
 
 
-def generated_layout(names: dict[str, str], sheet_names: list[str]) -> tuple[Stamp | None, Layout]:
+RowsHeld = Callable[[str], int]  # file sheet -> rows it really holds (its last row + 1; 0 when missing)
+
+
+def generated_layout(
+    names: dict[str, str], sheet_names: list[str], rows_held: RowsHeld | None = None
+) -> tuple[Stamp | None, Layout]:
     """The layout the file was generated with: from its stamp, or for an
-    unstamped file of the first release, from its grid sheets and names."""
+    unstamped file of the first release, from its grid sheets and names.
+    Sizes read from names are capped by the rows the sheets really hold
+    (``rows_held``) and by the writer's limits: a name stretched to a
+    million rows costs nothing."""
     stamp = read_stamp(names)
     if stamp is not None:
         return stamp, build_layout(stamp.n_grids, stamp.n_slots, stamp.capacity, min(stamp.version, LAYOUT_VERSION))
@@ -174,6 +180,11 @@ def generated_layout(names: dict[str, str], sheet_names: list[str]) -> tuple[Sta
     fams = parse_area(upper.get("ID_FAMILLE"))
     n_slots = min(slots.rows, MAX_SLOTS) if slots else DEFAULT_SLOTS
     capacity = min(fams.rows, MAX_CAPACITY) if fams else 1
+    if rows_held is not None:
+        if slots is not None:
+            n_slots = max(1, min(n_slots, rows_held(slots.sheet) - slots.r0))
+        if fams is not None:
+            capacity = max(1, min(capacity, rows_held(fams.sheet) - fams.r0))
     return None, build_layout(n_grids, n_slots, capacity, version=1)
 
 
@@ -540,11 +551,16 @@ def _or(value: int | None, default: int) -> int:
 
 
 def place_layout(
-    names: dict[str, str], sheet_names: list[str], formula_at: FormulaAt, header_at: Callable[[str, int, int], object]
+    names: dict[str, str],
+    sheet_names: list[str],
+    formula_at: FormulaAt,
+    header_at: Callable[[str, int, int], object],
+    rows_held: RowsHeld | None = None,
 ) -> Placement:
     """Find the layout in a file (see the module docstring). ``formula_at``
-    and ``header_at`` read the file's cells (file sheet names, 0-based)."""
-    stamp, generated = generated_layout(names, sheet_names)
+    and ``header_at`` read the file's cells (file sheet names, 0-based);
+    ``rows_held`` caps the sizes names claim (see ``generated_layout``)."""
+    stamp, generated = generated_layout(names, sheet_names, rows_held)
     moves, edits = find_moves(generated, names, sheet_names, formula_at, header_at, stamp is not None)
     essential = {SHEET_PARAMS, SHEET_FAMILIES} | {g.sheet for g in generated.grids}
     lost = [e.sheet for e in edits if e.kind == "sheet_missing" and e.sheet in essential]

@@ -113,7 +113,9 @@ def read_workbook(source: str | Path | WorkbookFile) -> WorkbookRead:
     values = source if isinstance(source, WorkbookFile) else open_workbook_file(source)
     path = values.path
     try:
-        placement = place_layout(values.defined_names, values.sheet_names, values.formula_at, values.value_at)
+        placement = place_layout(
+            values.defined_names, values.sheet_names, values.formula_at, values.value_at, values.rows_held
+        )
     except NotOurWorkbook as exc:
         raise unusable(path, str(exc)) from None
     reader = _Reader(path, placement.layout, values)
