@@ -28,7 +28,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
 
 import hostile_round2 as h  # noqa: E402
 
@@ -102,7 +103,9 @@ def _limit_child() -> None:
 def run_case(case: Case, ctx: Ctx) -> Outcome:
     work = Path(tempfile.mkdtemp(prefix="case-", dir=ctx.folder))
     argv = case.build(replace(ctx, folder=work))
-    env = dict(os.environ, PYTHONWARNINGS="ignore", WORKBOOK_ENGINE_WORKERS="1")
+    # The checkout under test, whatever the child's folder.
+    path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
+    env = dict(os.environ, PYTHONPATH=path, PYTHONWARNINGS="ignore")
     start = time.perf_counter()
     with (
         tempfile.TemporaryFile() as out,
@@ -300,7 +303,8 @@ CASES: list[Case] = [
     Case("generate --slots 1000000", 7, _argv("generate", "--grids", "1", "--slots", "1000000", "-o", "o.xlsx"), expect=(2,)),
     Case("generate --capacity -5", 7, _argv("generate", "--grids", "1", "--capacity", "-5", "-o", "o.xlsx"), expect=(2,)),
     # 9. Plain mistakes
-    Case("batch sans --base ni grille", 9, _schools("structure\nEcole A\n"), expect=(2,)),
+    Case("batch sans --base ni grille", 9, _schools("structure\nEcole A\n"), expect=(1, 2)),
+    Case("batch : grille sans nom", 9, _schools("structure;grid_2\nEcole A;Lycée\n"), expect=(1, 2)),
     Case("entier de 400 chiffres", 9, _scenario(_number_in_json(400)), expect=(2,)),
     Case("entier de 5 001 chiffres", 9, _scenario(_number_in_json(5001)), expect=(2,)),
     Case("JSON imbriqué 100 000 fois", 9, _scenario(lambda c: h.deep_json(c.path("scenario.json"))), expect=(2,)),

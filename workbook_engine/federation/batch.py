@@ -397,7 +397,8 @@ def batch(
         scenario = reader.scenario()
         structure = cells.get("structure", "").strip()
         if scenario is None:
-            unique = tuple(dict.fromkeys(reader.problems))  # a rule broken twice is said once
+            # A rule broken twice is said once (a problem's value may be a list: compared as text).
+            unique = tuple({str(p): p for p in reader.problems}.values())
             rows.append(BatchRow(line, structure, cells.get("year", "").strip(), problems=unique))
             continue
         path = out_dir / file_name(scenario.structure, scenario.year, taken)

@@ -24,6 +24,9 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
+from workbook_engine.formats.files import UnreadableInput, read_input
+from workbook_engine.model.limits import MAX_CAPACITY, count_text
+
 __all__ = ["CsvRows", "CsvUnreadable", "decode", "read_csv_rows", "separator"]
 
 
@@ -68,14 +71,16 @@ class CsvRows:
     sep: str
 
 
-def read_csv_rows(path: str | Path) -> CsvRows:
+def read_csv_rows(path: str | Path, max_rows: int = MAX_CAPACITY) -> CsvRows:
     """Read, decode and split a CSV file. Raises :class:`CsvUnreadable` when
-    the file cannot be read, has no known encoding, holds no value, or the
-    csv module gives up (a cell over its size limit)."""
+    the file cannot be read (not a regular file, over ``MAX_INPUT_BYTES``),
+    has no known encoding, holds more than ``max_rows`` rows after its
+    header, holds no value, or the csv module gives up (a cell over its size
+    limit)."""
     try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        raise CsvUnreadable(f"fichier illisible : {exc.strerror or exc}") from None
+        data = read_input(path)
+    except UnreadableInput as exc:
+        raise CsvUnreadable(exc.message) from None
     try:
         text, encoding = decode(data)
     except UnicodeDecodeError:
@@ -90,6 +95,11 @@ def read_csv_rows(path: str | Path) -> CsvRows:
     try:
         for cells in reader:
             if any(c.strip() for c in cells):
+                if len(rows) > max_rows:  # the header plus max_rows rows already
+                    raise CsvUnreadable(
+                        f"plus de {count_text(max_rows)} lignes : au plus {count_text(max_rows)} (limite des classeurs)",
+                        start,
+                    )
                 rows.append((start, cells))
             start = reader.line_num + 1  # a quoted cell may span lines
     except csv.Error as exc:

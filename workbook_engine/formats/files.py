@@ -54,6 +54,42 @@ def atomic_output(path: str | Path) -> Iterator[Path]:
             os.unlink(tmp)
 
 
+class UnreadableInput(ValueError):
+    """An input file refused before it is read: ``message`` in French."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def read_input(path: str | Path, limit: int | None = None) -> bytes:
+    """The bytes of a text input (a families or schools CSV, a scenario
+    JSON), bounded: a pipe, a device or a folder is refused before it is
+    opened (``--families /dev/zero`` would read forever, a FIFO block), and
+    so is a file over ``limit`` bytes (``MAX_INPUT_BYTES``), read no further
+    than the limit. Raises :class:`UnreadableInput`."""
+    from workbook_engine.model.limits import MAX_INPUT_BYTES, size_text
+
+    limit = MAX_INPUT_BYTES if limit is None else limit
+    try:
+        st = os.stat(path)
+        if not stat.S_ISREG(st.st_mode):
+            raise UnreadableInput(
+                "ce n'est pas un fichier ordinaire (tube, périphérique ou dossier) : donnez le chemin d'un fichier"
+            )
+        if st.st_size > limit:
+            raise UnreadableInput(f"fichier de {size_text(st.st_size)} : au plus {size_text(limit)} accepté")
+        # O_NONBLOCK: a file swapped for a pipe after the check still cannot block the run.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as fh:
+            data = fh.read(limit + 1)
+    except OSError as exc:
+        raise UnreadableInput(f"fichier illisible : {exc.strerror or exc}") from None
+    if len(data) > limit:
+        raise UnreadableInput(f"fichier de plus de {size_text(limit)} : au plus {size_text(limit)} accepté")
+    return data
+
+
 def write_text_atomic(path: str | Path, text: str) -> None:
     with atomic_output(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
