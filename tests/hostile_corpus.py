@@ -286,6 +286,8 @@ CASES: list[Case] = [
             ("booléen", h.secret_in_bool_cell),
             ("date", h.secret_in_date_cell),
             ("erreur", h.secret_in_error_cell),
+            ("formule remplacée", h.secret_over_formula),
+            ("famille sous le tableau", h.secret_below_table),
         )
     ],
     # 5. One resolution of the package

@@ -133,6 +133,19 @@ def secret_in_error_cell(base: Path, path: Path) -> Path:
     return family_cell(base, path, "C5", f'<c r="C5" t="e"><v>{SECRET}</v></c>')
 
 
+def secret_over_formula(base: Path, path: Path) -> Path:
+    """A family row's formula (its income used) typed over with the secret."""
+    return family_cell(base, path, "N5", f'<c r="N5" t="inlineStr"><is><t>{SECRET}</t></is></c>')
+
+
+def secret_below_table(base: Path, path: Path) -> Path:
+    """The secret typed in a row below the family table (a family outside it)."""
+    part = sheet_part(base, "Familles")
+    sheet = _member(base, part).decode()
+    row = f'<row r="40"><c r="A40" t="inlineStr"><is><t>{SECRET}</t></is></c><c r="B40"><v>1e300</v></c></row>'
+    return rewrite(base, path, replace={part: sheet.replace("</sheetData>", row + "</sheetData>", 1)})
+
+
 def control_characters(base: Path, path: Path) -> Path:
     """A family id holding ESC, BEL, CR, LF (a terminal title and a clear screen)."""
     text = "F_x001B_]0;pwned_x0007__x001B_[2J&#13;&#10;X"
