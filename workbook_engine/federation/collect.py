@@ -201,7 +201,9 @@ def safe_finding(finding: Finding) -> str:
     return f"{cell} : {kind} (détail : workbook-engine check sur le classeur)"
 
 
-_DETAIL = re.compile(r"\([^()]*\)|\b[bu]?'[^']*'|\"[^\"]*\"")
+# A parenthesised detail, or a Python repr of text ('...', b'...', "..."),
+# not a French apostrophe (l'entrée: a letter before it).
+_DETAIL = re.compile(r"\([^()]*\)|(?:(?<=[\s:=\[(])|^)[bu]?'[^']*'|\"[^\"]*\"")
 _QUOTED = re.compile(r"«\s*([^«»]*?)\s*»")
 _SAFE_NAMES = re.compile(r"Mode d'emploi|Paramètres|Grille \d{1,3}|Familles|Synthèse|Barème|WE_MODELE")
 MAX_REASON = 200

@@ -1,0 +1,231 @@
+"""Hostile and faulty input, second round (issue 20): one test per kind of
+defect, each building its input at test time; and the whole corpus
+(``hostile_corpus``) run command by command in child processes, with time
+and memory asserted per case (slow tier).
+"""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from dataclasses import replace
+from pathlib import Path
+
+import hostile_corpus
+import hostile_round2 as h
+import pytest
+
+from workbook_engine.cli.main import main
+from workbook_engine.federation import collect as collect_module
+from workbook_engine.federation.collect import safe_reason, summarize_workbook
+from workbook_engine.formats.csv_text import CsvUnreadable, read_csv_rows
+from workbook_engine.formats.files import UnreadableInput, read_input
+from workbook_engine.formats.sample import load_sample
+from workbook_engine.formats.scenario_json import read_scenario_json
+from workbook_engine.model.limits import MAX_CAPACITY, MAX_GRIDS, MAX_SLOTS
+from workbook_engine.workbook.generate import generate_workbook
+from workbook_engine.workbook.reader import read_workbook
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory) -> Path:
+    """A small genuine filled workbook (12 families, room for 15, 3 grids)."""
+    s = load_sample()
+    path = tmp_path_factory.mktemp("round2") / "base.xlsx"
+    generate_workbook(replace(s, families=s.families[:12]), path, capacity=15)
+    return path
+
+
+@pytest.fixture(scope="module")
+def sample() -> dict:
+    from importlib import resources
+
+    from workbook_engine.formats.sample import SAMPLE_FILE
+
+    text = (resources.files("workbook_engine.formats") / "data" / SAMPLE_FILE).read_text(encoding="utf-8")
+    data = json.loads(text)
+    data["families"] = data["families"][:12]
+    return data
+
+
+def cli(argv: list[str], capsys) -> tuple[int, str, str]:
+    code = main(argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+# ---------------------------------------------------------------------------
+# 1. Sizes from defined names are capped by what the file holds
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "target"),
+    [("ID_FAMILLE", "Familles!$A$4:$A$1048576"), ("FAMILLES_TRANCHE_G1", "'Grille 1'!$E$8:$E$1000000")],
+)
+def test_a_stretched_name_in_an_unstamped_file_is_capped_by_the_rows_held(base, tmp_path, name, target):
+    read = read_workbook(h.without_stamp(base, tmp_path / "old.xlsx", name, target))
+    # The family table holds 15 rows, the grid sheet 28 (tranche lines from row 8): the layout is no larger.
+    assert read.placement.generated.capacity <= 15
+    assert read.placement.generated.n_slots <= read.cells.rows_held("Grille 1") - 7 < 30
+    assert len(read.scenario.families) == 12
+
+
+def test_a_stretched_name_in_a_stamped_file_is_one_finding(base, tmp_path, capsys):
+    path = h.with_name(base, tmp_path / "stretched.xlsx", "ID_FAMILLE", "Familles!$A$4:$A$1048576")
+    code, out, _ = cli(["check", str(path)], capsys)
+    assert code == 1
+    assert sum("ID_FAMILLE" in line for line in out.splitlines()) == 1
+
+
+# ---------------------------------------------------------------------------
+# 3. Privacy: no family text leaves a workbook through collect
+# ---------------------------------------------------------------------------
+
+SECRET_PATHS = [
+    h.text_in_family_number,
+    h.secret_family_id,
+    h.secret_in_bool_cell,
+    h.secret_in_error_cell,
+    h.secret_over_formula,
+    h.secret_below_table,
+]
+
+
+@pytest.mark.parametrize("make", SECRET_PATHS, ids=lambda f: f.__name__)
+def test_collect_never_copies_family_text(base, tmp_path, make, capsys):
+    folder = tmp_path / "retours"
+    folder.mkdir()
+    make(base, folder / "ecole.xlsx")
+    code, out, err = cli(["collect", str(folder), "--csv", str(tmp_path / "r.csv"), "-o", str(tmp_path / "r.xlsx")], capsys)
+    assert code in (0, 1)
+    assert h.SECRET not in out + err
+    assert h.SECRET not in (tmp_path / "r.csv").read_text(encoding="utf-8")
+    with zipfile.ZipFile(tmp_path / "r.xlsx") as z:
+        assert not any(h.SECRET.encode() in z.read(n) for n in z.namelist())
+
+
+def test_collect_hides_an_internal_error_text(base, tmp_path, monkeypatch):
+    def crash(path, evaluate=None):
+        raise ValueError(f"could not convert string to float: '{h.SECRET}'")
+
+    monkeypatch.setattr(collect_module, "check_workbook", crash)
+    summary = summarize_workbook(base)
+    assert summary.status == "unusable"
+    assert h.SECRET not in summary.first_finding
+    assert "ValueError" in summary.first_finding
+
+
+def test_an_unusable_reason_keeps_our_words_and_the_layout_sheets_only():
+    reason = safe_reason(
+        f"classeur endommagé : feuille « Familles » illisible (could not convert: b'{h.SECRET}') « {h.SECRET} » '{h.SECRET}'"
+    )
+    assert h.SECRET not in reason
+    assert "« Familles »" in reason
+    assert "\n" not in safe_reason("a\nb\x1b[2J")
+
+
+# ---------------------------------------------------------------------------
+# 7. Inputs that are not workbooks are bounded
+# ---------------------------------------------------------------------------
+
+
+def test_a_fifo_or_a_device_is_refused_before_it_is_opened(tmp_path):
+    fifo = tmp_path / "familles.csv"
+    import os
+
+    os.mkfifo(fifo)
+    for path in (fifo, Path("/dev/zero"), tmp_path):
+        with pytest.raises(UnreadableInput, match="pas un fichier ordinaire"):
+            read_input(path)
+
+
+def test_an_input_over_the_limit_is_refused_reading_no_further(tmp_path):
+    path = tmp_path / "big.csv"
+    path.write_bytes(b"x" * 2000)
+    with pytest.raises(UnreadableInput, match="au plus"):
+        read_input(path, limit=1000)
+    assert read_input(path, limit=2000) == b"x" * 2000
+
+
+def test_a_families_csv_of_more_rows_than_a_workbook_holds_is_refused(tmp_path):
+    path = h.csv_rows(tmp_path / "f.csv", MAX_CAPACITY + 1)
+    with pytest.raises(CsvUnreadable, match="au plus 100 000"):
+        read_csv_rows(path)
+    assert len(read_csv_rows(h.csv_rows(tmp_path / "g.csv", 10)).rows) == 11
+
+
+@pytest.mark.parametrize(
+    ("grids", "tranches", "families", "words"),
+    [(MAX_GRIDS + 1, 1, 0, "grilles"), (1, MAX_SLOTS + 1, 0, "tranches"), (1, 1, MAX_CAPACITY + 1, "familles")],
+)
+def test_a_scenario_larger_than_a_workbook_is_refused(sample, tmp_path, grids, tranches, families, words):
+    grid = dict(sample["grids"][0], tranches=[{"label": f"T{i}", "lower": i, "amount": 1} for i in range(tranches)])
+    data = dict(sample, grids=[grid] * grids, families=[{"id": "F"}] * families or sample["families"])
+    scenario, problems = read_scenario_json(h.scenario(data, tmp_path / "s.json"))
+    assert scenario is None
+    assert words in problems[0].message
+
+
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["--grids", "100000"], "--grids"),
+        (["--grids", "0"], "--grids"),
+        (["--grids", "1", "--capacity", "10000000"], "--capacity"),
+        (["--grids", "1", "--capacity", "-5"], "--capacity"),
+        (["--grids", "1", "--slots", "1000000"], "--slots"),
+    ],
+)
+def test_generate_refuses_sizes_beyond_the_writer_limits(tmp_path, capsys, argv, words):
+    code, _, err = cli(["generate", *argv, "-o", str(tmp_path / "o.xlsx")], capsys)
+    assert code == 2
+    assert words in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "o.xlsx").exists()
+
+
+# ---------------------------------------------------------------------------
+# 9. Plain mistakes in a scenario JSON or a schools CSV
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ('{"structure": "A", "grids": [], "x": ' + "9" * 400 + "}", "400 chiffres"),
+        ('{"structure": "A", "x": ' + "9" * 5001 + "}", "5001 chiffres"),
+        ('{"grids": ' + "[" * 100_000 + "]" * 100_000 + "}", "imbriqué"),
+        ('{"structure": "A", "x": NaN}', "NaN"),
+        ('{"structure": "A", "x": 1e400}', "hors limites"),
+        ('{"structure": "A", "structure": "B"}', "en double"),
+    ],
+)
+def test_a_scenario_json_is_refused_with_a_reason_not_a_crash(tmp_path, text, words):
+    scenario, problems = read_scenario_json(h.scenario_text(tmp_path / "s.json", text))
+    assert scenario is None
+    assert words in str(problems[0])
+
+
+def test_batch_without_a_base_or_a_grid_reports_the_row(tmp_path, capsys):
+    schools = tmp_path / "ecoles.csv"
+    schools.write_text("structure\nEcole A\n", encoding="utf-8")
+    code, out, err = cli(["batch", str(schools), "-o", str(tmp_path / "sortie")], capsys)
+    assert code == 1
+    assert "aucune grille" in out + err
+
+
+# ---------------------------------------------------------------------------
+# The corpus: every command on every input, bounded in time and memory
+# ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def corpus_context(tmp_path_factory) -> hostile_corpus.Ctx:
+    return hostile_corpus.make_context(tmp_path_factory.mktemp("corpus"))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", hostile_corpus.CASES, ids=lambda c: c.name)
+def test_corpus_case_is_answered_in_bounded_time_and_memory(case, corpus_context):
+    outcome = hostile_corpus.run_case(case, corpus_context)
+    assert not outcome.failures(), (outcome.failures(), outcome.err[-2000:])
