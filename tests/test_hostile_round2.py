@@ -16,6 +16,7 @@ import hostile_round2 as h
 import pytest
 
 from workbook_engine.cli.main import main
+from workbook_engine.evaluator import UnreadableWorkbook, parse_workbook
 from workbook_engine.federation import collect as collect_module
 from workbook_engine.federation.collect import safe_reason, summarize_workbook
 from workbook_engine.formats.csv_text import CsvUnreadable, read_csv_rows
@@ -23,6 +24,9 @@ from workbook_engine.formats.files import UnreadableInput, read_input
 from workbook_engine.formats.sample import load_sample
 from workbook_engine.formats.scenario_json import read_scenario_json
 from workbook_engine.model.limits import MAX_CAPACITY, MAX_GRIDS, MAX_SLOTS
+from workbook_engine.model.package import PackageMismatch, workbook_part
+from workbook_engine.model.problems import InputError
+from workbook_engine.safety.gate import inspect_workbook
 from workbook_engine.workbook.generate import generate_workbook
 from workbook_engine.workbook.reader import read_workbook
 
@@ -123,6 +127,41 @@ def test_an_unusable_reason_keeps_our_words_and_the_layout_sheets_only():
     assert h.SECRET not in reason
     assert "« Familles »" in reason
     assert "\n" not in safe_reason("a\nb\x1b[2J")
+
+
+# ---------------------------------------------------------------------------
+# 5. One resolution of the package, for the gate and every reader
+# ---------------------------------------------------------------------------
+
+DISAGREEMENTS = [h.decoy_workbook, h.two_office_documents, h.content_type_elsewhere]
+
+
+@pytest.mark.parametrize("make", DISAGREEMENTS, ids=lambda f: f.__name__)
+def test_the_gate_refuses_a_package_naming_two_workbooks(base, tmp_path, make):
+    path = make(base, tmp_path / "x.xlsx")
+    with pytest.raises(InputError, match="structure anormale") as info:
+        inspect_workbook(path)
+    assert len(str(info.value.problems[0]).splitlines()) == 1
+
+
+@pytest.mark.parametrize("make", DISAGREEMENTS, ids=lambda f: f.__name__)
+def test_the_reader_without_the_gate_refuses_it_too(base, tmp_path, make):
+    path = make(base, tmp_path / "x.xlsx")
+    with path.open("rb") as fh, pytest.raises(UnreadableWorkbook, match="structure anormale"):
+        parse_workbook(fh)
+
+
+def test_the_package_rule():
+    main = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"
+    members = {"xl/workbook.xml", "xl/b.xml"}
+    assert workbook_part(["xl/workbook.xml"], [("xl/workbook.xml", main)], members) == "xl/workbook.xml"
+    assert workbook_part([], [], members) == "xl/workbook.xml"  # a writer giving only defaults
+    assert workbook_part(["xl/b.xml"], [], members) == "xl/b.xml"
+    for office, typed in ((["xl/b.xml"], [("xl/workbook.xml", main)]), (["xl/workbook.xml", "xl/b.xml"], [])):
+        with pytest.raises(PackageMismatch):
+            workbook_part(office, typed, members)
+    with pytest.raises(PackageMismatch, match="absente"):
+        workbook_part(["xl/c.xml"], [], members)
 
 
 # ---------------------------------------------------------------------------

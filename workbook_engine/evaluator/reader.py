@@ -32,6 +32,8 @@ from workbook_engine.evaluator.refs import MAX_COL, MAX_ROW, col_index
 from workbook_engine.evaluator.sheet_regex import GiveUp, check_prolog_with, read_sheet_data
 from workbook_engine.evaluator.store import Book, Sheet
 from workbook_engine.evaluator.values import BOOL, ERR, NUM, STR, error
+from workbook_engine.model.package import PackageMismatch
+from workbook_engine.model.package import workbook_part as package_workbook_part
 
 MAX_PART_BYTES = 2 << 30  # refuse (claimed) decompressed parts over 2 GiB
 _REL_OFFICE_DOC = "/officeDocument"
@@ -259,11 +261,27 @@ def _rels(xf: XlsxFile, part: str) -> dict[str, tuple[str, str]]:
     return out
 
 
+def _workbook_part(xf: XlsxFile) -> str:
+    """The workbook part by the package rule the safety gate follows
+    (``model.package``): root relationships and content types agree."""
+    office = [t for typ, t in _rels(xf, "").values() if typ.endswith(_REL_OFFICE_DOC)]
+    typed: list[tuple[str, str]] = []
+    if xf.has("[Content_Types].xml"):
+        try:
+            overrides = _elements(xf.read("[Content_Types].xml"), {"Override"})
+        except expat.ExpatError as exc:
+            raise UnreadableWorkbook(f"{xf.path} : [Content_Types].xml mal formé ({exc})") from None
+        typed = [(a.get("PartName", "").lstrip("/"), a.get("ContentType", "")) for _, a, _ in overrides]
+    try:
+        return package_workbook_part(office, typed, xf.members)
+    except PackageMismatch as exc:
+        raise UnreadableWorkbook(f"{xf.path} : {exc}") from None
+
+
 def read_meta(xf: XlsxFile) -> tuple[WorkbookMeta, str, dict[str, tuple[str, str]]]:
     """Sheets (in order), defined names, date system; the workbook part and
     its relationships."""
-    root_rels = _rels(xf, "")
-    wb_part = next((t for typ, t in root_rels.values() if typ.endswith(_REL_OFFICE_DOC)), "xl/workbook.xml")
+    wb_part = _workbook_part(xf)
     try:
         items = _elements(xf.read(wb_part), {"sheet", "definedName", "workbookPr"}, {"definedName"})
     except expat.ExpatError as exc:
