@@ -32,6 +32,7 @@ from workbook_engine.evaluator.refs import MAX_COL, MAX_ROW, col_index
 from workbook_engine.evaluator.sheet_regex import GiveUp, check_prolog_with, read_sheet_data
 from workbook_engine.evaluator.store import Book, Sheet
 from workbook_engine.evaluator.values import BOOL, ERR, NUM, STR, error
+from workbook_engine.model.limits import MAX_NUMBER_FORMAT
 from workbook_engine.model.package import PackageMismatch
 from workbook_engine.model.package import workbook_part as package_workbook_part
 
@@ -660,4 +661,11 @@ def _date_styles(data: bytes) -> frozenset[str]:
         p.Parse(data, True)
     except expat.ExpatError:
         return frozenset()
-    return frozenset(str(i) for i, fmt_id in enumerate(xf_formats) if is_date_format(formats.get(fmt_id) or ""))
+    # One test per format (styles share formats), and none on a code longer
+    # than Excel allows: openpyxl's pattern is quadratic on a run of "[".
+    dated = {
+        fmt_id: len(code) <= MAX_NUMBER_FORMAT and is_date_format(code)
+        for fmt_id in set(xf_formats)
+        for code in (formats.get(fmt_id) or "",)
+    }
+    return frozenset(str(i) for i, fmt_id in enumerate(xf_formats) if dated[fmt_id])

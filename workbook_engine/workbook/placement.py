@@ -382,7 +382,11 @@ def _slot_rows(
             )
 
 
-_SHAPE_REF = re.compile(r"(?:'(?:[^']|'')*'|[^\W\d][\w.]*)?!?\$?[A-Z]{1,3}\$?\d+(?::\$?[A-Z]{1,3}\$?\d+)?")
+# A sheet prefix is bounded (a sheet name has at most 31 characters): an
+# unbounded one made the pattern quadratic on a run of letters.
+_SHAPE_REF = re.compile(
+    r"(?:'(?:[^']|''){1,62}'|[^\W\d][\w.]{0,30})?!?\$?[A-Z]{1,3}\$?\d{1,7}(?::\$?[A-Z]{1,3}\$?\d{1,7})?"
+)
 
 
 def _shape(formula: str | None) -> str:
