@@ -250,6 +250,14 @@ def _number_in_json(digits: int) -> Callable[[Ctx], Path]:
     return make
 
 
+def _number_in_json_float(text: str) -> Callable[[Ctx], Path]:
+    def make(ctx: Ctx) -> Path:
+        data = json.dumps(ctx.sample)
+        return h.scenario_text(ctx.path("scenario.json"), data.replace('"old_tariff": 650', '"old_tariff": ' + text, 1))
+
+    return make
+
+
 def _schools(text: str, base: bool = False) -> Build:
     def build(ctx: Ctx) -> list[str]:
         schools = ctx.path("ecoles.csv")
@@ -319,14 +327,19 @@ CASES: list[Case] = [
     # 8. Silent data changes
     Case("champ CSV de 140 000 caractères", 8, _families(h.csv_long_field), expect=(2,)),
     Case("octet Windows-1252 dans de l'UTF-8", 8, _families(h.csv_cp1252_byte), expect=(2,)),
-    Case("BOM au milieu du CSV", 8, _families(h.csv_inner_bom), expect=(2,)),
+    Case("BOM en début de ligne du CSV (retiré)", 8, _families(h.csv_inner_bom), expect=(0,)),
+    Case("BOM dans un identifiant", 8, _families(lambda p: h.csv_inner_bom(p, inside_id=True)), expect=(2,)),
     Case("ids jumeaux : espace de largeur nulle", 8, _families(lambda p: h.csv_twin_ids(p, "F\u200b1")), expect=(2,)),
     Case("ids jumeaux : pleine chasse", 8, _families(lambda p: h.csv_twin_ids(p, "\uff26\uff11")), expect=(2,)),
     Case("ids de 40 000 caractères", 8, _families(h.csv_long_id), expect=(2,)),
-    Case("revenu de 1e307 (--json)", 8, _families(h.csv_huge_value), expect=(2,)),
-    Case("revenu de 1e308 × 10 (--json)", 8, _families(lambda p: h.csv_huge_value(p, "9e308")), expect=(2,)),
+    Case("revenu de 10^307 en chiffres (--json)", 8, _families(h.csv_huge_value), expect=(2,)),
+    Case("revenu de 10^400 en chiffres (--json)", 8, _families(lambda p: h.csv_huge_value(p, "1" + "0" * 400)), expect=(2,)),
+    Case("revenu 1e307 dans le scénario", 8, _scenario(_number_in_json_float("1e307")), expect=(2,)),
     Case("clé JSON en double", 8, _scenario(lambda c: h.duplicate_key_json(c.sample, c.path("scenario.json"))), expect=(2,)),
-    *_workbook_cases(8, "trois cellules à la même adresse", _wb(h.three_cells_at_one_address), ("read", "check"), expect=(1, 2)),
+    *_workbook_cases(8, "trois cellules à la même adresse", _wb(h.three_cells_at_one_address), ("read", "check"), expect=(2,)),
+    *_workbook_cases(
+        8, "trois cellules à la même adresse (XML)", _wb(h.three_cells_at_one_address, True), ("read", "check"), expect=(2,)
+    ),
     # 11. Terminal
     *_workbook_cases(
         11, "caractères de contrôle", _wb(h.control_characters), ("check", "read", "collect"), must_not_print=("\x1b", "\x07")

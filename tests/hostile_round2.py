@@ -155,13 +155,14 @@ def control_characters(base: Path, path: Path) -> Path:
     return out
 
 
-def three_cells_at_one_address(base: Path, path: Path) -> Path:
-    """B5 written three times in its row: the last would win silently."""
+def three_cells_at_one_address(base: Path, path: Path, slow: bool = False) -> Path:
+    """B5 written three times in its row: the last would win silently. With
+    ``slow``, a character reference makes the reader take its XML parser
+    instead of its patterns."""
     part = sheet_part(base, "Familles")
     sheet = _member(base, part).decode()
-    sheet = re.sub(
-        r'(<c r="B5"[^>]*>.*?</c>)', lambda m: m.group(1) + '<c r="B5"><v>1</v></c><c r="B5"><v>999999</v></c>', sheet
-    )
+    last = '<c r="B5" t="inlineStr"><is><t>&#65;</t></is></c>' if slow else '<c r="B5"><v>999999</v></c>'
+    sheet = re.sub(r'(<c r="B5"[^>]*>.*?</c>)', lambda m: m.group(1) + '<c r="B5"><v>1</v></c>' + last, sheet)
     return rewrite(base, path, replace={part: sheet})
 
 
@@ -233,8 +234,10 @@ def csv_cp1252_byte(path: Path) -> Path:
     return write(path, (CSV_HEAD + "Zoé;35000;2;1;0;0\nF2;18000;1;1;0;0\n").encode() + b"Ren\xe9;20000;1;1;0;0\n")
 
 
-def csv_inner_bom(path: Path) -> Path:
-    return write(path, (CSV_HEAD + "F1;35000;2;1;0;0\n\ufeffF2;18000;1;1;0;0\n").encode())
+def csv_inner_bom(path: Path, inside_id: bool = False) -> Path:
+    """A BOM starting a line (two files put end to end), or inside an id."""
+    row = "F\ufeff2" if inside_id else "\ufeffF2"
+    return write(path, (CSV_HEAD + f"F1;35000;2;1;0;0\n{row};18000;1;1;0;0\n").encode())
 
 
 def csv_twin_ids(path: Path, twin: str) -> Path:
@@ -245,7 +248,7 @@ def csv_long_id(path: Path, n: int = 40_000) -> Path:
     return write(path, (CSV_HEAD + "F" * n + "1;35000;2;1;0;0\n" + "F" * n + "2;18000;1;1;0;0\n").encode())
 
 
-def csv_huge_value(path: Path, value: str = "1e307") -> Path:
+def csv_huge_value(path: Path, value: str = "1" + "0" * 307) -> Path:
     return write(path, (CSV_HEAD + f"F1;{value};2;1;0;0\nF2;18000;1;1;0;0\n").encode())
 
 

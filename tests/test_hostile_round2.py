@@ -285,6 +285,76 @@ def test_batch_without_a_base_or_a_grid_reports_the_row(tmp_path, capsys):
 
 
 # ---------------------------------------------------------------------------
+# 8. No data changed or dropped silently
+# ---------------------------------------------------------------------------
+
+
+def families_of(path: Path):
+    from workbook_engine.formats.families_csv import read_families_csv
+
+    return read_families_csv(path, 3)
+
+
+@pytest.mark.parametrize(
+    ("make", "words"),
+    [
+        (h.csv_long_field, "au plus 32 767"),
+        (h.csv_cp1252_byte, "encodages mélangés"),
+        (lambda p: h.csv_inner_bom(p, inside_id=True), "U+FEFF"),
+        (lambda p: h.csv_twin_ids(p, "F\u200b1"), "U+200B"),
+        (lambda p: h.csv_twin_ids(p, "\uff26\uff11"), "déjà utilisé ligne 2"),
+        (h.csv_long_id, "au plus 32 767"),
+        (h.csv_huge_value, "trop grand"),
+    ],
+)
+def test_a_families_csv_is_refused_rather_than_changed(tmp_path, make, words):
+    path = make(tmp_path / "f.csv")
+    with pytest.raises(InputError) as info:
+        families_of(path)
+    assert words in " ".join(str(p) for p in info.value.problems)
+
+
+def test_ids_in_two_unicode_forms_are_one_family(tmp_path):
+    path = tmp_path / "f.csv"
+    path.write_text(h.CSV_HEAD + "Zo\u00e9;35000;2;1;0;0\nZoe\u0301;18000;1;1;0;0\nZoe;1;1;1;0;0\n", encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        families_of(path)
+    (problem,) = info.value.problems  # "Zoe" without an accent is another family
+    assert "ligne 3" in str(problem) and "déjà utilisé ligne 2" in str(problem)
+
+
+def test_a_bom_starting_a_line_is_no_part_of_the_id(tmp_path):
+    assert [f.id for f in families_of(h.csv_inner_bom(tmp_path / "f.csv"))] == ["F1", "F2"]
+
+
+def test_a_windows_1252_file_still_reads(tmp_path):
+    path = tmp_path / "f.csv"
+    path.write_bytes((h.CSV_HEAD + "Zoé;35000;2;1;0;0\n").encode("cp1252"))
+    assert [f.id for f in families_of(path)] == ["Zoé"]
+
+
+def test_ids_that_look_the_same_in_a_scenario_json_are_refused(sample, tmp_path):
+    families = [dict(sample["families"][0], id="F1"), dict(sample["families"][1], id="\uff26\uff11")]
+    scenario, problems = read_scenario_json(h.scenario(dict(sample, families=families), tmp_path / "s.json"))
+    assert any("identique à l'écran" in p.message for p in problems)
+
+
+def test_three_cells_at_one_address_make_the_workbook_unusable(base, tmp_path):
+    for slow in (False, True):
+        path = h.three_cells_at_one_address(base, tmp_path / f"x{slow}.xlsx", slow)
+        with pytest.raises(InputError, match="B5 écrite deux fois"):
+            read_workbook(path)
+
+
+def test_json_output_is_never_infinity(capsys):
+    from workbook_engine.cli.common import print_json
+
+    with pytest.raises(ValueError):
+        print_json({"x": float("inf")})
+    assert "Infinity" not in capsys.readouterr().out
+
+
+# ---------------------------------------------------------------------------
 # The corpus: every command on every input, bounded in time and memory
 # ---------------------------------------------------------------------------
 

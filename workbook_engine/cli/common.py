@@ -16,7 +16,8 @@ EXIT_OK, EXIT_FINDINGS, EXIT_UNUSABLE, EXIT_INTERNAL = 0, 1, 2, 3
 
 
 def print_json(data: object) -> None:
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+    # Never NaN or Infinity: they are not JSON (inputs are bounded; a bug then fails loudly).
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, allow_nan=False) + "\n")
 
 
 def parse_grid_list(text: str, n_grids: int) -> list[int]:

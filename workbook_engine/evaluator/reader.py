@@ -29,7 +29,7 @@ from xml.parsers import expat
 import numpy as np
 
 from workbook_engine.evaluator.refs import MAX_COL, MAX_ROW, col_index
-from workbook_engine.evaluator.sheet_regex import GiveUp, check_prolog_with, read_sheet_data
+from workbook_engine.evaluator.sheet_regex import GiveUp, check_prolog_with, read_sheet_data, twice_written
 from workbook_engine.evaluator.store import Book, Sheet
 from workbook_engine.evaluator.values import BOOL, ERR, NUM, STR, error
 from workbook_engine.model.limits import MAX_NUMBER_FORMAT
@@ -531,6 +531,8 @@ def _read_sheet(
                 col, row = last_col + 1, row_no
             if not (0 <= row < MAX_ROW and 0 <= col < MAX_COL):
                 raise out_of_sheet(ref)
+            if ref and row == row_no and col <= last_col:
+                raise ValueError(twice_written(ref))
             typ = attrs.get("t", "n")
             style = attrs.get("s")
             last_col = col

@@ -30,6 +30,7 @@ from workbook_engine.model.domain import (
     Tranche,
 )
 from workbook_engine.formats.files import UnreadableInput, read_input
+from workbook_engine.formats.ids import id_key, id_problem
 from workbook_engine.model.limits import (
     MAX_CAPACITY,
     MAX_CELL_TEXT,
@@ -264,12 +265,18 @@ def scenario_from_dict(data: object) -> tuple[Scenario, list[Problem]]:
 
     families = []
     raw_families = r.items(top, "families", "scénario", required=False)
+    first_of: dict[str, int] = {}  # id as it shows (formats.ids) -> first family with it
     raw_ids = Counter(f.get("id") for f in raw_families if isinstance(f, dict) and isinstance(f.get("id"), str))
     for fi, fraw in enumerate(raw_families, start=1):
         fid = fraw.get("id") if isinstance(fraw, dict) else None
         fid = fid if isinstance(fid, str) else ""
         where = family_where(fid, fi, raw_ids[fid])
         f = r.keys(fraw, _FAMILY_KEYS, where)
+        if fid and (problem := id_problem(fid)):
+            r.fail(where, "id", fid[:40], problem)
+        elif fid and raw_ids[fid] == 1 and first_of.setdefault(id_key(fid), fi) != fi:
+            # Exact twins are validation's; ids that only look the same are told here.
+            r.fail(where, "id", fid, f"identifiant identique à l'écran à celui de la famille n° {first_of[id_key(fid)]}")
         pupils = []
         for pi, v in enumerate(r.items(f, "pupils", where), start=1):
             pupils.append(r.coerce_number(v, where, f"pupils[{pi - 1}]", 0, integer=True))
@@ -364,7 +371,7 @@ def scenario_to_dict(s: Scenario) -> ScenarioJSON:
 
 
 def dumps_scenario(s: Scenario) -> str:
-    return json.dumps(scenario_to_dict(s), ensure_ascii=False, indent=2) + "\n"
+    return json.dumps(scenario_to_dict(s), ensure_ascii=False, indent=2, allow_nan=False) + "\n"
 
 
 class JsonRefused(ValueError):

@@ -35,6 +35,7 @@ from workbook_engine.workbook.layout import (
     Ref,
     Slot,
 )
+from workbook_engine.formats.ids import id_key, id_problem
 from workbook_engine.workbook.placement import NotOurWorkbook, Placement, StructureEdit, place_layout
 
 MAX_CELL_NUMBER = 1e12  # no income, amount or count is this large: a typing accident
@@ -393,6 +394,7 @@ class _Reader:
         inputs = layout.input_columns
         cols = {c.key: c.col for c in inputs}
         families: list[Family] = []
+        seen_keys: dict[str, int] = {}  # id as it shows -> its row
         blank_run: list[int] = []
         id_col = cols["id"]
         for row in range(layout.first_row, self.values.last_row(sheet, list(cols.values())) + 1):
@@ -414,11 +416,17 @@ class _Reader:
             if not fid:
                 self.say("error", refs["id"], id_header, None, "ligne remplie sans identifiant de famille")
                 continue
-            if fid in self.family_rows:
-                other = Ref(sheet, self.family_rows[fid], id_col).a1
+            if problem := id_problem(fid):
+                self.say("error", refs["id"], id_header, fid[:40], problem)
+                continue
+            # Ids a person cannot tell apart (fullwidth, another Unicode form) are one (formats.ids).
+            key = id_key(fid)
+            twin = self.family_rows.get(fid, seen_keys.get(key))
+            if twin is not None:
+                other = Ref(sheet, twin, id_col).a1
                 self.say("error", refs["id"], id_header, fid, f"identifiant déjà utilisé en {other}")
                 continue
-            self.family_rows[fid] = row
+            self.family_rows[fid] = seen_keys[key] = row
             families.append(self.family(fid, refs))
         return tuple(families)
 
