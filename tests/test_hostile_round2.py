@@ -6,7 +6,10 @@ and memory asserted per case (slow tier).
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
+import os
 import time
 import zipfile
 from dataclasses import replace
@@ -352,6 +355,78 @@ def test_json_output_is_never_infinity(capsys):
     with pytest.raises(ValueError):
         print_json({"x": float("inf")})
     assert "Infinity" not in capsys.readouterr().out
+
+
+# ---------------------------------------------------------------------------
+# 6. A full disk: one line naming the output, exit 2, nothing left behind
+# ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def full_disk(tmp_path):
+    """A real file system with no room left: a 64 kB tmpfs filled up."""
+    import subprocess
+
+    folder = tmp_path / "plein"
+    folder.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(folder)], capture_output=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here (needs root): {done.stderr.decode().strip()}")
+    try:
+        with contextlib.suppress(OSError), (folder / "remplissage").open("wb", buffering=0) as fh:
+            while True:
+                fh.write(b"\0" * 4096)
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], check=False)
+
+
+def run_child(argv: list[str], cwd: Path) -> tuple[int, str]:
+    import subprocess
+    import sys
+
+    env = dict(os.environ, PYTHONPATH=str(hostile_corpus.ROOT))
+    done = subprocess.run(
+        [sys.executable, "-c", hostile_corpus.ENTRY, *argv], cwd=cwd, capture_output=True, text=True, env=env, timeout=120
+    )
+    return done.returncode, done.stdout + done.stderr
+
+
+DISK_FULL = {
+    "generate": lambda b, s, out: ["generate", "--grids", "1", "-o", str(out / "o.xlsx")],
+    "merge": lambda b, s, out: ["merge", str(b), "-o", str(out / "m.xlsx")],
+    "anonymize": lambda b, s, out: ["anonymize", str(b), "-o", str(out / "a.xlsx"), "--key", "cle-de-la-federation-2026"],
+    "collect": lambda b, s, out: ["collect", str(b.parent), "-o", str(out / "n.xlsx")],
+    "batch": lambda b, s, out: ["batch", str(s), "-o", str(out / "lot")],
+    "demo": lambda b, s, out: ["demo", "-o", str(out / "demo")],
+    "read": lambda b, s, out: ["read", str(b), "-o", str(out / "s.json")],
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("command", list(DISK_FULL))
+def test_a_full_disk_is_one_line_naming_the_output(base, full_disk, tmp_path, command):
+    schools = tmp_path / "ecoles.csv"
+    schools.write_text("structure;grid_1;tranches_1\nEcole A;École;A:0:500|B:9000:700\n", encoding="utf-8")
+    code, text = run_child(DISK_FULL[command](base, schools, full_disk), tmp_path)
+    assert code in (1, 2), text  # batch: the school's row fails (1) or its index cannot be written (2)
+    assert "Traceback" not in text and "Exception ignored" not in text
+    assert "écriture impossible (disque plein)" in text
+    assert str(full_disk) in text
+    assert not [p for p in full_disk.rglob(".~*")], "a temporary file was left behind"
+
+
+def test_an_os_error_wrapped_by_a_writer_is_told_in_one_line(tmp_path):
+    from xlsxwriter.exceptions import FileCreateError
+
+    from workbook_engine.formats.files import atomic_output
+    from workbook_engine.model.problems import UsageError
+
+    out = tmp_path / "o.xlsx"
+    with pytest.raises(UsageError, match="o.xlsx : écriture impossible \\(disque plein\\)"):
+        with atomic_output(out):
+            raise FileCreateError(OSError(errno.ENOSPC, "No space left on device"))
+    assert list(tmp_path.iterdir()) == []
 
 
 # ---------------------------------------------------------------------------

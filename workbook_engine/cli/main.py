@@ -70,6 +70,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    from workbook_engine.formats.files import write_text_atomic
     from workbook_engine.formats.sample import load_sample
     from workbook_engine.formats.scenario_json import dumps_scenario
     from workbook_engine.formats.summary import format_summary
@@ -82,10 +83,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     scenario = load_sample()
     results = simulate(scenario)
     sys.stdout.write(format_summary(results, scenario.structure))
-    (out / "exemple_scenario.json").write_text(dumps_scenario(scenario), encoding="utf-8")
-    (out / "exemple_resultats.json").write_text(
-        json.dumps(results.to_json(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
-    )
+    write_text_atomic(out / "exemple_scenario.json", dumps_scenario(scenario))  # disk full: one line naming it
+    write_text_atomic(out / "exemple_resultats.json", json.dumps(results.to_json(), ensure_ascii=False, indent=2) + "\n")
     generate_workbook(scenario, out / "exemple_3UP.xlsx")
     for n in (1, 2, 3):
         generate_workbook(blank_scenario(n), out / f"vierge_{n}UP.xlsx")
@@ -376,7 +375,8 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keep Python quiet at exit
         return EXIT_OK
     except OSError as exc:
-        print(f"workbook-engine : {exc.filename or ''} : {exc.strerror or exc}", file=sys.stderr)
+        where = f"{exc.filename} : " if exc.filename else ""
+        print(f"workbook-engine : {where}{exc.strerror or exc}", file=sys.stderr)
         return EXIT_UNUSABLE
     except Exception as exc:  # noqa: BLE001 - a bug must not show a bursar a traceback
         print(

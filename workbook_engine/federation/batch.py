@@ -66,7 +66,7 @@ from workbook_engine.formats.files import refuse_overwrite
 from workbook_engine.formats.scenario_json import load_scenario_json
 from workbook_engine.formats.textnum import parse_number
 from workbook_engine.model.domain import Grid, Scenario, Tranche
-from workbook_engine.model.problems import InputError, Problem
+from workbook_engine.model.problems import InputError, Problem, UsageError
 from workbook_engine.model.validation import validate_grids, validate_parameters
 from workbook_engine.workbook.generate import generate_workbook
 
@@ -359,6 +359,8 @@ def _write_one(job: tuple[Scenario, Path]) -> str:
     scenario, path = job
     try:
         generate_workbook(scenario, path)
+    except UsageError as exc:  # disk full, folder gone: the row fails, the run goes on (and writes its index)
+        return str(exc).removeprefix(f"{path} : ")
     except OSError as exc:
         return f"écriture impossible : {exc.strerror or exc}"
     return ""
