@@ -342,7 +342,18 @@ CASES: list[Case] = [
     ),
     # 11. Terminal
     *_workbook_cases(
-        11, "caractères de contrôle", _wb(h.control_characters), ("check", "read", "collect"), must_not_print=("\x1b", "\x07")
+        11,
+        "caractères de contrôle dans un identifiant",
+        _wb(h.control_characters),
+        ("check", "read", "collect"),
+        must_not_print=("\x1b", "\x07"),
+    ),
+    *_workbook_cases(
+        11,
+        "caractères de contrôle dans les noms",
+        _wb(h.control_in_names),
+        ("check", "read", "evaluate", "collect"),
+        must_not_print=("\x1b", "\x07", "\x9b"),
     ),
 ]
 

@@ -155,6 +155,15 @@ def control_characters(base: Path, path: Path) -> Path:
     return out
 
 
+def control_in_names(base: Path, path: Path) -> Path:
+    """The structure and a grid named with ESC, BEL and a C1 CSI (shared
+    strings, as a spreadsheet writes them)."""
+    strings = _member(base, "xl/sharedStrings.xml").decode()
+    strings = strings.replace("OGEC Saint-Joseph (exemple)", "OGEC _x001B_[2J_x001B_]0;pwned_x0007_ \u009b31m", 1)
+    strings = strings.replace(">École<", ">É_x001B_[5mcole<", 1)
+    return rewrite(base, path, replace={"xl/sharedStrings.xml": strings})
+
+
 def three_cells_at_one_address(base: Path, path: Path, slow: bool = False) -> Path:
     """B5 written three times in its row: the last would win silently. With
     ``slow``, a character reference makes the reader take its XML parser

@@ -430,6 +430,33 @@ def test_an_os_error_wrapped_by_a_writer_is_told_in_one_line(tmp_path):
 
 
 # ---------------------------------------------------------------------------
+# 11. The terminal and interruptions
+# ---------------------------------------------------------------------------
+
+CONTROLS = ("\x1b", "\x07", "\x9b")
+
+
+@pytest.mark.parametrize("command", ["check", "evaluate", "read"])
+def test_control_characters_from_a_workbook_never_reach_the_terminal(base, tmp_path, capsys, command):
+    path = h.control_in_names(base, tmp_path / "ctl.xlsx")
+    code, out, err = cli([command, str(path)], capsys)
+    assert code in (0, 1)
+    assert not any(c in out + err for c in CONTROLS)
+    if command == "evaluate":
+        assert "\u241b" in out  # ESC shown as its picture: the name is still told
+
+
+def test_control_characters_never_reach_the_network_report(base, tmp_path, capsys):
+    folder = tmp_path / "retours"
+    folder.mkdir()
+    h.control_in_names(base, folder / "ctl.xlsx")
+    code, out, err = cli(["collect", str(folder), "--csv", str(tmp_path / "r.csv"), "-o", str(tmp_path / "r.xlsx")], capsys)
+    assert code == 0
+    text = (tmp_path / "r.csv").read_text(encoding="utf-8")
+    assert "OGEC" in text and not any(c in text + out + err for c in CONTROLS)
+
+
+# ---------------------------------------------------------------------------
 # The corpus: every command on every input, bounded in time and memory
 # ---------------------------------------------------------------------------
 

@@ -7,12 +7,47 @@ mapping of exceptions to them is ``main.main``'s, in one place.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
+from collections.abc import Iterator
+from typing import TextIO
 
 from workbook_engine.model.problems import UsageError
 
 EXIT_OK, EXIT_FINDINGS, EXIT_UNUSABLE, EXIT_INTERNAL = 0, 1, 2, 3
+
+
+# Control characters a cell may hold (ESC, BEL, C1 codes) would act on the
+# terminal: set its title, clear it. Shown as Unicode control pictures
+# (␛, ␇) instead; tab, line feed and carriage return (progress bars) pass.
+_CONTROL_PICTURES = {c: 0x2400 + c for c in range(0x20) if c not in (0x09, 0x0A, 0x0D)} | {0x7F: 0x2421}
+_CONTROL_PICTURES |= {c: 0xFFFD for c in range(0x80, 0xA0)}
+
+
+class ControlFree:
+    """A text stream that never writes a control character as it is."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        return self._stream.write(text.translate(_CONTROL_PICTURES))
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._stream, name)
+
+
+@contextlib.contextmanager
+def control_free_output() -> Iterator[None]:
+    """stdout and stderr, for the time of a command, free of control
+    characters (whatever text a file brought: messages, reports, JSON)."""
+    out, err = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = ControlFree(out), ControlFree(err)  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = out, err
 
 
 def print_json(data: object) -> None:

@@ -18,7 +18,15 @@ from pathlib import Path
 from workbook_engine import __version__
 from workbook_engine.cli import anonymize, federation
 from workbook_engine.cli import calibrate as calibrate_command
-from workbook_engine.cli.common import EXIT_FINDINGS, EXIT_INTERNAL, EXIT_OK, EXIT_UNUSABLE, parse_grid_list, print_json
+from workbook_engine.cli.common import (
+    EXIT_FINDINGS,
+    EXIT_INTERNAL,
+    EXIT_OK,
+    EXIT_UNUSABLE,
+    control_free_output,
+    parse_grid_list,
+    print_json,
+)
 from workbook_engine.evaluator.locale_numbers import DEFAULT_LOCALE, LOCALES, number_locale
 from workbook_engine.model.problems import InputError, Problem, UsageError, show_value
 
@@ -349,6 +357,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Whatever text a file brought (messages, reports, errors), no control
+    # character reaches the terminal as it is.
+    with control_free_output():
+        return _main(argv)
+
+
+def _main(argv: list[str] | None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
