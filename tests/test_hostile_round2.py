@@ -456,6 +456,140 @@ def test_control_characters_never_reach_the_network_report(base, tmp_path, capsy
     assert "OGEC" in text and not any(c in text + out + err for c in CONTROLS)
 
 
+def test_collect_reports_a_sub_folder_it_cannot_list(base, tmp_path, capsys, monkeypatch):
+    import shutil
+
+    for name in ("a", "b"):
+        (tmp_path / "retours" / name).mkdir(parents=True)
+        shutil.copy(base, tmp_path / "retours" / name / "ecole.xlsx")
+    scandir = os.scandir
+
+    def refusing(path="."):  # root reads every folder: the refusal is simulated
+        if str(path).endswith("b"):
+            raise PermissionError(errno.EACCES, "Permission denied", str(path))
+        return scandir(path)
+
+    monkeypatch.setattr(os, "scandir", refusing)
+    code, out, err = cli(["collect", str(tmp_path / "retours")], capsys)
+    assert code == 1
+    assert "2 classeur(s) : 1 cohérent(s), 0 avec constats, 1 inutilisable(s)" in out
+    assert "dossier illisible" in out
+
+
+def test_check_of_a_folder_goes_on_after_an_unreadable_file(base, tmp_path, capsys, monkeypatch):
+    import builtins
+    import shutil
+
+    folder = tmp_path / "classeurs"
+    folder.mkdir()
+    for name in ("a.xlsx", "b.xlsx", "c.xlsx"):
+        shutil.copy(base, folder / name)
+    real_open = builtins.open
+
+    def refusing(file, *args, **kwargs):
+        if str(file).endswith("a.xlsx"):
+            raise PermissionError(errno.EACCES, "Permission denied", str(file))
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", refusing)
+    code, out, _ = cli(["check", str(folder)], capsys)
+    assert code == 2
+    assert "a.xlsx : INUTILISABLE" in out and "fichier illisible (Permission denied)" in out
+    assert "b.xlsx : OK" in out and "c.xlsx : OK" in out
+
+
+SCHOOLS = "structure;grid_1;tranches_1\nOGEC A;École;A:0:100\nOGEC B;École;A:0:100\nOGEC C;Lycée;A:0:300\n"
+
+
+def test_a_batch_run_again_writes_only_what_is_missing(tmp_path, capsys):
+    schools = tmp_path / "ecoles.csv"
+    schools.write_text(SCHOOLS, encoding="utf-8")
+    out = tmp_path / "lot"
+    assert cli(["batch", str(schools), "-o", str(out), "--jobs", "1"], capsys)[0] == 0
+    (out / "ogec-b.xlsx").unlink()  # as if the first run had stopped before it
+    before = (out / "ogec-a.xlsx").stat().st_mtime_ns
+    code, text, _ = cli(["batch", str(schools), "-o", str(out), "--jobs", "1"], capsys)
+    assert code == 0
+    assert "1 classeur(s) écrit(s)" in text and "2 classeur(s) déjà présent(s)" in text
+    assert (out / "ogec-b.xlsx").exists() and (out / "ogec-a.xlsx").stat().st_mtime_ns == before
+    index = (out / "index.csv").read_text(encoding="utf-8-sig")
+    assert index.count(";kept;") == 2 and index.count(";written;") == 1
+
+
+def test_an_interrupted_batch_still_writes_its_index(tmp_path, capsys, monkeypatch):
+    from workbook_engine.federation import batch as batch_module
+
+    def interrupted(func, jobs, **kwargs):
+        func(jobs[0])  # one workbook written, then Ctrl-C
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(batch_module, "run_parallel", interrupted)
+    schools = tmp_path / "ecoles.csv"
+    schools.write_text(SCHOOLS, encoding="utf-8")
+    code, _, err = cli(["batch", str(schools), "-o", str(tmp_path / "lot")], capsys)
+    assert code == 130
+    assert err.strip().splitlines() == ["workbook-engine : interrompu (Ctrl-C) ; aucun fichier n'est resté à moitié écrit"]
+    index = (tmp_path / "lot" / "index.csv").read_text(encoding="utf-8-sig")
+    assert index.count(";written;") == 1 and index.count("interrompu avant d'être écrit") == 2
+
+
+def wait_for(condition, timeout: float) -> bool:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_a_collection_at_once_in_one_line(base, tmp_path):
+    import shutil
+    import signal
+    import subprocess
+    import sys
+
+    folder = tmp_path / "retours"
+    folder.mkdir()
+    for i in range(40):
+        shutil.copy(base, folder / f"ecole{i:02}.xlsx")
+    env = dict(os.environ, PYTHONPATH=str(hostile_corpus.ROOT))
+    child = subprocess.Popen(
+        [sys.executable, "-c", hostile_corpus.ENTRY, "collect", str(folder), "--jobs", "2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        start_new_session=True,
+    )
+    time.sleep(3)  # the workers are started and busy
+    os.killpg(child.pid, signal.SIGINT)  # as a terminal sends it: to the whole group
+    start = time.monotonic()
+    _, err = child.communicate(timeout=30)
+    assert time.monotonic() - start < 3  # it ran on for 17 s
+    assert child.returncode == 130
+    assert err.strip().splitlines() == ["workbook-engine : interrompu (Ctrl-C) ; aucun fichier n'est resté à moitié écrit"]
+
+
+@pytest.mark.slow
+def test_sigterm_while_writing_leaves_no_temporary_file(tmp_path):
+    import signal
+    import subprocess
+    import sys
+
+    env = dict(os.environ, PYTHONPATH=str(hostile_corpus.ROOT))
+    argv = ["generate", "--grids", "3", "--capacity", "50000", "-o", str(tmp_path / "grand.xlsx")]
+    child = subprocess.Popen(
+        [sys.executable, "-c", hostile_corpus.ENTRY, *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    )
+    assert wait_for(lambda: any(tmp_path.glob(".~*")), 60), "the workbook was never being written"
+    child.send_signal(signal.SIGTERM)
+    _, err = child.communicate(timeout=30)
+    assert child.returncode == 143
+    assert "arrêté (SIGTERM)" in err and "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []  # neither the output nor a temporary file
+
+
 # ---------------------------------------------------------------------------
 # The corpus: every command on every input, bounded in time and memory
 # ---------------------------------------------------------------------------

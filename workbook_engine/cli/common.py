@@ -50,6 +50,35 @@ def control_free_output() -> Iterator[None]:
         sys.stdout, sys.stderr = out, err
 
 
+EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143  # the shell's codes for SIGINT and SIGTERM
+
+
+class Terminated(BaseException):
+    """SIGTERM, raised where the program is so that every ``finally`` runs
+    (temporary files next to an output are removed) before it stops."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated
+
+
+@contextlib.contextmanager
+def terminate_cleanly() -> Iterator[None]:
+    """SIGTERM unwinds like Ctrl-C instead of killing the process where it
+    stands (only kill -9 can still leave a temporary ``.~*`` file)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def print_json(data: object) -> None:
     # Never NaN or Infinity: they are not JSON (inputs are bounded; a bug then fails loudly).
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, allow_nan=False) + "\n")

@@ -21,11 +21,15 @@ from workbook_engine.cli import calibrate as calibrate_command
 from workbook_engine.cli.common import (
     EXIT_FINDINGS,
     EXIT_INTERNAL,
+    EXIT_INTERRUPTED,
     EXIT_OK,
+    EXIT_TERMINATED,
     EXIT_UNUSABLE,
+    Terminated,
     control_free_output,
     parse_grid_list,
     print_json,
+    terminate_cleanly,
 )
 from workbook_engine.evaluator.locale_numbers import DEFAULT_LOCALE, LOCALES, number_locale
 from workbook_engine.model.problems import InputError, Problem, UsageError, show_value
@@ -360,7 +364,15 @@ def main(argv: list[str] | None = None) -> int:
     # Whatever text a file brought (messages, reports, errors), no control
     # character reaches the terminal as it is.
     with control_free_output():
-        return _main(argv)
+        try:
+            with terminate_cleanly():
+                return _main(argv)
+        except KeyboardInterrupt:  # Ctrl-C: one line, no traceback; outputs are whole or absent
+            print("\nworkbook-engine : interrompu (Ctrl-C) ; aucun fichier n'est resté à moitié écrit", file=sys.stderr)
+            return EXIT_INTERRUPTED
+        except Terminated:
+            print("workbook-engine : arrêté (SIGTERM) ; aucun fichier n'est resté à moitié écrit", file=sys.stderr)
+            return EXIT_TERMINATED
 
 
 def _main(argv: list[str] | None) -> int:

@@ -179,16 +179,23 @@ def refuse_overwrite(
 
 def workbook_paths(items: list[str]) -> list[Path]:
     """Files as given, folders expanded to the workbooks they hold (sorted;
-    Excel's lock files and our temporary files left out)."""
+    Excel's lock files and our temporary files left out; a sub-folder that
+    cannot be listed is listed itself, to be reported)."""
     paths: list[Path] = []
     for item in items:
         p = Path(item)
         if p.is_dir():
-            paths += sorted(
-                x
-                for x in p.rglob("*")
-                if x.suffix.lower() in (".xlsx", ".xlsm", ".ods") and not x.name.startswith(("~$", ".~"))
-            )
+            found: list[Path] = []
+            # os.walk tells of a folder it cannot list (rglob skips it in
+            # silence): the folder is listed itself, and the commands report
+            # it as unreadable instead of collecting without its files.
+            for folder, _dirs, files in os.walk(p, onerror=lambda e: found.append(Path(e.filename))):
+                found += [
+                    Path(folder) / f
+                    for f in files
+                    if Path(f).suffix.lower() in (".xlsx", ".xlsm", ".ods") and not f.startswith(("~$", ".~"))
+                ]
+            paths += sorted(found)
         else:
             paths.append(p)
     return paths

@@ -139,8 +139,17 @@ def inspect_workbook(path: str | Path, password: str | None = None) -> SafeWorkb
     path = Path(path)
     if password is None:
         password = _password.get()
+    try:
+        return _inspect_path(path, password)
+    except OSError as exc:  # unreadable (rights, a disk gone): this file's problem, the run goes on
+        raise refuse(path, f"fichier illisible ({exc.strerror or type(exc).__name__})") from None
+
+
+def _inspect_path(path: Path, password: str | None) -> SafeWorkbook:
     if not path.exists():
         raise refuse(path, "fichier introuvable")
+    if path.is_dir():  # listed by workbook_paths when its files cannot be listed
+        raise refuse(path, "dossier illisible (accès refusé ?) : les classeurs qu'il contient ne sont pas lus")
     if not path.is_file():
         raise refuse(path, "ce n'est pas un fichier ordinaire (dossier, périphérique ou tube)")
     size = path.stat().st_size
