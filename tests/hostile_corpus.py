@@ -286,6 +286,10 @@ CASES: list[Case] = [
     ),
     *_workbook_cases(1, "tampon de 100 000 familles", _wb(h.with_stamp, '"workbook_engine/2/3/10/100000"'), READERS),
     *_workbook_cases(1, "tampon de 1 000 tranches", _wb(h.with_stamp, '"workbook_engine/2/3/1000/15"'), READERS),
+    *_workbook_cases(
+        1, "tampon au maximum (100 grilles, 1 000 tranches, 100 000 familles)", _wb(h.with_stamp, '"workbook_engine/2/100/1000/100000"'), (*READERS, "collect")
+    ),
+    *_workbook_cases(1, "tampon hors limites", _wb(h.with_stamp, '"workbook_engine/2/3/10/99999999"'), READERS),
     # 2. Backtracking regular expressions
     *_workbook_cases(2, "nom défini de 100 000 lettres", _wb(h.long_defined_name), READERS),
     *_workbook_cases(2, "cible de nom de 100 000 lettres", _wb(h.long_name_target), READERS),

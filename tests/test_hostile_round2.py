@@ -79,6 +79,16 @@ def test_a_stretched_name_in_an_unstamped_file_is_capped_by_the_rows_held(base, 
     assert len(read.scenario.families) == 12
 
 
+def test_a_stamp_claiming_far_more_than_the_file_holds_is_held_to_the_file(base, tmp_path):
+    path = h.with_stamp(base, tmp_path / "x.xlsx", '"workbook_engine/2/100/1000/100000"')
+    start = time.perf_counter()
+    with pytest.raises(InputError):  # 97 grid sheets missing: no workbook of ours
+        read_workbook(path)
+    assert time.perf_counter() - start < 5  # it built 100 grids x 1,000 lines x 100,000 rows
+    read = read_workbook(h.with_stamp(base, tmp_path / "y.xlsx", '"workbook_engine/2/3/10/100000"'))
+    assert read.placement.generated.capacity < 100 and len(read.scenario.families) == 12
+
+
 def test_a_stretched_name_in_a_stamped_file_is_one_finding(base, tmp_path, capsys):
     path = h.with_name(base, tmp_path / "stretched.xlsx", "ID_FAMILLE", "Familles!$A$4:$A$1048576")
     code, out, _ = cli(["check", str(path)], capsys)

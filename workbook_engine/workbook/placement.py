@@ -64,6 +64,7 @@ _AREA = re.compile(
     r"(?::\$?([A-Z]{1,3})\$?(\d{1,7}))?"
 )
 MAX_NAME_TEXT = 300
+MARGIN = 1_000  # rows a stamp may claim beyond what the file holds (rows deleted at the end)
 DELETED_ROW = -1  # a cell (or the column of a family field) that an edit deleted
 
 EditKind = Literal[
@@ -165,7 +166,18 @@ def generated_layout(
     million rows costs nothing."""
     stamp = read_stamp(names)
     if stamp is not None:
-        return stamp, build_layout(stamp.n_grids, stamp.n_slots, stamp.capacity, min(stamp.version, LAYOUT_VERSION))
+        n_grids, n_slots, capacity = stamp.n_grids, stamp.n_slots, stamp.capacity
+        if rows_held is not None:
+            # A stamp claiming far more than the file holds (edited to 100
+            # grids of 1,000 lines and 100,000 families in a 40 kB file) is
+            # held to the file: each grid has its sheet, each line and family
+            # row a row. Within MARGIN rows the stamp stands, so that rows
+            # the bursar deleted at the end are still reported as deleted.
+            held = max((rows_held(name) for name in sheet_names), default=0)
+            n_grids = min(n_grids, max(1, len(sheet_names)))
+            n_slots = n_slots if n_slots <= held + MARGIN else max(1, held)
+            capacity = capacity if capacity <= held + MARGIN else max(1, held)
+        return stamp, build_layout(n_grids, n_slots, capacity, min(stamp.version, LAYOUT_VERSION))
     n_grids = 0
     while grid_sheet(n_grids + 1) in sheet_names:
         n_grids += 1
