@@ -287,14 +287,17 @@ CASES: list[Case] = [
     *_workbook_cases(1, "tampon de 100 000 familles", _wb(h.with_stamp, '"workbook_engine/2/3/10/100000"'), READERS),
     *_workbook_cases(1, "tampon de 1 000 tranches", _wb(h.with_stamp, '"workbook_engine/2/3/1000/15"'), READERS),
     *_workbook_cases(
-        1, "tampon au maximum (100 grilles, 1 000 tranches, 100 000 familles)", _wb(h.with_stamp, '"workbook_engine/2/100/1000/100000"'), (*READERS, "collect")
+        1,
+        "tampon au maximum (100 grilles, 1 000 tranches, 100 000 familles)",
+        _wb(h.with_stamp, '"workbook_engine/2/100/1000/100000"'),
+        (*READERS, "collect"),
     ),
     *_workbook_cases(1, "tampon hors limites", _wb(h.with_stamp, '"workbook_engine/2/3/10/99999999"'), READERS),
     # 2. Backtracking regular expressions
     *_workbook_cases(2, "nom défini de 100 000 lettres", _wb(h.long_defined_name), READERS),
     *_workbook_cases(2, "cible de nom de 100 000 lettres", _wb(h.long_name_target), READERS),
     *_workbook_cases(2, "format de 100 000 [ (30 styles)", _wb(h.long_number_format), READERS),
-    *_workbook_cases(2, "format de 100 000 \" (30 styles)", _wb(h.long_number_format, 100_000, 30, "\\"), READERS),
+    *_workbook_cases(2, 'format de 100 000 " (30 styles)', _wb(h.long_number_format, 100_000, 30, "\\"), READERS),
     # 3. Privacy through collect
     *[
         Case(f"secret : {label} / collect", 3, _on_workbook(_wb(make), "collect"), must_not_print=(h.SECRET,))
@@ -309,7 +312,9 @@ CASES: list[Case] = [
         )
     ],
     # 5. One resolution of the package
-    *_workbook_cases(5, "classeur leurre (1 000 000 lignes)", _wb(h.decoy_workbook), (*READERS, "collect"), expect=(2,)),
+    *_workbook_cases(
+        5, "classeur leurre (1 000 000 lignes)", _wb(h.decoy_workbook), (*READERS, "collect"), expect=(2,)
+    ),
     *_workbook_cases(5, "deux officeDocument", _wb(h.two_office_documents), READERS, expect=(2,)),
     *_workbook_cases(5, "type de contenu ailleurs", _wb(h.content_type_elsewhere), READERS, expect=(2,)),
     # 7. Bounds on what is not a workbook
@@ -319,9 +324,21 @@ CASES: list[Case] = [
     Case("scénario de 10 000 grilles", 7, _scenario(_big_grids(10_000, 0)), expect=(2,)),
     Case("scénario de 100 000 tranches", 7, _scenario(_big_grids(1, 100_000)), expect=(2,)),
     Case("generate --grids 100000", 7, _argv("generate", "--grids", "100000", "-o", "out.xlsx"), expect=(2,)),
-    Case("generate --capacity 10000000", 7, _argv("generate", "--grids", "1", "--capacity", "10000000", "-o", "o.xlsx"), expect=(2,)),
-    Case("generate --slots 1000000", 7, _argv("generate", "--grids", "1", "--slots", "1000000", "-o", "o.xlsx"), expect=(2,)),
-    Case("generate --capacity -5", 7, _argv("generate", "--grids", "1", "--capacity", "-5", "-o", "o.xlsx"), expect=(2,)),
+    Case(
+        "generate --capacity 10000000",
+        7,
+        _argv("generate", "--grids", "1", "--capacity", "10000000", "-o", "o.xlsx"),
+        expect=(2,),
+    ),
+    Case(
+        "generate --slots 1000000",
+        7,
+        _argv("generate", "--grids", "1", "--slots", "1000000", "-o", "o.xlsx"),
+        expect=(2,),
+    ),
+    Case(
+        "generate --capacity -5", 7, _argv("generate", "--grids", "1", "--capacity", "-5", "-o", "o.xlsx"), expect=(2,)
+    ),
     # 9. Plain mistakes
     Case("batch sans --base ni grille", 9, _schools("structure\nEcole A\n"), expect=(1, 2)),
     Case("batch : grille sans nom", 9, _schools("structure;grid_2\nEcole A;Lycée\n"), expect=(1, 2)),
@@ -337,12 +354,28 @@ CASES: list[Case] = [
     Case("ids jumeaux : pleine chasse", 8, _families(lambda p: h.csv_twin_ids(p, "\uff26\uff11")), expect=(2,)),
     Case("ids de 40 000 caractères", 8, _families(h.csv_long_id), expect=(2,)),
     Case("revenu de 10^307 en chiffres (--json)", 8, _families(h.csv_huge_value), expect=(2,)),
-    Case("revenu de 10^400 en chiffres (--json)", 8, _families(lambda p: h.csv_huge_value(p, "1" + "0" * 400)), expect=(2,)),
+    Case(
+        "revenu de 10^400 en chiffres (--json)",
+        8,
+        _families(lambda p: h.csv_huge_value(p, "1" + "0" * 400)),
+        expect=(2,),
+    ),
     Case("revenu 1e307 dans le scénario", 8, _scenario(_number_in_json_float("1e307")), expect=(2,)),
-    Case("clé JSON en double", 8, _scenario(lambda c: h.duplicate_key_json(c.sample, c.path("scenario.json"))), expect=(2,)),
-    *_workbook_cases(8, "trois cellules à la même adresse", _wb(h.three_cells_at_one_address), ("read", "check"), expect=(2,)),
+    Case(
+        "clé JSON en double",
+        8,
+        _scenario(lambda c: h.duplicate_key_json(c.sample, c.path("scenario.json"))),
+        expect=(2,),
+    ),
     *_workbook_cases(
-        8, "trois cellules à la même adresse (XML)", _wb(h.three_cells_at_one_address, True), ("read", "check"), expect=(2,)
+        8, "trois cellules à la même adresse", _wb(h.three_cells_at_one_address), ("read", "check"), expect=(2,)
+    ),
+    *_workbook_cases(
+        8,
+        "trois cellules à la même adresse (XML)",
+        _wb(h.three_cells_at_one_address, True),
+        ("read", "check"),
+        expect=(2,),
     ),
     # 11. Terminal
     *_workbook_cases(
@@ -399,7 +432,10 @@ def main(argv: list[str]) -> int:
                 continue
             outcomes.append(o := run_case(case, ctx))
             if "-v" in argv:
-                print(f"{o.case.name}: {o.code} {o.seconds:.2f}s {o.peak_mib:.0f}MiB {o.err.strip()[:300]!r}", file=sys.stderr)
+                print(
+                    f"{o.case.name}: {o.code} {o.seconds:.2f}s {o.peak_mib:.0f}MiB {o.err.strip()[:300]!r}",
+                    file=sys.stderr,
+                )
     print(markdown(outcomes))
     return 1 if any(o.failures() for o in outcomes) else 0
 

@@ -50,7 +50,7 @@ def with_stamp(base: Path, path: Path, stamp: str) -> Path:
 def long_defined_name(base: Path, path: Path, n: int = 100_000) -> Path:
     """A defined name of ``n`` letters pointing at a cell (Excel caps names at 255)."""
     wb = _workbook_xml(base).replace(
-        "<definedNames>", f"<definedNames><definedName name=\"{'A' * n}\">Familles!$A$1</definedName>", 1
+        "<definedNames>", f'<definedNames><definedName name="{"A" * n}">Familles!$A$1</definedName>', 1
     )
     return rewrite(base, path, replace={"xl/workbook.xml": wb})
 
@@ -66,12 +66,16 @@ def long_number_format(base: Path, path: Path, n: int = 100_000, styles: int = 3
     code = char * n
     styles_xml = re.sub(
         r'<numFmts count="(\d+)">',
-        lambda m: f'<numFmts count="{int(m.group(1)) + styles}">'
-        + "".join(f'<numFmt numFmtId="{300 + i}" formatCode="{code}{i}"/>' for i in range(styles)),
+        lambda m: (
+            f'<numFmts count="{int(m.group(1)) + styles}">'
+            + "".join(f'<numFmt numFmtId="{300 + i}" formatCode="{code}{i}"/>' for i in range(styles))
+        ),
         styles_xml,
         count=1,
     )
-    xfs = "".join(f'<xf numFmtId="{300 + i}" fontId="0" fillId="0" borderId="0" applyNumberFormat="1"/>' for i in range(styles))
+    xfs = "".join(
+        f'<xf numFmtId="{300 + i}" fontId="0" fillId="0" borderId="0" applyNumberFormat="1"/>' for i in range(styles)
+    )
     m = re.search(r'<cellXfs count="(\d+)">', styles_xml)
     assert m is not None
     first = int(m.group(1))
@@ -216,7 +220,9 @@ def content_type_elsewhere(base: Path, path: Path) -> Path:
     relationships name (the relationships' part keeps no main type)."""
     types = _member(base, "[Content_Types].xml").decode()
     types = types.replace('PartName="/xl/workbook.xml"', 'PartName="/xl/shadow.xml"')
-    return rewrite(base, path, replace={"[Content_Types].xml": types}, add={"xl/shadow.xml": _member(base, "xl/workbook.xml")})
+    return rewrite(
+        base, path, replace={"[Content_Types].xml": types}, add={"xl/shadow.xml": _member(base, "xl/workbook.xml")}
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -235,7 +241,9 @@ def csv_rows(path: Path, n: int) -> Path:
 
 
 def csv_long_field(path: Path, n: int = 140_000) -> Path:
-    return write(path, (CSV_HEAD + "F1;35000;2;1;0;0\n" + "F2" + "x" * n + ";18000;1;1;0;0\nF3;20000;1;1;0;0\n").encode())
+    return write(
+        path, (CSV_HEAD + "F1;35000;2;1;0;0\n" + "F2" + "x" * n + ";18000;1;1;0;0\nF3;20000;1;1;0;0\n").encode()
+    )
 
 
 def csv_cp1252_byte(path: Path) -> Path:

@@ -145,7 +145,9 @@ def test_collect_never_copies_family_text(base, tmp_path, make, capsys):
     folder = tmp_path / "retours"
     folder.mkdir()
     make(base, folder / "ecole.xlsx")
-    code, out, err = cli(["collect", str(folder), "--csv", str(tmp_path / "r.csv"), "-o", str(tmp_path / "r.xlsx")], capsys)
+    code, out, err = cli(
+        ["collect", str(folder), "--csv", str(tmp_path / "r.csv"), "-o", str(tmp_path / "r.xlsx")], capsys
+    )
     assert code in (0, 1)
     assert h.SECRET not in out + err
     assert h.SECRET not in (tmp_path / "r.csv").read_text(encoding="utf-8")
@@ -397,7 +399,12 @@ def run_child(argv: list[str], cwd: Path) -> tuple[int, str]:
 
     env = dict(os.environ, PYTHONPATH=str(hostile_corpus.ROOT))
     done = subprocess.run(
-        [sys.executable, "-c", hostile_corpus.ENTRY, *argv], cwd=cwd, capture_output=True, text=True, env=env, timeout=120
+        [sys.executable, "-c", hostile_corpus.ENTRY, *argv],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
     )
     return done.returncode, done.stdout + done.stderr
 
@@ -405,7 +412,14 @@ def run_child(argv: list[str], cwd: Path) -> tuple[int, str]:
 DISK_FULL = {
     "generate": lambda b, s, out: ["generate", "--grids", "1", "-o", str(out / "o.xlsx")],
     "merge": lambda b, s, out: ["merge", str(b), "-o", str(out / "m.xlsx")],
-    "anonymize": lambda b, s, out: ["anonymize", str(b), "-o", str(out / "a.xlsx"), "--key", "cle-de-la-federation-2026"],
+    "anonymize": lambda b, s, out: [
+        "anonymize",
+        str(b),
+        "-o",
+        str(out / "a.xlsx"),
+        "--key",
+        "cle-de-la-federation-2026",
+    ],
     "collect": lambda b, s, out: ["collect", str(b.parent), "-o", str(out / "n.xlsx")],
     "batch": lambda b, s, out: ["batch", str(s), "-o", str(out / "lot")],
     "demo": lambda b, s, out: ["demo", "-o", str(out / "demo")],
@@ -460,7 +474,9 @@ def test_control_characters_never_reach_the_network_report(base, tmp_path, capsy
     folder = tmp_path / "retours"
     folder.mkdir()
     h.control_in_names(base, folder / "ctl.xlsx")
-    code, out, err = cli(["collect", str(folder), "--csv", str(tmp_path / "r.csv"), "-o", str(tmp_path / "r.xlsx")], capsys)
+    code, out, err = cli(
+        ["collect", str(folder), "--csv", str(tmp_path / "r.csv"), "-o", str(tmp_path / "r.xlsx")], capsys
+    )
     assert code == 0
     text = (tmp_path / "r.csv").read_text(encoding="utf-8")
     assert "OGEC" in text and not any(c in text + out + err for c in CONTROLS)
@@ -538,7 +554,9 @@ def test_an_interrupted_batch_still_writes_its_index(tmp_path, capsys, monkeypat
     schools.write_text(SCHOOLS, encoding="utf-8")
     code, _, err = cli(["batch", str(schools), "-o", str(tmp_path / "lot")], capsys)
     assert code == 130
-    assert err.strip().splitlines() == ["workbook-engine : interrompu (Ctrl-C) ; aucun fichier n'est resté à moitié écrit"]
+    assert err.strip().splitlines() == [
+        "workbook-engine : interrompu (Ctrl-C) ; aucun fichier n'est resté à moitié écrit"
+    ]
     index = (tmp_path / "lot" / "index.csv").read_text(encoding="utf-8-sig")
     assert index.count(";written;") == 1 and index.count("interrompu avant d'être écrit") == 2
 
@@ -578,7 +596,9 @@ def test_ctrl_c_stops_a_collection_at_once_in_one_line(base, tmp_path):
     _, err = child.communicate(timeout=30)
     assert time.monotonic() - start < 3  # it ran on for 17 s
     assert child.returncode == 130
-    assert err.strip().splitlines() == ["workbook-engine : interrompu (Ctrl-C) ; aucun fichier n'est resté à moitié écrit"]
+    assert err.strip().splitlines() == [
+        "workbook-engine : interrompu (Ctrl-C) ; aucun fichier n'est resté à moitié écrit"
+    ]
 
 
 @pytest.mark.slow
@@ -590,7 +610,11 @@ def test_sigterm_while_writing_leaves_no_temporary_file(tmp_path):
     env = dict(os.environ, PYTHONPATH=str(hostile_corpus.ROOT))
     argv = ["generate", "--grids", "3", "--capacity", "50000", "-o", str(tmp_path / "grand.xlsx")]
     child = subprocess.Popen(
-        [sys.executable, "-c", hostile_corpus.ENTRY, *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+        [sys.executable, "-c", hostile_corpus.ENTRY, *argv],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
     )
     assert wait_for(lambda: any(tmp_path.glob(".~*")), 60), "the workbook was never being written"
     child.send_signal(signal.SIGTERM)

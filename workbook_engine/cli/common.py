@@ -43,7 +43,7 @@ def control_free_output() -> Iterator[None]:
     """stdout and stderr, for the time of a command, free of control
     characters (whatever text a file brought: messages, reports, JSON)."""
     out, err = sys.stdout, sys.stderr
-    sys.stdout, sys.stderr = ControlFree(out), ControlFree(err)  # type: ignore[assignment]
+    sys.stdout, sys.stderr = ControlFree(out), ControlFree(err)
     try:
         yield
     finally:

@@ -96,7 +96,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     results = simulate(scenario)
     sys.stdout.write(format_summary(results, scenario.structure))
     write_text_atomic(out / "exemple_scenario.json", dumps_scenario(scenario))  # disk full: one line naming it
-    write_text_atomic(out / "exemple_resultats.json", json.dumps(results.to_json(), ensure_ascii=False, indent=2) + "\n")
+    write_text_atomic(
+        out / "exemple_resultats.json", json.dumps(results.to_json(), ensure_ascii=False, indent=2) + "\n"
+    )
     generate_workbook(scenario, out / "exemple_3UP.xlsx")
     for n in (1, 2, 3):
         generate_workbook(blank_scenario(n), out / f"vierge_{n}UP.xlsx")

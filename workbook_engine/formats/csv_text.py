@@ -122,7 +122,8 @@ def read_csv_rows(path: str | Path, max_rows: int = MAX_CAPACITY) -> CsvRows:
             if any(c.strip() for c in cells):
                 if len(rows) > max_rows:  # the header plus max_rows rows already
                     raise CsvUnreadable(
-                        f"plus de {count_text(max_rows)} lignes : au plus {count_text(max_rows)} (limite des classeurs)",
+                        f"plus de {count_text(max_rows)} lignes : au plus {count_text(max_rows)} "
+                        "(limite des classeurs)",
                         start,
                     )
                 rows.append((start, cells))

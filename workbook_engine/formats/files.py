@@ -132,7 +132,10 @@ def write_failure(path: Path, exc: OSError) -> str:
         errno.EFBIG: "fichier trop grand pour ce disque",
     }
     reason = reasons.get(exc.errno or 0) or (exc.strerror or type(exc).__name__)
-    return f"{path} : écriture impossible ({reason}) : rien n'a été écrit ; libérez de la place ou choisissez un autre dossier"
+    return (
+        f"{path} : écriture impossible ({reason}) : rien n'a été écrit ; "
+        "libérez de la place ou choisissez un autre dossier"
+    )
 
 
 def quiet_zip_finaliser() -> None:
@@ -184,18 +187,20 @@ def workbook_paths(items: list[str]) -> list[Path]:
     paths: list[Path] = []
     for item in items:
         p = Path(item)
-        if p.is_dir():
-            found: list[Path] = []
-            # os.walk tells of a folder it cannot list (rglob skips it in
-            # silence): the folder is listed itself, and the commands report
-            # it as unreadable instead of collecting without its files.
-            for folder, _dirs, files in os.walk(p, onerror=lambda e: found.append(Path(e.filename))):
-                found += [
-                    Path(folder) / f
-                    for f in files
-                    if Path(f).suffix.lower() in (".xlsx", ".xlsm", ".ods") and not f.startswith(("~$", ".~"))
-                ]
-            paths += sorted(found)
-        else:
-            paths.append(p)
+        paths += _workbooks_in(p) if p.is_dir() else [p]
     return paths
+
+
+def _workbooks_in(folder: Path) -> list[Path]:
+    """The workbooks under a folder, sorted. os.walk tells of a sub-folder it
+    cannot list (rglob skips it in silence): that folder is listed itself,
+    and the commands report it as unreadable instead of going on without
+    its files."""
+    found: list[Path] = []
+    for here, _dirs, files in os.walk(folder, onerror=lambda e: found.append(Path(e.filename))):
+        found.extend(
+            Path(here) / f
+            for f in files
+            if Path(f).suffix.lower() in (".xlsx", ".xlsm", ".ods") and not f.startswith(("~$", ".~"))
+        )
+    return sorted(found)

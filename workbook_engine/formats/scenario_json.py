@@ -16,6 +16,8 @@ from enum import Enum
 from pathlib import Path
 from typing import Final, Literal, TypedDict, TypeVar, overload
 
+from workbook_engine.formats.files import UnreadableInput, read_input
+from workbook_engine.formats.ids import id_key, id_problem
 from workbook_engine.model.domain import (
     INDICATORS,
     PARTS_POLICIES,
@@ -29,8 +31,6 @@ from workbook_engine.model.domain import (
     SiblingScope,
     Tranche,
 )
-from workbook_engine.formats.files import UnreadableInput, read_input
-from workbook_engine.formats.ids import id_key, id_problem
 from workbook_engine.model.limits import (
     MAX_CAPACITY,
     MAX_CELL_TEXT,
@@ -276,7 +276,9 @@ def scenario_from_dict(data: object) -> tuple[Scenario, list[Problem]]:
             r.fail(where, "id", fid[:40], problem)
         elif fid and raw_ids[fid] == 1 and first_of.setdefault(id_key(fid), fi) != fi:
             # Exact twins are validation's; ids that only look the same are told here.
-            r.fail(where, "id", fid, f"identifiant identique à l'écran à celui de la famille n° {first_of[id_key(fid)]}")
+            r.fail(
+                where, "id", fid, f"identifiant identique à l'écran à celui de la famille n° {first_of[id_key(fid)]}"
+            )
         pupils = []
         for pi, v in enumerate(r.items(f, "pupils", where), start=1):
             pupils.append(r.coerce_number(v, where, f"pupils[{pi - 1}]", 0, integer=True))
@@ -478,7 +480,11 @@ def _too_large(data: object) -> tuple[str, str] | None:
     while stack:
         where, value = stack.pop()
         if isinstance(value, str) and len(value) > MAX_CELL_TEXT:
-            return where, f"texte de {count_text(len(value))} caractères : au plus {count_text(MAX_CELL_TEXT)} (une cellule de tableur)"
+            return (
+                where,
+                f"texte de {count_text(len(value))} caractères : au plus {count_text(MAX_CELL_TEXT)} "
+                "(une cellule de tableur)",
+            )
         if isinstance(value, dict):
             stack += [(f"{where}.{k}" if where else str(k), v) for k, v in value.items()]
         elif isinstance(value, list):

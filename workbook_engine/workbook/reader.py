@@ -19,6 +19,7 @@ from typing import Literal, TypeVar, overload
 
 from workbook_engine.evaluator.functions import spreadsheet_trim
 from workbook_engine.evaluator.values import text_to_number
+from workbook_engine.formats.ids import id_key, id_problem
 from workbook_engine.formats.scenario_json import merge_problems
 from workbook_engine.model.domain import CustomParts, Family, Grid, Scenario, Tranche
 from workbook_engine.model.problems import InputError, Problem, Severity, show_value
@@ -35,7 +36,6 @@ from workbook_engine.workbook.layout import (
     Ref,
     Slot,
 )
-from workbook_engine.formats.ids import id_key, id_problem
 from workbook_engine.workbook.placement import NotOurWorkbook, Placement, StructureEdit, place_layout
 
 MAX_CELL_NUMBER = 1e12  # no income, amount or count is this large: a typing accident
