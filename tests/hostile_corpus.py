@@ -176,6 +176,8 @@ def _wb(make: Callable[..., Path], *args: object, unstamped: bool = False) -> Ca
 def _on_workbook(make: Callable[[Ctx], Path], command: str, *extra: str) -> Build:
     def build(ctx: Ctx) -> list[str]:
         path = make(ctx)
+        if command in WRITERS:
+            return [command, str(path), *WRITERS[command]]
         if command == "collect":
             folder = ctx.path("retours")
             folder.mkdir()
@@ -184,6 +186,15 @@ def _on_workbook(make: Callable[[Ctx], Path], command: str, *extra: str) -> Buil
         return [command, str(path), *extra]
 
     return build
+
+
+# The commands that write from a workbook, and their arguments after it.
+WRITERS = {
+    "merge": ["-o", "fusion.xlsx"],
+    "split": ["--grids", "1", "-o", "parts"],
+    "anonymize": ["-o", "partage.xlsx", "--key", "cle-de-la-federation-2026"],
+    "calibrate": ["-o", "propose.xlsx"],
+}
 
 
 def _workbook_cases(
@@ -293,10 +304,25 @@ CASES: list[Case] = [
         (*READERS, "collect"),
     ),
     *_workbook_cases(1, "tampon hors limites", _wb(h.with_stamp, '"workbook_engine/2/3/10/99999999"'), READERS),
+    *_workbook_cases(
+        1,
+        "tampon au maximum, commandes d'écriture",
+        _wb(h.with_stamp, '"workbook_engine/2/100/1000/100000"'),
+        tuple(WRITERS),
+    ),
+    *_workbook_cases(
+        1,
+        "sans tampon, ID_FAMILLE étiré, commandes d'écriture",
+        _wb(h.without_stamp, "ID_FAMILLE", NAME_MILLION),
+        tuple(WRITERS),
+    ),
     # 2. Backtracking regular expressions
     *_workbook_cases(2, "nom défini de 100 000 lettres", _wb(h.long_defined_name), READERS),
     *_workbook_cases(2, "cible de nom de 100 000 lettres", _wb(h.long_name_target), READERS),
     *_workbook_cases(2, "format de 100 000 [ (30 styles)", _wb(h.long_number_format), READERS),
+    *_workbook_cases(
+        2, "format de 100 000 [ (30 styles), commandes d'écriture", _wb(h.long_number_format), tuple(WRITERS)
+    ),
     *_workbook_cases(2, 'format de 100 000 " (30 styles)', _wb(h.long_number_format, 100_000, 30, "\\"), READERS),
     # 3. Privacy through collect
     *[
@@ -315,6 +341,7 @@ CASES: list[Case] = [
     *_workbook_cases(
         5, "classeur leurre (1 000 000 lignes)", _wb(h.decoy_workbook), (*READERS, "collect"), expect=(2,)
     ),
+    *_workbook_cases(5, "classeur leurre, commandes d'écriture", _wb(h.decoy_workbook), tuple(WRITERS), expect=(2,)),
     *_workbook_cases(5, "deux officeDocument", _wb(h.two_office_documents), READERS, expect=(2,)),
     *_workbook_cases(5, "type de contenu ailleurs", _wb(h.content_type_elsewhere), READERS, expect=(2,)),
     # 7. Bounds on what is not a workbook
@@ -391,6 +418,16 @@ CASES: list[Case] = [
         _wb(h.control_in_names),
         ("check", "read", "evaluate", "collect"),
         must_not_print=("\x1b", "\x07", "\x9b"),
+    ),
+    *_workbook_cases(
+        11, "caractères de contrôle dans les noms, commandes d'écriture", _wb(h.control_in_names), tuple(WRITERS)
+    ),
+    *_workbook_cases(
+        8,
+        "trois cellules à la même adresse, commandes d'écriture",
+        _wb(h.three_cells_at_one_address),
+        tuple(WRITERS),
+        expect=(2,),
     ),
 ]
 
