@@ -172,6 +172,8 @@ def test_an_unusable_reason_keeps_our_words_and_the_layout_sheets_only():
     )
     assert h.SECRET not in reason
     assert "« Familles »" in reason
+    for nested in (f"a ((b) {h.SECRET}) c", f"a (((((((((((({h.SECRET}", f"x ({h.SECRET} (y)"):
+        assert h.SECRET not in safe_reason(nested)
     assert "\n" not in safe_reason("a\nb\x1b[2J")
 
 

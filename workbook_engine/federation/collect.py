@@ -217,7 +217,12 @@ def safe_reason(text: str) -> str:
     dropped; a quoted name stays only when it is one of the layout's sheets
     or the stamp; one line, bounded. The bursar sees the whole reason
     with ``check`` on the file."""
-    kept = _DETAIL.sub("", text.replace("\n", " ").replace("\r", " "))
+    kept = text.replace("\n", " ").replace("\r", " ")
+    for _ in range(10):  # nested parentheses, innermost first
+        kept, n = _DETAIL.subn("", kept)
+        if not n:
+            break
+    kept = kept.split("(", 1)[0]  # what an unbalanced or deeper parenthesis would still quote
     kept = _QUOTED.sub(lambda m: m.group(0) if _SAFE_NAMES.fullmatch(m.group(1)) else "«…»", kept)
     kept = " ".join(kept.split())[:MAX_REASON].rstrip(" :;,")
     detail = "détail : workbook-engine check sur le classeur"
