@@ -125,19 +125,29 @@ def lowered(t: np.ndarray, o: np.ndarray | None) -> np.ndarray:
 
 
 def _wildcard(text: str) -> re.Pattern[str] | None:
-    """Excel wildcards: * any text, ? one character, ~ escapes."""
+    """Excel wildcards: * any text, ? one character, ~ escapes. Each text
+    between two stars is matched leftmost in an atomic group (as fnmatch
+    does): "*a*a*a*a*b" on a cell of 2,000 "a" backtracked for minutes."""
     if not any(ch in text for ch in "*?~"):
         return None
-    out, i = [], 0
+    segments: list[list[str]] = [[]]
+    i = 0
     while i < len(text):
         ch = text[i]
         if ch == "~" and i + 1 < len(text):
-            out.append(re.escape(text[i + 1]))
+            segments[-1].append(re.escape(text[i + 1]))
             i += 2
             continue
-        out.append(".*" if ch == "*" else "." if ch == "?" else re.escape(ch))
+        if ch == "*":
+            segments.append([])
+        else:
+            segments[-1].append("." if ch == "?" else re.escape(ch))
         i += 1
-    return re.compile("".join(out), re.S)
+    parts = ["".join(seg) for seg in segments]
+    if len(parts) == 1:
+        return re.compile(parts[0], re.S)
+    middle = "".join(f"(?>.*?{p})" for p in parts[1:-1])
+    return re.compile(f"{parts[0]}{middle}.*{parts[-1]}", re.S)
 
 
 def criterion(value: Value) -> Criterion:
