@@ -61,6 +61,7 @@ from __future__ import annotations
 
 import contextvars
 import io
+import os
 import posixpath
 import re
 import struct
@@ -148,8 +149,13 @@ def inspect_workbook(path: str | Path, password: str | None = None) -> SafeWorkb
 def _inspect_path(path: Path, password: str | None) -> SafeWorkbook:
     if not path.exists():
         raise refuse(path, "fichier introuvable")
-    if path.is_dir():  # listed by workbook_paths when its files cannot be listed
-        raise refuse(path, "dossier illisible (accès refusé ?) : les classeurs qu'il contient ne sont pas lus")
+    if path.is_dir():
+        try:
+            os.scandir(path).close()
+        except OSError:  # listed by workbook_paths when its files cannot be listed
+            raise refuse(
+                path, "dossier illisible (accès refusé ?) : les classeurs qu'il contient ne sont pas lus"
+            ) from None
     if not path.is_file():
         raise refuse(path, "ce n'est pas un fichier ordinaire (dossier, périphérique ou tube)")
     size = path.stat().st_size
