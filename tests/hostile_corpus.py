@@ -368,6 +368,12 @@ CASES: list[Case] = [
     ),
     # 9. Plain mistakes
     Case("batch sans --base ni grille", 9, _schools("structure\nEcole A\n"), expect=(1, 2)),
+    Case(
+        "batch : établissement de 40 000 caractères",
+        7,
+        _schools("structure;grid_1;tranches_1\n" + "E" * 40_000 + ";École;A:0:100\n"),
+        expect=(1, 2),
+    ),
     Case("batch : grille sans nom", 9, _schools("structure;grid_2\nEcole A;Lycée\n"), expect=(1, 2)),
     Case("entier de 400 chiffres", 9, _scenario(_number_in_json(400)), expect=(2,)),
     Case("entier de 5 001 chiffres", 9, _scenario(_number_in_json(5001)), expect=(2,)),
@@ -393,6 +399,13 @@ CASES: list[Case] = [
         8,
         _scenario(lambda c: h.duplicate_key_json(c.sample, c.path("scenario.json"))),
         expect=(2,),
+    ),
+    *_workbook_cases(
+        8,
+        "identifiant de 40 000 caractères dans le classeur",
+        _wb(h.long_family_id),
+        ("read", "check", "collect"),
+        expect=(1, 2),
     ),
     *_workbook_cases(
         8, "trois cellules à la même adresse", _wb(h.three_cells_at_one_address), ("read", "check"), expect=(2,)

@@ -122,6 +122,11 @@ def secret_family_id(base: Path, path: Path) -> Path:
     return out
 
 
+def long_family_id(base: Path, path: Path, n: int = 40_000) -> Path:
+    """A family id longer than a spreadsheet cell holds (written by another tool)."""
+    return family_cell(base, path, "A6", f'<c r="A6" t="inlineStr"><is><t>{"F" * n}</t></is></c>')
+
+
 def secret_in_bool_cell(base: Path, path: Path) -> Path:
     """A boolean-typed family cell holding the secret."""
     return family_cell(base, path, "F5", f'<c r="F5" t="b"><v>{SECRET}</v></c>')

@@ -70,6 +70,7 @@ from workbook_engine.formats.files import refuse_overwrite
 from workbook_engine.formats.scenario_json import load_scenario_json
 from workbook_engine.formats.textnum import parse_number
 from workbook_engine.model.domain import Grid, Scenario, Tranche
+from workbook_engine.model.limits import MAX_CELL_TEXT
 from workbook_engine.model.problems import InputError, Problem, UsageError
 from workbook_engine.model.validation import validate_grids, validate_parameters
 from workbook_engine.workbook.generate import generate_workbook
@@ -255,7 +256,11 @@ class _Row:
         self.problems.append(Problem(where, "", value, message, source=self.source, line=self.line))
 
     def text(self, key: str) -> str:
-        return self.cells.get(key, "").strip()
+        text = self.cells.get(key, "").strip()
+        if len(text) > MAX_CELL_TEXT:  # the workbook's cell would cut it
+            self.fail(key, text[:40] + "…", f"texte de {len(text)} caractères : au plus {MAX_CELL_TEXT} (une cellule)")
+            return text[:MAX_CELL_TEXT]
+        return text
 
     def number(self, key: str, *, percent: bool = False) -> float | None:
         text = self.text(key)
