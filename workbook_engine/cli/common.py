@@ -1,7 +1,8 @@
 """What every command shares: the exit codes, JSON output, grid lists.
 
 Exit codes: 0 ok, 1 findings (a check found inconsistencies, a reader
-warned), 2 unusable input, 3 internal error (a bug: please report it). The
+warned), 2 unusable input (a full disk too: the output named), 3 internal
+error (a bug: please report it), 130 Ctrl-C, 143 SIGTERM. The
 mapping of exceptions to them is ``main.main``'s, in one place.
 """
 
