@@ -47,8 +47,11 @@ def control_free_output() -> Iterator[None]:
     sys.stdout, sys.stderr = ControlFree(out), ControlFree(err)
     try:
         yield
-    finally:
-        sys.stdout, sys.stderr = out, err
+    finally:  # a stream a command replaced meanwhile (stdout to devnull on a broken pipe) stays
+        if isinstance(sys.stdout, ControlFree):
+            sys.stdout = out
+        if isinstance(sys.stderr, ControlFree):
+            sys.stderr = err
 
 
 EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143  # the shell's codes for SIGINT and SIGTERM
