@@ -166,8 +166,11 @@ def test_an_existing_workbook_is_never_replaced(tmp_path):
     (out / "ogec-a.xlsx").write_bytes(b"deja rempli")
     result = batch(schools, None, out, workers=1)
     assert (out / "ogec-a.xlsx").read_bytes() == b"deja rempli"
-    assert [r.line for r in result.failed] == [2] and "existe déjà" in str(result.failed[0].problems[0])
+    # Kept, not an error: running an interrupted lot again finishes it (issue 20).
+    assert [r.line for r in result.kept] == [2] and not result.failed and result.exit_code == 0
     assert [r.file.name for r in result.written] == ["ogec-b.xlsx"]
+    index = (out / "index.csv").read_text(encoding="utf-8-sig")
+    assert "ogec-a.xlsx;kept" in index and "ogec-b.xlsx;written" in index
 
 
 def test_french_exports_are_read(tmp_path):

@@ -78,6 +78,10 @@ def cmd_batch(args: argparse.Namespace) -> int:
     for note in result.notes:
         print(f"  note : {note}", file=sys.stderr)
     print(f"{len(result.written)} classeur(s) écrit(s) dans {result.out_dir} ; index : {result.index}")
+    if result.kept:
+        print(f"{len(result.kept)} classeur(s) déjà présent(s), gardé(s) tel(s) quel(s) (lot repris) :")
+        for row in result.kept:
+            print(f"  - ligne {row.line} : {row.file}")
     if result.failed:
         print(f"{len(result.failed)} ligne(s) de {args.schools} non traitée(s) :", file=sys.stderr)
         for row in result.failed:

@@ -21,7 +21,19 @@ from workbook_engine.cli import calc as calc_command
 from workbook_engine.cli import calibrate as calibrate_command
 from workbook_engine.cli import publish as publish_command
 from workbook_engine.cli import upgrade as upgrade_command
-from workbook_engine.cli.common import EXIT_FINDINGS, EXIT_INTERNAL, EXIT_OK, EXIT_UNUSABLE, parse_grid_list, print_json
+from workbook_engine.cli.common import (
+    EXIT_FINDINGS,
+    EXIT_INTERNAL,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_TERMINATED,
+    EXIT_UNUSABLE,
+    Terminated,
+    control_free_output,
+    parse_grid_list,
+    print_json,
+    terminate_cleanly,
+)
 from workbook_engine.evaluator.locale_numbers import DEFAULT_LOCALE, LOCALES, number_locale
 from workbook_engine.model.problems import InputError, Problem, UsageError, show_value
 
@@ -48,6 +60,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 def cmd_generate(args: argparse.Namespace) -> int:
     from workbook_engine.formats.families_csv import load_scenario
     from workbook_engine.formats.files import refuse_overwrite
+    from workbook_engine.model.limits import workbook_size_problem
     from workbook_engine.workbook.generate import blank_scenario, generate_workbook
     from workbook_engine.workbook.layout import DEFAULT_CAPACITY, DEFAULT_SLOTS
 
@@ -56,24 +69,23 @@ def cmd_generate(args: argparse.Namespace) -> int:
         raise UsageError("indiquez un scénario JSON (classeur rempli) ou --grids N (classeur vierge)")
     if args.scenario is not None and args.grids is not None:
         raise UsageError("--grids sert aux classeurs vierges : ne le donnez pas avec un scénario")
+    slots = DEFAULT_SLOTS if args.slots is None else args.slots
+    capacity = DEFAULT_CAPACITY if args.capacity is None else args.capacity
+    # The writer's limits, before anything is built (README, "Limits").
+    if problem := workbook_size_problem(1 if args.grids is None else args.grids, slots, capacity):
+        raise UsageError(problem)
     if args.grids is not None:
-        if args.grids < 1:
-            raise UsageError("--grids doit valoir au moins 1")
         scenario = blank_scenario(args.grids)
     else:
         scenario = load_scenario(args.scenario, args.families)
     refuse_overwrite(out, args.scenario and Path(args.scenario), args.families and Path(args.families))
-    generate_workbook(
-        scenario,
-        out,
-        slots=DEFAULT_SLOTS if args.slots is None else args.slots,
-        capacity=DEFAULT_CAPACITY if args.capacity is None else args.capacity,
-    )
+    generate_workbook(scenario, out, slots=slots, capacity=capacity)
     print(f"Classeur écrit : {out} ({scenario.n_grids} grille(s), {len(scenario.families)} famille(s))")
     return EXIT_OK
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    from workbook_engine.formats.files import write_text_atomic
     from workbook_engine.formats.sample import load_sample
     from workbook_engine.formats.scenario_json import dumps_scenario
     from workbook_engine.formats.summary import format_summary
@@ -86,9 +98,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     scenario = load_sample()
     results = simulate(scenario)
     sys.stdout.write(format_summary(results, scenario.structure))
-    (out / "exemple_scenario.json").write_text(dumps_scenario(scenario), encoding="utf-8")
-    (out / "exemple_resultats.json").write_text(
-        json.dumps(results.to_json(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+    write_text_atomic(out / "exemple_scenario.json", dumps_scenario(scenario))  # disk full: one line naming it
+    write_text_atomic(
+        out / "exemple_resultats.json", json.dumps(results.to_json(), ensure_ascii=False, indent=2) + "\n"
     )
     generate_workbook(scenario, out / "exemple_3UP.xlsx")
     for n in (1, 2, 3):
@@ -334,6 +346,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Whatever text a file brought (messages, reports, errors), no control
+    # character reaches the terminal as it is.
+    with control_free_output():
+        try:
+            with terminate_cleanly():
+                return _main(argv)
+        except KeyboardInterrupt:  # Ctrl-C: one line, no traceback; outputs are whole or absent
+            print("\nworkbook-engine : interrompu (Ctrl-C) ; aucun fichier n'est resté à moitié écrit", file=sys.stderr)
+            return EXIT_INTERRUPTED
+        except Terminated:
+            print("workbook-engine : arrêté (SIGTERM) ; aucun fichier n'est resté à moitié écrit", file=sys.stderr)
+            return EXIT_TERMINATED
+
+
+def _main(argv: list[str] | None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -360,7 +387,8 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keep Python quiet at exit
         return EXIT_OK
     except OSError as exc:
-        print(f"workbook-engine : {exc.filename or ''} : {exc.strerror or exc}", file=sys.stderr)
+        where = f"{exc.filename} : " if exc.filename else ""
+        print(f"workbook-engine : {where}{exc.strerror or exc}", file=sys.stderr)
         return EXIT_UNUSABLE
     except Exception as exc:  # noqa: BLE001 - a bug must not show a bursar a traceback
         print(

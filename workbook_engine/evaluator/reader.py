@@ -29,9 +29,12 @@ from xml.parsers import expat
 import numpy as np
 
 from workbook_engine.evaluator.refs import MAX_COL, MAX_ROW, col_index
-from workbook_engine.evaluator.sheet_regex import GiveUp, check_prolog_with, read_sheet_data
+from workbook_engine.evaluator.sheet_regex import GiveUp, check_prolog_with, read_sheet_data, twice_written
 from workbook_engine.evaluator.store import Book, Sheet
 from workbook_engine.evaluator.values import BOOL, ERR, NUM, STR, error
+from workbook_engine.model.limits import MAX_NUMBER_FORMAT
+from workbook_engine.model.package import PackageMismatch
+from workbook_engine.model.package import workbook_part as package_workbook_part
 
 MAX_PART_BYTES = 2 << 30  # refuse (claimed) decompressed parts over 2 GiB
 _REL_OFFICE_DOC = "/officeDocument"
@@ -259,11 +262,27 @@ def _rels(xf: XlsxFile, part: str) -> dict[str, tuple[str, str]]:
     return out
 
 
+def _workbook_part(xf: XlsxFile) -> str:
+    """The workbook part by the package rule the safety gate follows
+    (``model.package``): root relationships and content types agree."""
+    office = [t for typ, t in _rels(xf, "").values() if typ.endswith(_REL_OFFICE_DOC)]
+    typed: list[tuple[str, str]] = []
+    if xf.has("[Content_Types].xml"):
+        try:
+            overrides = _elements(xf.read("[Content_Types].xml"), {"Override"})
+        except expat.ExpatError as exc:
+            raise UnreadableWorkbook(f"{xf.path} : [Content_Types].xml mal formé ({exc})") from None
+        typed = [(a.get("PartName", "").lstrip("/"), a.get("ContentType", "")) for _, a, _ in overrides]
+    try:
+        return package_workbook_part(office, typed, xf.members)
+    except PackageMismatch as exc:
+        raise UnreadableWorkbook(f"{xf.path} : {exc}") from None
+
+
 def read_meta(xf: XlsxFile) -> tuple[WorkbookMeta, str, dict[str, tuple[str, str]]]:
     """Sheets (in order), defined names, date system; the workbook part and
     its relationships."""
-    root_rels = _rels(xf, "")
-    wb_part = next((t for typ, t in root_rels.values() if typ.endswith(_REL_OFFICE_DOC)), "xl/workbook.xml")
+    wb_part = _workbook_part(xf)
     try:
         items = _elements(xf.read(wb_part), {"sheet", "definedName", "workbookPr"}, {"definedName"})
     except expat.ExpatError as exc:
@@ -512,6 +531,8 @@ def _read_sheet(
                 col, row = last_col + 1, row_no
             if not (0 <= row < MAX_ROW and 0 <= col < MAX_COL):
                 raise out_of_sheet(ref)
+            if ref and row == row_no and col <= last_col:
+                raise ValueError(twice_written(ref))
             typ = attrs.get("t", "n")
             style = attrs.get("s")
             last_col = col
@@ -642,4 +663,11 @@ def _date_styles(data: bytes) -> frozenset[str]:
         p.Parse(data, True)
     except expat.ExpatError:
         return frozenset()
-    return frozenset(str(i) for i, fmt_id in enumerate(xf_formats) if is_date_format(formats.get(fmt_id) or ""))
+    # One test per format (styles share formats), and none on a code longer
+    # than Excel allows: openpyxl's pattern is quadratic on a run of "[".
+    dated = {
+        fmt_id: len(code) <= MAX_NUMBER_FORMAT and is_date_format(code)
+        for fmt_id in set(xf_formats)
+        for code in (formats.get(fmt_id) or "",)
+    }
+    return frozenset(str(i) for i, fmt_id in enumerate(xf_formats) if dated[fmt_id])

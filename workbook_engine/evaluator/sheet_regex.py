@@ -193,6 +193,7 @@ class _Rows:
         col_of = _COLUMNS
         formulas: list[int] = []
         other = False
+        last_col = -1
         for letters, digits, style, t, f, v in CELLS.findall(body):
             col = col_of.get(letters)
             if col is None:
@@ -201,7 +202,11 @@ class _Rows:
                     raise out_of_sheet((letters + digits).decode())
                 col_of[letters] = col
             row = int(digits) - 1
-            if row != row_of_element:
+            if row == row_of_element:
+                if col <= last_col:  # cells of a row come in column order, each once
+                    raise ValueError(twice_written((letters + digits).decode()))
+                last_col = col
+            else:
                 other = True
                 if not 0 <= row < MAX_ROW:
                     raise out_of_sheet((letters + digits).decode())
@@ -236,6 +241,12 @@ class _Rows:
                 value = None
             add_constant(row, col, typ, value, bool(style) and style in date_styles)
         return formulas, other
+
+
+def twice_written(ref: str) -> str:
+    """Why a row whose cells are repeated or out of order is refused: the
+    last one would win silently (Excel calls such a file corrupt)."""
+    return f"cellule {ref[:20]} écrite deux fois ou dans le désordre : fichier corrompu ou fabriqué"
 
 
 def _text(raw: bytes) -> str:

@@ -40,9 +40,13 @@ Files: ``<structure>_<year>.xlsx`` as an ASCII slug (lower case, letters,
 digits and ``-``; no path, no leading dot, at most 60 + 20 characters), with
 ``-2``, ``-3``... when two rows give the same name (case ignored), so names
 depend only on the CSV. An existing file is never replaced (it may already
-be filled): its row is reported instead. ``index.csv`` (same conventions as
-the network CSV, see ``network_report.write_csv``) lists every row: line,
-structure, year, grids, file, status ``written`` or ``error``, message.
+be filled): its row is ``kept``, which makes a lot resumable (a workbook is
+renamed into place only once complete, so a file there is whole): run an
+interrupted lot again and only the missing workbooks are written.
+``index.csv`` (same conventions as the network CSV, see
+``network_report.write_csv``) lists every row: line, structure, year,
+grids, file, status ``written``, ``kept`` or ``error``, message; it is
+written even when the run is interrupted (Ctrl-C, SIGTERM).
 
 Outcome: a row that cannot be used is reported with its line and column,
 and the other rows are still written (``exit_code`` 1). A file that cannot
@@ -66,7 +70,8 @@ from workbook_engine.formats.files import refuse_overwrite
 from workbook_engine.formats.scenario_json import load_scenario_json
 from workbook_engine.formats.textnum import parse_number
 from workbook_engine.model.domain import Grid, Scenario, Tranche
-from workbook_engine.model.problems import InputError, Problem
+from workbook_engine.model.limits import MAX_CELL_TEXT
+from workbook_engine.model.problems import InputError, Problem, UsageError
 from workbook_engine.model.validation import validate_grids, validate_parameters
 from workbook_engine.workbook.generate import generate_workbook
 
@@ -96,10 +101,11 @@ class BatchRow:
     grids: tuple[str, ...] = ()
     file: Path | None = None
     problems: tuple[Problem, ...] = ()
+    kept: bool = False  # its file was there already (a run resumed): left as it is
 
     @property
     def written(self) -> bool:
-        return self.file is not None and not self.problems
+        return self.file is not None and not self.problems and not self.kept
 
 
 @dataclass(frozen=True)
@@ -115,7 +121,11 @@ class BatchResult:
 
     @property
     def failed(self) -> list[BatchRow]:
-        return [r for r in self.rows if not r.written]
+        return [r for r in self.rows if not r.written and not r.kept]
+
+    @property
+    def kept(self) -> list[BatchRow]:
+        return [r for r in self.rows if r.kept]
 
     @property
     def exit_code(self) -> int:
@@ -246,7 +256,11 @@ class _Row:
         self.problems.append(Problem(where, "", value, message, source=self.source, line=self.line))
 
     def text(self, key: str) -> str:
-        return self.cells.get(key, "").strip()
+        text = self.cells.get(key, "").strip()
+        if len(text) > MAX_CELL_TEXT:  # the workbook's cell would cut it
+            self.fail(key, text[:40] + "…", f"texte de {len(text)} caractères : au plus {MAX_CELL_TEXT} (une cellule)")
+            return text[:MAX_CELL_TEXT]
+        return text
 
     def number(self, key: str, *, percent: bool = False) -> float | None:
         text = self.text(key)
@@ -359,6 +373,8 @@ def _write_one(job: tuple[Scenario, Path]) -> str:
     scenario, path = job
     try:
         generate_workbook(scenario, path)
+    except UsageError as exc:  # disk full, folder gone: the row fails, the run goes on (and writes its index)
+        return str(exc).removeprefix(f"{path} : ")
     except OSError as exc:
         return f"écriture impossible : {exc.strerror or exc}"
     return ""
@@ -397,29 +413,31 @@ def batch(
         scenario = reader.scenario()
         structure = cells.get("structure", "").strip()
         if scenario is None:
-            unique = tuple(dict.fromkeys(reader.problems))  # a rule broken twice is said once
+            # A rule broken twice is said once (a problem's value may be a list: compared as text).
+            unique = tuple({str(p): p for p in reader.problems}.values())
             rows.append(BatchRow(line, structure, cells.get("year", "").strip(), problems=unique))
             continue
         path = out_dir / file_name(scenario.structure, scenario.year, taken)
         grids = tuple(g.name for g in scenario.grids)
         if path.exists():
-            problem = Problem(
-                f"ligne {line}",
-                "",
-                None,
-                f"{path} existe déjà : il n'est pas remplacé (il est "
-                "peut-être déjà rempli) ; écrivez dans un autre dossier",
-                source=source,
-                line=line,
-            )
-            rows.append(BatchRow(line, structure, scenario.year, grids, None, (problem,)))
+            # Written whole by an earlier run (files are renamed into place
+            # once complete), or already filled: never replaced. A lot
+            # interrupted is finished by running it again.
+            rows.append(BatchRow(line, structure, scenario.year, grids, path, kept=True))
             continue
         rows.append(BatchRow(line, structure, scenario.year, grids, path))
         jobs.append((scenario, path))
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    failures = iter(run_parallel(_write_one, jobs, workers=workers, label="Classeurs écrits", progress=progress))
-    rows = [r if r.file is None else _written(r, next(failures), source) for r in rows]
+    try:
+        failures = iter(run_parallel(_write_one, jobs, workers=workers, label="Classeurs écrits", progress=progress))
+    except BaseException:
+        # Interrupted (Ctrl-C, SIGTERM): the index still tells what is on disk,
+        # and running the lot again writes only what is missing.
+        done = [r if r.file is None or r.kept else _interrupted(r, source) for r in rows]
+        write_csv(index_frame(done, out_dir), index)
+        raise
+    rows = [r if r.file is None or r.kept else _written(r, next(failures), source) for r in rows]
     write_csv(index_frame(rows, out_dir), index)
     ignored = (
         f"les {len(base.families)} famille(s) du scénario de base sont ignorées : les classeurs sont "
@@ -427,6 +445,14 @@ def batch(
     )
     notes = (ignored,) if base.families else ()
     return BatchResult(tuple(rows), out_dir, index, notes)
+
+
+def _interrupted(row: BatchRow, source: str) -> BatchRow:
+    assert row.file is not None
+    if row.file.exists():
+        return row
+    problem = Problem(f"ligne {row.line}", "", None, "interrompu avant d'être écrit : relancez le lot", source=source)
+    return replace(row, file=None, problems=(problem,))
 
 
 def _written(row: BatchRow, failure: str, source: str) -> BatchRow:
@@ -448,8 +474,8 @@ def index_frame(rows: list[BatchRow], out_dir: Path) -> pd.DataFrame:
                 "structure": r.structure,
                 "year": r.year,
                 "grids": " | ".join(r.grids),
-                "file": r.file.relative_to(out_dir).as_posix() if r.written and r.file is not None else "",
-                "status": "written" if r.written else "error",
+                "file": r.file.relative_to(out_dir).as_posix() if (r.written or r.kept) and r.file is not None else "",
+                "status": "kept" if r.kept else "written" if r.written else "error",
                 "message": " ; ".join(f"{p.where} : {p.message}" for p in r.problems),
             }
             for r in rows

@@ -201,6 +201,34 @@ def safe_finding(finding: Finding) -> str:
     return f"{cell} : {kind} (détail : workbook-engine check sur le classeur)"
 
 
+# A parenthesised detail, or a Python repr of text ('...', b'...', "..."),
+# not a French apostrophe (l'entrée: a letter before it).
+_DETAIL = re.compile(r"\([^()]*\)|(?:(?<=[\s:=\[(])|^)[bu]?'[^']*'|\"[^\"]*\"")
+_QUOTED = re.compile(r"«\s*([^«»]*?)\s*»")
+_SAFE_NAMES = re.compile(r"Mode d'emploi|Paramètres|Grille \d{1,3}|Familles|Synthèse|Barème|WE_MODELE")
+MAX_REASON = 200
+
+
+def safe_reason(text: str) -> str:
+    """Why a file is unusable, as the federation may see it: our own words
+    only. A reader's reason may quote what a cell held (a Python exception
+    about a family's income typed as text: ``could not convert string to
+    float: 'DUPONT...'``), so every parenthesised detail and quoted text is
+    dropped; a quoted name stays only when it is one of the layout's sheets
+    or the stamp; one line, bounded. The bursar sees the whole reason
+    with ``check`` on the file."""
+    kept = text.replace("\n", " ").replace("\r", " ")
+    for _ in range(10):  # nested parentheses, innermost first
+        kept, n = _DETAIL.subn("", kept)
+        if not n:
+            break
+    kept = kept.split("(", 1)[0]  # what an unbalanced or deeper parenthesis would still quote
+    kept = _QUOTED.sub(lambda m: m.group(0) if _SAFE_NAMES.fullmatch(m.group(1)) else "«…»", kept)
+    kept = " ".join(kept.split())[:MAX_REASON].rstrip(" :;,")
+    detail = "détail : workbook-engine check sur le classeur"
+    return f"{kept} ({detail})" if kept else detail
+
+
 def _text(v: object) -> str:
     if v is None:
         return ""
@@ -264,7 +292,7 @@ def summarize_workbook(path: str | Path, evaluate: Evaluate | None = None, name:
     try:
         report: CheckReport = check_workbook(path, evaluate=evaluate)
         if report.unusable:
-            return WorkbookSummary(name, "unusable", first_finding=report.unusable)
+            return WorkbookSummary(name, "unusable", first_finding=safe_reason(report.unusable))
         assert report.layout is not None and report.values is not None  # set for every usable workbook
         figures = _aggregates(report.layout, report.values)
     except Exception as exc:  # noqa: BLE001 - one bad file must not stop a network's collection

@@ -55,7 +55,18 @@ _WIDE = {"file": 34, "first_finding": 70, "grids": 30, "structure": 32}
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
+# A control character a workbook brought (ESC, BEL, C1 codes) is shown as
+# its Unicode picture (␛, ␇), never copied: the report is read in terminals
+# and spreadsheets. Line breaks and tabs in a name are pictured too.
+_CONTROL_PICTURES = {c: 0x2400 + c for c in range(0x20)} | {0x7F: 0x2421} | {c: 0xFFFD for c in range(0x80, 0xA0)}
+
+
+def _plain(text: str) -> str:
+    return text.translate(_CONTROL_PICTURES)
+
+
 def _csv_safe(text: str) -> str:
+    text = _plain(text)
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
@@ -92,7 +103,7 @@ def _write_value(
     if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         ws.write_blank(row, col, None, cell_format)
     elif kind == "text":
-        ws.write_string(row, col, str(value), cell_format)  # never a formula, whatever the text
+        ws.write_string(row, col, _plain(str(value)), cell_format)  # never a formula, whatever the text
     else:
         ws.write_number(row, col, float(value), cell_format)
 

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Literal, TypedDict
 
 from workbook_engine.formats.csv_text import CsvUnreadable, read_csv_rows
+from workbook_engine.formats.ids import id_key, id_problem
 from workbook_engine.formats.scenario_json import load_scenario_json, merge_problems, read_scenario_json
 from workbook_engine.formats.textnum import parse_int, parse_number, parse_yes_no
 from workbook_engine.model.domain import FAMILY_INPUTS, Family, Scenario
@@ -295,6 +296,11 @@ def _read_header(
     return columns
 
 
+def shown(text: str, limit: int = 40) -> str:
+    """A long value cut for a message."""
+    return text if len(text) <= limit else text[:limit] + f"… ({len(text)} caractères)"
+
+
 def _read_row(
     read: _CsvRead,
     line: int,
@@ -334,19 +340,22 @@ def _read_row(
 
     if "id" in columns.values():
         name = read.headers["id"]
+        key = id_key(fid)  # ids a person cannot tell apart are one (formats.ids)
         if not fid:
             read.fail(line, name, name, raw["id"], "identifiant de famille manquant")
-        elif fid in first_line_of:
+        elif problem := id_problem(fid):
+            read.fail(line, name, name, shown(raw["id"]), problem)
+        elif key in first_line_of:
             read.fail(
                 line,
                 name,
                 name,
                 raw["id"],
-                f"identifiant déjà utilisé ligne {first_line_of[fid]} : "
+                f"identifiant déjà utilisé ligne {first_line_of[key]} (comparé tel qu'il s'affiche) : "
                 "chaque famille doit avoir un identifiant unique",
             )
         else:
-            first_line_of[fid] = line
+            first_line_of[key] = line
     read.families.append(Family(id=fid, pupils=tuple(pupils), **values))
     read.lines.append(line)
     read.cells.append(raw)

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections import Counter
 from enum import Enum
 from pathlib import Path
 from typing import Final, Literal, TypedDict, TypeVar, overload
 
+from workbook_engine.formats.files import UnreadableInput, read_input
+from workbook_engine.formats.ids import id_key, id_problem
 from workbook_engine.model.domain import (
     INDICATORS,
     PARTS_POLICIES,
@@ -28,7 +31,18 @@ from workbook_engine.model.domain import (
     SiblingScope,
     Tranche,
 )
+from workbook_engine.model.limits import (
+    MAX_CAPACITY,
+    MAX_CELL_TEXT,
+    MAX_GRIDS,
+    MAX_JSON_DEPTH,
+    MAX_NUMBER,
+    MAX_SLOTS,
+    count_text,
+)
 from workbook_engine.model.problems import InputError, Problem, family_where
+
+MAX_DIGITS = 15  # digits of a JSON integer: beyond, no float keeps it exactly (and 4,300 crash int())
 
 _CUSTOM_KEYS = ("adult", "child_1", "child_2", "child_3_plus", "single_parent_bonus", "other_dependent")
 
@@ -251,12 +265,20 @@ def scenario_from_dict(data: object) -> tuple[Scenario, list[Problem]]:
 
     families = []
     raw_families = r.items(top, "families", "scénario", required=False)
+    first_of: dict[str, int] = {}  # id as it shows (formats.ids) -> first family with it
     raw_ids = Counter(f.get("id") for f in raw_families if isinstance(f, dict) and isinstance(f.get("id"), str))
     for fi, fraw in enumerate(raw_families, start=1):
         fid = fraw.get("id") if isinstance(fraw, dict) else None
         fid = fid if isinstance(fid, str) else ""
         where = family_where(fid, fi, raw_ids[fid])
         f = r.keys(fraw, _FAMILY_KEYS, where)
+        if fid and (problem := id_problem(fid)):
+            r.fail(where, "id", fid[:40], problem)
+        elif fid and raw_ids[fid] == 1 and first_of.setdefault(id_key(fid), fi) != fi:
+            # Exact twins are validation's; ids that only look the same are told here.
+            r.fail(
+                where, "id", fid, f"identifiant identique à l'écran à celui de la famille n° {first_of[id_key(fid)]}"
+            )
         pupils = []
         for pi, v in enumerate(r.items(f, "pupils", where), start=1):
             pupils.append(r.coerce_number(v, where, f"pupils[{pi - 1}]", 0, integer=True))
@@ -351,7 +373,123 @@ def scenario_to_dict(s: Scenario) -> ScenarioJSON:
 
 
 def dumps_scenario(s: Scenario) -> str:
-    return json.dumps(scenario_to_dict(s), ensure_ascii=False, indent=2) + "\n"
+    return json.dumps(scenario_to_dict(s), ensure_ascii=False, indent=2, allow_nan=False) + "\n"
+
+
+class JsonRefused(ValueError):
+    """A JSON text refused while parsing: ``where`` and ``message`` in French."""
+
+    def __init__(self, where: str, message: str) -> None:
+        super().__init__(message)
+        self.where, self.message = where, message
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    seen: dict[str, object] = {}
+    for key, value in pairs:
+        if key in seen:
+            # The last one would win silently: which value did the author mean?
+            raise JsonRefused(f"clé « {_shown(key)} »", "clé en double dans un même objet : gardez-en une seule")
+        seen[key] = value
+    return seen
+
+
+def _bounded_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_DIGITS:
+        raise JsonRefused("", f"nombre de {len(text.lstrip('-'))} chiffres : au plus {MAX_DIGITS} chiffres")
+    return int(text)
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value) or abs(value) >= MAX_NUMBER:
+        raise JsonRefused("", f"nombre {_shown(text)} hors limites (au plus {MAX_NUMBER:,.0f})".replace(",", " "))
+    return value
+
+
+def _no_constant(text: str) -> object:
+    raise JsonRefused("", f"{text} n'est pas un nombre JSON : écrivez un nombre")
+
+
+def _shown(text: str) -> str:
+    return text if len(text) <= 40 else text[:40] + "…"
+
+
+def strict_json(text: str) -> object:
+    """JSON as a person typed it, refused rather than guessed: a key twice in
+    one object (the last would win), a number of more than ``MAX_DIGITS``
+    digits or beyond ``MAX_NUMBER``, NaN and Infinity, nesting deeper than
+    ``MAX_JSON_DEPTH`` (the parser's recursion). Raises :class:`JsonRefused`
+    or ``json.JSONDecodeError``."""
+    if _depth(text) > MAX_JSON_DEPTH:
+        raise JsonRefused("", f"JSON imbriqué sur plus de {MAX_JSON_DEPTH} niveaux : au plus {MAX_JSON_DEPTH}")
+    try:
+        return json.loads(
+            text,
+            object_pairs_hook=_no_duplicate_keys,
+            parse_int=_bounded_int,
+            parse_float=_finite_float,
+            parse_constant=_no_constant,
+        )
+    except RecursionError:
+        raise JsonRefused("", f"JSON trop imbriqué : au plus {MAX_JSON_DEPTH} niveaux") from None
+
+
+_BRACKETS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+def _depth(text: str) -> int:
+    """The deepest nesting of arrays and objects (strings skipped); stops
+    counting past the limit."""
+    depth = deepest = 0
+    for m in _BRACKETS.finditer(text):
+        c = m.group(0)
+        if c in "[{":
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+                if deepest > MAX_JSON_DEPTH:
+                    return deepest
+        elif c in "]}":
+            depth -= 1
+    return deepest
+
+
+def _too_large(data: object) -> tuple[str, str] | None:
+    """Where a scenario holds more than a workbook can (grids, tranches,
+    families, characters of a text), as (where, message)."""
+    if not isinstance(data, dict):
+        return None
+    grids, families = data.get("grids"), data.get("families")
+    if isinstance(grids, list):
+        if len(grids) > MAX_GRIDS:
+            return "grids", f"{count_text(len(grids))} grilles : au plus {MAX_GRIDS} (limite des classeurs)"
+        for k, g in enumerate(grids, 1):
+            tranches = g.get("tranches") if isinstance(g, dict) else None
+            if isinstance(tranches, list) and len(tranches) > MAX_SLOTS:
+                return (
+                    f"grille {k}",
+                    f"{count_text(len(tranches))} tranches : au plus {count_text(MAX_SLOTS)} (limite des classeurs)",
+                )
+    if isinstance(families, list) and len(families) > MAX_CAPACITY:
+        return (
+            "families",
+            f"{count_text(len(families))} familles : au plus {count_text(MAX_CAPACITY)} (limite des classeurs)",
+        )
+    stack: list[tuple[str, object]] = [("", data)]
+    while stack:
+        where, value = stack.pop()
+        if isinstance(value, str) and len(value) > MAX_CELL_TEXT:
+            return (
+                where,
+                f"texte de {count_text(len(value))} caractères : au plus {count_text(MAX_CELL_TEXT)} "
+                "(une cellule de tableur)",
+            )
+        if isinstance(value, dict):
+            stack += [(f"{where}.{k}" if where else str(k), v) for k, v in value.items()]
+        elif isinstance(value, list):
+            stack += [(f"{where}[{i}]", v) for i, v in enumerate(value)]
+    return None
 
 
 def read_scenario_json(path: str | Path) -> tuple[Scenario | None, list[Problem]]:
@@ -364,15 +502,19 @@ def read_scenario_json(path: str | Path) -> tuple[Scenario | None, list[Problem]
         return None, [Problem(where, "", None, message, source=source)]
 
     try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        return fail("", f"fichier illisible : {exc.strerror or exc}")
+        text = read_input(path).decode("utf-8-sig")
+    except UnreadableInput as exc:
+        return fail("", exc.message)
     except UnicodeDecodeError:
         return fail("", "le fichier n'est pas un texte UTF-8")
     try:
-        data = json.loads(text)
+        data = strict_json(text)
     except json.JSONDecodeError as exc:
         return fail(f"ligne {exc.lineno}, colonne {exc.colno}", f"JSON invalide : {exc.msg}")
+    except JsonRefused as exc:
+        return fail(exc.where, exc.message)
+    if problem := _too_large(data):
+        return fail(*problem)
     scenario, problems = scenario_from_dict(data)
     return scenario, [p.with_source(source) for p in problems]
 

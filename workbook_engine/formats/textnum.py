@@ -30,6 +30,8 @@ from __future__ import annotations
 import math
 import re
 
+from workbook_engine.model.limits import MAX_NUMBER
+
 __all__ = ["parse_number", "parse_int", "parse_yes_no", "needed_tolerance"]
 
 # Thousands groups use one space between groups of exactly three digits, so
@@ -71,8 +73,9 @@ def _parse(text: str, *, allow_currency: bool) -> float:
         raise ValueError("nombre illisible")
     whole = match["int"].replace(" ", "") or "0"
     value = float(f"{match['sign']}{whole}.{match['frac'] or '0'}")
-    if not math.isfinite(value):
-        raise ValueError("nombre trop grand")
+    if not math.isfinite(value) or abs(value) >= MAX_NUMBER:
+        # No income, amount or count is this large: a typing accident (and 1e307 overflows sums).
+        raise ValueError("nombre trop grand : au plus 12 chiffres avant la virgule")
     return value
 
 

@@ -61,6 +61,7 @@ from __future__ import annotations
 
 import contextvars
 import io
+import os
 import posixpath
 import re
 import struct
@@ -93,6 +94,8 @@ from workbook_engine.model.limits import (  # noqa: F401 - the caps, re-exported
     count_text,
     size_text,
 )
+from workbook_engine.model.package import OFFICE_DOCUMENT, WORKBOOK_TYPES, PackageMismatch
+from workbook_engine.model.package import workbook_part as package_workbook_part
 from workbook_engine.model.problems import InputError
 from workbook_engine.safety.encrypted import Unreadable, decrypt_ole, one_line
 from workbook_engine.safety.ods import inspect_ods, is_odf_package
@@ -100,12 +103,6 @@ from workbook_engine.safety.safe_workbook import SafeWorkbook, TagCutter, refuse
 from workbook_engine.safety.safe_xml import iterparse_xml, looks_xml, parse_xml, xml_prolog_problem  # noqa: F401 - re-exported
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-WORKBOOK_TYPES = {
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml",
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.template.main+xml",
-    "application/vnd.ms-excel.sheet.macroEnabled.main+xml",
-    "application/vnd.ms-excel.template.macroEnabled.main+xml",
-}
 XLSB_TYPE = "application/vnd.ms-excel.sheet.binary.macroEnabled.main"
 
 _password: contextvars.ContextVar[str | None] = contextvars.ContextVar("workbook_password", default=None)
@@ -143,8 +140,22 @@ def inspect_workbook(path: str | Path, password: str | None = None) -> SafeWorkb
     path = Path(path)
     if password is None:
         password = _password.get()
+    try:
+        return _inspect_path(path, password)
+    except OSError as exc:  # unreadable (rights, a disk gone): this file's problem, the run goes on
+        raise refuse(path, f"fichier illisible ({exc.strerror or type(exc).__name__})") from None
+
+
+def _inspect_path(path: Path, password: str | None) -> SafeWorkbook:
     if not path.exists():
         raise refuse(path, "fichier introuvable")
+    if path.is_dir():
+        try:
+            os.scandir(path).close()
+        except OSError:  # listed by workbook_paths when its files cannot be listed
+            raise refuse(
+                path, "dossier illisible (accès refusé ?) : les classeurs qu'il contient ne sont pas lus"
+            ) from None
     if not path.is_file():
         raise refuse(path, "ce n'est pas un fichier ordinaire (dossier, périphérique ou tube)")
     size = path.stat().st_size
@@ -394,21 +405,28 @@ class _Package:
         )
 
     def workbook_part(self) -> str:
+        """The workbook part, by the rule every reader follows
+        (``model.package``): the root relationships and the content types
+        must name the same part."""
         names = set(self.infos)
         if "[Content_Types].xml" not in names:  # (OpenDocument packages go to safety_ods)
             raise self.fail("archive zip qui n'est pas un classeur Excel .xlsx")
+        typed: list[tuple[str, str]] = []
         for o in self.xml("[Content_Types].xml").iter():
             ctype = (o.get("ContentType") or "").strip()
-            part = (o.get("PartName") or "").lstrip("/")
-            if _local(o.tag) == "Override" and ctype in WORKBOOK_TYPES and part in names:
-                return part
+            if _local(o.tag) == "Override":
+                typed.append(((o.get("PartName") or "").lstrip("/"), ctype))
             if ctype.startswith(XLSB_TYPE):
                 raise self.fail("classeur binaire Excel (.xlsb), non pris en charge : enregistrez-le au format .xlsx")
-        if "xl/workbook.xml" in names:  # some writers only give a default content type
-            return "xl/workbook.xml"
-        if "word/document.xml" in names or "ppt/presentation.xml" in names:
-            raise self.fail("document Word ou PowerPoint, pas un classeur Excel .xlsx")
-        raise self.fail("archive zip qui n'est pas un classeur Excel .xlsx (aucune partie classeur)")
+        if not any(ctype in WORKBOOK_TYPES for _p, ctype in typed) and "xl/workbook.xml" not in names:
+            if "word/document.xml" in names or "ppt/presentation.xml" in names:
+                raise self.fail("document Word ou PowerPoint, pas un classeur Excel .xlsx")
+            raise self.fail("archive zip qui n'est pas un classeur Excel .xlsx (aucune partie classeur)")
+        office = [target for typ, target, _mode in self.rels("").values() if typ.endswith(OFFICE_DOCUMENT)]
+        try:
+            return package_workbook_part(office, typed, names)
+        except PackageMismatch as exc:
+            raise self.fail(str(exc)) from None
 
     def workbook_links(self, workbook: str) -> tuple[list[tuple[str, str]], str | None, list[str], bool]:
         """Sheets (name, part), the shared strings part, the external

@@ -85,6 +85,15 @@ class WorkbookFile:
                 last = max(last, runs[-1].r1)
         return last
 
+    def rows_held(self, sheet: str) -> int:
+        """How many rows the sheet really holds (its last row in use + 1; 0
+        for a missing sheet): what caps the sizes a defined name claims."""
+        index = self._index.get(sheet)
+        if index is None:
+            return 0
+        runs = (r[-1].r1 + 1 for (i, _), r in self.parsed.column_runs.items() if i == index and r)
+        return max(self.parsed.book[index].nrows, *runs, 0)
+
     def formula_runs(self, sheet: str, col: int) -> list[Run]:
         """The formulas of one column, top to bottom, as runs of rows holding
         the same formula in relative (R1C1) terms."""

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from workbook_engine.evaluator.refs import MAX_COL, MAX_ROW, col_index
+from workbook_engine.model.limits import MAX_CAPACITY, MAX_GRIDS, MAX_SLOTS
 from workbook_engine.workbook.layout import (
     DEFAULT_SLOTS,
     LAYOUT_ID,
@@ -55,10 +56,7 @@ from workbook_engine.workbook.layout import (
 )
 from workbook_engine.workbook.moves import AxisMap, Moves, translate
 
-# What a stamp may say: beyond these sizes it is no stamp of ours.
-MAX_GRIDS = 100
-MAX_SLOTS = 1_000
-MAX_CAPACITY = 100_000
+# What a stamp may say: beyond the writer's limits it is no stamp of ours.
 _STAMP = re.compile(r'"?' + LAYOUT_ID + r"/(\d{1,3})/(\d{1,3})/(\d{1,4})/(\d{1,6})\"?")
 # A defined name's target: 'Sheet name'!$A$1:$B$2 or Sheet!$A$1 (bounded).
 _AREA = re.compile(
@@ -66,6 +64,7 @@ _AREA = re.compile(
     r"(?::\$?([A-Z]{1,3})\$?(\d{1,7}))?"
 )
 MAX_NAME_TEXT = 300
+MARGIN = 1_000  # rows a stamp may claim beyond what the file holds (rows deleted at the end)
 DELETED_ROW = -1  # a cell (or the column of a family field) that an edit deleted
 
 EditKind = Literal[
@@ -154,12 +153,31 @@ def parse_area(text: str | None) -> Block | None:
 # ---------------------------------------------------------------------------
 
 
-def generated_layout(names: dict[str, str], sheet_names: list[str]) -> tuple[Stamp | None, Layout]:
+RowsHeld = Callable[[str], int]  # file sheet -> rows it really holds (its last row + 1; 0 when missing)
+
+
+def generated_layout(
+    names: dict[str, str], sheet_names: list[str], rows_held: RowsHeld | None = None
+) -> tuple[Stamp | None, Layout]:
     """The layout the file was generated with: from its stamp, or for an
-    unstamped file of the first release, from its grid sheets and names."""
+    unstamped file of the first release, from its grid sheets and names.
+    Sizes read from names are capped by the rows the sheets really hold
+    (``rows_held``) and by the writer's limits: a name stretched to a
+    million rows costs nothing."""
     stamp = read_stamp(names)
     if stamp is not None:
-        return stamp, build_layout(stamp.n_grids, stamp.n_slots, stamp.capacity, min(stamp.version, LAYOUT_VERSION))
+        n_grids, n_slots, capacity = stamp.n_grids, stamp.n_slots, stamp.capacity
+        if rows_held is not None:
+            # A stamp claiming far more than the file holds (edited to 100
+            # grids of 1,000 lines and 100,000 families in a 40 kB file) is
+            # held to the file: each grid has its sheet, each line and family
+            # row a row. Within MARGIN rows the stamp stands, so that rows
+            # the bursar deleted at the end are still reported as deleted.
+            held = max((rows_held(name) for name in sheet_names), default=0)
+            n_grids = min(n_grids, max(1, len(sheet_names)))
+            n_slots = n_slots if n_slots <= held + MARGIN else max(1, held)
+            capacity = capacity if capacity <= held + MARGIN else max(1, held)
+        return stamp, build_layout(n_grids, n_slots, capacity, min(stamp.version, LAYOUT_VERSION))
     n_grids = 0
     while grid_sheet(n_grids + 1) in sheet_names:
         n_grids += 1
@@ -174,6 +192,11 @@ def generated_layout(names: dict[str, str], sheet_names: list[str]) -> tuple[Sta
     fams = parse_area(upper.get("ID_FAMILLE"))
     n_slots = min(slots.rows, MAX_SLOTS) if slots else DEFAULT_SLOTS
     capacity = min(fams.rows, MAX_CAPACITY) if fams else 1
+    if rows_held is not None:
+        if slots is not None:
+            n_slots = max(1, min(n_slots, rows_held(slots.sheet) - slots.r0))
+        if fams is not None:
+            capacity = max(1, min(capacity, rows_held(fams.sheet) - fams.r0))
     return None, build_layout(n_grids, n_slots, capacity, version=1)
 
 
@@ -371,7 +394,11 @@ def _slot_rows(
             )
 
 
-_SHAPE_REF = re.compile(r"(?:'(?:[^']|'')*'|[^\W\d][\w.]*)?!?\$?[A-Z]{1,3}\$?\d+(?::\$?[A-Z]{1,3}\$?\d+)?")
+# A sheet prefix is bounded (a sheet name has at most 31 characters): an
+# unbounded one made the pattern quadratic on a run of letters.
+_SHAPE_REF = re.compile(
+    r"(?:'(?:[^']|''){1,62}'|[^\W\d][\w.]{0,30})?!?\$?[A-Z]{1,3}\$?\d{1,7}(?::\$?[A-Z]{1,3}\$?\d{1,7})?"
+)
 
 
 def _shape(formula: str | None) -> str:
@@ -540,11 +567,16 @@ def _or(value: int | None, default: int) -> int:
 
 
 def place_layout(
-    names: dict[str, str], sheet_names: list[str], formula_at: FormulaAt, header_at: Callable[[str, int, int], object]
+    names: dict[str, str],
+    sheet_names: list[str],
+    formula_at: FormulaAt,
+    header_at: Callable[[str, int, int], object],
+    rows_held: RowsHeld | None = None,
 ) -> Placement:
     """Find the layout in a file (see the module docstring). ``formula_at``
-    and ``header_at`` read the file's cells (file sheet names, 0-based)."""
-    stamp, generated = generated_layout(names, sheet_names)
+    and ``header_at`` read the file's cells (file sheet names, 0-based);
+    ``rows_held`` caps the sizes names claim (see ``generated_layout``)."""
+    stamp, generated = generated_layout(names, sheet_names, rows_held)
     moves, edits = find_moves(generated, names, sheet_names, formula_at, header_at, stamp is not None)
     essential = {SHEET_PARAMS, SHEET_FAMILIES} | {g.sheet for g in generated.grids}
     lost = [e.sheet for e in edits if e.kind == "sheet_missing" and e.sheet in essential]

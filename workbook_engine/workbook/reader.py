@@ -19,6 +19,7 @@ from typing import Literal, TypeVar, overload
 
 from workbook_engine.evaluator.functions import spreadsheet_trim
 from workbook_engine.evaluator.values import text_to_number
+from workbook_engine.formats.ids import id_key, id_problem
 from workbook_engine.formats.scenario_json import merge_problems
 from workbook_engine.model.domain import CustomParts, Family, Grid, Scenario, Tranche
 from workbook_engine.model.problems import InputError, Problem, Severity, show_value
@@ -113,7 +114,9 @@ def read_workbook(source: str | Path | WorkbookFile) -> WorkbookRead:
     values = source if isinstance(source, WorkbookFile) else open_workbook_file(source)
     path = values.path
     try:
-        placement = place_layout(values.defined_names, values.sheet_names, values.formula_at, values.value_at)
+        placement = place_layout(
+            values.defined_names, values.sheet_names, values.formula_at, values.value_at, values.rows_held
+        )
     except NotOurWorkbook as exc:
         raise unusable(path, str(exc)) from None
     reader = _Reader(path, placement.layout, values)
@@ -391,6 +394,7 @@ class _Reader:
         inputs = layout.input_columns
         cols = {c.key: c.col for c in inputs}
         families: list[Family] = []
+        seen_keys: dict[str, int] = {}  # id as it shows -> its row
         blank_run: list[int] = []
         id_col = cols["id"]
         for row in range(layout.first_row, self.values.last_row(sheet, list(cols.values())) + 1):
@@ -412,11 +416,17 @@ class _Reader:
             if not fid:
                 self.say("error", refs["id"], id_header, None, "ligne remplie sans identifiant de famille")
                 continue
-            if fid in self.family_rows:
-                other = Ref(sheet, self.family_rows[fid], id_col).a1
+            if problem := id_problem(fid):
+                self.say("error", refs["id"], id_header, fid[:40], problem)
+                continue
+            # Ids a person cannot tell apart (fullwidth, another Unicode form) are one (formats.ids).
+            key = id_key(fid)
+            twin = self.family_rows.get(fid, seen_keys.get(key))
+            if twin is not None:
+                other = Ref(sheet, twin, id_col).a1
                 self.say("error", refs["id"], id_header, fid, f"identifiant déjà utilisé en {other}")
                 continue
-            self.family_rows[fid] = row
+            self.family_rows[fid] = seen_keys[key] = row
             families.append(self.family(fid, refs))
         return tuple(families)
 

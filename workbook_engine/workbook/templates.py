@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from workbook_engine.formats.files import write_text_atomic
 from workbook_engine.formats.sample import load_sample
 from workbook_engine.formats.scenario_json import dumps_scenario
 from workbook_engine.model.restructure import select_grids
@@ -37,6 +38,6 @@ def write_templates(root: str | Path) -> list[Path]:
         scenario, _ = select_grids(sample, list(range(1, n + 1)))
         generate_workbook(blank_scenario(n), folder / names["blank"])
         generate_workbook(scenario, folder / names["example"])
-        (folder / names["scenario"]).write_text(dumps_scenario(scenario), encoding="utf-8")
+        write_text_atomic(folder / names["scenario"], dumps_scenario(scenario))
         written += [folder / name for name in names.values()]
     return written
