@@ -133,9 +133,11 @@ class Formats:
         self.page_header_right = self.wb.add_format(
             {"bold": True, "text_wrap": True, "valign": "bottom", "bottom": 1, "align": "right"}
         )
+        # French typography on the published page: "10,0 %".
+        page_formats = NUMBER_FORMATS | {"rate": "0.0 %"}
         self.page = {
             k: self.wb.add_format({"num_format": f, "valign": "top", "text_wrap": k == "text"})
-            for k, f in NUMBER_FORMATS.items()
+            for k, f in page_formats.items()
         }
         self._input = {
             k: self.wb.add_format(
@@ -678,7 +680,13 @@ def write_families(
     for c in columns:
         text = family_header(c, names)
         ws.write_string(head, c.col, text, fmt.header)
-        width = id_width if c.key == "id" else _WIDTHS[c.kind] if c.grid is None else _GRID_WIDTHS.get(c.kind, _WIDTHS[c.kind])
+        width = (
+            id_width
+            if c.key == "id"
+            else _WIDTHS[c.kind]
+            if c.grid is None
+            else _GRID_WIDTHS.get(c.kind, _WIDTHS[c.kind])
+        )
         # Wide enough for the header's longest word, and for three lines at most.
         longest = max(textfit.width_for(word, bold=True) for word in text.split())
         width = max(width, longest, textfit.width_for(text, bold=True) / 3)
@@ -714,6 +722,27 @@ def write_families(
         ws.merge_range(group, min(grid_cols), group, max(grid_cols), "", fmt.header)
         assert h.formula is not None, h.key
         ws.write_formula(group, min(grid_cols), "=" + h.formula, fmt.header, cached[h.key])
+
+    def span(cols: list[Column]) -> float:
+        points = sum(
+            textfit.column_points(widths[c.col])
+            for c in cols
+            if not c.key.startswith(("tranche_no_", "ranked_before_"))
+        )
+        return (points / 0.75 - 5) / 7
+
+    group_texts = [
+        ("Élèves inscrits", span(pupils), True, 10),
+        ("Données de la famille", span(household[1:]), True, 10),
+    ]
+    group_texts += [
+        (t, span(b), True, 10) for b, t in ((before, "Revenu et indicateur"), (after, "Toutes grilles")) if b
+    ]
+    group_texts += [
+        (cached[h.key], span([c for c in columns if c.grid == gl.number and c.template is not None]), True, 10)
+        for h, gl in zip(layout.family_headers, layout.grids)
+    ]
+    fit_row(ws, group, group_texts)
 
     values = column_values(layout, r)
     first = layout.first_row
