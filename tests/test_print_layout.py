@@ -120,3 +120,37 @@ def test_text_measures_wrap_and_grow():
     assert textfit.text_points("Barème", bold=True) > textfit.text_points("Barème")
     assert textfit.lines(text, textfit.width_for(text)) == 1
     assert textfit.row_height(3) > textfit.row_height(2) > textfit.row_height(1)
+
+
+def test_check_messages_show_figures_as_the_workbook_does():
+    """Ratios as percentages, amplitudes as 2,25, money in euros; more
+    decimals only when two different figures would read alike."""
+    from workbook_engine.workbook.check import Finding
+
+    line = str(Finding("numbers", "error", "Synthèse!H6", "évolution", -0.018895, -0.02, "ratio"))
+    assert "attendu -1,89 %, trouvé -2,00 %" in line
+    line = str(Finding("numbers", "error", "Familles!AH4", "taux d'effort", 0.0123456, 0.0123458, "ratio"))
+    assert "attendu 1,234560 %, trouvé 1,234580 %" in line
+    line = str(Finding("numbers", "error", "'Grille 1'!B25", "amplitude", 2.25, 2.3, "factor"))
+    assert "attendu 2,25, trouvé 2,30" in line
+    line = str(Finding("numbers", "error", "Familles!Z4", "dû", 1234.56, 1234.5, "eur"))
+    assert "attendu 1\u202f234,56 €, trouvé 1\u202f234,50 €" in line
+
+
+def test_a_number_typed_as_text_is_reported_as_the_cell_shows_it(tmp_path, sample):
+    """"25 %" typed as text in a rate cell reads 25,0 % in the message, not
+    0,25; an amount reads in euros."""
+    import openpyxl
+
+    from workbook_engine.workbook.reader import read_workbook
+
+    path = tmp_path / "t.xlsx"
+    layout = generate_workbook(sample, path)
+    wb = openpyxl.load_workbook(path)
+    rate, amount = layout.param["rate_2"], layout.grids[0].slots[0].amount
+    wb[rate.ref.sheet][rate.ref.a1] = "25 %"
+    wb[amount.ref.sheet][amount.ref.a1] = "1 020,00 €"
+    wb.save(path)
+    messages = [str(p) for p in read_workbook(path).problems]
+    assert any(rate.ref.a1 in m and "lu comme le tableur le lit : 25,0 %" in m for m in messages), messages
+    assert any(amount.ref.a1 in m and "1\u202f020,00 €" in m for m in messages), messages
