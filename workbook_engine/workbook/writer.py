@@ -139,6 +139,7 @@ class Formats:
             k: self.wb.add_format({"num_format": f, "valign": "top", "text_wrap": k == "text"})
             for k, f in page_formats.items()
         }
+        self.page["rate"].set_align("left")  # beside its label "2e enfant", not at the far right
         self._input = {
             k: self.wb.add_format(
                 {"num_format": f, "bg_color": INPUT_FILL, "border": 1, "border_color": "#BFBFBF", "locked": False}
@@ -554,7 +555,7 @@ def add_grid_charts(wb: Workbook, ws: Worksheet, gl: GridLayout, used: int) -> i
             "name": "Montant annuel",
             "categories": [sheet, top.row, 0, top.row + 2, 0],
             "values": [sheet, top.row, 1, top.row + 2, 1],
-            "data_labels": {"value": True, "num_format": '#,##0 "€"'},
+            "data_labels": {"value": True, "num_format": '#,##0 "€"', "font": {"size": 8}},
         }
     )
     rev.set_title({"name": "Recettes, objectif et ancien tarif", "name_font": {"size": 10}})
