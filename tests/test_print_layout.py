@@ -138,7 +138,7 @@ def test_check_messages_show_figures_as_the_workbook_does():
 
 
 def test_a_number_typed_as_text_is_reported_as_the_cell_shows_it(tmp_path, sample):
-    """"25 %" typed as text in a rate cell reads 25,0 % in the message, not
+    """ "25 %" typed as text in a rate cell reads 25,0 % in the message, not
     0,25; an amount reads in euros."""
     import openpyxl
 

@@ -124,7 +124,8 @@ def _example(s: Scenario) -> tuple[float, float | str]:
 
 
 def _scale_grid(gl: GridLayout, grid: Grid, values: dict[str, object], s: Scenario) -> dict[str, object]:
-    g, out = gl.number, {}
+    g = gl.number
+    out: dict[str, object] = {}
     out[f"scale.grid{g}.head"] = "Revenu retenu" if s.indicator == "rfr" else "Quotient familial"
     for slot in gl.slots:
         key = f"scale.grid{g}.slot{slot.number}"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
@@ -332,7 +333,15 @@ def print_setup(ws: Worksheet, landscape: bool = False, pages: tuple[int, int] |
     ws.set_footer("&L&A&RPage &P / &N")
 
 
-def fit_row(ws: Worksheet, row: int, texts: list[tuple[object, float, bool, float]], minimum: float = 0) -> None:
+def explain(ws: Worksheet, row: int, col: int, title: str, text: str) -> None:
+    """A note shown when the cell is selected (Excel and LibreOffice show a
+    validation's input message). Not a cell comment: ``anonymize`` promises
+    a file without any comment, and regenerates the workbook through here."""
+    assert len(text) <= 255 and len(title) <= 32, text
+    ws.data_validation(row, col, row, col, {"validate": "any", "input_title": title, "input_message": text})
+
+
+def fit_row(ws: Worksheet, row: int, texts: Sequence[tuple[object, float, bool, float]], minimum: float = 0) -> None:
     """Give ``row`` the height its wrapped texts need: each text with the
     width (characters) it wraps in, whether it is bold, and its font size."""
     height = max(
@@ -612,10 +621,10 @@ def add_grid_charts(wb: Workbook, ws: Worksheet, gl: GridLayout, used: int) -> i
 FAMILIES_SCALE = 80
 BLANK_PRINT_ROWS = 30  # a blank workbook prints one page of empty lines per band: a form to fill by hand
 _PRINTABLE_LANDSCAPE_PT = 842 - 72  # A4 landscape less the 0.5 in margins
-FACTOR_COMMENT = (
-    "Équivalent élèves payants : le nombre de pleins tarifs que la famille paie dans cette grille, "
-    "réductions fratrie déduites. 1 = un élève au plein tarif ; 0,8 = un élève avec 20 % de "
-    "réduction ; 1,8 = un plein tarif et un élève avec 20 % de réduction. Dû = tarif x ce nombre."
+FACTOR_HELP = (
+    "Nombre de pleins tarifs payés dans cette grille, réductions fratrie déduites : 1 = un élève au "
+    "plein tarif ; 0,8 = un élève à 20 % de réduction ; 1,8 = un plein tarif et un élève à 20 %. "
+    "Dû = tarif x ce nombre."
 )
 _WIDTHS: dict[Kind, float] = {
     "money": 12.5,
@@ -697,7 +706,7 @@ def write_families(
         if not hidden:
             headers.append((text, width, True, 10))
         if c.key.startswith("factor_g"):
-            ws.write_comment(head, c.col, FACTOR_COMMENT, {"x_scale": 2.2, "y_scale": 1.6})
+            explain(ws, head, c.col, "Équivalent élèves payants", FACTOR_HELP)
     fit_row(ws, head, headers)
     # Group headers over the column blocks.
     inputs = layout.input_columns
@@ -732,7 +741,7 @@ def write_families(
         )
         return (points / 0.75 - 5) / 7
 
-    group_texts = [
+    group_texts: list[tuple[object, float, bool, float]] = [
         ("Élèves inscrits", span(pupils), True, 10),
         ("Données de la famille", span(household[1:]), True, 10),
     ]
@@ -808,8 +817,8 @@ SUMMARY_WIDTHS = {"money": 13.0, "count": 9.5, "ratio": 10.0}
 TOTAL_BLANKS = {
     "amplitude": "L'amplitude se lit grille par grille : les tarifs des grilles ne se comparent pas entre eux.",
     "top_share": "La part de la tranche la plus haute se lit grille par grille : chaque grille a ses tranches.",
-    "families_without_notice": "Les familles sans avis se comptent grille par grille ; le nombre de familles sans "
-    "avis de la structure se lit dans la feuille Familles (Avis d'imposition fourni = non).",
+    "families_without_notice": "Les familles sans avis se comptent grille par grille (une famille peut avoir "
+    "des enfants dans plusieurs grilles) : voir la colonne « Avis d'imposition fourni » de Familles.",
 }
 TOTAL_NOTE = (
     "Total des familles : chaque famille compte une fois, même si elle a des enfants dans plusieurs grilles "
@@ -848,7 +857,7 @@ def write_summary(wb: Workbook, ws: Worksheet, fmt: Formats, layout: Layout, cac
     for key, why in TOTAL_BLANKS.items():
         col = next(c.ref.col for c in per_grid if c.key.endswith("." + key))
         ws.write_string(total_row, col, "—", fmt.dash)
-        ws.write_comment(total_row, col, why, {"x_scale": 2, "y_scale": 1.2})
+        explain(ws, total_row, col, "Pourquoi « — » ?", why)
     ws.merge_range(total_row + 1, 0, total_row + 1, last_col, TOTAL_NOTE, fmt.help)
     fit_row(ws, total_row + 1, [(TOTAL_NOTE, span_width(widths, 0, last_col), False, 10)])
     # Revenue against target, per grid.
@@ -925,23 +934,23 @@ def write_scale(ws: Worksheet, fmt: Formats, layout: Layout, cached: dict[str, o
         need(row, textfit.row_height(textfit.lines(str(text), width, size, bold), size))
 
     for t in layout.scale_texts:
-        r, c = t.ref.row, t.ref.col
+        r, at = t.ref.row, t.ref.col
         if t.style == "title":
-            ws.write_string(r, c, t.text, fmt.page_title)
+            ws.write_string(r, at, t.text, fmt.page_title)
             need(r, textfit.row_height(1, TITLE_SIZE) + 4)
         elif t.style == "subtitle":
-            ws.write_string(r, c, t.text, fmt.page_subtitle)
+            ws.write_string(r, at, t.text, fmt.page_subtitle)
             need(r, textfit.row_height(1, SUBTITLE_SIZE) + 6)
         elif t.style == "header":
             right = t.text.startswith("Montant")
-            ws.write_string(r, c, t.text, fmt.page_header_right if right else fmt.page_header)
-            wrapped(r, t.text, widths[c], bold=True)
-        elif t.last_col is not None and c == 0:
+            ws.write_string(r, at, t.text, fmt.page_header_right if right else fmt.page_header)
+            wrapped(r, t.text, widths[at], bold=True)
+        elif t.last_col is not None and at == 0:
             ws.merge_range(r, 0, r, last_col, t.text, fmt.page_text)
             wrapped(r, t.text, full)
         else:
-            ws.write_string(r, c, t.text, fmt.page_text)
-            wrapped(r, t.text, widths[c])
+            ws.write_string(r, at, t.text, fmt.page_text)
+            wrapped(r, t.text, widths[at])
     # The parts rule "calculées" is the longest text the page may show.
     custom = SCALE_PARTS_CUSTOM_HEAD + "".join("0,25" + words for _k, words in SCALE_PARTS_CUSTOM)
     for c in layout.scale:
