@@ -258,7 +258,8 @@ def column_points(width: float, widest: bool = False) -> float:
 def width_for(text: str, size: float = FONT_SIZE, bold: bool = False) -> float:
     """The column width (characters) that holds ``text`` on one line."""
     points = text_points(text, size, bold) + _PADDING_PT
-    return math.ceil((points / 0.75 - 5) / 7 * 4) / 4
+    # Half a character more than the text: ``lines`` then finds it one line.
+    return math.ceil((points / 0.75 - 5) / 7 * 4) / 4 + 0.5
 
 
 def lines(text: str, width: float, size: float = FONT_SIZE, bold: bool = False) -> int:

@@ -137,7 +137,7 @@ class Formats:
         # French typography on the published page: "10,0 %".
         page_formats = NUMBER_FORMATS | {"rate": "0.0 %"}
         self.page = {
-            k: self.wb.add_format({"num_format": f, "valign": "top", "text_wrap": k == "text"})
+            k: self.wb.add_format({"num_format": f, "valign": "vcenter", "text_wrap": k == "text"})
             for k, f in page_formats.items()
         }
         self.page["rate"].set_align("left")  # beside its label "2e enfant", not at the far right
@@ -456,7 +456,7 @@ def write_params(ws: Worksheet, fmt: Formats, layout: Layout, inputs: dict[str, 
     ws.set_row(0, textfit.row_height(1, TITLE_SIZE))
     label_w = max(textfit.width_for(c.label) for c in layout.params)
     # The value column holds the longest value typed (the structure's name).
-    value_w = max([16.0] + [textfit.width_for(str(v)) for v in inputs.values() if isinstance(v, str)])
+    value_w = max([28.0] + [textfit.width_for(str(v)) for v in inputs.values() if isinstance(v, str)])
     help_w = 46.0
     widths = {0: label_w, 1: value_w, 2: help_w}
     for col, width in widths.items():
