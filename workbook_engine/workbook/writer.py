@@ -137,7 +137,7 @@ class Formats:
         # French typography on the published page: "10,0 %".
         page_formats = NUMBER_FORMATS | {"rate": "0.0 %"}
         self.page = {
-            k: self.wb.add_format({"num_format": f, "valign": "vcenter", "text_wrap": k == "text"})
+            k: self.wb.add_format({"num_format": f, "valign": "top", "text_wrap": k == "text"})
             for k, f in page_formats.items()
         }
         self.page["rate"].set_align("left")  # beside its label "2e enfant", not at the far right
