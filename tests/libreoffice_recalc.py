@@ -26,7 +26,7 @@ _SETTINGS = """<?xml version="1.0" encoding="UTF-8"?>
 _LOCALE = """<item oor:path="/org.openoffice.Setup/L10N"><prop oor:name="ooSetupSystemLocale" oor:op="fuse"><value>{tag}</value></prop></item>
 <item oor:path="/org.openoffice.Setup/L10N"><prop oor:name="ooLocale" oor:op="fuse"><value>{tag}</value></prop></item>
 """
-FILTERS = {"xlsx": "xlsx:Calc MS Excel 2007 XML", "ods": "ods"}
+FILTERS = {"xlsx": "xlsx:Calc MS Excel 2007 XML", "ods": "ods", "pdf": "pdf:calc_pdf_Export"}
 
 
 def soffice() -> str | None:
@@ -38,7 +38,7 @@ def recalculate(
     paths: list[Path] | Path, out_dir: Path, timeout: float = 600, *, fmt: str = "xlsx", locale: str | None = None
 ) -> list[Path]:
     """Open each workbook in LibreOffice, recalculate everything, save it as
-    ``fmt`` (xlsx or ods) into ``out_dir`` (same file names); returns the
+    ``fmt`` (xlsx, ods, or pdf: every sheet printed as its print set-up says) into ``out_dir`` (same file names); returns the
     saved paths. ``locale`` ("fr-FR", "en-US"): the profile's, else the
     machine's."""
     exe = soffice()

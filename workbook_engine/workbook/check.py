@@ -25,7 +25,6 @@ from openpyxl.formula.tokenizer import Tokenizer
 
 from workbook_engine.evaluator.refs import col_letters
 from workbook_engine.model.domain import Scenario
-from workbook_engine.model.french import eur
 from workbook_engine.model.problems import InputError, show_value
 from workbook_engine.model.simulate import simulate_json, tranches_moved_by_rounding
 from workbook_engine.workbook.file import open_workbook_file
@@ -35,7 +34,7 @@ from workbook_engine.workbook.reader import WorkbookRead, cell_name, read_workbo
 from workbook_engine.workbook.results import family_rows, results_json_from_cells, used_slots
 
 Part = Literal["structure", "numbers", "inputs"]
-Unit = Literal["eur", "ratio", "count", "text"]
+Unit = Literal["eur", "ratio", "factor", "count", "text"]  # factor: a ratio shown as 2,25 (amplitude)
 FindingSeverity = Literal["error", "warning", "info"]
 CheckStatus = Literal["ok", "findings", "unusable"]
 REPAIR = (
@@ -86,20 +85,31 @@ def _json_value(v: object) -> object:
     return v if isinstance(v, (str, int, float, bool, type(None))) else str(v)
 
 
-def _show(v: object, unit: Unit) -> str:
+def _show(v: object, unit: Unit, digits: int = 2) -> str:
+    """A figure as the workbook shows it: 1 234,56 €, 12,34 % (a ratio),
+    2,25 (a factor such as the amplitude); ``digits`` decimals."""
     if v is None or v == "":
         return "vide"
     if isinstance(v, str):
         return show_value(v)
     if isinstance(v, bool):
         return show_value(v)
-    if unit == "eur" and isinstance(v, (int, float)):
-        return eur(v)
-    if unit == "ratio" and isinstance(v, (int, float)):
-        return f"{v * 100:.4g} %".replace(".", ",")
+    if isinstance(v, (int, float)) and unit in ("eur", "ratio", "factor"):
+        x, suffix = (v * 100, " %") if unit == "ratio" else (v, " €" if unit == "eur" else "")
+        return f"{x:,.{digits}f}{suffix}".replace(",", "\u202f").replace(".", ",")
     if isinstance(v, (int, float)):
         return show_value(float(v) if isinstance(v, float) else v)
     return show_value(str(v))
+
+
+def _shown_pair(expected: object, found: object, unit: Unit) -> tuple[str, str]:
+    """Expected and found as the workbook shows them, with more decimals only
+    when the workbook's would show two different figures alike."""
+    for digits in (2, 4, 6):
+        pair = _show(expected, unit, digits), _show(found, unit, digits)
+        if pair[0] != pair[1]:
+            return pair
+    return pair
 
 
 def _line(group: list[Finding]) -> str:
@@ -113,7 +123,8 @@ def _line(group: list[Finding]) -> str:
     if first.part == "inputs":
         return text + (f" (valeur saisie : {_show(first.found, 'text')})" if first.found is not None else "")
     if first.expected is not None or first.found is not None:
-        text += f" (attendu {_show(first.expected, first.unit)}, trouvé {_show(first.found, first.unit)}"
+        shown_expected, shown_found = _shown_pair(first.expected, first.found, first.unit)
+        text += f" (attendu {shown_expected}, trouvé {shown_found}"
         text += ", pour la première)" if len(group) > 1 else ")"
     return text
 
@@ -538,7 +549,7 @@ def check_numbers(read: WorkbookRead, value: Callable[[Ref], object]) -> list[Fi
                         f"{cell.label} ({gl.sheet})",
                         exp[key],
                         found[key],
-                        UNITS[cell.kind],
+                        "factor" if key == "amplitude" else UNITS[cell.kind],
                         cell_name(cell.ref),
                     )
                 )

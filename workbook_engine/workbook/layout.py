@@ -258,6 +258,17 @@ class GridLayout:
 
 
 @dataclass(frozen=True)
+class ScaleText:
+    """A fixed text of the Barème (a title, a rule in words), where it goes
+    and how wide it runs (``last_col``: the text is merged up to that column)."""
+
+    ref: Ref
+    text: str
+    style: Literal["title", "subtitle", "header", "text"]
+    last_col: int | None = None
+
+
+@dataclass(frozen=True)
 class Layout:
     n_grids: int
     n_slots: int
@@ -269,6 +280,7 @@ class Layout:
     summary: tuple[Cell, ...]  # Synthèse: per-grid lines and totals
     scale: tuple[Cell, ...]  # Barème: printable bracket tables
     family_headers: tuple[Cell, ...] = field(default=())
+    scale_texts: tuple[ScaleText, ...] = field(default=())  # Barème's fixed words (version 3)
     families_sheet: str = SHEET_FAMILIES  # where the family table is (a bursar may rename the sheet)
     version: int = LAYOUT_VERSION
 
@@ -455,8 +467,17 @@ def _column_specs(n_grids: int, version: int) -> list[ColumnSpec]:
     for g in range(1, n_grids + 1):
         specs.append((f"pupils_g{g}", f"Élèves grille {g}", "integer", None, g, None, "Nombre d'enfants inscrits."))
     for key, header, kind, template, grid in _family_formulas(n_grids, version):
+        stem = key.rpartition("_g")[0]
+        if grid is not None and stem in RESULT_HEADERS:
+            header = RESULT_HEADERS[stem].format(g=grid)
         specs.append((key, header, kind, template, grid, None, ""))
     return specs
+
+
+# Headers of result columns, where a clearer word than the formulas' own was
+# chosen (presentation only: nothing reads a header). "Élèves payants" read
+# as a count of pupils; it is the number of full tariffs the family pays.
+RESULT_HEADERS = {"factor": "Équivalent élèves payants G{g}"}
 
 
 def _family_columns(specs: list[ColumnSpec], refs: dict[str, str]) -> tuple[Column, ...]:
@@ -898,11 +919,268 @@ def _scale_cells(grids: tuple[GridLayout, ...], params: dict[str, Cell], version
     return tuple(cells)
 
 
+# -- Barème, version 3: the page of the school's financial rules ---------------
+
+NBSP = "\u00a0"  # groups thousands in the Barème's figures, and never breaks a line there
+EXAMPLE_RFR = 35000  # the federation's worked example: RFR 35 000 €, two parents, three children
+EXAMPLE_FISCAL_PARTS = 4  # the parts of that household's tax notice
+SCALE_WIDE = ("scale.structure", "scale.year", "scale.income", "scale.indicator", "scale.parts", "scale.ranking")
+SCALE_TEXT = {
+    "title": "Barème des contributions des familles",
+    "method": "Calcul de la contribution",
+    "brackets": "Montant annuel par élève selon la tranche",
+    "siblings": "Réductions pour les frères et sœurs",
+    "no_notice": "Familles sans avis d'imposition",
+    "no_notice_rule": "Une famille qui ne fournit pas son avis d'imposition paie la tranche la plus haute "
+    "de chaque grille.",
+    "example": "Exemple",
+    "example_household": "Deux parents et trois enfants, revenu fiscal de référence de 35\u00a0000 €.",
+}
+SCALE_INCOME_TEXT = (
+    "Revenu retenu : le revenu fiscal de référence (RFR) de l'avis d'imposition (les deux RFR si les "
+    "parents déclarent séparément)"
+)
+SCALE_CAF_TEXT = ", augmenté de l'aide annuelle de la CAF."
+SCALE_INDICATOR_TEXT_V3: dict[Indicator, str] = {
+    "qf": "Indicateur : le quotient familial (QF) = revenu retenu / nombre de parts.",
+    "rfr": "Indicateur : le revenu retenu lui-même.",
+}
+SCALE_RANKING_TEXT = (
+    "Les enfants d'une famille sont classés du tarif le plus élevé au moins élevé : le 1er paie le plein "
+    "tarif, les suivants ont la réduction de leur rang."
+)
+SCALE_NETWORK_TEXT = " Les enfants scolarisés dans d'autres établissements catholiques prennent les premiers rangs."
+SCALE_PARTS_FISCAL = "Nombre de parts : celui de l'avis d'imposition."
+# The parts rule "calculées" in words: (parameter, words after its number).
+SCALE_PARTS_CUSTOM = (
+    ("cp_adult", " par adulte, "),
+    ("cp_child_1", " pour le 1er enfant, "),
+    ("cp_child_2", " pour le 2e, "),
+    ("cp_child_3_plus", " par enfant à partir du 3e, "),
+    ("cp_single_parent_bonus", " de plus pour un parent seul, "),
+    ("cp_other_dependent", " par autre personne à charge."),
+)
+SCALE_PARTS_CUSTOM_HEAD = "Nombre de parts calculé par l'établissement : "
+
+
+def _q(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
+
+
+def _pad(expr: str, digits: int) -> str:
+    """A whole number 0 <= expr < 10**digits written on ``digits`` figures."""
+    zeros = f'IF({expr}<10,"{"0" * (digits - 1)}",' + (f'IF({expr}<100,"0",""))' if digits == 3 else '"")')
+    return f"{zeros}&{expr}"
+
+
+def number_text(x: str, trim: bool = False) -> str:
+    """A formula writing the number ``x`` (>= 0, a reference) in French as
+    text, whatever the spreadsheet's language: thousands grouped by a
+    no-break space, a decimal comma, no ",00" when it is whole (``trim``: no
+    trailing zero either, for small numbers such as parts: 0,5). Built from INT and ROUND only: TEXT's format
+    codes change meaning with the spreadsheet's language, and "&" writes a
+    whole number the same in every language."""
+    cents = f"ROUND(({x}-INT({x}))*100,0)"
+    units = f"(INT({x})-1000*INT({x}/1000))"
+    thousands = f"(INT({x}/1000)-1000*INT({x}/1000000))"
+    whole = (
+        f'IF({x}>=1000000,INT({x}/1000000)&"{NBSP}"&{_pad(thousands, 3)}&"{NBSP}"&{_pad(units, 3)},'
+        f'IF({x}>=1000,INT({x}/1000)&"{NBSP}"&{_pad(units, 3)},INT({x})&""))'
+    )
+    if trim:  # a small number (parts): no thousands
+        whole = f'INT({x})&""'
+        tenth = f"INT({cents}/10)"
+        decimals = f'IF({cents}-10*{tenth}=0,{tenth}&"",{_pad(cents, 2)})'
+    else:
+        decimals = _pad(cents, 2)
+    return f'{whole}&IF({cents}=0,"",","&{decimals})'
+
+
+def scale_columns(n_grids: int) -> tuple[int, int]:
+    """Barème (version 3): grid tables per band of the page (1, or 2 side by
+    side from 4 grids on, so that seven grids still fit one A4 page) and
+    the last column the page uses."""
+    per_row = 1 if n_grids <= 3 else 2
+    return per_row, 2 if per_row == 1 else 6
+
+
+def _scale_cells_v3(
+    grids: tuple[GridLayout, ...], params: dict[str, Cell]
+) -> tuple[tuple[Cell, ...], tuple[ScaleText, ...]]:
+    """Barème as the page of the financial rules: who and when, how the
+    indicator is computed, the brackets of each grid ("de 6 000 € à moins de
+    9 000 €", "18 000 € et plus") with the yearly amount per pupil, the
+    sibling reductions, the rule without a tax notice and the worked example,
+    all live. Unused tranche lines show nothing."""
+    s = SHEET_SCALE
+    per_row, last_col = scale_columns(len(grids))
+    cells: list[Cell] = []
+    texts: list[ScaleText] = []
+    p = {k: c.ref.absolute for k, c in params.items()}
+    is_rfr = is_choice(p["indicator"], INDICATOR_TEXT["rfr"])
+    is_fiscal = is_choice(p["parts_policy"], PARTS_POLICY_TEXT["fiscal"])
+
+    def text(row: int, key: str, style: Literal["title", "subtitle", "header", "text"], col: int = 0) -> None:
+        texts.append(ScaleText(Ref(s, row, col), SCALE_TEXT[key], style, last_col if style == "text" else None))
+
+    def cell(key: str, row: int, col: int, kind: Kind, formula: str, name: str | None = None) -> None:
+        cells.append(Cell(key, Ref(s, row, col), key, kind, formula, name))
+
+    text(0, "title", "title")
+    cell("scale.structure", 1, 0, "text", f'IF({p["structure"]}="","",{p["structure"]}&"")', "BAREME_STRUCTURE")
+    cell("scale.year", 2, 0, "text", f'IF({p["year"]}="","","Année scolaire "&{p["year"]})', "BAREME_ANNEE")
+    text(4, "method", "subtitle")
+    caf = is_choice(p["include_caf_aid"], YES)
+    cell(
+        "scale.income",
+        5,
+        0,
+        "text",
+        f'{_q(SCALE_INCOME_TEXT)}&IF({caf},{_q(SCALE_CAF_TEXT)},".")',
+        "BAREME_REVENU",
+    )
+    qf, rfr = (_q(SCALE_INDICATOR_TEXT_V3[k]) for k in ("qf", "rfr"))
+    cell("scale.indicator", 6, 0, "text", f"IF({is_rfr},{rfr},{qf})", "BAREME_INDICATEUR")
+    custom = _q(SCALE_PARTS_CUSTOM_HEAD) + "".join(
+        f"&{number_text(p[key], trim=True)}&{_q(words)}" for key, words in SCALE_PARTS_CUSTOM
+    )
+    cell(
+        "scale.parts",
+        7,
+        0,
+        "text",
+        f'IF({is_rfr},"",IF({is_fiscal},{_q(SCALE_PARTS_FISCAL)},{custom}))',
+        "BAREME_PARTS",
+    )
+    text(8, "no_notice_rule", "text")
+
+    # The brackets: one table per grid, one or two tables per band.
+    text(10, "brackets", "subtitle")
+    # A band: the grid title, the header, the tranche lines.
+    heights = [max(len(g.slots) for g in grids[b : b + per_row]) + 2 for b in range(0, len(grids), per_row)]
+    tops = [11 + sum(heights[:b]) for b in range(len(heights))]
+    for i, gl in enumerate(grids):
+        band, side = divmod(i, per_row)
+        row0, c0 = tops[band], 4 * side
+        nm = gl.name.ref.absolute
+        cell(
+            f"scale.grid{gl.number}.title",
+            row0,
+            c0,
+            "text",
+            f'IF({nm}="","{gl.sheet}",{nm})',
+            f"BAREME_TITRE_G{gl.number}",
+        )
+        cell(
+            f"scale.grid{gl.number}.head",
+            row0 + 1,
+            c0 + 1,
+            "text",
+            f'IF({is_rfr},"Revenu retenu","Quotient familial")',
+        )
+        texts.append(ScaleText(Ref(s, row0 + 1, c0), "Tranche", "header"))
+        texts.append(ScaleText(Ref(s, row0 + 1, c0 + 2), "Montant annuel par élève", "header"))
+        for slot in gl.slots:
+            row = row0 + 2 + slot.number - 1
+            low, up = slot.lower.ref.absolute, slot.upper.ref.absolute
+            key = f"scale.grid{gl.number}.slot{slot.number}"
+            cell(f"{key}.label", row, c0, "label", f'IF({low}="","",{slot.label.ref.absolute}&"")')
+            cell(
+                f"{key}.range",
+                row,
+                c0 + 1,
+                "text",
+                f'IF({low}="","",IF({up}="",{number_text(low)}&" € et plus",'
+                f'"de "&{number_text(low)}&" € à moins de "&{number_text(up)}&" €"))',
+            )
+            cell(f"{key}.amount", row, c0 + 2, "money", f'IF({low}="","",{slot.amount.ref.absolute})')
+    row = tops[-1] + heights[-1]
+
+    # Sibling reductions.
+    text(row, "siblings", "subtitle")
+    for i, (key, label) in enumerate(
+        (("rate_2", "2e enfant"), ("rate_3", "3e enfant"), ("rate_4", "4e enfant et suivants")), start=1
+    ):
+        texts.append(ScaleText(Ref(s, row + i, 0), label, "text"))
+        cell(f"scale.{key}", row + i, 1, "rate", f"N({p[key]})", f"BAREME_REDUCTION_{key[-1]}")
+    network = is_choice(p["sibling_scope"], SCOPE_TEXT["network"])
+    cell(
+        "scale.ranking",
+        row + 4,
+        0,
+        "text",
+        f'{_q(SCALE_RANKING_TEXT)}&IF({network},{_q(SCALE_NETWORK_TEXT)},"")',
+        "BAREME_RANG",
+    )
+
+    # The worked example, computed with the workbook's own rule.
+    row += 6
+    text(row, "example", "subtitle")
+    text(row + 1, "example_household", "text")
+    a, c1, c2, c3 = (p[k] for k in ("cp_adult", "cp_child_1", "cp_child_2", "cp_child_3_plus"))
+    parts = Ref(s, row + 2, 1)
+    texts.append(ScaleText(Ref(s, row + 2, 0), "Nombre de parts", "text"))
+    cell(
+        "scale.example_parts",
+        row + 2,
+        1,
+        "parts",
+        f"IF({is_fiscal},{EXAMPLE_FISCAL_PARTS},2*{a}+{c1}+{c2}+{c3})",
+        "BAREME_EXEMPLE_PARTS",
+    )
+    value = Ref(s, row + 3, 1)
+    cell(
+        "scale.example_label",
+        row + 3,
+        0,
+        "text",
+        f'IF({is_rfr},"Revenu retenu","Quotient familial")',
+    )
+    cell(
+        "scale.example_indicator",
+        row + 3,
+        1,
+        "money",
+        f'IF({is_rfr},{EXAMPLE_RFR},IF(N({parts.a1})>0,ROUND({EXAMPLE_RFR}/{parts.a1},2),""))',
+        "BAREME_EXEMPLE_INDICATEUR",
+    )
+    row += 4
+    texts.append(ScaleText(Ref(s, row, 0), "Grille", "header"))
+    texts.append(ScaleText(Ref(s, row, 1), "Tranche", "header"))
+    texts.append(ScaleText(Ref(s, row, 2), "Montant annuel par élève", "header"))
+    for gl in grids:
+        row += 1
+        g = gl.number
+        lowers, count = gl.column_range("lower"), gl.summary_cell("tranche_count").ref.absolute
+        first = gl.slots[0].lower.ref.absolute
+        found = f"MATCH({value.a1},{lowers},1)"
+        guard = f'IF(OR({value.a1}="",{count}=0,N({value.a1})<N({first})),"",'
+        nm = gl.name.ref.absolute
+        cell(f"scale.example.grid{g}.name", row, 0, "text", f'IF({nm}="","{gl.sheet}",{nm})')
+        cell(
+            f"scale.example.grid{g}.tranche",
+            row,
+            1,
+            "label",
+            guard + f'INDEX({gl.column_range("label")},{found})&"")',
+            f"BAREME_EXEMPLE_TRANCHE_G{g}",
+        )
+        cell(
+            f"scale.example.grid{g}.amount",
+            row,
+            2,
+            "money",
+            guard + f"INDEX({gl.column_range('amount')},{found}))",
+            f"BAREME_EXEMPLE_MONTANT_G{g}",
+        )
+    return tuple(cells), tuple(texts)
+
+
 def scale_rows(layout: Layout) -> dict[int, tuple[int, int]]:
     """Barème: grid number -> (title row, header row), for the writer's labels."""
     out = {}
     for c in layout.scale:
-        if c.key.endswith(".title"):
+        if c.key.endswith(".title") and c.key.startswith("scale.grid"):
             g = int(c.key.split(".")[1][4:])
             out[g] = (c.ref.row, c.ref.row + 1)
     return out
@@ -952,6 +1230,10 @@ def build_layout(
         )
         for gl in grids
     )
+    if version >= 3:
+        scale, scale_texts = _scale_cells_v3(grids, pmap)
+    else:
+        scale, scale_texts = _scale_cells(grids, pmap, version), ()
     return Layout(
         n_grids=n_grids,
         n_slots=max(slots),
@@ -961,7 +1243,8 @@ def build_layout(
         columns=columns,
         first_row=first_row,
         summary=_summary_cells(grids, fam_range),
-        scale=_scale_cells(grids, pmap, version),
+        scale=scale,
+        scale_texts=scale_texts,
         family_headers=headers,
         version=version,
     )

@@ -22,6 +22,7 @@ from workbook_engine.evaluator.values import text_to_number
 from workbook_engine.formats.ids import id_key, id_problem
 from workbook_engine.formats.scenario_json import merge_problems
 from workbook_engine.model.domain import CustomParts, Family, Grid, Scenario, Tranche
+from workbook_engine.model.french import eur, share
 from workbook_engine.model.problems import InputError, Problem, Severity, show_value
 from workbook_engine.model.validation import validate
 from workbook_engine.workbook.file import WorkbookFile, open_workbook_file
@@ -278,7 +279,7 @@ class _Reader:
                 label,
                 v,
                 "nombre saisi comme texte, lu comme le tableur le lit : "
-                + show_value(number)
+                + _as_shown(key, number)
                 + (
                     " ; mais les comptes du classeur (NB.SI.ENS, SOMME.SI.ENS, EQUIV) "
                     "ignorent un texte : retapez-le comme un nombre"
@@ -456,3 +457,17 @@ class _Reader:
             pupils=tuple(whole(f"pupils_g{g}", 0) for g in range(1, self.layout.n_grids + 1)),
             other_enrolled=whole("other_enrolled", 0),
         )
+
+
+# Number fields the workbook shows as money; rates (rate_2...) show as percentages.
+_MONEY_FIELDS = frozenset({"lower", "amount", "old_tariff", "budget_target", "rfr_1", "rfr_2", "caf_aid"})
+
+
+def _as_shown(key: str, number: float) -> str:
+    """A number read from text, as the workbook's cell shows it: 25,0 %,
+    1 020,00 €, 2,5."""
+    if key.startswith("rate_"):
+        return share(number)
+    if key in _MONEY_FIELDS:
+        return eur(number)
+    return show_value(number)

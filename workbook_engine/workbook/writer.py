@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
@@ -21,10 +22,14 @@ from xlsxwriter.worksheet import Worksheet
 from workbook_engine.formats.files import atomic_output
 from workbook_engine.model.domain import Scenario
 from workbook_engine.model.results import Results
+from workbook_engine.workbook import textfit
 from workbook_engine.workbook.binding import family_row, grid_values, param_values
 from workbook_engine.workbook.cached import column_values, scalar_values
 from workbook_engine.workbook.layout import (
     NO,
+    SCALE_PARTS_CUSTOM,
+    SCALE_PARTS_CUSTOM_HEAD,
+    SCALE_WIDE,
     SHEET_FAMILIES,
     SHEET_HELP,
     SHEET_PARAMS,
@@ -36,9 +41,11 @@ from workbook_engine.workbook.layout import (
     YES,
     Cell,
     Choices,
+    Column,
     GridLayout,
     Kind,
     Layout,
+    scale_columns,
     scale_rows,
 )
 
@@ -58,6 +65,7 @@ NUMBER_FORMATS: dict[Kind, str] = {
     "choice": "@",
     "label": "@",
 }
+TITLE_SIZE, SUBTITLE_SIZE = 14, 12
 INPUT_FILL = "#FFF2CC"  # pale yellow: the bursar types here
 COMPUTED_FILL = "#F2F2F2"  # light grey: computed, locked
 HEADER_FILL = "#DDEBF7"
@@ -65,7 +73,23 @@ HEADER_FILL = "#DDEBF7"
 
 # Functions of Excel 2007 that need no "_xlfn." prefix; the layout uses only these.
 NATIVE_FUNCTIONS = frozenset(
-    {"IF", "OR", "AND", "SUM", "ROUND", "MIN", "MAX", "MATCH", "INDEX", "COUNT", "COUNTIF", "COUNTIFS", "SUMIFS", "N"}
+    {
+        "IF",
+        "OR",
+        "AND",
+        "SUM",
+        "ROUND",
+        "INT",
+        "MIN",
+        "MAX",
+        "MATCH",
+        "INDEX",
+        "COUNT",
+        "COUNTIF",
+        "COUNTIFS",
+        "SUMIFS",
+        "N",
+    }
 )
 _FUNCTION_CALL = re.compile(r"([A-Z][A-Z0-9._]*)\(")
 
@@ -88,14 +112,35 @@ class Formats:
     wb: Workbook
 
     def __post_init__(self) -> None:
-        self.title = self.wb.add_format({"bold": True, "font_size": 14})
-        self.subtitle = self.wb.add_format({"bold": True, "font_size": 12})
+        self.title = self.wb.add_format({"bold": True, "font_size": TITLE_SIZE})
+        self.subtitle = self.wb.add_format({"bold": True, "font_size": SUBTITLE_SIZE})
         self.header = self.wb.add_format(
             {"bold": True, "text_wrap": True, "valign": "top", "border": 1, "bg_color": HEADER_FILL}
         )
-        self.label = self.wb.add_format({})
-        self.help = self.wb.add_format({"italic": True, "font_color": "#595959"})
+        self.label = self.wb.add_format({"text_wrap": True, "valign": "top"})
+        self.help = self.wb.add_format({"italic": True, "font_color": "#595959", "text_wrap": True, "valign": "top"})
+        self.note = self.wb.add_format({"italic": True, "font_color": "#595959"})
         self.text = self.wb.add_format({"text_wrap": True, "valign": "top"})
+        self.help_input = self.wb.add_format({"bg_color": INPUT_FILL, "text_wrap": True, "valign": "top"})
+        self.help_computed = self.wb.add_format({"bg_color": COMPUTED_FILL, "text_wrap": True, "valign": "top"})
+        self.dash = self.wb.add_format({"bg_color": COMPUTED_FILL, "align": "center", "font_color": "#595959"})
+        # The Barème is a page to publish: no fills, no grey blocks, a rule under headers.
+        self.page_title = self.wb.add_format({"bold": True, "font_size": TITLE_SIZE, "valign": "top"})
+        self.page_subtitle = self.wb.add_format({"bold": True, "font_size": SUBTITLE_SIZE, "valign": "top"})
+        self.page_grid_title = self.wb.add_format({"bold": True, "font_size": SUBTITLE_SIZE, "valign": "bottom"})
+        self.page_strong = self.wb.add_format({"bold": True, "font_size": SUBTITLE_SIZE, "valign": "top"})
+        self.page_text = self.wb.add_format({"text_wrap": True, "valign": "top"})
+        self.page_header = self.wb.add_format({"bold": True, "text_wrap": True, "valign": "bottom", "bottom": 1})
+        self.page_header_right = self.wb.add_format(
+            {"bold": True, "text_wrap": True, "valign": "bottom", "bottom": 1, "align": "right"}
+        )
+        # French typography on the published page: "10,0 %".
+        page_formats = NUMBER_FORMATS | {"rate": "0.0 %"}
+        self.page = {
+            k: self.wb.add_format({"num_format": f, "valign": "top", "text_wrap": k == "text"})
+            for k, f in page_formats.items()
+        }
+        self.page["rate"].set_align("left")  # beside its label "2e enfant", not at the far right
         self._input = {
             k: self.wb.add_format(
                 {"num_format": f, "bg_color": INPUT_FILL, "border": 1, "border_color": "#BFBFBF", "locked": False}
@@ -132,7 +177,17 @@ def write_workbook(
 ) -> None:
     """Write the workbook to ``path`` (atomically: see ``writing``)."""
     with atomic_output(path) as tmp:
-        wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False})
+        wb = xlsxwriter.Workbook(
+            str(tmp),
+            {
+                "strings_to_formulas": False,
+                "strings_to_urls": False,
+                # Arial (Liberation Sans in LibreOffice: the same widths) so that
+                # the row heights and column widths computed here hold everywhere.
+                "default_format_properties": {"font_name": textfit.FONT_NAME, "font_size": textfit.FONT_SIZE},
+                "default_row_height": textfit.DEFAULT_ROW_PX,
+            },
+        )
         wb.worksheet_class = LayoutWorksheet
         _write_all(wb, layout, scenario, results)
         for report in reports:
@@ -164,11 +219,14 @@ def _write_all(wb: Workbook, layout: Layout, s: Scenario, r: Results) -> None:
 
     write_help(help_ws, fmt, layout)
     write_params(params_ws, fmt, layout, inputs)
-    for ws, gl in zip(grid_ws, layout.grids):
-        write_grid(wb, ws, fmt, layout, gl, inputs, cached)
+    for ws, gl, grid in zip(grid_ws, layout.grids, s.grids):
+        write_grid(wb, ws, fmt, layout, gl, inputs, cached, len(grid.tranches))
     write_families(fam_ws, fmt, layout, s, r, cached)
     write_summary(wb, summary_ws, fmt, layout, cached)
-    write_scale(scale_ws, fmt, layout, cached)
+    if layout.version >= 3:
+        write_scale(scale_ws, fmt, layout, cached)
+    else:
+        write_scale_v2(scale_ws, fmt, layout, cached)
     for name, ref in layout.defined_names.items():
         wb.define_name(name, "=" + ref)
     # The stamp: a text constant under a name (kept by every spreadsheet, like
@@ -260,18 +318,52 @@ def protect(ws: Worksheet) -> None:
     )
 
 
-def print_setup(ws: Worksheet, landscape: bool = False) -> None:
+def print_setup(ws: Worksheet, landscape: bool = False, pages: tuple[int, int] | None = (1, 0)) -> None:
+    """A4, narrow margins, the sheet's name and page number in the footer.
+    ``pages``: fit to (wide, tall) pages (0: as many as needed); None keeps
+    the scale the caller set."""
     ws.set_paper(9)  # A4
     if landscape:
         ws.set_landscape()
-    ws.fit_to_pages(1, 0)
+    else:
+        ws.set_portrait()
+    ws.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.7)
+    if pages is not None:
+        ws.fit_to_pages(*pages)
     ws.set_footer("&L&A&RPage &P / &N")
+
+
+def explain(ws: Worksheet, row: int, col: int, title: str, text: str) -> None:
+    """A note shown when the cell is selected (Excel and LibreOffice show a
+    validation's input message). Not a cell comment: ``anonymize`` promises
+    a file without any comment, and regenerates the workbook through here."""
+    assert len(text) <= 255 and len(title) <= 32, text
+    ws.data_validation(row, col, row, col, {"validate": "any", "input_title": title, "input_message": text})
+
+
+def fit_row(ws: Worksheet, row: int, texts: Sequence[tuple[object, float, bool, float]], minimum: float = 0) -> None:
+    """Give ``row`` the height its wrapped texts need: each text with the
+    width (characters) it wraps in, whether it is bold, and its font size."""
+    height = max(
+        [minimum, textfit.row_height(1)]
+        + [
+            textfit.row_height(textfit.lines(str(t), w, size, bold), size)
+            for t, w, bold, size in texts
+            if t not in (None, "")
+        ]
+    )
+    ws.set_row(row, height)
+
+
+def span_width(widths: dict[int, float], c0: int, c1: int) -> float:
+    """Characters across columns c0..c1 (for a merged cell)."""
+    points = sum(textfit.column_points(widths[c]) for c in range(c0, c1 + 1))
+    return (points / 0.75 - 5) / 7
 
 
 # ---------------------------------------------------------------------------
 # Sheets
 # ---------------------------------------------------------------------------
-
 HELP_LINES = (
     ("title", "Tarification sociale : mode d'emploi"),
     ("", ""),
@@ -330,43 +422,65 @@ HELP_LINES = (
 )
 
 
+HELP_WIDTH = 92  # Mode d'emploi's one column: a portrait A4 page at full scale
+
+
 def write_help(ws: Worksheet, fmt: Formats, layout: Layout) -> None:
-    ws.set_column(0, 0, 110)
+    ws.set_column(0, 0, HELP_WIDTH)
     styles = {
         "title": fmt.title,
         "subtitle": fmt.subtitle,
-        "input": fmt.input("text"),
-        "computed": fmt.computed("text"),
+        "input": fmt.help_input,
+        "computed": fmt.help_computed,
         "": fmt.text,
     }
+    sizes = {"title": TITLE_SIZE, "subtitle": SUBTITLE_SIZE}
     for row, (style, text) in enumerate(HELP_LINES):
         write_value(ws, row, 0, text, styles[style])
+        size = sizes.get(style, textfit.FONT_SIZE)
+        fit_row(ws, row, [(text, HELP_WIDTH, style in sizes, size)], textfit.row_height(1, size))
+    last = len(HELP_LINES) + 1
     ws.write_string(
-        len(HELP_LINES) + 1,
+        last,
         0,
         f"Ce classeur compte {layout.n_grids} grille(s) et de la place pour {layout.capacity} familles.",
         fmt.help,
     )
+    ws.print_area(0, 0, last, 0)
     print_setup(ws)
     protect(ws)
 
 
 def write_params(ws: Worksheet, fmt: Formats, layout: Layout, inputs: dict[str, object]) -> None:
     ws.write_string(0, 0, "Paramètres de la tarification", fmt.title)
-    ws.set_column(0, 0, 42)
-    ws.set_column(1, 1, 22)
-    ws.set_column(2, 2, 80)
+    ws.set_row(0, textfit.row_height(1, TITLE_SIZE))
+    label_w = max(textfit.width_for(c.label) for c in layout.params)
+    # The value column holds the longest value typed (the structure's name).
+    value_w = max([28.0] + [textfit.width_for(str(v)) for v in inputs.values() if isinstance(v, str)])
+    help_w = 46.0
+    widths = {0: label_w, 1: value_w, 2: help_w}
+    for col, width in widths.items():
+        ws.set_column(col, col, width)
     sections = {"rate_2": "Réductions pour les frères et sœurs", "cp_adult": "Parts calculées par l'établissement"}
     for cell in layout.params:
         if cell.key in sections:
             ws.write_string(cell.ref.row - 1, 0, sections[cell.key], fmt.subtitle)
+            ws.set_row(cell.ref.row - 1, textfit.row_height(1, SUBTITLE_SIZE))
         ws.write_string(cell.ref.row, 0, cell.label, fmt.label)
         write_input(ws, fmt, cell, inputs[cell.key])
         ws.write_string(cell.ref.row, 2, cell.help, fmt.help)
+        fit_row(ws, cell.ref.row, [(cell.label, label_w, False, 10), (cell.help, help_w, False, 10)])
         r, c = cell.ref.row, cell.ref.col
         validate_input(ws, (r, c, r, c), cell.kind, cell.choices, cell.help)
+    ws.print_area(0, 0, max(c.ref.row for c in layout.params), 2)
     print_setup(ws)
     protect(ws)
+
+
+# Axis numbers: whole ones only (a blank workbook's axis runs from 0 to 1).
+AXIS_EUR = '[=0]0 "€";[<=1]"";#,##0 "€"'
+AXIS_COUNT = '[=0]0;[<1]"";0'
+GRID_WIDTHS = {0: 30.0, 1: 14.0, 2: 14.0, 3: 14.0, 4: 11.0, 5: 11.0, 6: 14.0}
 
 
 def write_grid(
@@ -377,20 +491,30 @@ def write_grid(
     gl: GridLayout,
     inputs: dict[str, object],
     cached: dict[str, object],
+    used: int,
 ) -> None:
+    """One grid: inputs, tranche table, summary, then the two charts, all on
+    one portrait page (columns A to G)."""
     ws.write_string(0, 0, f"{gl.sheet} : tranches et résultats", fmt.title)
-    ws.set_column(0, 0, 44)
-    ws.set_column(1, 6, 15)
+    ws.set_row(0, textfit.row_height(1, TITLE_SIZE))
+    for col, width in GRID_WIDTHS.items():
+        ws.set_column(col, col, width)
+    help_w = span_width(GRID_WIDTHS, 2, 6)
     for cell in (gl.name, gl.old_tariff, gl.budget_target):
         ws.write_string(cell.ref.row, 0, cell.label, fmt.label)
         write_input(ws, fmt, cell, inputs[cell.key])
-        ws.write_string(cell.ref.row, 2, cell.help, fmt.help)
+        # The help runs over the empty columns to its right.
+        ws.merge_range(cell.ref.row, 2, cell.ref.row, 6, cell.help, fmt.help)
+        fit_row(ws, cell.ref.row, [(cell.label, GRID_WIDTHS[0], False, 10), (cell.help, help_w, False, 10)])
         row, col = cell.ref.row, cell.ref.col
         validate_input(ws, (row, col, row, col), cell.kind, None, cell.help)
     first = gl.slots[0]
+    headers = []
     for attr in ("label", "lower", "upper", "amount", "families", "pupils", "revenue"):
         c = getattr(first, attr)
         ws.write_string(gl.header_row, c.ref.col, c.label, fmt.header)
+        headers.append((c.label, GRID_WIDTHS[c.ref.col], True, 10))
+    fit_row(ws, gl.header_row, headers)
     for slot in gl.slots:
         for c in (slot.label, slot.lower, slot.amount):
             write_input(ws, fmt, c, inputs[c.key])
@@ -414,17 +538,50 @@ def write_grid(
     for c in gl.summary:
         ws.write_string(c.ref.row, 0, c.label, fmt.label)
         write_formula(ws, fmt, c, cached)
+        fit_row(ws, c.ref.row, [(c.label, GRID_WIDTHS[0], False, 10)])
     ws.freeze_panes(gl.header_row + 1, 0)
-    add_grid_charts(wb, ws, gl)
-    print_setup(ws, landscape=True)
+    bottom_row = add_grid_charts(wb, ws, gl, used)
+    ws.print_area(0, 0, bottom_row, 6)
+    print_setup(ws, pages=(1, 1))
     protect(ws)
 
 
-def add_grid_charts(wb: Workbook, ws: Worksheet, gl: GridLayout) -> None:
-    """Families per tranche, and revenue against target and old revenue."""
+def _pixels(width: float) -> int:
+    return int(width * 7 + 0.5) + 5
+
+
+def add_grid_charts(wb: Workbook, ws: Worksheet, gl: GridLayout, used: int) -> int:
+    """Revenue against target and old revenue, beside the summary; families
+    per tranche under it. The tranche chart plots the tranche lines in use
+    when the workbook was generated (all lines in a blank workbook): a chart
+    range cannot follow the count without a volatile function. Returns the
+    last row the charts cover."""
     sheet = gl.sheet
-    first, last = gl.slots[0], gl.slots[-1]
-    cats = [sheet, first.label.ref.row, first.label.ref.col, last.label.ref.row, last.label.ref.col]
+    top = gl.summary[0].ref  # revenue, target, old revenue: three lines in a row
+    rev = wb.add_chart({"type": "bar"})
+    rev.add_series(
+        {
+            "name": "Montant annuel",
+            "categories": [sheet, top.row, 0, top.row + 2, 0],
+            "values": [sheet, top.row, 1, top.row + 2, 1],
+            "data_labels": {"value": True, "num_format": '#,##0 "€"', "font": {"size": 8}},
+        }
+    )
+    rev.set_title({"name": "Recettes, objectif et ancien tarif", "name_font": {"size": 10}})
+    rev.set_legend({"none": True})
+    # Whole euros on the axis. In a blank workbook every figure is 0 and the
+    # spreadsheet draws an axis from 0 to 1 by 0.2: the format leaves those
+    # fractions and the 1 unwritten ("0 €" alone, not "0 € 0 € 0 € 1 € 1 €");
+    # a fixed top would cut the bars once the bursar fills the grid.
+    rev.set_x_axis({"num_format": AXIS_EUR, "min": 0, "num_font": {"size": 8}})
+    rev.set_y_axis({"num_font": {"size": 8}})
+    width = sum(_pixels(GRID_WIDTHS[c]) for c in range(2, 7))
+    rev.set_size({"width": width - 10, "height": 190})
+    ws.insert_chart(top.row, 2, rev, {"x_offset": 8, "y_offset": 2, "object_position": 1})
+
+    first = gl.slots[0]
+    shown = gl.slots[max(used, 1) - 1] if used else gl.slots[-1]
+    cats = [sheet, first.label.ref.row, first.label.ref.col, shown.label.ref.row, shown.label.ref.col]
     fam = wb.add_chart({"type": "column"})
     fam.add_series(
         {
@@ -434,62 +591,168 @@ def add_grid_charts(wb: Workbook, ws: Worksheet, gl: GridLayout) -> None:
                 sheet,
                 first.families.ref.row,
                 first.families.ref.col,
-                last.families.ref.row,
-                last.families.ref.col,
+                shown.families.ref.row,
+                shown.families.ref.col,
             ],
             "data_labels": {"value": True},
         }
     )
-    fam.set_title({"name": "Familles par tranche"})
+    fam.set_title({"name": "Familles par tranche", "name_font": {"size": 10}})
     fam.set_legend({"none": True})
-    fam.set_x_axis({"name": "Tranche"})
-    fam.set_y_axis({"name": "Familles", "major_gridlines": {"visible": True}})
-    ws.insert_chart(gl.header_row, 8, fam, {"x_scale": 1.1, "y_scale": 1.0})
-
-    rev = wb.add_chart({"type": "bar"})
-    top = gl.summary[0].ref  # revenue, target, old revenue: three lines in a row
-    rev.add_series(
+    fam.set_x_axis({"name": "Tranche", "name_font": {"size": 9}})
+    fam.set_y_axis(
         {
-            "name": "Montant annuel",
-            "categories": [sheet, top.row, 0, top.row + 2, 0],
-            "values": [sheet, top.row, 1, top.row + 2, 1],
-            "data_labels": {"value": True, "num_format": '#,##0 "€"'},
+            "name": "Familles",
+            "name_font": {"size": 9},
+            "major_gridlines": {"visible": True},
+            "min": 0,
+            "num_format": AXIS_COUNT,
         }
     )
-    rev.set_title({"name": "Recettes, objectif et ancien tarif"})
-    rev.set_legend({"none": True})
-    rev.set_x_axis({"num_format": '#,##0 "€"', "min": 0})
-    ws.insert_chart(gl.header_row + 16, 8, rev, {"x_scale": 1.1, "y_scale": 0.8})
+    below = gl.summary[-1].ref.row + 2
+    width = sum(_pixels(GRID_WIDTHS[c]) for c in range(0, 7))
+    fam.set_size({"width": width - 10, "height": 250})
+    ws.insert_chart(below, 0, fam, {"x_offset": 4, "y_offset": 0, "object_position": 1})
+    return below + 250 // textfit.DEFAULT_ROW_PX + 1
+
+
+# Familles prints in bands of columns (the family id repeated on each), at a
+# scale that keeps the figures legible, down to the last family only.
+FAMILIES_SCALE = 80
+BLANK_PRINT_ROWS = 30  # a blank workbook prints one page of empty lines per band: a form to fill by hand
+_PRINTABLE_LANDSCAPE_PT = 842 - 72  # A4 landscape less the 0.5 in margins
+FACTOR_HELP = (
+    "Nombre de pleins tarifs payés dans cette grille, réductions fratrie déduites : 1 = un élève au "
+    "plein tarif ; 0,8 = un élève à 20 % de réduction ; 1,8 = un plein tarif et un élève à 20 %. "
+    "Dû = tarif x ce nombre."
+)
+_WIDTHS: dict[Kind, float] = {
+    "money": 12.5,
+    "integer": 8.0,
+    "count": 8.0,
+    "parts": 8.0,
+    "number": 10.0,
+    "ratio": 9.0,
+    "rate": 9.0,
+    "choice": 9.0,
+    "label": 8.0,
+    "text": 12.0,
+}
+
+
+# A grid's tariffs and dues stay under 100 000 €: narrower, so two grids share a printed page.
+_GRID_WIDTHS: dict[Kind, float] = {"money": 11.0}
+
+
+def family_header(column: Column, grid_names: dict[int, str]) -> str:
+    """The header a bursar reads: pupils per grid under the grid's name
+    ("Élèves École"; "Élèves grille 1" in a blank workbook); a grid's result
+    columns sit under a header naming the grid, so they drop the "G1"."""
+    if column.grid is None:
+        return column.header
+    if column.template is None:
+        name = grid_names.get(column.grid, "")
+        return f"Élèves {name}" if name else f"Élèves grille {column.grid}"
+    suffix = f" G{column.grid}"
+    return column.header[: -len(suffix)] if column.header.endswith(suffix) else column.header
+
+
+def _bands(groups: list[list[tuple[int, float]]], room: float) -> list[int]:
+    """Vertical page breaks: groups of (column, points) packed into pages of
+    ``room`` points, a group kept whole when it fits on a page."""
+    breaks: list[int] = []
+    used = 0.0
+    for group in groups:
+        width = sum(w for _c, w in group)
+        if used and used + width > room:
+            breaks.append(group[0][0])
+            used = 0.0
+        for col, w in group:
+            if used and used + w > room:
+                breaks.append(col)
+                used = 0.0
+            used += w
+    return breaks
 
 
 def write_families(
     ws: Worksheet, fmt: Formats, layout: Layout, s: Scenario, r: Results, cached: dict[str, object]
 ) -> None:
     ws.write_string(0, 0, "Familles : une ligne par famille (identifiant anonyme, pas de nom)", fmt.title)
+    ws.set_row(0, textfit.row_height(1, TITLE_SIZE))
     head = layout.first_row - 1
     group = head - 1
     columns = layout.columns
+    names = {g: grid.name for g, grid in enumerate(s.grids, start=1)}
+    id_width = max([14.0] + [textfit.width_for(f.id) for f in s.families])
+    widths: dict[int, float] = {}
+    headers = []
     for c in columns:
-        ws.write_string(head, c.col, c.header, fmt.header)
-        width = 12 if c.template is None else 11
+        text = family_header(c, names)
+        ws.write_string(head, c.col, text, fmt.header)
+        width = (
+            id_width
+            if c.key == "id"
+            else _WIDTHS[c.kind]
+            if c.grid is None
+            else _GRID_WIDTHS.get(c.kind, _WIDTHS[c.kind])
+        )
+        # Wide enough for the header's longest word, and for three lines at most.
+        longest = max(textfit.width_for(word, bold=True) for word in text.split())
+        width = max(width, longest, textfit.width_for(text, bold=True) / 3)
         hidden = c.key.startswith(("tranche_no_", "ranked_before_"))
+        widths[c.col] = width
         ws.set_column(c.col, c.col, width, None, {"hidden": hidden, "level": 1 if hidden else 0})
-    ws.set_column(0, 0, 16)
-    ws.set_row(head, 60)
+        if not hidden:
+            headers.append((text, width, True, 10))
+        if c.key.startswith("factor_g"):
+            explain(ws, head, c.col, "Équivalent élèves payants", FACTOR_HELP)
+    fit_row(ws, head, headers)
     # Group headers over the column blocks.
     inputs = layout.input_columns
     pupils = [c for c in inputs if c.key.startswith("pupils_g")]
     household = [c for c in inputs if c not in pupils]
-    ws.merge_range(group, household[0].col, group, household[-1].col, "Données de la famille", fmt.header)
+    # The id column (repeated on every printed page) keeps its own group cell.
+    ws.write_blank(group, household[0].col, None, fmt.header)
+    ws.merge_range(group, household[1].col, group, household[-1].col, "Données de la famille", fmt.header)
     if len(pupils) > 1:
         ws.merge_range(group, pupils[0].col, group, pupils[-1].col, "Élèves inscrits", fmt.header)
     else:
         ws.write_string(group, pupils[0].col, "Élèves inscrits", fmt.header)
+    common = [c for c in layout.formula_columns if c.grid is None]
+    before = [c for c in common if c.col < min(cc.col for cc in layout.formula_columns if cc.grid is not None)]
+    after = [c for c in common if c not in before]
+    for block, text in ((before, "Revenu et indicateur"), (after, "Toutes grilles")):
+        if len(block) > 1:
+            ws.merge_range(group, block[0].col, group, block[-1].col, text, fmt.header)
+        elif block:
+            ws.write_string(group, block[0].col, text, fmt.header)
     for h, gl in zip(layout.family_headers, layout.grids):
         grid_cols = [c.col for c in columns if c.grid == gl.number and c.template is not None]
         ws.merge_range(group, min(grid_cols), group, max(grid_cols), "", fmt.header)
         assert h.formula is not None, h.key
         ws.write_formula(group, min(grid_cols), "=" + h.formula, fmt.header, cached[h.key])
+
+    def span(cols: list[Column]) -> float:
+        points = sum(
+            textfit.column_points(widths[c.col])
+            for c in cols
+            if not c.key.startswith(("tranche_no_", "ranked_before_"))
+        )
+        return (points / 0.75 - 5) / 7
+
+    group_texts: list[tuple[object, float, bool, float]] = [
+        ("Élèves inscrits", span(pupils), True, 10),
+        ("Données de la famille", span(household[1:]), True, 10),
+    ]
+    group_texts += [
+        (t, span(b), True, 10) for b, t in ((before, "Revenu et indicateur"), (after, "Toutes grilles")) if b
+    ]
+    group_texts += [
+        (cached[h.key], span([c for c in columns if c.grid == gl.number and c.template is not None]), True, 10)
+        for h, gl in zip(layout.family_headers, layout.grids)
+    ]
+    fit_row(ws, group, group_texts)
 
     values = column_values(layout, r)
     first = layout.first_row
@@ -510,8 +773,29 @@ def write_families(
             ws.write_formula(first + i, c.col, "=" + c.formula(excel_row), f, col_values[i] if i < n else "")
     ws.freeze_panes(first, 1)
     ws.autofilter(head, 0, layout.last_row, columns[-1].col)
-    print_setup(ws, landscape=True)
+
+    # Print: bands of columns (inputs, then results grid by grid), the id
+    # column and the two header rows on every page, rows down to the last
+    # family (a page of empty lines in a blank workbook).
+    print_setup(ws, landscape=True, pages=None)
+    ws.set_print_scale(FAMILIES_SCALE)
+    shown = [c for c in columns if c.key != "id" and not c.key.startswith(("tranche_no_", "ranked_before_"))]
+    pts = {c.col: textfit.column_points(widths[c.col], widest=True) for c in shown}
+    blocks: dict[str, list[tuple[int, float]]] = {}
+    for c in shown:
+        if c.template is None:
+            key = "inputs"
+        elif c.grid is not None:
+            key = f"grid{c.grid}"
+        else:
+            key = "after" if c.col > first_grid_col(layout) else "before"
+        blocks.setdefault(key, []).append((c.col, pts[c.col]))
+    room = _PRINTABLE_LANDSCAPE_PT * 100 / FAMILIES_SCALE - textfit.column_points(id_width, widest=True) - 6
+    ws.set_v_pagebreaks(_bands(list(blocks.values()), room))
+    last_row = first + (n - 1 if n else min(BLANK_PRINT_ROWS, layout.capacity) - 1)
+    ws.print_area(group, 0, last_row, columns[-1].col)
     ws.repeat_rows(group, head)
+    ws.repeat_columns(0, 0)
     ws.protect(
         "",
         {
@@ -525,22 +809,57 @@ def write_families(
     )
 
 
+def first_grid_col(layout: Layout) -> int:
+    return min(c.col for c in layout.formula_columns if c.grid is not None)
+
+
+SUMMARY_WIDTHS = {"money": 13.0, "count": 9.5, "ratio": 10.0}
+TOTAL_BLANKS = {
+    "amplitude": "L'amplitude se lit grille par grille : les tarifs des grilles ne se comparent pas entre eux.",
+    "top_share": "La part de la tranche la plus haute se lit grille par grille : chaque grille a ses tranches.",
+    "families_without_notice": "Les familles sans avis se comptent grille par grille (une famille peut avoir "
+    "des enfants dans plusieurs grilles) : voir la colonne « Avis d'imposition fourni » de Familles.",
+}
+TOTAL_NOTE = (
+    "Total des familles : chaque famille compte une fois, même si elle a des enfants dans plusieurs grilles "
+    "(il n'est donc pas la somme des lignes)."
+)
+
+
 def write_summary(wb: Workbook, ws: Worksheet, fmt: Formats, layout: Layout, cached: dict[str, object]) -> None:
     ws.write_string(0, 0, "Synthèse de la structure", fmt.title)
-    ws.set_column(0, 0, 24)
-    ws.set_column(1, 10, 14)
+    ws.set_row(0, textfit.row_height(1, TITLE_SIZE))
     per_grid = [c for c in layout.summary if c.key.startswith("summary.grid1.")]
+    names = [str(cached[c.key]) for c in layout.summary if c.key.endswith(".name")]
+    widths = {0: max([16.0] + [textfit.width_for(n) for n in names])}
+    for c in per_grid[1:]:
+        widths[c.ref.col] = SUMMARY_WIDTHS[c.kind]
+    for col, width in widths.items():
+        ws.set_column(col, col, width)
     header_row = per_grid[0].ref.row - 1
     ws.write_string(header_row, 0, "Grille", fmt.header)
+    headers = []
     for c in per_grid[1:]:
-        ws.write_string(header_row, c.ref.col, SUMMARY_HEADERS[c.key.rsplit(".", 1)[1]], fmt.header)
+        text = SUMMARY_HEADERS[c.key.rsplit(".", 1)[1]]
+        ws.write_string(header_row, c.ref.col, text, fmt.header)
+        headers.append((text, widths[c.ref.col], True, 10))
+    fit_row(ws, header_row, headers)
     totals = [c for c in layout.summary if c.key.startswith("total.")]
     total_row = totals[0].ref.row
     ws.write_string(total_row, 0, "Total", fmt.header)
+    last_col = max(widths)
     for c in layout.summary:
         if c.ref.row > total_row:
-            ws.write_string(c.ref.row, 0, c.label, fmt.label)
+            ws.merge_range(c.ref.row, 0, c.ref.row, c.ref.col - 1, c.label, fmt.label)
+            fit_row(ws, c.ref.row, [(c.label, span_width(widths, 0, c.ref.col - 1), False, 10)])
         write_formula(ws, fmt, c, cached)
+    # The Total row's blanks say why they are blank.
+    for key, why in TOTAL_BLANKS.items():
+        col = next(c.ref.col for c in per_grid if c.key.endswith("." + key))
+        ws.write_string(total_row, col, "—", fmt.dash)
+        explain(ws, total_row, col, "Pourquoi « — » ?", why)
+    ws.merge_range(total_row + 1, 0, total_row + 1, last_col, TOTAL_NOTE, fmt.help)
+    fit_row(ws, total_row + 1, [(TOTAL_NOTE, span_width(widths, 0, last_col), False, 10)])
     # Revenue against target, per grid.
     rev_col = next(c.ref.col for c in per_grid if c.key.endswith(".revenue"))
     tgt_col = next(c.ref.col for c in per_grid if c.key.endswith(".budget_target"))
@@ -555,10 +874,13 @@ def write_summary(wb: Workbook, ws: Worksheet, fmt: Formats, layout: Layout, cac
                 "values": [SHEET_SUMMARY, first, col, last, col],
             }
         )
-    chart.set_title({"name": "Recettes par grille"})
-    chart.set_y_axis({"num_format": '#,##0 "€"', "major_gridlines": {"visible": True}})
-    ws.insert_chart(total_row + 6, 0, chart, {"x_scale": 1.4})
-    print_setup(ws, landscape=True)
+    chart.set_title({"name": "Recettes par grille", "name_font": {"size": 11}})
+    chart.set_y_axis({"num_format": AXIS_EUR, "min": 0, "major_gridlines": {"visible": True}})
+    chart_row = max(c.ref.row for c in layout.summary) + 2
+    chart.set_size({"width": 640, "height": 300})
+    ws.insert_chart(chart_row, 0, chart, {"object_position": 1})
+    ws.print_area(0, 0, chart_row + 300 // textfit.DEFAULT_ROW_PX + 1, last_col)
+    print_setup(ws, landscape=True, pages=(1, 1))
     protect(ws)
 
 
@@ -582,6 +904,92 @@ def write_report(ws: Worksheet, fmt: Formats, report: ReportSheet) -> None:
 
 
 def write_scale(ws: Worksheet, fmt: Formats, layout: Layout, cached: dict[str, object]) -> None:
+    """Barème (layout version 3): the page of the financial rules, one A4
+    portrait page, live formulas. Unused tranche lines show nothing (their
+    formulas give "" and they carry no border or fill), and the page holds
+    no word about the workbook itself."""
+    per_row, last_col = scale_columns(layout.n_grids)
+    ranges = [str(v) for k, v in cached.items() if k.startswith("scale.grid") and k.endswith(".range")]
+    labels = [str(v) for k, v in cached.items() if k.startswith("scale.") and k.endswith((".label", ".tranche"))]
+    # One table fills a portrait page's width; two side by side share it.
+    words = labels + (["4e enfant et suivants", "Quotient familial"] if per_row == 1 else [])
+    block = {
+        0: max([22.0 if per_row == 1 else 11.0] + [textfit.width_for(t) for t in words]),
+        1: max([42.0 if per_row == 1 else 31.0] + [textfit.width_for(t) for t in ranges]),
+        2: max(24.0 if per_row == 1 else 14.0, textfit.width_for("999 999,99 €")),
+    }
+    widths = dict(block)
+    if per_row == 2:
+        widths[3] = 2.0
+        widths.update({4 + c: w for c, w in block.items()})
+    for col, width in widths.items():
+        ws.set_column(col, col, width)
+    full = span_width(widths, 0, last_col)
+    heights: dict[int, float] = {}
+
+    def need(row: int, points: float) -> None:
+        heights[row] = max(heights.get(row, textfit.row_height(1)), points)
+
+    def wrapped(row: int, text: object, width: float, bold: bool = False, size: float = 10) -> None:
+        need(row, textfit.row_height(textfit.lines(str(text), width, size, bold), size))
+
+    for t in layout.scale_texts:
+        r, at = t.ref.row, t.ref.col
+        if t.style == "title":
+            ws.write_string(r, at, t.text, fmt.page_title)
+            need(r, textfit.row_height(1, TITLE_SIZE) + 4)
+        elif t.style == "subtitle":
+            ws.write_string(r, at, t.text, fmt.page_subtitle)
+            need(r, textfit.row_height(1, SUBTITLE_SIZE) + 6)
+        elif t.style == "header":
+            right = t.text.startswith("Montant")
+            ws.write_string(r, at, t.text, fmt.page_header_right if right else fmt.page_header)
+            wrapped(r, t.text, widths[at], bold=True)
+        elif t.last_col is not None and at == 0:
+            ws.merge_range(r, 0, r, last_col, t.text, fmt.page_text)
+            wrapped(r, t.text, full)
+        else:
+            ws.write_string(r, at, t.text, fmt.page_text)
+            wrapped(r, t.text, widths[at])
+    # The parts rule "calculées" is the longest text the page may show.
+    custom = SCALE_PARTS_CUSTOM_HEAD + "".join("0,25" + words for _k, words in SCALE_PARTS_CUSTOM)
+    for c in layout.scale:
+        assert c.formula is not None, c.key
+        r, col, value = c.ref.row, c.ref.col, cached[c.key]
+        formula = "=" + c.formula
+        if c.key in SCALE_WIDE:
+            cell_format = fmt.page_strong if c.key == "scale.structure" else fmt.page_text
+            ws.merge_range(r, 0, r, last_col, "", cell_format)
+            ws.write_formula(r, 0, formula, cell_format, value)
+            size = SUBTITLE_SIZE if c.key == "scale.structure" else 10
+            wrapped(r, custom if c.key == "scale.parts" else value, full, c.key == "scale.structure", size)
+            continue
+        if c.key.endswith(".title"):
+            cell_format = fmt.page_grid_title
+            need(r, textfit.row_height(1, SUBTITLE_SIZE) + 10)  # the space between two tables
+        elif c.key.endswith(".head"):
+            cell_format = fmt.page_header
+            wrapped(r, "Quotient familial", widths[col], bold=True)
+        elif c.kind in ("text", "label"):
+            cell_format = fmt.page["text"] if c.kind == "text" else fmt.page["label"]
+            wrapped(r, value, widths[col])
+        else:
+            cell_format = fmt.page[c.kind]
+        ws.write_formula(r, col, formula, cell_format, value)
+    for row, height in heights.items():
+        ws.set_row(row, height)
+    last_row = max([c.ref.row for c in layout.scale] + [t.ref.row for t in layout.scale_texts])
+    ws.print_area(0, 0, last_row, last_col)
+    ws.set_paper(9)
+    ws.set_portrait()
+    ws.set_margins(left=0.6, right=0.6, top=0.6, bottom=0.6)
+    ws.center_horizontally()
+    ws.fit_to_pages(1, 1)
+    protect(ws)
+
+
+def write_scale_v2(ws: Worksheet, fmt: Formats, layout: Layout, cached: dict[str, object]) -> None:
+    """Barème as layout versions 1 and 2 wrote it (to write a workbook of that version)."""
     ws.write_string(0, 0, "Barème des contributions des familles (règlement financier)", fmt.title)
     ws.set_column(0, 0, 18)
     ws.set_column(1, 3, 24)
