@@ -235,10 +235,10 @@ def previous_dues(
     brackets"): the tranche by the same indicator and tranche rule (the last
     tranche without a notice), its amount times this year's paying factor
     (the same sibling ranking and rates, as the SPEC's old due does for the
-    old single tariff), rounded to the cent. Tranche numbers (0 for none),
+    old single tariff), rounded to the cent. Tranche numbers (NaN),
     labels (None) and dues (NaN) are blank in grids without a previous grid."""
     n, gn = len(notice), s.n_grids
-    numbers = np.zeros((n, gn), dtype=np.int64)
+    numbers = np.full((n, gn), np.nan)
     labels = np.full((n, gn), None, dtype=object)
     dues = np.full((n, gn), np.nan)
     for g, grid in enumerate(s.grids):
@@ -246,9 +246,10 @@ def previous_dues(
             continue
         lowers = np.array([t.lower for t in grid.previous], dtype=float)
         found = np.searchsorted(lowers, np.nan_to_num(indicator, nan=0.0), side="right")
-        numbers[:, g] = np.where(notice, found, len(lowers))
-        amounts = np.array([t.amount for t in grid.previous], dtype=float)[numbers[:, g] - 1]
-        labels[:, g] = np.array([t.label for t in grid.previous], dtype=object)[numbers[:, g] - 1]
+        number = np.where(notice, found, len(lowers))
+        numbers[:, g] = number
+        amounts = np.array([t.amount for t in grid.previous], dtype=float)[number - 1]
+        labels[:, g] = np.array([t.label for t in grid.previous], dtype=object)[number - 1]
         dues[:, g] = excel_round_array(amounts * factor[:, g], 2)
     return numbers, labels, dues
 
