@@ -239,3 +239,21 @@ def test_layout_versions_1_and_2_are_built_as_before(tmp_path):
     write_workbook(path, layout, s, simulate(s, round_indicator=False))
     report = check_workbook(path)
     assert report.exit_code == 0, [str(f) for f in report.findings]
+
+
+def test_batch_from_last_years_workbooks_rolls_each_school_over(last_year, tmp_path, capsys):
+    folder = tmp_path / "2026"
+    folder.mkdir()
+    (folder / "ecole.xlsx").write_bytes(last_year.read_bytes())
+    (folder / "abime.xlsx").write_bytes(b"not a workbook")
+    out = tmp_path / "2027"
+    code = main(["batch", "--from", str(folder), "--year", "2027-2028", "-o", str(out), "--quiet", "--jobs", "1"])
+    assert code == 1  # one unusable workbook: named, the other written
+    captured = capsys.readouterr()
+    assert "abime.xlsx" in captured.err and "Traceback" not in captured.err
+    assert sorted(p.name for p in out.iterdir()) == ["ecole.xlsx", "index.csv"]
+    following, _ = rollover_scenario(small_sample(), "2027-2028")
+    assert load_workbook_scenario(out / "ecole.xlsx") == following
+    index = (out / "index.csv").read_text(encoding="utf-8-sig")
+    assert "ecole.xlsx;written" in index and ";error;" in index
+    assert main(["batch", "--from", str(folder), "-o", str(tmp_path / "x")]) == 2  # --year is needed
