@@ -20,6 +20,7 @@ from workbook_engine.cli.main import main
 from workbook_engine.formats.sample import load_sample
 from workbook_engine.formats.scenario_json import dumps_scenario, scenario_from_dict, strict_json
 from workbook_engine.model.domain import Scenario, Tranche
+from workbook_engine.model.french import eur
 from workbook_engine.model.money import excel_round
 from workbook_engine.model.simulate import simulate, simulate_json
 from workbook_engine.model.validation import validate
@@ -219,6 +220,11 @@ def test_cli_report_names_what_was_carried_and_last_years_summary(last_year, tmp
     last = simulate_json(small_sample())
     assert doc["families"] == 60 and doc["year"] == "2027-2028" and len(doc["to_update"]) == 60
     assert doc["last_year_results"]["total"] == last["total"]
+    # the workbook's own figures print the comparison: every family pays as last year
+    assert main(["evaluate", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert f"Barème de l'an dernier : {eur(last['total']['revenue'])}" in printed
+    assert "paient plus que l'an dernier : 0, autant : 60, moins : 0" in printed
 
 
 def test_layout_versions_1_and_2_are_built_as_before(tmp_path):
