@@ -223,18 +223,18 @@ def test_a_bursars_sumproduct_over_family_columns(generated, tmp_path):
 
     wb = openpyxl.load_workbook(generated)
     ws = wb[SHEET_FAMILIES]
-    ws["AZ1"] = "=SUMPRODUCT(--(Familles!K4:K23>0),Familles!V4:V23)"
-    ws["AZ2"] = "=SUMPRODUCT((Familles!K4:K23>0)*1)"
-    ws["AZ3"] = '=SUMIFS(Familles!V4:V23,Familles!K4:K23,">0")'
+    ws["CZ1"] = "=SUMPRODUCT(--(Familles!K4:K23>0),Familles!V4:V23)"
+    ws["CZ2"] = "=SUMPRODUCT((Familles!K4:K23>0)*1)"
+    ws["CZ3"] = '=SUMIFS(Familles!V4:V23,Familles!K4:K23,">0")'
     path = tmp_path / "sumproduct.xlsx"
     wb.save(path)
     calc = workbook_engine.evaluate_workbook(path)
     rows = [r for r in range(4, 24) if isinstance(calc[f"Familles!K{r}"], float) and calc[f"Familles!K{r}"] > 0]
     dues = [calc[f"Familles!V{r}"] for r in rows]
     assert rows and all(isinstance(d, float) for d in dues)
-    assert calc["Familles!AZ1"] == pytest.approx(sum(dues), abs=1e-9) and calc["Familles!AZ1"] > 0
-    assert calc["Familles!AZ2"] == len(rows)
-    assert calc["Familles!AZ3"] == calc["Familles!AZ1"]
+    assert calc["Familles!CZ1"] == pytest.approx(sum(dues), abs=1e-9) and calc["Familles!CZ1"] > 0
+    assert calc["Familles!CZ2"] == len(rows)
+    assert calc["Familles!CZ3"] == calc["Familles!CZ1"]
     assert not calc.unverified
 
 

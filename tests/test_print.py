@@ -36,7 +36,7 @@ from workbook_engine.workbook.layout import (
     SUMMARY_HEADERS,
     Layout,
 )
-from workbook_engine.workbook.writer import HELP_LINES, TOTAL_NOTE, family_header
+from workbook_engine.workbook.writer import HELP_LINES, HIDDEN_COLUMNS, TOTAL_NOTE, family_header
 
 A4 = (595.3, 841.9)
 _SPACES = re.compile(r"[\s\u00a0\u202f]+")
@@ -183,9 +183,7 @@ def test_every_header_and_label_is_printed_whole(printed, scenarios, case):
     expected = {
         SHEET_HELP: [t for _style, t in HELP_LINES if t],
         SHEET_PARAMS: [c.label for c in layout.params] + [c.help for c in layout.params if c.help],
-        SHEET_FAMILIES: [
-            family_header(c, names) for c in layout.columns if not c.key.startswith(("tranche_no_", "ranked_before_"))
-        ],
+        SHEET_FAMILIES: [family_header(c, names) for c in layout.columns if not c.key.startswith(HIDDEN_COLUMNS)],
         SHEET_SUMMARY: list(SUMMARY_HEADERS.values())
         + [c.label for c in layout.summary if c.key.startswith("total.families_")]
         + [TOTAL_NOTE],

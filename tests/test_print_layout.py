@@ -5,6 +5,7 @@ the Barème's cells, the text measures behind row heights.
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 import pytest
@@ -50,13 +51,37 @@ def test_the_current_version_checks_clean_and_says_so(tmp_path, sample):
 def test_version_3_changes_the_barème_only_among_these_cells():
     """The grid sheets, Paramètres and Synthèse are the same cells with the
     same formulas in versions 2 and 3; the Barème is new (and keeps its
-    names of version 2)."""
+    names of version 2); version 3 adds last year's brackets and the
+    comparison with them (keys "previous"), and nothing else."""
     v2, v3 = build_layout(3, version=2), build_layout(3, version=3)
 
     def cells(layout, prefix):
-        return {c.key: (c.ref, c.formula, c.name) for c in layout.scalar_cells() if not c.key.startswith(prefix)}
+        # Family columns by key, not letter: version 3 inserts each grid's
+        # comparison columns after its own, so later grids' letters moved.
+        key = {c.letter: c.key for c in layout.columns}
+
+        def by_key(formula):
+            if formula is None:
+                return None
+            return re.sub(
+                r"Familles!\$([A-Z]+)\$(\d+):\$([A-Z]+)\$(\d+)",
+                lambda m: f"Familles[{key[m[1]]}]{m[2]}:[{key[m[3]]}]{m[4]}",
+                formula,
+            )
+
+        at = {c.col: c.key for c in layout.columns}
+
+        def where(ref):
+            return (ref.sheet, ref.row, at[ref.col]) if ref.sheet == "Familles" else ref
+
+        return {
+            c.key: (where(c.ref), by_key(c.formula), c.name)
+            for c in layout.scalar_cells()
+            if not c.key.startswith(prefix) and "previous" not in c.key
+        }
 
     assert cells(v2, "scale.") == cells(v3, "scale.")
+    assert not any("previous" in c.key for c in v2.scalar_cells())
     names2 = {n for n in v2.blocks if n.startswith("BAREME")}
     assert names2 < {n for n in v3.blocks if n.startswith("BAREME")}
     assert {"BAREME_STRUCTURE", "BAREME_ANNEE", "BAREME_REDUCTION_2", "BAREME_EXEMPLE_INDICATEUR"} <= set(v3.blocks)

@@ -53,7 +53,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     """Add ``batch`` and ``collect`` to the subparsers of ``cli.build_parser``;
     return the one that reads workbooks (collect: it takes ``--password``)."""
     b = subparsers.add_parser("batch", help="préparer un classeur par établissement (fédération)")
-    b.add_argument("schools", help="liste des établissements, CSV (format : voir la documentation)")
+    b.add_argument("schools", nargs="?", help="liste des établissements, CSV (format : voir la documentation)")
+    b.add_argument(
+        "--from",
+        dest="from_dir",
+        help="dossier des classeurs de l'an dernier : un classeur de l'année suivante par classeur (rollover)",
+    )
+    b.add_argument("--year", help="avec --from : année scolaire des nouveaux classeurs, ex. 2027-2028")
+    b.add_argument("--clear-incomes", action="store_true", help="avec --from : effacer les revenus (voir rollover)")
     b.add_argument("--base", help="scénario JSON de base : paramètres et tranches par défaut")
     b.add_argument("-o", "--output", required=True, help="dossier où écrire les classeurs et index.csv")
     b.add_argument("--jobs", type=_jobs, help="processus en parallèle (défaut : tous les cœurs)")
@@ -71,10 +78,24 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def cmd_batch(args: argparse.Namespace) -> int:
-    from workbook_engine.federation.batch import batch
+    from workbook_engine.federation.batch import batch, batch_from
     from workbook_engine.federation.parallel import show_progress
 
-    result = batch(args.schools, args.base, args.output, workers=args.jobs, progress=show_progress(args.quiet))
+    if (args.schools is None) == (args.from_dir is None):
+        raise UsageError("donnez soit la liste des établissements (CSV), soit --from DOSSIER")
+    if args.from_dir is not None:
+        if not args.year:
+            raise UsageError("--from demande --year (l'année scolaire des nouveaux classeurs, ex. 2027-2028)")
+        result = batch_from(
+            args.from_dir,
+            args.year,
+            args.output,
+            clear_incomes=args.clear_incomes,
+            workers=args.jobs,
+            progress=show_progress(args.quiet),
+        )
+    else:
+        result = batch(args.schools, args.base, args.output, workers=args.jobs, progress=show_progress(args.quiet))
     for note in result.notes:
         print(f"  note : {note}", file=sys.stderr)
     print(f"{len(result.written)} classeur(s) écrit(s) dans {result.out_dir} ; index : {result.index}")
@@ -83,7 +104,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
         for row in result.kept:
             print(f"  - ligne {row.line} : {row.file}")
     if result.failed:
-        print(f"{len(result.failed)} ligne(s) de {args.schools} non traitée(s) :", file=sys.stderr)
+        print(f"{len(result.failed)} ligne(s) de {args.schools or args.from_dir} non traitée(s) :", file=sys.stderr)
         for row in result.failed:
             for p in row.problems:
                 print(f"  - {p}", file=sys.stderr)

@@ -20,6 +20,7 @@ from workbook_engine.cli import anonymize, federation, report
 from workbook_engine.cli import calc as calc_command
 from workbook_engine.cli import calibrate as calibrate_command
 from workbook_engine.cli import publish as publish_command
+from workbook_engine.cli import rollover as rollover_command
 from workbook_engine.cli import upgrade as upgrade_command
 from workbook_engine.cli.common import (
     EXIT_FINDINGS,
@@ -338,6 +339,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_workbook_options(report.register_diff(sub))
     add_workbook_options(publish_command.register(sub))
     add_workbook_options(upgrade_command.register(sub))
+    add_workbook_options(rollover_command.register(sub))
 
     t = sub.add_parser("templates", help="régénérer les modèles 1UP, 2UP, 3UP (vierges et exemples)")
     t.add_argument("-o", "--output", default="templates", help="dossier des modèles (défaut templates)")

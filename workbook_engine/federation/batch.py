@@ -78,7 +78,7 @@ from workbook_engine.workbook.generate import generate_workbook
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["INDEX_NAME", "SCHOOL_COLUMNS", "BatchResult", "BatchRow", "batch", "safe_stem"]
+__all__ = ["INDEX_NAME", "SCHOOL_COLUMNS", "BatchResult", "BatchRow", "batch", "batch_from", "safe_stem"]
 
 SCHOOL_COLUMNS = ("structure", "year", "rate_2", "rate_3", "rate_4")
 _GRID_COLUMN = re.compile(r"(grid|old_tariff|budget_target|tranches)_([1-9][0-9]*)")
@@ -482,3 +482,93 @@ def index_frame(rows: list[BatchRow], out_dir: Path) -> pd.DataFrame:
         ],
         columns=["line", "structure", "year", "grids", "file", "status", "message"],
     )
+
+
+# ---------------------------------------------------------------------------
+# Next year from last year's collected workbooks (``batch --from DIR``)
+# ---------------------------------------------------------------------------
+
+
+def _roll_one(job: tuple[Path, str, bool, Path]) -> tuple[tuple[str, str, tuple[str, ...]], str]:
+    """Worker: read one school's workbook and write its next-year workbook.
+    Returns (structure, year, grids) and the French reason on failure, else ""."""
+    from workbook_engine.workbook.reader import read_workbook
+    from workbook_engine.workbook.rollover import rollover_scenario
+
+    source, year, clear_incomes, path = job
+    try:
+        read = read_workbook(source)
+        if read.scenario is None:
+            first = read.errors[0] if read.errors else None
+            why = f"{len(read.errors)} erreur(s) de saisie à corriger d'abord" + (f" ({first})" if first else "")
+            return ("", "", ()), why
+        following, report = rollover_scenario(read.scenario, year, clear_incomes=clear_incomes)
+        info = (following.structure, following.year, tuple(g.name for g in following.grids))
+        generate_workbook(following, path, reports=(report.sheet(),))
+    except InputError as exc:
+        why = "; ".join(p.message for p in exc.problems[:1]) or "classeur illisible"
+        return ("", "", ()), why.removeprefix(f"{source.name} : ")
+    except UsageError as exc:
+        return ("", "", ()), str(exc).removeprefix(f"{path} : ")
+    except OSError as exc:
+        return ("", "", ()), f"écriture impossible : {exc.strerror or exc}"
+    return info, ""
+
+
+def batch_from(
+    folder: str | Path,
+    year: str,
+    out_dir: str | Path,
+    *,
+    clear_incomes: bool = False,
+    workers: int | None = None,
+    progress: bool = False,
+) -> BatchResult:
+    """One next-year workbook per workbook found under ``folder`` (last
+    year's collected workbooks), each by ``rollover_scenario``, written
+    under the same file name in ``out_dir``, with the index. A workbook
+    with input errors is a failed row (named in the index); the others go
+    on. An existing output is kept, as in :func:`batch`."""
+    from workbook_engine.formats.files import workbook_paths
+    from workbook_engine.workbook.rollover import year_problem
+
+    why = year_problem(year, "")
+    if why is not None:
+        raise UsageError(why)
+    out_dir = Path(out_dir)
+    sources = workbook_paths([str(folder)])
+    if not sources:
+        raise UsageError(f"aucun classeur .xlsx ou .ods dans {folder}")
+    index = out_dir / INDEX_NAME
+    refuse_overwrite(index, *sources, instead="un autre dossier de sortie", as_problem=True)
+    rows: list[BatchRow] = []
+    jobs: list[tuple[Path, str, bool, Path]] = []
+    taken: set[str] = set()
+    for line, source in enumerate(sources, start=1):
+        stem = safe_stem(source.stem)
+        name, k = stem, 2
+        while name.casefold() in taken:
+            name, k = f"{stem}_{k}", k + 1
+        taken.add(name.casefold())
+        path = out_dir / f"{name}.xlsx"
+        refuse_overwrite(path, *sources, instead="un autre dossier de sortie", as_problem=True)
+        if path.exists():
+            rows.append(BatchRow(line, source.name, year, (), path, kept=True))
+            continue
+        rows.append(BatchRow(line, source.name, year, (), path))
+        jobs.append((source, year, clear_incomes, path))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    outcomes = iter(run_parallel(_roll_one, jobs, workers=workers, label="Classeurs écrits", progress=progress))
+    done: list[BatchRow] = []
+    for row in rows:
+        if row.kept:
+            done.append(row)
+            continue
+        (structure, year_, grids), failure = next(outcomes)
+        if failure:
+            problem = Problem(row.structure, "", None, failure, source=str(sources[row.line - 1]), line=row.line)
+            done.append(replace(row, file=None, problems=(problem,)))
+        else:
+            done.append(replace(row, structure=structure or row.structure, year=year_, grids=grids))
+    write_csv(index_frame(done, out_dir), index)
+    return BatchResult(tuple(done), out_dir, index)

@@ -14,7 +14,7 @@ import re
 from collections import Counter
 from enum import Enum
 from pathlib import Path
-from typing import Final, Literal, TypedDict, TypeVar, overload
+from typing import Final, Literal, NotRequired, TypedDict, TypeVar, overload
 
 from workbook_engine.formats.files import UnreadableInput, read_input
 from workbook_engine.formats.ids import id_key, id_problem
@@ -66,11 +66,18 @@ class TrancheJSON(TypedDict):
     amount: float
 
 
+class PreviousJSON(TypedDict):
+    """Last year's brackets of a grid (README, "Formats": an extension of the SPEC)."""
+
+    tranches: list[TrancheJSON]
+
+
 class GridJSON(TypedDict):
     name: str
     old_tariff: float | None
     budget_target: float | None
     tranches: list[TrancheJSON]
+    previous: NotRequired[PreviousJSON]
 
 
 class FamilyJSON(TypedDict):
@@ -106,6 +113,7 @@ class ScenarioJSON(TypedDict):
 _SCENARIO_KEYS = tuple(ScenarioJSON.__annotations__)
 _GRID_KEYS = tuple(GridJSON.__annotations__)
 _TRANCHE_KEYS = tuple(TrancheJSON.__annotations__)
+_PREVIOUS_KEYS = tuple(PreviousJSON.__annotations__)
 _FAMILY_KEYS = tuple(FamilyJSON.__annotations__)
 
 
@@ -243,23 +251,17 @@ def scenario_from_dict(data: object) -> tuple[Scenario, list[Problem]]:
     for gi, graw in enumerate(r.items(top, "grids", "scénario"), start=1):
         where = f"grille {gi}"
         g = r.keys(graw, _GRID_KEYS, where)
-        tranches = []
-        for ti, traw in enumerate(r.items(g, "tranches", where), start=1):
-            twhere = f"{where}, tranche {ti}"
-            t = r.keys(traw, _TRANCHE_KEYS, twhere)
-            tranches.append(
-                Tranche(
-                    label=r.text(t, "label", twhere, "") or "",
-                    lower=r.number(t, "lower", twhere, 0.0),
-                    amount=r.number(t, "amount", twhere, 0.0),
-                )
-            )
+        previous = None
+        if g.get("previous") is not None:
+            pwhere = f"{where}, barème de l'an dernier"
+            previous = _tranches(r, r.keys(g["previous"], _PREVIOUS_KEYS, pwhere), pwhere)
         grids.append(
             Grid(
                 name=r.text(g, "name", where, "") or "",
                 old_tariff=r.number(g, "old_tariff", where, None),
                 budget_target=r.number(g, "budget_target", where, None),
-                tranches=tuple(tranches),
+                tranches=_tranches(r, g, where),
+                previous=previous,
             )
         )
 
@@ -313,6 +315,38 @@ def scenario_from_dict(data: object) -> tuple[Scenario, list[Problem]]:
     return scenario, r.problems
 
 
+def _tranches(r: _Reader, obj: _JsonObject, where: str) -> tuple[Tranche, ...]:
+    """The "tranches" list of a grid or of its previous grid."""
+    tranches = []
+    for ti, traw in enumerate(r.items(obj, "tranches", where), start=1):
+        twhere = f"{where}, tranche {ti}"
+        t = r.keys(traw, _TRANCHE_KEYS, twhere)
+        tranches.append(
+            Tranche(
+                label=r.text(t, "label", twhere, "") or "",
+                lower=r.number(t, "lower", twhere, 0.0),
+                amount=r.number(t, "amount", twhere, 0.0),
+            )
+        )
+    return tuple(tranches)
+
+
+def _tranches_json(tranches: tuple[Tranche, ...]) -> list[TrancheJSON]:
+    return [{"label": t.label, "lower": _num(t.lower), "amount": _num(t.amount)} for t in tranches]
+
+
+def _grid_json(g: Grid) -> GridJSON:
+    out: GridJSON = {
+        "name": g.name,
+        "old_tariff": _num(g.old_tariff),
+        "budget_target": _num(g.budget_target),
+        "tranches": _tranches_json(g.tranches),
+    }
+    if g.previous is not None:  # absent, not null: scenarios without one read as before
+        out["previous"] = {"tranches": _tranches_json(g.previous)}
+    return out
+
+
 @overload
 def _num(x: float) -> float: ...
 
@@ -344,15 +378,7 @@ def scenario_to_dict(s: Scenario) -> ScenarioJSON:
         "custom_parts": {k: _num(getattr(s.custom_parts, k)) for k in _CUSTOM_KEYS},
         "sibling_rates": [_num(r) for r in s.sibling_rates],
         "sibling_scope": s.sibling_scope,
-        "grids": [
-            {
-                "name": g.name,
-                "old_tariff": _num(g.old_tariff),
-                "budget_target": _num(g.budget_target),
-                "tranches": [{"label": t.label, "lower": _num(t.lower), "amount": _num(t.amount)} for t in g.tranches],
-            }
-            for g in s.grids
-        ],
+        "grids": [_grid_json(g) for g in s.grids],
         "families": [
             {
                 "id": f.id,
@@ -466,11 +492,14 @@ def _too_large(data: object) -> tuple[str, str] | None:
             return "grids", f"{count_text(len(grids))} grilles : au plus {MAX_GRIDS} (limite des classeurs)"
         for k, g in enumerate(grids, 1):
             tranches = g.get("tranches") if isinstance(g, dict) else None
-            if isinstance(tranches, list) and len(tranches) > MAX_SLOTS:
-                return (
-                    f"grille {k}",
-                    f"{count_text(len(tranches))} tranches : au plus {count_text(MAX_SLOTS)} (limite des classeurs)",
-                )
+            previous = g.get("previous") if isinstance(g, dict) else None
+            last_year = previous.get("tranches") if isinstance(previous, dict) else None
+            for where, table in ((f"grille {k}", tranches), (f"grille {k}, barème de l'an dernier", last_year)):
+                if isinstance(table, list) and len(table) > MAX_SLOTS:
+                    return (
+                        where,
+                        f"{count_text(len(table))} tranches : au plus {count_text(MAX_SLOTS)} (limite des classeurs)",
+                    )
     if isinstance(families, list) and len(families) > MAX_CAPACITY:
         return (
             "families",

@@ -23,6 +23,11 @@ def format_results_json(results: JSONObject, title: str = "") -> str:
         if grid["budget_target"] is not None:
             out.append(f"  Objectif : {eur(grid['budget_target'])}, écart {eur(grid['gap'])}")
         out.append(f"  Ancien tarif : {eur(grid['old_revenue'])} de recettes, évolution {pct(grid['change_pct'])}")
+        if grid.get("previous_revenue") is not None:
+            out.append(
+                f"  Barème de l'an dernier : {eur(grid['previous_revenue'])} de recettes, "
+                f"évolution {eur(grid['change_vs_previous'])}"
+            )
         out.append(
             f"  Amplitude des tarifs : {ratio(grid['amplitude'])} ; "
             f"familles dans la tranche la plus haute : {share(grid['top_share'])} ; "
@@ -39,6 +44,12 @@ def format_results_json(results: JSONObject, title: str = "") -> str:
         f"  Familles : {t['families']} ; paient plus : {t['families_pay_more']}, autant : "
         f"{t['families_unchanged']}, moins : {t['families_pay_less']}"
     )
+    if t.get("previous_revenue") is not None:
+        out.append(
+            f"  Barème de l'an dernier : {eur(t['previous_revenue'])}, évolution {eur(t['change_vs_previous'])} ; "
+            f"familles qui paient plus que l'an dernier : {t['families_more_than_previous']}, autant : "
+            f"{t['families_same_as_previous']}, moins : {t['families_less_than_previous']}"
+        )
     return "\n".join(out) + "\n"
 
 

@@ -49,6 +49,10 @@ class Grid:
     tranches: tuple[Tranche, ...]
     old_tariff: float | None = None
     budget_target: float | None = None
+    # Last year's brackets of this grid (``rollover`` keeps them): the
+    # comparison of the second and later years of a social tariff, where the
+    # old single tariff no longer means anything. None: no comparison.
+    previous: tuple[Tranche, ...] | None = None
 
 
 @dataclass(frozen=True)

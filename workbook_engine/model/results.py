@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, TypedDict, TypeVar, runtime_checkable
 
 import numpy as np
+import numpy.typing as npt
 
 from workbook_engine.model.domain import Scenario
 from workbook_engine.model.french import Figure
@@ -60,6 +61,8 @@ class GridRow(TypedDict):
     families: int
     pupils: int
     families_without_notice: int
+    previous_revenue: float | None
+    change_vs_previous: float | None
 
 
 class Totals(TypedDict):
@@ -74,6 +77,11 @@ class Totals(TypedDict):
     families_pay_more: int
     families_unchanged: int
     families_pay_less: int
+    previous_revenue: float | None
+    change_vs_previous: float | None
+    families_more_than_previous: int | None
+    families_same_as_previous: int | None
+    families_less_than_previous: int | None
 
 
 @dataclass(frozen=True)
@@ -91,6 +99,7 @@ class Results:
     grids: pd.DataFrame
     tranches: pd.DataFrame
     total: Totals
+    with_previous: bool = False  # a grid has last year's brackets
 
     def to_json(self) -> JSONObject:
         return results_json(self)
@@ -108,6 +117,7 @@ def build_results(scenario: Scenario, families: pd.DataFrame) -> Results:
         pd.DataFrame(grid_rows),
         pd.DataFrame(tranche_rows, columns=TRANCHE_COLUMNS),
         total,
+        has_previous(scenario),
     )
 
 
@@ -145,6 +155,11 @@ def aggregate(
         revenue = float(due.sum())
         old_revenue = float(np.ascontiguousarray(families[f"old_due_g{g}"], dtype=float).sum())
         n_fam = sum(r["families"] for r in per_tranche)
+        previous_revenue = (
+            None
+            if grid.previous is None
+            else float(np.ascontiguousarray(families[f"previous_due_g{g}"], dtype=float).sum())
+        )
         first = grid.tranches[0].amount if grid.tranches else 0.0
         last = grid.tranches[-1].amount if grid.tranches else 0.0
         grid_rows.append(
@@ -161,6 +176,8 @@ def aggregate(
                 "families": n_fam,
                 "pupils": sum(r["pupils"] for r in per_tranche),
                 "families_without_notice": int(np.count_nonzero(~notice & in_grid)),
+                "previous_revenue": previous_revenue,
+                "change_vs_previous": None if previous_revenue is None else revenue - previous_revenue,
             }
         )
     change = np.asarray(families["change"], dtype=float)
@@ -168,6 +185,13 @@ def aggregate(
     revenue = sum(r["revenue"] for r in grid_rows)
     old_revenue = sum(r["old_revenue"] for r in grid_rows)
     target = sum(targets) if targets else None
+    previous_revenues = [r["previous_revenue"] for r in grid_rows if r["previous_revenue"] is not None]
+    previous_revenue = sum(previous_revenues) if previous_revenues else None
+    vs = np.asarray(families["change_vs_previous"], dtype=float)
+
+    def vs_count(which: npt.NDArray[np.bool_]) -> int | None:
+        return None if previous_revenue is None else int(np.count_nonzero(which))
+
     total: Totals = {
         "revenue": revenue,
         "budget_target": target,
@@ -179,6 +203,11 @@ def aggregate(
         "families_pay_more": int(np.count_nonzero(change > 0)),
         "families_unchanged": int(np.count_nonzero(change == 0)),
         "families_pay_less": int(np.count_nonzero(change < 0)),
+        "previous_revenue": previous_revenue,
+        "change_vs_previous": None if previous_revenue is None else revenue - previous_revenue,
+        "families_more_than_previous": vs_count(vs > 0),
+        "families_same_as_previous": vs_count(vs == 0),
+        "families_less_than_previous": vs_count(vs < 0),
     }
     return grid_rows, tranche_rows, total
 
@@ -249,8 +278,12 @@ def family_json(
     old_due: object,
     change: object,
     effort: object,
+    previous: tuple[Iterable[object], Iterable[object], object, object] | None = None,
 ) -> JSONObject:
-    return {
+    """SPEC keys first, then, when the scenario has last year's brackets,
+    ``previous``: (tranches, dues, previous total, change vs previous)
+    (README, "Formats")."""
+    out = {
         "id": fid,
         "tranches": [label(t) for t in tranches],
         "due": [money(d) for d in dues],
@@ -259,11 +292,21 @@ def family_json(
         "change": money(change),
         "effort": ratio(effort),
     }
+    if previous is not None:
+        tranches_before, dues_before, total_before, vs = previous
+        out.update(
+            previous_tranches=[label(t) for t in tranches_before],
+            previous_due=[money(d) for d in dues_before],
+            previous_total=money(total_before),
+            change_vs_previous=money(vs),
+        )
+    return out
 
 
-def grid_json(g: Mapping[str, object], tranches: Iterable[Mapping[str, object]]) -> JSONObject:
-    """SPEC keys first, then the documented extras."""
-    return {
+def grid_json(g: Mapping[str, object], tranches: Iterable[Mapping[str, object]], previous: bool = False) -> JSONObject:
+    """SPEC keys first, then the documented extras (last year's comparison
+    when the scenario has last year's brackets)."""
+    out = {
         "name": "" if _blank(g["name"]) else str(g["name"]),
         "revenue": money(g["revenue"]),
         "budget_target": money(g["budget_target"]),
@@ -285,10 +328,13 @@ def grid_json(g: Mapping[str, object], tranches: Iterable[Mapping[str, object]])
         "amplitude": ratio(g["amplitude"]),
         "top_share": ratio(g["top_share"]),
     }
+    if previous:
+        out.update(previous_revenue=money(g["previous_revenue"]), change_vs_previous=money(g["change_vs_previous"]))
+    return out
 
 
-def total_json(t: Mapping[str, object]) -> JSONObject:
-    return {
+def total_json(t: Mapping[str, object], previous: bool = False) -> JSONObject:
+    out = {
         "revenue": money(t["revenue"]),
         "budget_target": money(t["budget_target"]),
         "gap": money(t["gap"]),
@@ -299,11 +345,23 @@ def total_json(t: Mapping[str, object]) -> JSONObject:
         "families_unchanged": count(t["families_unchanged"]),
         "families_pay_less": count(t["families_pay_less"]),
     }
+    if previous:
+        out.update(
+            previous_revenue=money(t["previous_revenue"]),
+            change_vs_previous=money(t["change_vs_previous"]),
+            **{k: count(t[k]) for k in PREVIOUS_COUNTS},
+        )
+    return out
+
+
+PREVIOUS_COUNTS = ("families_more_than_previous", "families_same_as_previous", "families_less_than_previous")
 
 
 def results_json(r: Results) -> JSONObject:
     """The SPEC's results JSON of the model's results."""
-    return rows_json(r.n_grids, r.families, r.grids.to_dict("records"), r.tranches.to_dict("records"), r.total)
+    return rows_json(
+        r.n_grids, r.families, r.grids.to_dict("records"), r.tranches.to_dict("records"), r.total, r.with_previous
+    )
 
 
 def table_json(scenario: Scenario, families: Mapping[str, Any]) -> JSONObject:
@@ -311,7 +369,12 @@ def table_json(scenario: Scenario, families: Mapping[str, Any]) -> JSONObject:
     ``model.simulate`` computes): ``build_results(...).to_json()`` without
     building DataFrames, the same figures."""
     grid_rows, tranche_rows, total = aggregate(scenario, families)
-    return rows_json(scenario.n_grids, families, grid_rows, tranche_rows, total)
+    return rows_json(scenario.n_grids, families, grid_rows, tranche_rows, total, has_previous(scenario))
+
+
+def has_previous(scenario: Scenario) -> bool:
+    """Whether a grid has last year's brackets: the results JSON then shows the comparison."""
+    return any(g.previous is not None for g in scenario.grids)
 
 
 def rows_json(
@@ -320,17 +383,36 @@ def rows_json(
     grid_rows: Iterable[Mapping[str, Any]],
     tranche_rows: Iterable[Mapping[str, Any]],
     total: Mapping[str, Any],
+    previous: bool = False,
 ) -> JSONObject:
-    """The results JSON of the per-family table, the grid and tranche rows and the totals."""
+    """The results JSON of the per-family table, the grid and tranche rows and
+    the totals; with last year's comparison when ``previous`` (a grid of the
+    scenario has last year's brackets)."""
     tranche_rows = list(tranche_rows)
     gs = range(1, n_grids + 1)
     tranche_cols = [fam[f"tranche_g{g}"].tolist() for g in gs]
     due_cols = [fam[f"due_g{g}"].tolist() for g in gs]
+    prev = previous and "previous_total" in fam
+    prev_tranche_cols = [list(fam[f"previous_tranche_g{g}"]) for g in gs] if prev else []
+    prev_due_cols = [list(fam[f"previous_due_g{g}"]) for g in gs] if prev else []
+    prev_totals = list(fam["previous_total"]) if prev else []
+    prev_vs = list(fam["change_vs_previous"]) if prev else []
     families = [
-        family_json(fid, [c[i] for c in tranche_cols], [c[i] for c in due_cols], total, old, change, effort)
+        family_json(
+            fid,
+            [c[i] for c in tranche_cols],
+            [c[i] for c in due_cols],
+            total,
+            old,
+            change,
+            effort,
+            ([c[i] for c in prev_tranche_cols], [c[i] for c in prev_due_cols], prev_totals[i], prev_vs[i])
+            if prev
+            else None,
+        )
         for i, (fid, total, old, change, effort) in enumerate(
             zip(fam["id"], fam["total_due"], fam["old_due"], fam["change"], fam["effort"])
         )
     ]
-    grids = [grid_json(row, [t for t in tranche_rows if t["grid"] == row["grid"]]) for row in grid_rows]
-    return {"families": families, "grids": grids, "total": total_json(total)}
+    grids = [grid_json(row, [t for t in tranche_rows if t["grid"] == row["grid"]], prev) for row in grid_rows]
+    return {"families": families, "grids": grids, "total": total_json(total, prev)}

@@ -196,6 +196,10 @@ def family_table(scenario: Scenario, *, round_indicator: bool = True) -> dict[st
     total = _row_sum(due)
     old_due = _row_sum(old_due_by_grid)
     change = excel_round_array(total - old_due, 2)
+    prev_no, prev_labels, prev_due = previous_dues(s, indicator, f.notice, factor)
+    has_previous = any(g.previous is not None for g in s.grids)
+    previous_total = _row_sum(np.nan_to_num(prev_due, nan=0.0)) if has_previous else np.full(n, np.nan)
+    change_vs_previous = excel_round_array(total - previous_total, 2)
     with np.errstate(divide="ignore", invalid="ignore"):
         effort = np.where(f.notice & (income > 0), total / income, np.nan)
 
@@ -216,8 +220,38 @@ def family_table(scenario: Scenario, *, round_indicator: bool = True) -> dict[st
         columns[f"factor_g{k}"] = factor[:, g]
         columns[f"due_g{k}"] = due[:, g]
         columns[f"old_due_g{k}"] = old_due_by_grid[:, g]
+        columns[f"previous_tranche_no_g{k}"] = prev_no[:, g]
+        columns[f"previous_tranche_g{k}"] = prev_labels[:, g]
+        columns[f"previous_due_g{k}"] = prev_due[:, g]
     columns.update(total_due=total, old_due=old_due, change=change, effort=effort)
+    columns.update(previous_total=previous_total, change_vs_previous=change_vs_previous)
     return columns
+
+
+def previous_dues(
+    s: Scenario, indicator: np.ndarray, notice: np.ndarray, factor: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """What last year's brackets give each family (README, "Last year's
+    brackets"): the tranche by the same indicator and tranche rule (the last
+    tranche without a notice), its amount times this year's paying factor
+    (the same sibling ranking and rates, as the SPEC's old due does for the
+    old single tariff), rounded to the cent. Tranche numbers (NaN),
+    labels (None) and dues (NaN) are blank in grids without a previous grid."""
+    n, gn = len(notice), s.n_grids
+    numbers = np.full((n, gn), np.nan)
+    labels = np.full((n, gn), None, dtype=object)
+    dues = np.full((n, gn), np.nan)
+    for g, grid in enumerate(s.grids):
+        if not grid.previous:
+            continue
+        lowers = np.array([t.lower for t in grid.previous], dtype=float)
+        found = np.searchsorted(lowers, np.nan_to_num(indicator, nan=0.0), side="right")
+        number = np.where(notice, found, len(lowers))
+        numbers[:, g] = number
+        amounts = np.array([t.amount for t in grid.previous], dtype=float)[number - 1]
+        labels[:, g] = np.array([t.label for t in grid.previous], dtype=object)[number - 1]
+        dues[:, g] = excel_round_array(amounts * factor[:, g], 2)
+    return numbers, labels, dues
 
 
 def _row_sum(m: np.ndarray) -> np.ndarray:

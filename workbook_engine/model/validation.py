@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from workbook_engine.model.domain import Scenario
+from workbook_engine.model.domain import Scenario, Tranche
 from workbook_engine.model.money import MONEY_DECIMALS, RATE_DECIMALS, decimal_places
 from workbook_engine.model.problems import Problem, family_where
 
@@ -97,48 +97,66 @@ def validate_grids(s: Scenario) -> list[Problem]:
         why = amount_problem(g.old_tariff, "ne peut pas être négatif")
         if why is not None:
             out.append(Problem(where, "old_tariff", g.old_tariff, why, grid=gi))
-        if not g.tranches:
-            out.append(Problem(where, "tranches", [], "la grille n'a aucune tranche", grid=gi))
-            continue
-        if g.tranches[0].lower != 0:
+        out += tranche_problems(g.tranches, where, gi)
+        if g.previous is not None:
+            # Last year's brackets obey this year's rules: the same MATCH finds a family's tranche.
+            out += tranche_problems(g.previous, f"{where}, barème de l'an dernier", gi, "previous_")
+    return out
+
+
+def tranche_problems(tranches: tuple[Tranche, ...], where: str, gi: int, prefix: str = "") -> list[Problem]:
+    """The SPEC's tranche rules on one bracket table (this year's, or last
+    year's with ``prefix`` "previous_" on the fields)."""
+    out: list[Problem] = []
+    if not tranches:
+        out.append(Problem(where, prefix + "tranches", [], "la grille n'a aucune tranche", grid=gi))
+        return out
+    if tranches[0].lower != 0:
+        out.append(
+            Problem(
+                f"{where}, tranche {tranches[0].label}",
+                prefix + "lower",
+                tranches[0].lower,
+                "la borne inférieure de la première tranche doit être 0",
+                grid=gi,
+                tranche=1,
+            )
+        )
+    for ti, (prev, t) in enumerate(zip(tranches, tranches[1:]), start=2):
+        if t.lower is not None and prev.lower is not None and not t.lower > prev.lower:
             out.append(
                 Problem(
-                    f"{where}, tranche {g.tranches[0].label}",
-                    "lower",
-                    g.tranches[0].lower,
-                    "la borne inférieure de la première tranche doit être 0",
+                    f"{where}, tranche {t.label}",
+                    prefix + "lower",
+                    t.lower,
+                    f"les bornes doivent être strictement croissantes (tranche précédente : {prev.lower:g})",
                     grid=gi,
-                    tranche=1,
+                    tranche=ti,
                 )
             )
-        for ti, (prev, t) in enumerate(zip(g.tranches, g.tranches[1:]), start=2):
-            if t.lower is not None and prev.lower is not None and not t.lower > prev.lower:
-                out.append(
-                    Problem(
-                        f"{where}, tranche {t.label}",
-                        "lower",
-                        t.lower,
-                        f"les bornes doivent être strictement croissantes (tranche précédente : {prev.lower:g})",
-                        grid=gi,
-                        tranche=ti,
-                    )
+    labels = Counter(t.label for t in tranches)
+    for ti, t in enumerate(tranches, start=1):
+        twhere = f"{where}, tranche {t.label or ti}"
+        if not t.label.strip():
+            out.append(
+                Problem(
+                    twhere,
+                    prefix + "label",
+                    t.label,
+                    "chaque tranche doit avoir un nom (A, B, C...)",
+                    grid=gi,
+                    tranche=ti,
                 )
-        labels = Counter(t.label for t in g.tranches)
-        for ti, t in enumerate(g.tranches, start=1):
-            twhere = f"{where}, tranche {t.label or ti}"
-            if not t.label.strip():
-                out.append(
-                    Problem(
-                        twhere, "label", t.label, "chaque tranche doit avoir un nom (A, B, C...)", grid=gi, tranche=ti
-                    )
+            )
+        elif labels[t.label] > 1:
+            out.append(
+                Problem(
+                    twhere, prefix + "label", t.label, "nom de tranche en double dans la grille", grid=gi, tranche=ti
                 )
-            elif labels[t.label] > 1:
-                out.append(
-                    Problem(twhere, "label", t.label, "nom de tranche en double dans la grille", grid=gi, tranche=ti)
-                )
-            why = amount_problem(t.amount)
-            if why is not None:
-                out.append(Problem(twhere, "amount", t.amount, why, grid=gi, tranche=ti))
+            )
+        why = amount_problem(t.amount)
+        if why is not None:
+            out.append(Problem(twhere, prefix + "amount", t.amount, why, grid=gi, tranche=ti))
     return out
 
 

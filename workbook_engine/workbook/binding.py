@@ -46,6 +46,12 @@ def grid_values(layout: Layout, s: Scenario) -> dict[str, object]:
             values[slot.label.key] = None if t is None else t.label
             values[slot.lower.key] = None if t is None else t.lower
             values[slot.amount.key] = None if t is None else t.amount
+        previous = grid.previous or ()
+        for p in gl.previous:
+            t = previous[p.number - 1] if p.number <= len(previous) else None
+            values[p.label.key] = None if t is None else t.label
+            values[p.lower.key] = None if t is None else t.lower
+            values[p.amount.key] = None if t is None else t.amount
     return values
 
 

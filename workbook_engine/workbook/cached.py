@@ -18,7 +18,6 @@ from workbook_engine.workbook.binding import CUSTOM_PARTS_KEYS
 from workbook_engine.workbook.layout import (
     EXAMPLE_FISCAL_PARTS,
     EXAMPLE_RFR,
-    GRID_SUMMARY,
     NBSP,
     SCALE_CAF_TEXT,
     SCALE_INCOME_TEXT,
@@ -32,6 +31,7 @@ from workbook_engine.workbook.layout import (
     SUMMARY_COLUMNS,
     GridLayout,
     Layout,
+    grid_summary_keys,
 )
 
 
@@ -67,8 +67,14 @@ def scalar_values(layout: Layout, s: Scenario, r: Results) -> dict[str, object]:
         values[f"grid{g}.total_families"] = int(row["families"])
         values[f"grid{g}.total_pupils"] = int(row["pupils"])
         values[f"grid{g}.total_revenue"] = float(trs["revenue"].sum()) if len(trs) else 0
-        for key in GRID_SUMMARY:
-            values[f"grid{g}.{key}"] = len(grid.tranches) if key == "tranche_count" else _cell(row[key])
+        for key in grid_summary_keys(layout.version):
+            values[f"grid{g}.{key}"] = (
+                len(grid.tranches)
+                if key == "tranche_count"
+                else len(grid.previous or ())
+                if key == "previous_tranche_count"
+                else _cell(row[key])
+            )
         title = grid.name or gl.sheet
         values[f"summary.grid{g}.name"] = title
         values[f"families.header.grid{g}"] = title

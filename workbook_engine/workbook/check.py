@@ -492,8 +492,14 @@ def check_numbers(read: WorkbookRead, value: Callable[[Ref], object]) -> list[Fi
                 ("tranches", f"tranche_g{g + 1}", "tranche", "text"),
                 ("due", f"due_g{g + 1}", "dû", "eur"),
             )
+            if "previous_due" in exp:  # last year's brackets (version 3)
+                per_grid += (
+                    ("previous_tranches", f"previous_tranche_g{g + 1}", "tranche de l'an dernier", "text"),
+                    ("previous_due", f"previous_due_g{g + 1}", "dû avec le barème de l'an dernier", "eur"),
+                )
             for field_, key, label, unit in per_grid:
-                if exp[field_][g] != found[field_][g]:
+                got_v = found.get(field_, [None] * layout.n_grids)[g]
+                if exp[field_][g] != got_v:
                     findings.append(
                         Finding(
                             "numbers",
@@ -501,7 +507,7 @@ def check_numbers(read: WorkbookRead, value: Callable[[Ref], object]) -> list[Fi
                             f"{fam_cell(fid, key)} (famille {fid})",
                             f"{label} grille {g + 1}",
                             exp[field_][g],
-                            found[field_][g],
+                            got_v,
                             unit,
                             fam_cell(fid, key),
                             fid,
@@ -513,8 +519,13 @@ def check_numbers(read: WorkbookRead, value: Callable[[Ref], object]) -> list[Fi
             ("change", "évolution", "eur"),
             ("effort", "taux d'effort", "ratio"),
         )
+        if "previous_total" in exp:
+            per_family += (
+                ("previous_total", "total avec le barème de l'an dernier", "eur"),
+                ("change_vs_previous", "évolution par rapport à l'an dernier", "eur"),
+            )
         for key, label, unit in per_family:
-            if exp[key] != found[key]:
+            if exp[key] != found.get(key):
                 findings.append(
                     Finding(
                         "numbers",
@@ -522,7 +533,7 @@ def check_numbers(read: WorkbookRead, value: Callable[[Ref], object]) -> list[Fi
                         f"{fam_cell(fid, key)} (famille {fid})",
                         label,
                         exp[key],
-                        found[key],
+                        found.get(key),
                         unit,
                         fam_cell(fid, key),
                         fid,
@@ -538,8 +549,9 @@ def check_numbers(read: WorkbookRead, value: Callable[[Ref], object]) -> list[Fi
             "change_pct",
             "amplitude",
             "top_share",
+            *(("previous_revenue", "change_vs_previous") if "previous_revenue" in exp else ()),
         ):
-            if exp[key] != found[key]:
+            if exp[key] != found.get(key):
                 cell = gl.summary_cell(key)
                 findings.append(
                     Finding(
@@ -548,7 +560,7 @@ def check_numbers(read: WorkbookRead, value: Callable[[Ref], object]) -> list[Fi
                         f"{cell_name(cell.ref)}",
                         f"{cell.label} ({gl.sheet})",
                         exp[key],
-                        found[key],
+                        found.get(key),
                         "factor" if key == "amplitude" else UNITS[cell.kind],
                         cell_name(cell.ref),
                     )
@@ -570,7 +582,7 @@ def check_numbers(read: WorkbookRead, value: Callable[[Ref], object]) -> list[Fi
                         )
                     )
     for key, exp_v in expected["total"].items():
-        if exp_v != got["total"][key]:
+        if exp_v != got["total"].get(key):
             cell = next(c for c in layout.summary if c.key == f"total.{key}")
             findings.append(
                 Finding(

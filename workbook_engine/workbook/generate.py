@@ -13,7 +13,8 @@ from workbook_engine.workbook.writer import ReportSheet, write_workbook
 def layout_for(scenario: Scenario, slots: int = DEFAULT_SLOTS, capacity: int = DEFAULT_CAPACITY) -> Layout:
     """The layout that fits a scenario: at least the default room, more when
     the scenario has more tranches or families."""
-    most_tranches = max((len(g.tranches) for g in scenario.grids), default=0)
+    # Last year's brackets sit on the same lines as this year's: room for the longer.
+    most_tranches = max((max(len(g.tranches), len(g.previous or ())) for g in scenario.grids), default=0)
     return build_layout(scenario.n_grids, max(slots, most_tranches), max(capacity, len(scenario.families)))
 
 

@@ -115,9 +115,14 @@ FAMILY_COLUMN_NAMES = {
     "factor_g{g}": "FAM_ELEVES_PAYANTS_G{g}",
     "due_g{g}": "DU_FAMILLE_G{g}",
     "old_due_g{g}": "FAM_ANCIEN_DU_G{g}",
+    "previous_tranche_no_g{g}": "FAM_NUM_TRANCHE_PRECEDENTE_G{g}",
+    "previous_tranche_g{g}": "FAM_TRANCHE_PRECEDENTE_G{g}",
+    "previous_due_g{g}": "DU_PRECEDENT_G{g}",
     "total_due": "DU_FAMILLE",
     "old_due": "FAM_ANCIEN_TOTAL",
     "change": "FAM_EVOLUTION",
+    "previous_total": "FAM_TOTAL_PRECEDENT",
+    "change_vs_previous": "FAM_EVOLUTION_PRECEDENTE",
     "effort": "FAM_EFFORT",
 }
 # Per-tranche columns of a grid sheet (one cell per tranche line).
@@ -131,6 +136,18 @@ SLOT_COLUMN_NAMES = {
     "revenue": "RECETTES_TRANCHE_G{g}",
 }
 SLOT_ATTRS = tuple(SLOT_COLUMN_NAMES)
+# Last year's brackets (layout version 3), beside the tranche table: inputs only.
+PREVIOUS_SLOT_COLUMN_NAMES = {
+    "label": "LIBELLE_PRECEDENT_G{g}",
+    "lower": "BORNE_PRECEDENTE_G{g}",
+    "amount": "MONTANT_PRECEDENT_G{g}",
+}
+PREVIOUS_SLOT_ATTRS = tuple(PREVIOUS_SLOT_COLUMN_NAMES)
+PREVIOUS_TITLE = "Barème de l'an dernier"
+PREVIOUS_HELP = (
+    "Facultatif : les tranches de l'an dernier (rempli par « rollover »), pour comparer ce que chaque "
+    "famille aurait payé avec l'ancien barème."
+)
 
 
 def column_name(key: str) -> str:
@@ -228,6 +245,16 @@ class Slot:
 
 
 @dataclass(frozen=True)
+class PreviousSlot:
+    """One line of last year's brackets on a grid sheet: three inputs."""
+
+    number: int
+    label: Cell
+    lower: Cell
+    amount: Cell
+
+
+@dataclass(frozen=True)
 class GridLayout:
     number: int
     sheet: str
@@ -238,11 +265,22 @@ class GridLayout:
     totals: tuple[Cell, ...]  # families, pupils, revenue of the tranche table
     summary: tuple[Cell, ...]  # revenue, target, old revenue, gap, ... (see grid_summary)
     header_row: int
+    previous: tuple[PreviousSlot, ...] = ()  # last year's brackets (version 3)
 
     @property
     def inputs(self) -> tuple[Cell, ...]:
-        return (self.name, self.old_tariff, self.budget_target) + tuple(
-            c for s in self.slots for c in (s.label, s.lower, s.amount)
+        return (
+            (self.name, self.old_tariff, self.budget_target)
+            + tuple(c for s in self.slots for c in (s.label, s.lower, s.amount))
+            + tuple(c for s in self.previous for c in (s.label, s.lower, s.amount))
+        )
+
+    def previous_range(self, attr: str) -> str:
+        """Absolute range of one column of last year's brackets."""
+        first, last = getattr(self.previous[0], attr).ref, getattr(self.previous[-1], attr).ref
+        return (
+            f"{quote_sheetname(self.sheet)}!{xl_rowcol_to_cell(first.row, first.col, True, True)}:"
+            f"{xl_rowcol_to_cell(last.row, last.col, True, True)}"
         )
 
     def summary_cell(self, key: str) -> Cell:
@@ -321,6 +359,8 @@ class Layout:
             yield from (g.name, g.old_tariff, g.budget_target)
             for s in g.slots:
                 yield from (s.label, s.lower, s.upper, s.amount, s.families, s.pupils, s.revenue)
+            for p in g.previous:
+                yield from (p.label, p.lower, p.amount)
             yield from g.totals
             yield from g.summary
         yield from self.family_headers
@@ -343,6 +383,9 @@ class Layout:
         for gl in self.grids:
             for attr, name in SLOT_COLUMN_NAMES.items():
                 first, last = getattr(gl.slots[0], attr).ref, getattr(gl.slots[-1], attr).ref
+                out[name.format(g=gl.number)] = Block(gl.sheet, first.row, first.col, last.row, last.col)
+            for attr, name in PREVIOUS_SLOT_COLUMN_NAMES.items() if gl.previous else ():
+                first, last = getattr(gl.previous[0], attr).ref, getattr(gl.previous[-1], attr).ref
                 out[name.format(g=gl.number)] = Block(gl.sheet, first.row, first.col, last.row, last.col)
             table = [c.ref for c in self.scale if c.key.startswith(f"scale.grid{gl.number}.slot")]
             out[f"BAREME_G{gl.number}"] = Block(
@@ -569,12 +612,36 @@ def _family_formulas(n: int, version: int) -> list[tuple[str, str, Kind, str, in
             (f"due_g{g}", f"Dû G{g}", "money", blank + f"ROUND({{amount_g{g}}}*{{factor_g{g}}},2))", g),
             (f"old_due_g{g}", f"Ancien dû G{g}", "money", blank + f"ROUND({{g{g}_old}}*{{factor_g{g}}},2))", g),
         ]
+        if version >= 3:
+            out += _previous_formulas(g, no_notice)
     dues = ",".join(f"{{due_g{g}}}" for g in range(1, n + 1))
     olds = ",".join(f"{{old_due_g{g}}}" for g in range(1, n + 1))
     out += [
         ("total_due", "Total dû", "money", blank + f"SUM({dues}))", None),
         ("old_due", "Ancien total", "money", blank + f"SUM({olds}))", None),
         ("change", "Évolution", "money", blank + "ROUND({total_due}-{old_due},2))", None),
+    ]
+    if version >= 3:
+        # Grids without last year's brackets count 0, as grids without an old
+        # tariff do in the old total; no brackets at all: blank.
+        prevs = ",".join(f"{{previous_due_g{g}}}" for g in range(1, n + 1))
+        out += [
+            (
+                "previous_total",
+                "Total an dernier",
+                "money",
+                blank + f'IF(COUNT({prevs})=0,"",SUM({prevs})))',
+                None,
+            ),
+            (
+                "change_vs_previous",
+                "Évolution sur l'an dernier",
+                "money",
+                'IF(OR({id}="",{previous_total}=""),"",ROUND({total_due}-{previous_total},2))',
+                None,
+            ),
+        ]
+    out += [
         (
             "effort",
             "Taux d'effort",
@@ -584,6 +651,38 @@ def _family_formulas(n: int, version: int) -> list[tuple[str, str, Kind, str, in
         ),
     ]
     return out
+
+
+def _previous_formulas(g: int, no_notice: str) -> list[tuple[str, str, Kind, str, int | None]]:
+    """Last year's brackets for grid ``g`` (version 3): the tranche by the same
+    indicator and tranche rule (the last one without a notice), and its
+    amount times this year's paying factor (the same sibling ranking and
+    rates), rounded to the cent. Blank when the grid has no such brackets."""
+    none = f'IF(OR({{id}}="",{{g{g}_prev_count}}=0),"",'
+    used = f'IF(OR({{id}}="",{{previous_tranche_no_g{g}}}=""),"",'
+    return [
+        (
+            f"previous_tranche_no_g{g}",
+            f"N° tranche an dernier G{g}",
+            "count",
+            none + f"IF({no_notice},{{g{g}_prev_count}},MATCH({{indicator}},{{g{g}_prev_lowers}},1)))",
+            g,
+        ),
+        (
+            f"previous_tranche_g{g}",
+            f"Tranche an dernier G{g}",
+            "label",
+            used + f"INDEX({{g{g}_prev_labels}},{{previous_tranche_no_g{g}}}))",
+            g,
+        ),
+        (
+            f"previous_due_g{g}",
+            f"Dû an dernier G{g}",
+            "money",
+            used + f"ROUND(INDEX({{g{g}_prev_amounts}},{{previous_tranche_no_g{g}}})*{{factor_g{g}}},2))",
+            g,
+        ),
+    ]
 
 
 GRID_SUMMARY = (
@@ -597,6 +696,12 @@ GRID_SUMMARY = (
     "families_without_notice",
     "tranche_count",
 )
+# Version 3: last year's brackets, under the rest (the chart plots the first three lines).
+GRID_SUMMARY_PREVIOUS = ("previous_tranche_count", "previous_revenue", "change_vs_previous")
+
+
+def grid_summary_keys(version: int) -> tuple[str, ...]:
+    return GRID_SUMMARY + GRID_SUMMARY_PREVIOUS if version >= 3 else GRID_SUMMARY
 
 
 def _grid_layout(g: int, n_slots: int, fam_range: Callable[[str], str], version: int) -> GridLayout:
@@ -693,7 +798,8 @@ def _grid_layout(g: int, n_slots: int, fam_range: Callable[[str], str], version:
 
     # The summary block, one line each under the tranche table. Revenue,
     # target and old revenue come first: the grid's bar chart plots them.
-    at = {key: Ref(sheet, total_row + 2 + i, 1) for i, key in enumerate(GRID_SUMMARY)}
+    keys = grid_summary_keys(version)
+    at = {key: Ref(sheet, total_row + 2 + i, 1) for i, key in enumerate(keys)}
     rev, old_rev, count, tgt = at["revenue"].a1, at["old_revenue"].a1, at["tranche_count"].a1, target.ref.a1
     first_amount, fam_total = slots[0].amount.ref.a1, totals[0].ref.a1
     specs: dict[str, tuple[str, Kind, str, str]] = {
@@ -731,8 +837,44 @@ def _grid_layout(g: int, n_slots: int, fam_range: Callable[[str], str], version:
         ),
         "tranche_count": ("Nombre de tranches", "count", f"COUNT({rng('lower')})", f"NOMBRE_TRANCHES_G{g}"),
     }
-    summary = tuple(Cell(f"grid{g}.{key}", at[key], *specs[key]) for key in GRID_SUMMARY)
-    return GridLayout(g, sheet, name, old, target, tuple(slots), totals, summary, header_row)
+    previous: tuple[PreviousSlot, ...] = ()
+    if version >= 3:
+        previous = tuple(
+            PreviousSlot(
+                i + 1,
+                Cell(f"grid{g}.previous{i + 1}.label", Ref(sheet, first + i, PREVIOUS_COL), "Tranche", "label"),
+                Cell(f"grid{g}.previous{i + 1}.lower", Ref(sheet, first + i, PREVIOUS_COL + 1), "À partir de", "money"),
+                Cell(f"grid{g}.previous{i + 1}.amount", Ref(sheet, first + i, PREVIOUS_COL + 2), "Montant", "money"),
+            )
+            for i in range(n_slots)
+        )
+        p_lowers = f"{previous[0].lower.ref.a1}:{previous[-1].lower.ref.a1}"
+        p_count, p_rev = at["previous_tranche_count"].a1, at["previous_revenue"].a1
+        specs.update(
+            previous_tranche_count=(
+                "Nombre de tranches de l'an dernier",
+                "count",
+                f"COUNT({p_lowers})",
+                f"NOMBRE_TRANCHES_PRECEDENTES_G{g}",
+            ),
+            previous_revenue=(
+                "Recettes avec le barème de l'an dernier",
+                "money",
+                f'IF({p_count}=0,"",SUM({k("previous_due")}))',
+                f"RECETTES_PRECEDENTES_G{g}",
+            ),
+            change_vs_previous=(
+                "Évolution par rapport à l'an dernier",
+                "money",
+                f'IF({p_rev}="","",{rev}-{p_rev})',
+                f"EVOLUTION_PRECEDENTE_G{g}",
+            ),
+        )
+    summary = tuple(Cell(f"grid{g}.{key}", at[key], *specs[key]) for key in keys)
+    return GridLayout(g, sheet, name, old, target, tuple(slots), totals, summary, header_row, previous)
+
+
+PREVIOUS_COL = 8  # column I: one empty column after the tranche table (A to G)
 
 
 def _grid_refs(grid: GridLayout) -> dict[str, str]:
@@ -744,10 +886,21 @@ def _grid_refs(grid: GridLayout) -> dict[str, str]:
         f"g{g}_labels": grid.column_range("label"),
         f"g{g}_amounts": grid.column_range("amount"),
         f"g{g}_old": grid.old_tariff.ref.absolute,
-    }
+    } | (
+        {
+            f"g{g}_prev_count": grid.summary_cell("previous_tranche_count").ref.absolute,
+            f"g{g}_prev_lowers": grid.previous_range("lower"),
+            f"g{g}_prev_labels": grid.previous_range("label"),
+            f"g{g}_prev_amounts": grid.previous_range("amount"),
+        }
+        if grid.previous
+        else {}
+    )
 
 
-def _summary_cells(grids: tuple[GridLayout, ...], fam_range: Callable[[str], str]) -> tuple[Cell, ...]:
+def _summary_cells(
+    grids: tuple[GridLayout, ...], fam_range: Callable[[str], str], version: int = LAYOUT_VERSION
+) -> tuple[Cell, ...]:
     """Synthèse: one line per grid, a total line, then the families' changes."""
     s = SHEET_SUMMARY
     first = 3
@@ -837,7 +990,57 @@ def _summary_cells(grids: tuple[GridLayout, ...], fam_range: Callable[[str], str
         )
     ):
         cells.append(Cell(f"total.{key}", Ref(s, row + i, 2), label, "count", f"COUNTIF({change},{crit})", name))
+    if version >= 3:
+        cells += _summary_previous(grids, fam_range, Ref(s, row + 4, 2), rev)
     return tuple(cells)
+
+
+def _summary_previous(
+    grids: tuple[GridLayout, ...], fam_range: Callable[[str], str], at: Ref, revenue: Ref
+) -> list[Cell]:
+    """Synthèse (version 3): the structure against last year's brackets,
+    blank when no grid has them."""
+    s, row, col = at.sheet, at.row, at.col
+    prev_revs = ",".join(gl.summary_cell("previous_revenue").ref.absolute for gl in grids)
+    prev = Ref(s, row, col).a1
+    vs = fam_range("change_vs_previous")
+    cells = [
+        Cell(
+            "total.previous_revenue",
+            Ref(s, row, col),
+            "Recettes avec le barème de l'an dernier",
+            "money",
+            f'IF(COUNT({prev_revs})=0,"",SUM({prev_revs}))',
+            "TOTAL_RECETTES_PRECEDENTES",
+        ),
+        Cell(
+            "total.change_vs_previous",
+            Ref(s, row + 1, col),
+            "Évolution par rapport à l'an dernier",
+            "money",
+            f'IF({prev}="","",{revenue.a1}-{prev})',
+            "TOTAL_EVOLUTION_PRECEDENTE",
+        ),
+    ]
+    for i, (key, label, crit, name) in enumerate(
+        (
+            ("families_more_than_previous", "Familles qui paient plus que l'an dernier", '">0"', "PLUS"),
+            ("families_same_as_previous", "Familles qui paient autant que l'an dernier", "0", "AUTANT"),
+            ("families_less_than_previous", "Familles qui paient moins que l'an dernier", '"<0"', "MOINS"),
+        ),
+        start=2,
+    ):
+        cells.append(
+            Cell(
+                f"total.{key}",
+                Ref(s, row + i, col),
+                label,
+                "count",
+                f'IF({prev}="","",COUNTIF({vs},{crit}))',
+                f"TOTAL_FAMILLES_{name}_AN_DERNIER",
+            )
+        )
+    return cells
 
 
 SUMMARY_COLUMNS = (
@@ -1242,7 +1445,7 @@ def build_layout(
         grids=grids,
         columns=columns,
         first_row=first_row,
-        summary=_summary_cells(grids, fam_range),
+        summary=_summary_cells(grids, fam_range, version),
         scale=scale,
         scale_texts=scale_texts,
         family_headers=headers,

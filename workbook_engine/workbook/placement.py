@@ -37,6 +37,7 @@ from workbook_engine.workbook.layout import (
     DEFAULT_SLOTS,
     LAYOUT_ID,
     LAYOUT_VERSION,
+    PREVIOUS_SLOT_ATTRS,
     SHEET_FAMILIES,
     SHEET_HELP,
     SHEET_PARAMS,
@@ -49,6 +50,7 @@ from workbook_engine.workbook.layout import (
     Cell,
     GridLayout,
     Layout,
+    PreviousSlot,
     Ref,
     Slot,
     build_layout,
@@ -534,6 +536,11 @@ def relocate(layout: Layout, moves: Moves) -> Layout:
                 old_tariff=cell(gl.old_tariff),
                 budget_target=cell(gl.budget_target),
                 slots=slots,
+                previous=tuple(
+                    PreviousSlot(p.number, *(cell(getattr(p, a)) for a in PREVIOUS_SLOT_ATTRS))
+                    for p in gl.previous
+                    if moves.row(gl.sheet, p.label.ref.row) is not None
+                ),
                 totals=tuple(cell(c) for c in gl.totals),
                 summary=tuple(cell(c) for c in gl.summary),
                 header_row=_or(moves.row(gl.sheet, gl.header_row), gl.header_row),

@@ -165,6 +165,7 @@ class _Reader:
         self.error_cells: set[str] = set()  # cells already told to be wrong: no second problem for them
         self.family_rows: dict[str, int] = {}
         self._tranche_lines: dict[tuple[int, int], int] = {}  # (grid, tranche read) -> slot index
+        self._previous_lines: dict[tuple[int, int], int] = {}  # the same for last year's brackets
 
     # -- problems ------------------------------------------------------------
     def say(
@@ -204,6 +205,10 @@ class _Reader:
                 slot_index = self._tranche_lines.get((p.grid, p.tranche))
                 if slot_index is not None and p.field in ("label", "lower", "amount"):
                     cell = getattr(gl.slots[slot_index], p.field)
+                line = self._previous_lines.get((p.grid, p.tranche))
+                attr = p.field.removeprefix("previous_")
+                if line is not None and p.field.startswith("previous_") and attr in ("label", "lower", "amount"):
+                    cell = getattr(gl.previous[line], attr)
             elif p.field in ("old_tariff", "budget_target"):
                 cell = getattr(gl, p.field)
         if cell is not None and cell.ref.row >= 0:
@@ -387,7 +392,31 @@ class _Reader:
             old_tariff=self.number(gl.old_tariff.ref, "old_tariff", gl.old_tariff.label),
             budget_target=self.number(gl.budget_target.ref, "budget_target", gl.budget_target.label),
             tranches=tuple(tranches),
+            previous=self.previous(gl),
         )
+
+    def previous(self, gl: GridLayout) -> tuple[Tranche, ...] | None:
+        """Last year's brackets (layout version 3), None when none is typed.
+        Blank lines are skipped: the formulas look at the filled ones only
+        through MATCH, and validation tells a gap by its bounds."""
+        tranches: list[Tranche] = []
+        where = f"barème de l'an dernier, grille {gl.number}"
+        for index, line in enumerate(gl.previous):
+            cells = (line.label.ref, line.lower.ref, line.amount.ref)
+            if all(self.values(r) in (None, "") for r in cells):
+                continue
+            label = self.text(line.label.ref, line.label.label)
+            lower = self.number(line.lower.ref, "previous_lower", f"{line.lower.label}, {where}")
+            amount = self.number(line.amount.ref, "previous_amount", f"{line.amount.label}, {where}")
+            if not label:
+                self.say("error", line.label.ref, where, None, "tranche sans nom (A, B, C...)")
+            if lower is None and cell_name(line.lower.ref) not in self.error_cells:
+                self.say("error", line.lower.ref, where, None, "borne inférieure manquante")
+            if amount is None and cell_name(line.amount.ref) not in self.error_cells:
+                self.say("error", line.amount.ref, where, None, "montant manquant")
+            self._previous_lines[(gl.number, len(tranches) + 1)] = index
+            tranches.append(Tranche(label, 0.0 if lower is None else lower, 0.0 if amount is None else amount))
+        return tuple(tranches) if tranches else None
 
     def families(self) -> tuple[Family, ...]:
         layout = self.layout

@@ -31,6 +31,18 @@ def results_json_from_cells(layout: Layout, value: CellValue) -> dict[str, Any]:
     def at(row: int, key: str) -> object:
         return value(Ref(layout.families_sheet, row, col[key].col)) if col[key].col >= 0 else None
 
+    prev = has_previous(layout, value)
+
+    def previous(row: int) -> tuple[list[object], list[object], object, object] | None:
+        if not prev:
+            return None
+        return (
+            [at(row, f"previous_tranche_g{g}") for g in gs],
+            [at(row, f"previous_due_g{g}") for g in gs],
+            at(row, "previous_total"),
+            at(row, "change_vs_previous"),
+        )
+
     families = [
         family_json(
             str(at(row, "id")),
@@ -40,6 +52,7 @@ def results_json_from_cells(layout: Layout, value: CellValue) -> dict[str, Any]:
             at(row, "old_due"),
             at(row, "change"),
             at(row, "effort"),
+            previous(row),
         )
         for row in family_rows(layout, value)
     ]
@@ -56,9 +69,16 @@ def results_json_from_cells(layout: Layout, value: CellValue) -> dict[str, Any]:
             }
             for s in used_slots(gl, value)
         ]
-        grids.append(grid_json(summary, tranches))
+        grids.append(grid_json(summary, tranches, prev))
     total = {c.key.split(".", 1)[1]: value(c.ref) for c in layout.summary if c.key.startswith("total.")}
-    return {"families": families, "grids": grids, "total": total_json(total)}
+    return {"families": families, "grids": grids, "total": total_json(total, prev)}
+
+
+def has_previous(layout: Layout, value: CellValue) -> bool:
+    """Whether a grid has last year's brackets typed in (a lower bound filled):
+    the results JSON then shows the comparison, as the model's does for a
+    scenario with a previous grid (the reader reads the same cells)."""
+    return any(value(p.lower.ref) not in (None, "") for gl in layout.grids for p in gl.previous)
 
 
 def used_slots(grid: GridLayout, value: CellValue) -> list[Slot]:

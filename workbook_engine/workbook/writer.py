@@ -27,6 +27,9 @@ from workbook_engine.workbook.binding import family_row, grid_values, param_valu
 from workbook_engine.workbook.cached import column_values, scalar_values
 from workbook_engine.workbook.layout import (
     NO,
+    PREVIOUS_HELP,
+    PREVIOUS_SLOT_ATTRS,
+    PREVIOUS_TITLE,
     SCALE_PARTS_CUSTOM,
     SCALE_PARTS_CUSTOM_HEAD,
     SCALE_WIDE,
@@ -532,6 +535,8 @@ def write_grid(
             if attr == "lower"
             else "Montant annuel par élève, avant réduction fratrie.",
         )
+    if gl.previous:
+        write_previous_table(ws, fmt, gl, inputs)
     ws.write_string(gl.totals[0].ref.row, 0, "Total", fmt.header)
     for c in gl.totals:
         write_formula(ws, fmt, c, cached)
@@ -544,6 +549,40 @@ def write_grid(
     ws.print_area(0, 0, bottom_row, 6)
     print_setup(ws, pages=(1, 1))
     protect(ws)
+
+
+# Last year's brackets (version 3), right of the tranche table, past one narrow empty column.
+PREVIOUS_WIDTHS = {0: 10.0, 1: 14.0, 2: 14.0}
+
+
+def write_previous_table(ws: Worksheet, fmt: Formats, gl: GridLayout, inputs: dict[str, object]) -> None:
+    """Last year's brackets: a title, headers and three input columns on the
+    tranche table's lines. Outside the printed page (columns A to G): they
+    are the comparison's inputs; the grid's figures against them print."""
+    first, last = gl.previous[0], gl.previous[-1]
+    c0 = first.label.ref.col
+    ws.set_column(c0 - 1, c0 - 1, 3)
+    for i, width in PREVIOUS_WIDTHS.items():
+        ws.set_column(c0 + i, c0 + i, width)
+    ws.merge_range(gl.header_row - 1, c0, gl.header_row - 1, c0 + 2, PREVIOUS_TITLE, fmt.header)
+    explain(ws, gl.header_row - 1, c0, PREVIOUS_TITLE, PREVIOUS_HELP)
+    for attr in PREVIOUS_SLOT_ATTRS:
+        c = getattr(first, attr)
+        ws.write_string(gl.header_row, c.ref.col, c.label, fmt.header)
+    for p in gl.previous:
+        for c in (p.label, p.lower, p.amount):
+            write_input(ws, fmt, c, inputs[c.key])
+    for attr in ("lower", "amount"):
+        top, bottom = getattr(first, attr).ref, getattr(last, attr).ref
+        validate_input(
+            ws,
+            (top.row, top.col, bottom.row, bottom.col),
+            "money",
+            None,
+            "Borne inférieure de l'an dernier (0 pour la première tranche, puis croissante)."
+            if attr == "lower"
+            else "Montant annuel par élève de l'an dernier, avant réduction fratrie.",
+        )
 
 
 def _pixels(width: float) -> int:
@@ -640,6 +679,9 @@ _WIDTHS: dict[Kind, float] = {
 }
 
 
+# Helper columns a bursar need not see (grouped, hidden): tranche numbers, ranks.
+HIDDEN_COLUMNS = ("tranche_no_", "ranked_before_", "previous_tranche_no_")
+
 # A grid's tariffs and dues stay under 100 000 €: narrower, so two grids share a printed page.
 _GRID_WIDTHS: dict[Kind, float] = {"money": 11.0}
 
@@ -700,7 +742,7 @@ def write_families(
         # Wide enough for the header's longest word, and for three lines at most.
         longest = max(textfit.width_for(word, bold=True) for word in text.split())
         width = max(width, longest, textfit.width_for(text, bold=True) / 3)
-        hidden = c.key.startswith(("tranche_no_", "ranked_before_"))
+        hidden = c.key.startswith(HIDDEN_COLUMNS)
         widths[c.col] = width
         ws.set_column(c.col, c.col, width, None, {"hidden": hidden, "level": 1 if hidden else 0})
         if not hidden:
@@ -734,11 +776,7 @@ def write_families(
         ws.write_formula(group, min(grid_cols), "=" + h.formula, fmt.header, cached[h.key])
 
     def span(cols: list[Column]) -> float:
-        points = sum(
-            textfit.column_points(widths[c.col])
-            for c in cols
-            if not c.key.startswith(("tranche_no_", "ranked_before_"))
-        )
+        points = sum(textfit.column_points(widths[c.col]) for c in cols if not c.key.startswith(HIDDEN_COLUMNS))
         return (points / 0.75 - 5) / 7
 
     group_texts: list[tuple[object, float, bool, float]] = [
@@ -779,7 +817,7 @@ def write_families(
     # family (a page of empty lines in a blank workbook).
     print_setup(ws, landscape=True, pages=None)
     ws.set_print_scale(FAMILIES_SCALE)
-    shown = [c for c in columns if c.key != "id" and not c.key.startswith(("tranche_no_", "ranked_before_"))]
+    shown = [c for c in columns if c.key != "id" and not c.key.startswith(HIDDEN_COLUMNS)]
     pts = {c.col: textfit.column_points(widths[c.col], widest=True) for c in shown}
     blocks: dict[str, list[tuple[int, float]]] = {}
     for c in shown:
