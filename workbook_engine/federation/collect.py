@@ -188,6 +188,8 @@ def safe_finding(finding: Finding) -> str:
     """A finding as the federation may see it. About a family row, only the
     cell and the kind of problem: check messages may quote a family id or
     a typed income, which the federation must not collect."""
+    if finding.part == "review":
+        return str(finding)  # the method's advice about a grid: shares and the sheet's name, never a family
     if finding.family is None and not (_FAMILY_WORDS.search(finding.where) or _FAMILY_WORDS.search(finding.message)):
         return str(finding)
     cell = finding.cell or (m[0] if (m := _CELL.match(finding.where)) else f"feuille {SHEET_FAMILIES}")
