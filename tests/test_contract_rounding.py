@@ -377,9 +377,7 @@ def test_a_version_2_workbook_checks_against_its_own_formulas_and_tells_the_edge
     assert {f.severity for f in findings} == {"warning"}
     moved = tranches_moved_by_rounding(s)
     assert len(moved) == len(s.families)  # every family of the edge scenario sits just below its bound
-    assert [(f.family, f.expected, f.found) for f in findings] == [
-        (fid, m[0][2], m[0][1]) for fid, m in moved.items()
-    ]
+    assert [(f.family, f.expected, f.found) for f in findings] == [(fid, m[0][2], m[0][1]) for fid, m in moved.items()]
     assert all(f.cell.startswith("Familles!") and "régénérez" in f.message for f in findings)
 
 
