@@ -354,7 +354,8 @@ def test_the_formulas_give_the_spec_on_the_edge_workbooks(edge_workbooks):
         assert [(f["id"], f["tranches"], f["due"]) for f in got["families"]] == [
             (e["id"], e["tranches"], e["due"]) for e in expected
         ]
-        assert check_workbook(path).findings == []
+        # the review advice (these few families crowd a top tranche) is information, tested elsewhere
+        assert [f for f in check_workbook(path).findings if f.part != "review"] == []
 
 
 def test_a_version_2_workbook_checks_against_its_own_formulas_and_tells_the_edge_cases(tmp_path):
@@ -372,13 +373,12 @@ def test_a_version_2_workbook_checks_against_its_own_formulas_and_tells_the_edge
     assert got != simulate_json(s)
     report = check_workbook(path)
     assert report.version == "2"
-    assert {f.severity for f in report.findings} == {"warning"}
+    findings = [f for f in report.findings if f.part != "review"]  # the review advice: information
+    assert {f.severity for f in findings} == {"warning"}
     moved = tranches_moved_by_rounding(s)
     assert len(moved) == len(s.families)  # every family of the edge scenario sits just below its bound
-    assert [(f.family, f.expected, f.found) for f in report.findings] == [
-        (fid, m[0][2], m[0][1]) for fid, m in moved.items()
-    ]
-    assert all(f.cell.startswith("Familles!") and "régénérez" in f.message for f in report.findings)
+    assert [(f.family, f.expected, f.found) for f in findings] == [(fid, m[0][2], m[0][1]) for fid, m in moved.items()]
+    assert all(f.cell.startswith("Familles!") and "régénérez" in f.message for f in findings)
 
 
 def test_a_version_2_workbook_of_the_sample_still_checks_clean(tmp_path):

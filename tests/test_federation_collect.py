@@ -262,7 +262,8 @@ def test_cli_writes_the_report_and_the_csv_without_any_family_data(scene, networ
     ws = wb["Établissements"]
     assert ws.freeze_panes == "B2"
     assert [c.value for c in ws[1]][:4] == ["Fichier", "État", "Constats", "Premier constat"]
-    assert ws.cell(row=2, column=10).number_format == '#,##0.00 "€"'
+    revenue = [c.value for c in ws[1]].index("Recettes") + 1
+    assert ws.cell(row=2, column=revenue).number_format == '#,##0.00 "€"'
     assert {ws.cell(row=r, column=2).value for r in range(2, 9)} == {"cohérent", "constats", "inutilisable"}
     with zipfile.ZipFile(report) as z:
         charts = sorted(n for n in z.namelist() if n.startswith("xl/charts/chart"))

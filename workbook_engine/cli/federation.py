@@ -157,6 +157,8 @@ def _print_summary(network: Network) -> None:
         if row.status != "ok":
             count = f"{row.findings} constat(s) ; " if row.status == "findings" else ""
             print(f"  {row.file} : {STATUS_TEXT[row.status]} : {count}{row.first_finding}")
+    for note in network.notes:
+        print(f"  note : {note}")
     target = (
         f" ; objectifs {eur(t['budget_target'])}, écarts {eur(t['gap'])} (classeurs ayant un objectif)"
         if t["budget_target"] is not None

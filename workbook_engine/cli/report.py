@@ -1,13 +1,17 @@
 """``check``'s reports and gate, and ``diff``, for the command line.
 
 ``workbook-engine check WORKBOOK|DIR ... [--format text|json|junit|html]
-[-o REPORT] [--fail-on error|warning|info] [--annotate OUT.xlsx]``
+[-o REPORT] [--fail-on error|warning|info] [--annotate OUT.xlsx]
+[--top-share-threshold PART]``
     the report goes to stdout, or to REPORT (then the usual text is printed
     too, for the CI log). ``--json`` is ``--format json``. ``--fail-on``
     decides which findings exit 1 (default ``warning``: errors and
     warnings); an unusable workbook exits 2. ``--annotate`` (one .xlsx)
     writes a copy of the workbook with each flagged cell coloured and
     commented and a first sheet listing the findings.
+    ``--top-share-threshold`` (0,30 or 30 %; default 25 %): the share of a
+    grid's families in its top tranche above which the review advice
+    (information) suggests splitting that tranche.
 
 ``workbook-engine diff OLD NEW [--format text|json|html] [-o REPORT]``
     what changed between two sendings: exit 0 identical, 1 differences,
@@ -53,6 +57,34 @@ def add_check_options(parser: argparse.ArgumentParser) -> None:
         help="écrire une copie du classeur où chaque cellule signalée est colorée et commentée, "
         "précédée d'une feuille « Constats » (un seul classeur .xlsx)",
     )
+    parser.add_argument(
+        "--top-share-threshold",
+        metavar="PART",
+        help="part des familles d'une grille dans sa tranche la plus haute au-delà de laquelle le contrôle "
+        "conseille de la scinder (ex. 0,30 ou 30 %% ; défaut 25 %%)",
+    )
+
+
+def top_share_threshold(text: str | None) -> float:
+    """``--top-share-threshold`` as typed: a share (0,30 or 0.30) or a
+    percentage (30 %), strictly between 0 and 1."""
+    from workbook_engine.formats.textnum import parse_number
+    from workbook_engine.workbook.check import TOP_SHARE_THRESHOLD
+
+    if text is None:
+        return TOP_SHARE_THRESHOLD
+    body = text.strip()
+    percent = body.endswith("%")
+    try:
+        value = parse_number(body.removesuffix("%")) / (100 if percent else 1)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value < 1:  # also NaN
+        raise UsageError(
+            f"--top-share-threshold « {text} » : une part entre 0 et 1 (ex. 0,30) ou un pourcentage (ex. 30 %) "
+            "est attendu"
+        )
+    return value
 
 
 def _format(args: argparse.Namespace) -> str:
@@ -100,6 +132,7 @@ def run_check(args: argparse.Namespace) -> int:
 
     fmt = _format(args)
     fail_on = args.fail_on
+    threshold = top_share_threshold(args.top_share_threshold)
     paths = workbook_paths(args.workbooks)
     if not paths:
         raise UsageError("aucun classeur .xlsx à contrôler")
@@ -119,7 +152,7 @@ def run_check(args: argparse.Namespace) -> int:
     reports, seconds = [], {}
     for p in paths:
         start = time.perf_counter()
-        reports.append(check_workbook(p))
+        reports.append(check_workbook(p, top_share_threshold=threshold))
         seconds[p] = time.perf_counter() - start
     if fmt == "json":
         docs = [_json(r, fail_on) for r in reports]

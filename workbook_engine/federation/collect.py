@@ -24,7 +24,14 @@ Row figures beyond the SPEC's structure totals:
   workbook treats as without a notice (its income is blank), each family
   once, even with pupils in several grids;
 - ``amplitude_max`` and ``top_share_max``: the largest over the grids (the
-  grid to look at first when brackets need splitting).
+  grid to look at first when brackets need splitting);
+- ``layout_version``: the layout version the workbook says it is (its stamp;
+  "1 (sans tampon)" for a workbook of the first release), as ``check`` says.
+
+Notes (``Network.notes``, French): a school whose year is not the network's
+(the year most usable workbooks have; on a tie, the latest), a school that
+typed no year, and the workbooks of another layout version than the
+current one (``workbook-engine upgrade``). Notes name files and years only.
 
 Network totals sum the usable workbooks (status ``ok`` or ``findings``);
 the target and the gap sum the workbooks that have a target; change % is
@@ -35,6 +42,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,7 +53,7 @@ from workbook_engine.federation.parallel import run_parallel
 from workbook_engine.model.results import money, ratio
 from workbook_engine.safety.gate import current_password, workbook_password
 from workbook_engine.workbook.check import CheckReport, Evaluate, Finding, check_workbook
-from workbook_engine.workbook.layout import SHEET_FAMILIES, SUMMARY_COLUMNS, Layout, Ref
+from workbook_engine.workbook.layout import LAYOUT_VERSION, SHEET_FAMILIES, SUMMARY_COLUMNS, Layout, Ref
 from workbook_engine.workbook.results import family_rows, results_json_from_cells, used_slots
 
 if TYPE_CHECKING:  # pandas is imported where the tables are built: the worker processes do without it
@@ -61,6 +69,7 @@ __all__ = [
     "WorkbookSummary",
     "collect",
     "collect_network",
+    "network_notes",
     "safe_finding",
     "summarize_workbook",
 ]
@@ -98,6 +107,7 @@ WORKBOOK_COLUMNS: tuple[tuple[str, str, Kind], ...] = (
     ("first_finding", "Premier constat", "text"),
     _STRUCTURE,
     ("year", "Année", "text"),
+    ("layout_version", "Version du modèle", "text"),
     ("grids", "Grilles", "text"),
     *_PEOPLE,
     *_FIGURES,
@@ -150,6 +160,7 @@ TOTAL_LABELS: tuple[tuple[str, str, Kind], ...] = (
 STATUS_TEXT = {"ok": "cohérent", "findings": "constats", "unusable": "inutilisable"}
 _FAMILY_WORDS = re.compile(r"famille|Familles!", re.IGNORECASE)
 _EXCEL_ERROR = re.compile(r"#(?:N/A|VALUE!|REF!|DIV/0!|NAME\?|NUM!|NULL!)")
+MAX_NOTED = 20  # workbooks named in the note on layout versions before "et N autre(s)"
 _CELL = re.compile(r"^'?[^'!(]+'?!\$?[A-Z]+\$?\d+")
 
 
@@ -163,6 +174,7 @@ class WorkbookSummary:
     first_finding: str = ""
     structure: str = ""
     year: str = ""
+    layout_version: str = ""
     total: Record = field(default_factory=dict)  # the results JSON's total, plus pupils and without notice
     grids: tuple[Record, ...] = ()
     tranches: tuple[Record, ...] = ()
@@ -177,6 +189,7 @@ class Network:
     tranches: pd.DataFrame
     distribution: pd.DataFrame
     totals: Record
+    notes: tuple[str, ...] = ()  # French lines for the federation (module docstring)
 
 
 # ---------------------------------------------------------------------------
@@ -188,6 +201,8 @@ def safe_finding(finding: Finding) -> str:
     """A finding as the federation may see it. About a family row, only the
     cell and the kind of problem: check messages may quote a family id or
     a typed income, which the federation must not collect."""
+    if finding.part == "review":
+        return str(finding)  # the method's advice about a grid: shares and the sheet's name, never a family
     if finding.family is None and not (_FAMILY_WORDS.search(finding.where) or _FAMILY_WORDS.search(finding.message)):
         return str(finding)
     cell = finding.cell or (m[0] if (m := _CELL.match(finding.where)) else f"feuille {SHEET_FAMILIES}")
@@ -298,7 +313,7 @@ def summarize_workbook(path: str | Path, evaluate: Evaluate | None = None, name:
     except Exception as exc:  # noqa: BLE001 - one bad file must not stop a network's collection
         return WorkbookSummary(name, "unusable", first_finding=_failure(exc))
     first = safe_finding(report.findings[0]) if report.findings else ""
-    return WorkbookSummary(name, report.status, len(report.findings), first, **figures)
+    return WorkbookSummary(name, report.status, len(report.findings), first, layout_version=report.version, **figures)
 
 
 def _failure(exc: Exception) -> str:
@@ -356,6 +371,7 @@ def _workbook_row(s: WorkbookSummary) -> dict[str, object]:
         "first_finding": s.first_finding,
         "structure": s.structure,
         "year": s.year,
+        "layout_version": s.layout_version,
         "grids": " | ".join(g["grid_name"] for g in s.grids),
         "families": t.get("families"),
         "pupils": t.get("pupils"),
@@ -444,7 +460,37 @@ def collect_network(
     tranches = _frame(
         [{"file": s.file, "structure": s.structure} | t for s in summaries for t in s.tranches], TRANCHE_COLUMNS
     )
-    return Network(workbooks, grids, tranches, distribution(tranches), network_totals(summaries))
+    return Network(
+        workbooks, grids, tranches, distribution(tranches), network_totals(summaries), network_notes(summaries)
+    )
+
+
+def network_notes(summaries: Sequence[WorkbookSummary]) -> tuple[str, ...]:
+    """What the federation should look at beyond the figures: years that are
+    not the network's, workbooks of another layout version (module docstring)."""
+    usable = [s for s in summaries if s.status != "unusable"]
+    years = Counter(s.year for s in usable if s.year)
+    notes: list[str] = []
+    if years:
+        # the most frequent year; on a tie the latest ("2026-2027" sorts after "2025-2026")
+        network_year = max(years, key=lambda y: (years[y], y))
+        for s in usable:
+            if not s.year:
+                notes.append(f"{s.file} : année scolaire non saisie (le réseau est en {network_year})")
+            elif s.year != network_year:
+                notes.append(
+                    f"{s.file} : année scolaire {s.year}, différente de celle du réseau ({network_year}, "
+                    f"{years[network_year]} classeur(s) sur {len(usable)})"
+                )
+    other = [s for s in usable if s.layout_version != str(LAYOUT_VERSION)]
+    if other:
+        listed = ", ".join(f"{s.file} (version {s.layout_version})" for s in other[:MAX_NOTED])
+        more = f" et {len(other) - MAX_NOTED} autre(s)" if len(other) > MAX_NOTED else ""
+        notes.append(
+            f"{len(other)} classeur(s) d'une autre version du modèle que la version actuelle ({LAYOUT_VERSION}) : "
+            f"{listed}{more} ; workbook-engine upgrade les passe à la version actuelle"
+        )
+    return tuple(notes)
 
 
 class CollectOptions(TypedDict, total=False):

@@ -1,8 +1,9 @@
 """The federation's outputs: the network report workbook and CSV tables.
 
 ``write_network_report`` writes, with xlsxwriter, one sheet per table:
-*Réseau* (network totals, families by tranche, two native charts: families
-by tranche, revenue change by school), *Établissements* (one row per
+*Réseau* (network totals, families by tranche, the notes on years and
+layout versions, two native charts: families by tranche, revenue change by
+school), *Établissements* (one row per
 workbook), *Grilles* (per workbook and grid), *Tranches* (per workbook, grid
 and tranche). French labels, EUR and percent formats, frozen headers,
 filters. Output is deterministic: same collection, same bytes.
@@ -51,7 +52,7 @@ SHEET_GRIDS = "Grilles"
 SHEET_TRANCHES = "Tranches"
 _NUMBER_FORMATS: dict[Kind, str] = {"eur": '#,##0.00 "€"', "pct": "0.0%", "ratio": "0.00", "count": "0", "text": "@"}
 _WIDTHS: dict[Kind, int] = {"eur": 16, "pct": 12, "ratio": 12, "count": 11, "text": 24}
-_WIDE = {"file": 34, "first_finding": 70, "grids": 30, "structure": 32}
+_WIDE = {"file": 34, "first_finding": 70, "grids": 30, "structure": 32, "layout_version": 14}
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -152,6 +153,11 @@ def _write_network(wb: Workbook, ws: Worksheet, network: Network, fmt: _Formats)
     for i, record in enumerate(dist.itertuples(index=False, name=None), start=head + 1):
         for j, ((_key, _label, kind), value) in enumerate(zip(DISTRIBUTION_COLUMNS, record)):
             _write_value(ws, i, j, value, kind, fmt)
+    if network.notes:
+        row = head + len(dist) + 2
+        ws.write_string(row, 0, "Notes (années scolaires, versions du modèle de classeur)", fmt.section)
+        for i, note in enumerate(network.notes, start=row + 1):
+            ws.write_string(i, 0, _plain(note))
 
     if len(dist):
         chart = wb.add_chart({"type": "column"})

@@ -35,7 +35,7 @@ SHEET_TITLE = "Constats"
 AUTHOR = "workbook-engine"
 FILLS: dict[FindingSeverity, str] = {"error": "FFFFC7CE", "warning": "FFFFD8A8", "info": "FFDDEBF7"}
 _RANK: dict[FindingSeverity, int] = {"error": 0, "warning": 1, "info": 2}
-PART_WORDS = {"structure": "Structure", "numbers": "Calcul", "inputs": "Saisie"}
+PART_WORDS = {"structure": "Structure", "numbers": "Calcul", "inputs": "Saisie", "review": "Conseil"}
 HEADERS = ("Gravité", "Partie", "Cellule", "Famille", "Constat", "Attendu (modèle)", "Trouvé", "Que faire")
 WIDTHS = (12, 11, 22, 12, 60, 28, 22, 60)
 

@@ -21,6 +21,7 @@ PART_TITLES: dict[Part, str] = {
     "structure": "Structure (formules, feuilles, noms)",
     "numbers": "Calculs (comparés au modèle)",
     "inputs": "Saisies",
+    "review": "Révision annuelle de la grille (conseil)",
 }
 SEVERITY_WORDS: dict[FindingSeverity, str] = {"error": "Erreur", "warning": "Attention", "info": "Information"}
 
@@ -77,6 +78,11 @@ def advice(f: Finding) -> str:
     """What the bursar should do about a finding, in French, in the
     spreadsheet's words (the bursar may never use the command line)."""
     expects_formula = isinstance(f.expected, str) and f.expected.startswith("=")
+    if f.part == "review":
+        return (
+            "Conseil pour la révision annuelle de la grille : rien à corriger dans ce classeur. Pour l'année "
+            "suivante, faites proposer une tranche de plus (workbook-engine calibrate avec --split-top-share)."
+        )
     if f.severity == "info":
         return "Rien à faire : cette modification ne change aucun calcul."
     if f.part == "structure":

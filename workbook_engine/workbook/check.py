@@ -6,7 +6,10 @@
 2. numbers: the workbook's own formulas, evaluated headlessly, against the
    model computed from the same inputs, per family and per summary figure,
    to the cent;
-3. inputs: the reader's warnings and errors.
+3. inputs: the reader's warnings and errors;
+4. review: the method's yearly advice (information only): a grid whose top
+   tranche holds more than a threshold share of its families should have
+   that tranche split (``calibrate --split-top-share``).
 
 Findings are French (bursars read them) and name the sheet and cell, the
 family id, what was expected and what was found.
@@ -33,7 +36,7 @@ from workbook_engine.workbook.placement import StructureEdit
 from workbook_engine.workbook.reader import WorkbookRead, cell_name, read_workbook
 from workbook_engine.workbook.results import family_rows, results_json_from_cells, used_slots
 
-Part = Literal["structure", "numbers", "inputs"]
+Part = Literal["structure", "numbers", "inputs", "review"]
 Unit = Literal["eur", "ratio", "factor", "count", "text"]  # factor: a ratio shown as 2,25 (amplitude)
 FindingSeverity = Literal["error", "warning", "info"]
 CheckStatus = Literal["ok", "findings", "unusable"]
@@ -44,6 +47,10 @@ REPAIR = (
 MAX_LISTED = 3  # cells named per line before "et N autres"
 UNITS: dict[str, Unit] = defaultdict(lambda: "text", money="eur", ratio="ratio", count="count")
 MAX_PRINTED = 25  # lines printed per part; --json has them all
+# The method says "when many families sit in the top tranche, split it" and
+# gives no figure; calibrate has no default either. A quarter of a grid's
+# families in its top tranche is our default (``check --top-share-threshold``).
+TOP_SHARE_THRESHOLD = 0.25
 
 
 @dataclass(frozen=True)
@@ -120,6 +127,8 @@ def _line(group: list[Finding]) -> str:
     if len(group) > MAX_LISTED:
         places += f" et {sum(f.count for f in group[MAX_LISTED:])} autre(s)"
     text = f"{places} : {first.message}"
+    if first.part == "review":
+        return text  # the figures are in the message
     if first.part == "inputs":
         return text + (f" (valeur saisie : {_show(first.found, 'text')})" if first.found is not None else "")
     if first.expected is not None or first.found is not None:
@@ -205,6 +214,7 @@ class CheckReport:
             "structure": "Structure (formules, feuilles, noms)",
             "numbers": "Calculs (comparés au modèle)",
             "inputs": "Saisies",
+            "review": "Révision annuelle de la grille (conseil)",
         }
         marks = {"error": "-", "warning": "-", "info": "i"}
         for part, title in titles.items():
@@ -606,10 +616,13 @@ def check_numbers(read: WorkbookRead, value: Callable[[Ref], object]) -> list[Fi
 Evaluate = Callable[[Path], tuple[Callable[[Ref], object], list[str]]]
 
 
-def check_workbook(path: str | Path, evaluate: Evaluate | None = None) -> CheckReport:
+def check_workbook(
+    path: str | Path, evaluate: Evaluate | None = None, top_share_threshold: float = TOP_SHARE_THRESHOLD
+) -> CheckReport:
     """Check one workbook. The file is parsed once: the reader and the
     evaluator share that parse. ``evaluate`` replaces the evaluation (tests
-    use cached values through it)."""
+    use cached values through it). ``top_share_threshold``: the share of a
+    grid's families in its top tranche above which the review advice is given."""
     path = Path(path)
     report = CheckReport(path)
     try:
@@ -653,9 +666,9 @@ def check_workbook(path: str | Path, evaluate: Evaluate | None = None) -> CheckR
     report.findings += unverified_findings(unverified)
     present = set(read.sheet_names)
     # A deleted or renamed sheet is a structure finding; its cells read blank.
-    report.values = lambda ref: value(ref) if ref.sheet in present else None
+    report.values = values = lambda ref: value(ref) if ref.sheet in present else None
     if read.scenario is not None:
-        report.findings += check_numbers(read, report.values)
+        report.findings += check_numbers(read, values)
     else:
         report.findings.append(
             Finding(
@@ -668,7 +681,34 @@ def check_workbook(path: str | Path, evaluate: Evaluate | None = None) -> CheckR
     if not any(f.severity == "error" and f.part in ("structure", "numbers") for f in report.findings):
         # Every formula and every number still holds: the soft edits were harmless.
         report.findings = [replace(f, severity="info") if f.harmless_if_numbers_hold else f for f in report.findings]
+    report.findings += review_advice(read.layout, values, report.findings, top_share_threshold)
     return report
+
+
+def review_advice(
+    layout: Layout, value: Callable[[Ref], object], findings: list[Finding], threshold: float
+) -> list[Finding]:
+    """The method's yearly review, as information on each grid's top-share
+    cell: more than ``threshold`` of the grid's families in its top tranche
+    advise splitting it. The figure is the workbook's own; a grid without
+    families (the cell is blank) or whose figure the check found wrong gets
+    no advice."""
+    wrong = {f.cell for f in findings if f.severity == "error"}
+    out: list[Finding] = []
+    for gl in layout.grids:
+        cell = cell_name(gl.summary_cell("top_share").ref)
+        share = value(gl.summary_cell("top_share").ref)
+        if cell in wrong or isinstance(share, bool) or not isinstance(share, (int, float)) or share <= threshold:
+            continue
+        option = f"{threshold:g}".replace(".", ",")
+        message = (
+            f"{_show(share, 'ratio', 1)} des familles de la grille « {gl.sheet} » sont dans sa tranche la plus "
+            f"haute (seuil : {_show(threshold, 'ratio', 1)}) : la méthode conseille de scinder cette tranche à la "
+            f"révision annuelle ; workbook-engine calibrate CLASSEUR --split-top-share {option} -o PROPOSITION.xlsx "
+            "propose une tranche de plus, coupée à la médiane des familles de la tranche"
+        )
+        out.append(Finding("review", "info", cell, message, cell=cell))
+    return out
 
 
 def unverified_findings(unverified: dict[str, list[str]]) -> list[Finding]:
