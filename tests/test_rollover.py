@@ -263,3 +263,20 @@ def test_batch_from_last_years_workbooks_rolls_each_school_over(last_year, tmp_p
     index = (out / "index.csv").read_text(encoding="utf-8-sig")
     assert "ecole.xlsx;written" in index and ";error;" in index
     assert main(["batch", "--from", str(folder), "-o", str(tmp_path / "x")]) == 2  # --year is needed
+
+
+def test_calibrating_a_rolled_over_scenario_keeps_last_years_brackets():
+    """Calibration proposes new amounts (and, split, new brackets) for this
+    year; last year's brackets are the comparison and stay as they were."""
+    from workbook_engine.calibrate import CalibrationOptions, GridConstraints, calibrate
+    from workbook_engine.formats.sample import load_sample
+    from workbook_engine.workbook.rollover import rollover_scenario
+
+    rolled, _ = rollover_scenario(load_sample(), "2027-2028")
+    for options in (
+        CalibrationOptions(GridConstraints(step=5)),
+        CalibrationOptions(GridConstraints(step=5), split_top_share=0.2),
+    ):
+        proposed = calibrate(rolled, options).proposed
+        assert [g.previous for g in proposed.grids] == [g.previous for g in rolled.grids]
+        assert all(g.previous for g in proposed.grids)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import string
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -89,7 +89,7 @@ def with_quantile_bounds(grid: Grid, n: int, step: float, values: np.ndarray) ->
     notes = [note]
     if len(set(np.round(values, 6))) < n or min(counts) == 0:
         notes.append("peu de valeurs distinctes de l'indicateur : certaines tranches sont vides ou très petites")
-    return GridPlan(Grid(grid.name, tranches, grid.old_tariff, grid.budget_target), True, tuple(notes))
+    return GridPlan(replace(grid, tranches=tranches), True, tuple(notes))
 
 
 def next_label(labels: list[str]) -> str:
@@ -134,7 +134,7 @@ def split_top(plan: GridPlan, share: float, step: float, values: np.ndarray, top
         f"tranche {top.label} scindée : {pct} des familles y étaient (seuil {share * 100:.0f} %) ; "
         f"nouvelle tranche {label} à partir de {fmt_bound(bound)}"
     )
-    return GridPlan(Grid(grid.name, tranches, grid.old_tariff, grid.budget_target), True, plan.notes + (note,))
+    return GridPlan(replace(grid, tranches=tranches), True, plan.notes + (note,))
 
 
 def top_share_of(grid: Grid, indicator: np.ndarray, notice: np.ndarray, in_grid: np.ndarray) -> float | None:

@@ -319,11 +319,9 @@ def calibrate(scenario: Scenario, options: CalibrationOptions | None = None) -> 
             proposed_grids.append(grid)
         else:
             proposed_grids.append(
-                Grid(
-                    grid.name,
-                    tuple(Tranche(t.label, t.lower, float(a)) for t, a in zip(grid.tranches, solved.amounts)),
-                    grid.old_tariff,
-                    grid.budget_target,
+                replace(  # keeps everything but the amounts, last year's brackets included
+                    grid,
+                    tranches=tuple(Tranche(t.label, t.lower, float(a)) for t, a in zip(grid.tranches, solved.amounts)),
                 )
             )
     proposed = replace(scenario, grids=tuple(proposed_grids))
