@@ -280,3 +280,25 @@ def test_calibrating_a_rolled_over_scenario_keeps_last_years_brackets():
         proposed = calibrate(rolled, options).proposed
         assert [g.previous for g in proposed.grids] == [g.previous for g in rolled.grids]
         assert all(g.previous for g in proposed.grids)
+
+
+@pytest.mark.parametrize("threshold", [0.2, 0.25, 0.5])
+def test_the_rollover_report_gives_the_review_advice_for_crowded_top_tranches(threshold):
+    """The method's yearly review: a grid whose top tranche held more than
+    the threshold of its families this year is named, with the calibrate
+    command that splits it."""
+    from workbook_engine.formats.sample import load_sample
+    from workbook_engine.model.simulate import simulate_json
+    from workbook_engine.workbook.rollover import rollover_scenario
+
+    last = load_sample()
+    crowded = [
+        g["name"]
+        for g in simulate_json(last)["grids"]
+        if g["tranches"] and g["tranches"][-1]["families"] / sum(t["families"] for t in g["tranches"]) > threshold
+    ]
+    _, report = rollover_scenario(last, "2027-2028", top_share_threshold=threshold)
+    assert len(report.advice) == len(crowded)
+    for name, advice in zip(crowded, report.advice):
+        assert f"« {name} »" in advice and "--split-top-share" in advice
+    assert sum(line.startswith("  Conseil : ") for line in report.lines()) == len(crowded)

@@ -24,6 +24,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         action="store_true",
         help="effacer les revenus (familles « avis non fourni » jusqu'à la saisie du nouvel avis)",
     )
+    p.add_argument(
+        "--top-share-threshold",
+        metavar="PART",
+        help="part des familles d'une grille dans sa tranche la plus haute au-delà de laquelle le compte rendu "
+        "conseille de la scinder (ex. 0,30 ou 30 %% ; défaut 25 %%)",
+    )
     p.add_argument("--json", action="store_true", help="le compte rendu en JSON")
     p.set_defaults(run=run_rollover)
     return p
@@ -48,7 +54,12 @@ def run_rollover(args: argparse.Namespace) -> int:
     why = year_problem(args.year, read.scenario.year)
     if why is not None:
         raise UsageError(why)
-    following, report = rollover_scenario(read.scenario, args.year, clear_incomes=args.clear_incomes)
+    from workbook_engine.cli.report import top_share_threshold
+
+    threshold = top_share_threshold(args.top_share_threshold)
+    following, report = rollover_scenario(
+        read.scenario, args.year, clear_incomes=args.clear_incomes, top_share_threshold=threshold
+    )
     output.parent.mkdir(parents=True, exist_ok=True)
     generate_workbook(following, output, reports=(report.sheet(),))
     if args.json:
@@ -62,6 +73,7 @@ def run_rollover(args: argparse.Namespace) -> int:
                 "grids": list(report.grids),
                 "incomes_cleared": report.incomes_cleared,
                 "to_update": list(report.to_update),
+                "advice": list(report.advice),
                 "last_year_results": {"grids": report.last_results["grids"], "total": report.last_results["total"]},
             }
         )

@@ -700,15 +700,21 @@ def review_advice(
         share = value(gl.summary_cell("top_share").ref)
         if cell in wrong or isinstance(share, bool) or not isinstance(share, (int, float)) or share <= threshold:
             continue
-        option = f"{threshold:g}".replace(".", ",")
-        message = (
-            f"{_show(share, 'ratio', 1)} des familles de la grille « {gl.sheet} » sont dans sa tranche la plus "
-            f"haute (seuil : {_show(threshold, 'ratio', 1)}) : la méthode conseille de scinder cette tranche à la "
-            f"révision annuelle ; workbook-engine calibrate CLASSEUR --split-top-share {option} -o PROPOSITION.xlsx "
-            "propose une tranche de plus, coupée à la médiane des familles de la tranche"
-        )
+        message = split_advice(f"la grille « {gl.sheet} »", share, threshold)
         out.append(Finding("review", "info", cell, message, cell=cell))
     return out
+
+
+def split_advice(grid: str, share: float, threshold: float) -> str:
+    """The method's advice for a crowded top tranche (``grid``: « la grille
+    « École » »), shared by ``check`` and ``rollover``."""
+    option = f"{threshold:g}".replace(".", ",")
+    return (
+        f"{_show(share, 'ratio', 1)} des familles de {grid} sont dans sa tranche la plus "
+        f"haute (seuil : {_show(threshold, 'ratio', 1)}) : la méthode conseille de scinder cette tranche à la "
+        f"révision annuelle ; workbook-engine calibrate CLASSEUR --split-top-share {option} -o PROPOSITION.xlsx "
+        "propose une tranche de plus, coupée à la médiane des familles de la tranche"
+    )
 
 
 def unverified_findings(unverified: dict[str, list[str]]) -> list[Finding]:

@@ -19,6 +19,7 @@ from workbook_engine.model.domain import Family, Grid, Scenario
 from workbook_engine.model.french import eur
 from workbook_engine.model.results import JSONObject
 from workbook_engine.model.simulate import simulate_json
+from workbook_engine.workbook.check import TOP_SHARE_THRESHOLD, split_advice
 from workbook_engine.workbook.writer import ReportSheet
 
 YEAR = re.compile(r"(\d{4})-(\d{4})")
@@ -37,6 +38,7 @@ class RolloverReport:
     incomes_cleared: bool
     to_update: tuple[str, ...]  # ids of the families whose notice must be updated
     last_results: JSONObject  # last year's results JSON (the model's)
+    advice: tuple[str, ...] = ()  # the yearly review: grids whose top tranche is crowded
 
     def lines(self) -> list[str]:
         """The report in French, for the terminal."""
@@ -68,6 +70,7 @@ class RolloverReport:
             f"    Total : {t['families']} famille(s), recettes {eur(t['revenue'])}"
             + (f", objectif {eur(t['budget_target'])}" if t["budget_target"] is not None else "")
         )
+        out += [f"  Conseil : {a}" for a in self.advice]
         return out
 
     def sheet(self) -> ReportSheet:
@@ -93,11 +96,16 @@ def year_problem(year: str, last_year: str) -> str | None:
     return None
 
 
-def rollover_scenario(last: Scenario, year: str, *, clear_incomes: bool = False) -> tuple[Scenario, RolloverReport]:
-    """Next year's scenario from a validated ``last`` one, and the report."""
+def rollover_scenario(
+    last: Scenario, year: str, *, clear_incomes: bool = False, top_share_threshold: float = TOP_SHARE_THRESHOLD
+) -> tuple[Scenario, RolloverReport]:
+    """Next year's scenario from a validated ``last`` one, and the report,
+    with the method's review advice for each grid whose top tranche held
+    more than ``top_share_threshold`` of its families this year."""
     grids = tuple(_carry_grid(g) for g in last.grids)
     families = tuple(_carry_family(f, clear_incomes) for f in last.families)
     following = replace(last, year=year.strip(), grids=grids, families=families)
+    results = simulate_json(last)
     report = RolloverReport(
         last_year=last.year,
         year=year.strip(),
@@ -106,7 +114,12 @@ def rollover_scenario(last: Scenario, year: str, *, clear_incomes: bool = False)
         grids=tuple(g.name for g in grids),
         incomes_cleared=clear_incomes,
         to_update=tuple(f.id for f in last.families),
-        last_results=simulate_json(last),
+        last_results=results,
+        advice=tuple(
+            split_advice(f"la grille « {g['name'] or f'Grille {i}'} »", g["top_share"], top_share_threshold)
+            for i, g in enumerate(results["grids"], start=1)
+            if isinstance(g["top_share"], float) and g["top_share"] > top_share_threshold
+        ),
     )
     return following, report
 
