@@ -570,13 +570,6 @@ def _family_formulas(n: int, version: int) -> list[tuple[str, str, Kind, str, in
             (f"due_g{g}", f"Dû G{g}", "money", blank + f"ROUND({{amount_g{g}}}*{{factor_g{g}}},2))", g),
             (f"old_due_g{g}", f"Ancien dû G{g}", "money", blank + f"ROUND({{g{g}_old}}*{{factor_g{g}}},2))", g),
         ]
-    if _rank_helpers(n, version):
-        # Each grid's tariff again, side by side (hidden): the sibling rank
-        # compares a grid's tariff with a range of them (see _ranked_before_terms).
-        out += [
-            (f"ranked_before_amount_g{h}", f"Tarif pour le rang G{h}", "money", f"{{amount_g{h}}}", None)
-            for h in range(1, n + 1)
-        ]
     dues = ",".join(f"{{due_g{g}}}" for g in range(1, n + 1))
     olds = ",".join(f"{{old_due_g{g}}}" for g in range(1, n + 1))
     out += [
@@ -591,6 +584,14 @@ def _family_formulas(n: int, version: int) -> list[tuple[str, str, Kind, str, in
             None,
         ),
     ]
+    # Last in the table: no column of versions 1 and 2 moves.
+    if _rank_helpers(n, version):
+        # Each grid's tariff again, side by side (hidden): the sibling rank
+        # compares a grid's tariff with a range of them (see _ranked_before_terms).
+        out += [
+            (f"ranked_before_amount_g{h}", f"Tarif pour le rang G{h}", "money", f"{{amount_g{h}}}", None)
+            for h in range(1, n + 1)
+        ]
     return out
 
 
