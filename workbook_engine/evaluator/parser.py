@@ -17,13 +17,19 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-
-from openpyxl.formula.tokenizer import Token, Tokenizer
+from typing import TYPE_CHECKING
 
 from workbook_engine.evaluator.functions import FUNCTIONS
 from workbook_engine.evaluator.nodes import ArrayConst, Binary, Call, Cell, Const, Missing, Node, Range, Unary
+from workbook_engine.evaluator.openpyxl_parts import openpyxl_part
 from workbook_engine.evaluator.refs import MAX_COL, MAX_ROW, Area, col_index, col_letters, parse_area, split_sheet
 from workbook_engine.evaluator.values import REF, Value, error
+
+if TYPE_CHECKING:
+    from openpyxl.formula.tokenizer import Token, Tokenizer
+else:  # without openpyxl's package __init__ (start-up: see openpyxl_parts)
+    _part = openpyxl_part("formula.tokenizer")
+    Token, Tokenizer = _part.Token, _part.Tokenizer
 
 # A piece of a template: literal text, ("row", offset) or ("col", offset).
 Piece = str | tuple[str, int]

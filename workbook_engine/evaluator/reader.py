@@ -636,7 +636,7 @@ def _date_styles(data: bytes) -> frozenset[str]:
     """The cell style indexes (``s`` attributes) whose number format shows a
     date or a time: a number typed as a date is told apart from an amount.
     An unreadable styles part is no reason to refuse the file: no dates."""
-    from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format
+    from workbook_engine.evaluator.builtin_formats import BUILTIN_FORMATS, is_date_format
 
     formats = {str(k): v for k, v in BUILTIN_FORMATS.items()}
     xf_formats: list[str] = []

@@ -32,6 +32,7 @@ from workbook_engine.workbook.layout import (
     GridLayout,
     Layout,
     grid_summary_keys,
+    result_key,
 )
 
 
@@ -181,4 +182,4 @@ def _scale_page(s: Scenario) -> dict[str, object]:
 def column_values(layout: Layout, r: Results) -> dict[str, list[object]]:
     """Per formula column of the family table, the value of each family row."""
     fam = r.families
-    return {c.key: [_cell(v) for v in fam[c.key].tolist()] for c in layout.formula_columns}
+    return {c.key: [_cell(v) for v in fam[result_key(c.key)].tolist()] for c in layout.formula_columns}

@@ -22,10 +22,9 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from openpyxl.formula.tokenizer import Tokenizer
-
+from workbook_engine.evaluator.openpyxl_parts import openpyxl_part
 from workbook_engine.evaluator.refs import col_letters
 from workbook_engine.model.domain import Scenario
 from workbook_engine.model.problems import InputError, show_value
@@ -44,6 +43,12 @@ REPAIR = (
     "Pour réparer : lisez le scénario (workbook-engine read CLASSEUR -o scenario.json) puis régénérez "
     "le classeur (workbook-engine generate scenario.json -o nouveau.xlsx)."
 )
+
+if TYPE_CHECKING:
+    from openpyxl.formula.tokenizer import Tokenizer
+else:  # without openpyxl's package __init__ (start-up: see openpyxl_parts)
+    _part = openpyxl_part("formula.tokenizer")
+    Tokenizer = _part.Tokenizer
 MAX_LISTED = 3  # cells named per line before "et N autres"
 UNITS: dict[str, Unit] = defaultdict(lambda: "text", money="eur", ratio="ratio", count="count")
 MAX_PRINTED = 25  # lines printed per part; --json has them all

@@ -20,17 +20,24 @@ text with its "=", else the constant (float, str, bool, an error code,
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-from openpyxl.utils.datetime import MAC_EPOCH, WINDOWS_EPOCH, from_excel
 
 from workbook_engine.evaluator import Evaluation, ParsedWorkbook, UnreadableWorkbook, evaluate_parsed, parse_workbook
+from workbook_engine.evaluator.openpyxl_parts import openpyxl_part
 from workbook_engine.evaluator.runs import Run
 from workbook_engine.evaluator.values import BLANK
 from workbook_engine.model.problems import InputError, Problem
 from workbook_engine.safety.gate import inspect_workbook
 from workbook_engine.safety.safe_workbook import SafeWorkbook
 from workbook_engine.workbook.layout import Ref
+
+if TYPE_CHECKING:
+    from openpyxl.utils.datetime import MAC_EPOCH, WINDOWS_EPOCH, from_excel
+else:  # without openpyxl's package __init__ (start-up: see openpyxl_parts)
+    _part = openpyxl_part("utils.datetime")
+    MAC_EPOCH, WINDOWS_EPOCH, from_excel = _part.MAC_EPOCH, _part.WINDOWS_EPOCH, _part.from_excel
 
 
 class WorkbookFile:

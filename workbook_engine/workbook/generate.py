@@ -7,6 +7,7 @@ from pathlib import Path
 from workbook_engine.model.domain import Grid, Scenario
 from workbook_engine.model.simulate import simulate
 from workbook_engine.workbook.layout import DEFAULT_CAPACITY, DEFAULT_SLOTS, Layout, build_layout
+from workbook_engine.workbook.size import refuse_too_large
 from workbook_engine.workbook.writer import ReportSheet, write_workbook
 
 
@@ -34,5 +35,6 @@ def generate_workbook(
     """Write the workbook of a (validated, or blank) scenario, with optional
     report sheets of plain values after the layout's; returns its layout."""
     layout = layout_for(scenario, slots, capacity)
+    refuse_too_large(layout, str(path))  # before anything is computed or written
     write_workbook(path, layout, scenario, simulate(scenario), reports)
     return layout

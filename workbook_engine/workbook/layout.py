@@ -112,6 +112,7 @@ FAMILY_COLUMN_NAMES = {
     "tranche_g{g}": "FAM_TRANCHE_G{g}",
     "amount_g{g}": "FAM_TARIF_G{g}",
     "ranked_before_g{g}": "FAM_RANG_G{g}",
+    "ranked_before_amount_g{g}": "FAM_RANG_TARIF_G{g}",
     "factor_g{g}": "FAM_ELEVES_PAYANTS_G{g}",
     "due_g{g}": "DU_FAMILLE_G{g}",
     "old_due_g{g}": "FAM_ANCIEN_DU_G{g}",
@@ -156,6 +157,12 @@ def column_name(key: str) -> str:
     if stem and g.isdigit():
         return FAMILY_COLUMN_NAMES[stem + "_g{g}"].format(g=g)
     return FAMILY_COLUMN_NAMES[key]
+
+
+def result_key(key: str) -> str:
+    """The model's results column a family column shows: its own, except
+    the hidden tariffs of the rank (version 3), which repeat a grid's tariff."""
+    return "amount_g" + key.rpartition("_g")[2] if key.startswith("ranked_before_amount_g") else key
 
 
 def grid_sheet(g: int) -> str:
@@ -574,14 +581,8 @@ def _family_formulas(n: int, version: int) -> list[tuple[str, str, Kind, str, in
         ),
     ]
     for g in range(1, n + 1):
-        others = []
-        for h in range(1, n + 1):
-            if h != g:
-                op = ">=" if h < g else ">"
-                others.append(f"({{amount_g{h}}}{op}{{amount_g{g}}})*{{pupils_g{h}}}")
-        before = f"IF({is_choice('{P_sibling_scope}', SCOPE_TEXT['network'], version)},{{other_enrolled}},0)" + "".join(
-            "+" + o for o in others
-        )
+        scope = f"IF({is_choice('{P_sibling_scope}', SCOPE_TEXT['network'], version)},{{other_enrolled}},0)"
+        before = scope + "".join("+" + o for o in _ranked_before_terms(g, n, version))
 
         def d(n_: str) -> str:
             return f"{{P_rate_2}}*({n_}>=2)+{{P_rate_3}}*({n_}>=3)+{{P_rate_4}}*MAX({n_}-3,0)"
@@ -650,6 +651,14 @@ def _family_formulas(n: int, version: int) -> list[tuple[str, str, Kind, str, in
             None,
         ),
     ]
+    # Last in the table: no column of versions 1 and 2 moves.
+    if _rank_helpers(n, version):
+        # Each grid's tariff again, side by side (hidden): the sibling rank
+        # compares a grid's tariff with a range of them (see _ranked_before_terms).
+        out += [
+            (f"ranked_before_amount_g{h}", f"Tarif pour le rang G{h}", "money", f"{{amount_g{h}}}", None)
+            for h in range(1, n + 1)
+        ]
     return out
 
 
@@ -683,6 +692,41 @@ def _previous_formulas(g: int, no_notice: str) -> list[tuple[str, str, Kind, str
             g,
         ),
     ]
+
+
+def _rank_helpers(n: int, version: int) -> bool:
+    """Whether the family table has the block of tariffs the rank reads."""
+    return version >= 3 and n >= 2
+
+
+def _ranked_before_terms(g: int, n: int, version: int) -> list[str]:
+    """Pupils of the family's other grids ranked before grid ``g`` (SPEC:
+    highest tariff first, ties to the lower grid number). Versions 1 and 2
+    name every other grid in every grid's cell (grids² in a row); version 3
+    compares the grid's tariff with two ranges of the hidden tariff block
+    (grids before it, ties included; grids after it, ties excluded), so a
+    cell's size does not grow with the number of grids."""
+    if not _rank_helpers(n, version):
+        terms = []
+        for h in range(1, n + 1):
+            if h != g:
+                op = ">=" if h < g else ">"
+                terms.append(f"({{amount_g{h}}}{op}{{amount_g{g}}})*{{pupils_g{h}}}")
+        return terms
+
+    def span(key: str, a: int, b: int) -> str:
+        return f"{{{key}{a}}}:{{{key}{b}}}"
+
+    terms = []
+    if g > 1:
+        terms.append(
+            f"SUMPRODUCT(({span('ranked_before_amount_g', 1, g - 1)}>={{amount_g{g}}})*{span('pupils_g', 1, g - 1)})"
+        )
+    if g < n:
+        terms.append(
+            f"SUMPRODUCT(({span('ranked_before_amount_g', g + 1, n)}>{{amount_g{g}}})*{span('pupils_g', g + 1, n)})"
+        )
+    return terms
 
 
 GRID_SUMMARY = (

@@ -18,9 +18,9 @@ from typing import cast
 
 import numpy as np
 
-from workbook_engine.evaluator.nodes import ArrayConst, Binary, Call, Const, Node, Range, Unary
+from workbook_engine.evaluator.nodes import ArrayConst, Binary, Call, Cell, Const, Node, Range, Unary
 from workbook_engine.evaluator.values import ERR, NA, REF, V, assemble, take, to_bool, to_number, with_errors
-from workbook_engine.evaluator.vector import Block, ConstBlock, Ctx, Engine, operate
+from workbook_engine.evaluator.vector import Block, ConstBlock, Ctx, Engine, VaryingBlock, operate
 
 Array = tuple[int, int, V]
 
@@ -201,3 +201,61 @@ def _elementwise(eng: Engine, ctx: Ctx, node: Call) -> Array:
     if len(v.t) != k:
         v = v.broadcast(k)
     return h, w, v
+
+
+# ---------------------------------------------------------------------------
+# A column run at once: SUMPRODUCT over ranges that move with the row
+# ---------------------------------------------------------------------------
+
+
+def _run_leaf_shape(eng: Engine, ctx: Ctx, node: Node, shapes: set[tuple[int, int]]) -> bool:
+    """Whether ``node`` is made only of what the run evaluation below
+    computes exactly as :func:`array_value` does cell by cell (ranges moving
+    with the row, single values, operators); collects the ranges' shapes."""
+    if isinstance(node, Range):
+        b = eng.area(node, ctx)
+        if not isinstance(b, VaryingBlock):
+            return False
+        shapes.add((b.h, b.w))
+        return True
+    if isinstance(node, Unary):
+        return _run_leaf_shape(eng, ctx, node.x, shapes)
+    if isinstance(node, Binary):
+        return _run_leaf_shape(eng, ctx, node.a, shapes) and _run_leaf_shape(eng, ctx, node.b, shapes)
+    return isinstance(node, (Const, Cell))
+
+
+def run_arrays(eng: Engine, ctx: Ctx, args: list[Node]) -> tuple[int, list[V]] | None:
+    """SUMPRODUCT's arguments for every row of a column run at once, when
+    each is built from ranges that move with the row (all of one shape),
+    single cells, constants and operators (``(X5:Z5>=AA5)*B5:D5``): each
+    argument as one flat vector of rows x cells (row-major), the cells of
+    a row in the order :func:`array_value` gives them. ``None`` when some
+    argument needs the cell-by-cell path."""
+    shapes: set[tuple[int, int]] = set()
+    if not all(_run_leaf_shape(eng, ctx, a, shapes) for a in args) or len(shapes) > 1:
+        return None
+    h, w = shapes.pop() if shapes else (1, 1)  # A4:A4 parses as the cell A4
+    k = h * w
+    return k, [_run_value(eng, ctx, a, k) for a in args]
+
+
+def _run_value(eng: Engine, ctx: Ctx, node: Node, k: int) -> V:
+    size = ctx.size
+    if isinstance(node, Range):
+        block = cast(VaryingBlock, eng.area(node, ctx))
+        m = block.matrix()  # (rows, cells) in row-major cell order
+        return V(m.t.reshape(-1), m.n.reshape(-1), None if m.o is None else m.o.reshape(-1), None, True)
+    if isinstance(node, Unary):
+        v = _run_value(eng, ctx, node.x, k)
+        if node.op == "+":
+            return v
+        v = to_number(v)
+        return V(v.t, -v.n + 0.0 if node.op == "-" else v.n / 100.0, v.o, v.uni)
+    if isinstance(node, Binary):
+        return operate(node.op, _run_value(eng, ctx, node.a, k), _run_value(eng, ctx, node.b, k))
+    v = eng.value(node, ctx)  # one value per row (or one for all): spread over the row's cells
+    if len(v.t) == 1:
+        return v
+    v = v.broadcast(size)
+    return V(np.repeat(v.t, k), np.repeat(v.n, k), None if v.o is None else np.repeat(v.o, k), v.uni, v.ref)

@@ -12,7 +12,7 @@ from typing import cast
 import numpy as np
 
 from workbook_engine.evaluator.criteria import Criterion, criterion, lowered
-from workbook_engine.evaluator.functions.arrays import array_value
+from workbook_engine.evaluator.functions.arrays import array_value, run_arrays
 from workbook_engine.evaluator.functions.base import (
     FUNCTIONS,
     ArgError,
@@ -302,7 +302,7 @@ def fn_sumproduct(eng: Engine, ctx: Ctx, args: list[Node]) -> V:
     comparison's logicals into numbers; an error in any cell is the result.
     (LibreOffice counts TRUE as 1 in a range: Excel's 0 is the reference.)"""
     if ctx.size != 1:
-        raise NotVectorizable
+        return _sumproduct_run(eng, ctx, args)
     arrays = [array_value(eng, ctx, a) for a in args]
     if len({(h, w) for h, w, _ in arrays}) != 1:
         return V.const(VALUE)
@@ -316,6 +316,37 @@ def fn_sumproduct(eng: Engine, ctx: Ctx, args: list[Node]) -> V:
     with np.errstate(over="ignore", invalid="ignore"):
         total = _seq_sum(product.reshape(1, -1))
     return finite(V.nums(total))
+
+
+def _sumproduct_run(eng: Engine, ctx: Ctx, args: list[Node]) -> V:
+    """SUMPRODUCT down a column run, every row at once, when its arguments
+    are ranges moving with the row (the layout's sibling rank): the same
+    products and left-to-right sums as the cell-by-cell path, row by row;
+    a row with an error in some cell gets the first error of its cells."""
+    got = run_arrays(eng, ctx, args)
+    if got is None:
+        raise NotVectorizable
+    k, values = got
+    rows = ctx.size
+    product = np.ones(rows * k)
+    err_rows = np.zeros(rows, dtype=bool)
+    errs = np.empty(rows, dtype=object)
+    for v in values:
+        v = v.broadcast(rows * k)
+        is_err = (v.t == ERR).reshape(rows, k)
+        new = is_err.any(axis=1) & ~err_rows
+        if new.any():
+            first = is_err.argmax(axis=1)
+            o = cast(np.ndarray, v.o).reshape(rows, k)  # errors: ``o`` is set
+            errs[new] = o[np.flatnonzero(new), first[new]]
+            err_rows |= new
+        product = product * np.where(v.t == NUM, v.n, 0.0)
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = _seq_sum(product.reshape(rows, k))
+    out = finite(V.nums(total))
+    if err_rows.any():
+        out = with_errors(out, (err_rows, errs))
+    return out
 
 
 @function("COUNTA", 1)
