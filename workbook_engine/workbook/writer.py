@@ -48,6 +48,8 @@ from workbook_engine.workbook.layout import (
     GridLayout,
     Kind,
     Layout,
+    PreviousSlot,
+    Slot,
     scale_columns,
     scale_rows,
 )
@@ -523,18 +525,13 @@ def write_grid(
             write_input(ws, fmt, c, inputs[c.key])
         for c in (slot.upper, slot.families, slot.pupils, slot.revenue):
             write_formula(ws, fmt, c, cached)
-    last = gl.slots[-1]
-    for attr in ("lower", "amount"):
-        top, bottom = getattr(first, attr).ref, getattr(last, attr).ref
-        validate_input(
-            ws,
-            (top.row, top.col, bottom.row, bottom.col),
-            "money",
-            None,
-            "Borne inférieure de l'indicateur (0 pour la première tranche, puis croissante)."
-            if attr == "lower"
-            else "Montant annuel par élève, avant réduction fratrie.",
-        )
+    validate_tranche_columns(
+        ws,
+        first,
+        gl.slots[-1],
+        "Borne inférieure de l'indicateur (0 pour la première tranche, puis croissante).",
+        "Montant annuel par élève, avant réduction fratrie.",
+    )
     if gl.previous:
         write_previous_table(ws, fmt, gl, inputs)
     ws.write_string(gl.totals[0].ref.row, 0, "Total", fmt.header)
@@ -572,17 +569,23 @@ def write_previous_table(ws: Worksheet, fmt: Formats, gl: GridLayout, inputs: di
     for p in gl.previous:
         for c in (p.label, p.lower, p.amount):
             write_input(ws, fmt, c, inputs[c.key])
-    for attr in ("lower", "amount"):
+    validate_tranche_columns(
+        ws,
+        first,
+        last,
+        "Borne inférieure de l'an dernier (0 pour la première tranche, puis croissante).",
+        "Montant annuel par élève de l'an dernier, avant réduction fratrie.",
+    )
+
+
+def validate_tranche_columns(
+    ws: Worksheet, first: Slot | PreviousSlot, last: Slot | PreviousSlot, lower_help: str, amount_help: str
+) -> None:
+    """Money validation on a tranche table's bounds and amounts (this year's
+    slots or last year's): ``first``/``last`` are its first and last lines."""
+    for attr, help_ in (("lower", lower_help), ("amount", amount_help)):
         top, bottom = getattr(first, attr).ref, getattr(last, attr).ref
-        validate_input(
-            ws,
-            (top.row, top.col, bottom.row, bottom.col),
-            "money",
-            None,
-            "Borne inférieure de l'an dernier (0 pour la première tranche, puis croissante)."
-            if attr == "lower"
-            else "Montant annuel par élève de l'an dernier, avant réduction fratrie.",
-        )
+        validate_input(ws, (top.row, top.col, bottom.row, bottom.col), "money", None, help_)
 
 
 def _pixels(width: float) -> int:
