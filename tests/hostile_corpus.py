@@ -183,6 +183,8 @@ def _on_workbook(make: Callable[[Ctx], Path], command: str, *extra: str) -> Buil
             folder.mkdir()
             path.rename(folder / path.name)
             return ["collect", str(folder), "-o", "reseau.xlsx", "--csv", "reseau.csv"]
+        if command == "diff":  # the file against itself
+            return ["diff", str(path), str(path)]
         return [command, str(path), *extra]
 
     return build
@@ -194,6 +196,9 @@ WRITERS = {
     "split": ["--grids", "1", "-o", "parts"],
     "anonymize": ["-o", "partage.xlsx", "--key", "cle-de-la-federation-2026"],
     "calibrate": ["-o", "propose.xlsx"],
+    "upgrade": ["-o", "nouveau.xlsx"],
+    "rollover": ["--year", "2027-2028", "-o", "suivant.xlsx"],
+    "publish": ["-o", "publication"],
 }
 
 
@@ -283,7 +288,9 @@ def _schools(text: str, base: bool = False) -> Build:
 
 NAME_MILLION = "Familles!$A$4:$A$1048576"
 SLOTS_MILLION = "'Grille 1'!$E$8:$E$1000000"
-READERS = ("read", "check", "evaluate")
+# The commands that read one workbook, run on every workbook case: the first
+# round's readers and this session's (calc, diff, upgrade, rollover, publish).
+READERS = ("read", "check", "evaluate", "calc", "diff", "upgrade", "rollover", "publish")
 
 CASES: list[Case] = [
     # 1. Sizes from defined names

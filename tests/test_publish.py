@@ -419,3 +419,42 @@ def test_a_cent_between_the_childrens_lines_and_the_due_is_explained():
     assert "d'où un écart possible d'un centime" in text
     (plain,) = statements(small_scenario())[:1]
     assert "écart possible" not in notice(small_scenario(), plain, Options()).text()
+
+
+def test_control_characters_from_the_workbook_never_reach_a_publication(tmp_path, capsys):
+    """A structure and a grid named with ESC, BEL and a C1 CSI (as a hostile
+    or damaged workbook may hold them): publish writes every document, and no
+    control character is in any of them (python-docx refused them: exit 3)."""
+    import zipfile
+
+    from hostile_round2 import control_in_names
+
+    from workbook_engine.workbook.generate import generate_workbook
+
+    base = tmp_path / "base.xlsx"
+    generate_workbook(
+        replace(
+            tiny_scenario(),
+            structure="OGEC Saint-Joseph (exemple)",
+            grids=(
+                replace(tiny_scenario().grids[0], name="École"),
+                *tiny_scenario().grids[1:],
+            ),
+        ),
+        base,
+    )
+    source = control_in_names(base, tmp_path / "classeur.xlsx")
+    out = tmp_path / "publication"
+    assert main(["publish", str(source), "-o", str(out)]) == 0, capsys.readouterr().err
+    controls = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+    texts = []
+    for path in out.rglob("*"):
+        if path.suffix == ".pdf":
+            texts += pdf_pages(path)
+        elif path.suffix == ".docx":
+            with zipfile.ZipFile(path) as z:
+                texts += [z.read(n).decode("utf-8") for n in z.namelist() if n.endswith(".xml")]
+        elif path.suffix == ".csv":
+            texts.append(path.read_text(encoding="utf-8-sig"))
+    assert texts and not any(controls.search(t) for t in texts)
+    assert "pwned" in "".join(texts)  # the text around the controls is kept: only the controls go

@@ -17,7 +17,7 @@ from workbook_engine.model.domain import Scenario
 from workbook_engine.model.money import excel_round
 from workbook_engine.publish.article import Options
 from workbook_engine.publish.statements import Statement
-from workbook_engine.publish.typography import effort, french_date, money
+from workbook_engine.publish.typography import effort, french_date, money, printable
 
 
 def decimal(x: float | None, digits: int = 2) -> str:
@@ -53,5 +53,5 @@ def mailmerge_csv(scenario: Scenario, statements: list[Statement], pdf_names: li
     w = csv.writer(out, delimiter=";", lineterminator="\r\n")
     w.writerow(header(scenario))
     for st, name in zip(statements, pdf_names):
-        w.writerow(row(st, name, options))
+        w.writerow([printable(cell) for cell in row(st, name, options)])
     return out.getvalue().encode("utf-8-sig")

@@ -49,7 +49,7 @@ def to_docx(doc: Document) -> bytes:
         else:
             _table(d, b)
     if doc.footer:
-        d.sections[0].footer.paragraphs[0].text = doc.footer
+        d.sections[0].footer.paragraphs[0].text = french_spacing(doc.footer)
     out = io.BytesIO()
     d.save(out)
     return out.getvalue()

@@ -44,7 +44,7 @@ class _Pdf(FPDF):
         text = self.footer_text
         if self.page_numbers:
             text = f"{text} – page {self.page_no()} / {{nb}}" if text else f"page {self.page_no()} / {{nb}}"
-        self.cell(0, 5, text, align="C")
+        self.cell(0, 5, french_spacing(text), align="C")
         self.set_text_color(*INK)
 
 

@@ -40,10 +40,23 @@ _BEFORE = re.compile(r" ([:;!?»])")
 _AFTER = re.compile(r"« ")
 
 
+# Control characters (C0 but tab and line feed, DEL, C1) a workbook's text
+# may carry (« OGEC \x1b[2J… »): a document cannot hold them (python-docx
+# refuses them, a PDF would show boxes), and they mean nothing on paper.
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """``text`` without control characters: every text a publication
+    writes (documents and the mail-merge CSV) passes here."""
+    return _CONTROLS.sub("", text)
+
+
 def french_spacing(text: str) -> str:
-    """No-break spaces where French typography wants them: before : ; ! ? »
-    and after «, so a line never starts with the sign."""
-    return _AFTER.sub("«" + NBSP, _BEFORE.sub(NBSP + r"\1", text))
+    """A document's text: printable, with no-break spaces where French
+    typography wants them (before : ; ! ? » and after «, so a line never
+    starts with the sign)."""
+    return _AFTER.sub("«" + NBSP, _BEFORE.sub(NBSP + r"\1", printable(text)))
 
 
 def money(x: float) -> str:
