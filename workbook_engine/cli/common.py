@@ -14,6 +14,7 @@ import sys
 from collections.abc import Iterator
 from typing import TextIO
 
+from workbook_engine.model.french import CONTROL_PICTURES
 from workbook_engine.model.problems import UsageError
 
 EXIT_OK, EXIT_FINDINGS, EXIT_UNUSABLE, EXIT_INTERNAL = 0, 1, 2, 3
@@ -22,8 +23,7 @@ EXIT_OK, EXIT_FINDINGS, EXIT_UNUSABLE, EXIT_INTERNAL = 0, 1, 2, 3
 # Control characters a cell may hold (ESC, BEL, C1 codes) would act on the
 # terminal: set its title, clear it. Shown as Unicode control pictures
 # (␛, ␇) instead; tab, line feed and carriage return (progress bars) pass.
-_CONTROL_PICTURES = {c: 0x2400 + c for c in range(0x20) if c not in (0x09, 0x0A, 0x0D)} | {0x7F: 0x2421}
-_CONTROL_PICTURES |= {c: 0xFFFD for c in range(0x80, 0xA0)}
+_CONTROL_PICTURES = {c: p for c, p in CONTROL_PICTURES.items() if chr(c) not in "\t\n\r"}
 
 
 class ControlFree:

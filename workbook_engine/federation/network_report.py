@@ -39,6 +39,7 @@ from workbook_engine.federation.collect import (
     Network,
 )
 from workbook_engine.formats.files import atomic_output
+from workbook_engine.model.french import CONTROL_PICTURES
 from workbook_engine.workbook.writer import FIXED_DATE
 
 if TYPE_CHECKING:
@@ -59,11 +60,8 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # A control character a workbook brought (ESC, BEL, C1 codes) is shown as
 # its Unicode picture (␛, ␇), never copied: the report is read in terminals
 # and spreadsheets. Line breaks and tabs in a name are pictured too.
-_CONTROL_PICTURES = {c: 0x2400 + c for c in range(0x20)} | {0x7F: 0x2421} | {c: 0xFFFD for c in range(0x80, 0xA0)}
-
-
 def _plain(text: str) -> str:
-    return text.translate(_CONTROL_PICTURES)
+    return text.translate(CONTROL_PICTURES)
 
 
 def _csv_safe(text: str) -> str:

@@ -27,3 +27,13 @@ eur = _shown(lambda x: f"{x:,.2f} €")
 pct = _shown(lambda x: f"{x * 100:+.1f} %")
 share = _shown(lambda x: f"{x * 100:.1f} %")
 ratio = _shown(lambda x: f"1 : {x:.2f}")
+
+
+# The control characters a workbook's text may carry (C0, DEL, C1: ESC, BEL,
+# CSI...), which act on a terminal (set its title, clear it) and mean nothing
+# on paper. One table for every output: each maps to its Unicode control
+# picture (␛, ␇, ␡; C1 codes to U+FFFD). ``str.translate`` takes it as it
+# is, or a copy that lets some characters through or drops them all.
+CONTROL_PICTURES: dict[int, int] = (
+    {c: 0x2400 + c for c in range(0x20)} | {0x7F: 0x2421} | {c: 0xFFFD for c in range(0x80, 0xA0)}
+)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from workbook_engine.model.french import eur
+from workbook_engine.model.french import CONTROL_PICTURES, eur
 from workbook_engine.model.money import excel_round
 
 NBSP = "\u00a0"  # before € and %
@@ -42,14 +42,15 @@ _AFTER = re.compile(r"« ")
 
 # Control characters (C0 but tab and line feed, DEL, C1) a workbook's text
 # may carry (« OGEC \x1b[2J… »): a document cannot hold them (python-docx
-# refuses them, a PDF would show boxes), and they mean nothing on paper.
-_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# refuses them, a PDF would show boxes), and they mean nothing on paper:
+# dropped, not pictured.
+_DROP_CONTROLS: dict[int, None] = {c: None for c in CONTROL_PICTURES if chr(c) not in "\t\n"}
 
 
 def printable(text: str) -> str:
     """``text`` without control characters: every text a publication
     writes (documents and the mail-merge CSV) passes here."""
-    return _CONTROLS.sub("", text)
+    return text.translate(_DROP_CONTROLS)
 
 
 def french_spacing(text: str) -> str:
