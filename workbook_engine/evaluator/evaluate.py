@@ -58,6 +58,16 @@ class Evaluation:
     def value(self, sheet: str, row: int, col: int) -> object:
         return self(Ref(sheet, row, col))
 
+    def column_values(self, sheet: str, col: int, r0: int, r1: int) -> list[object]:
+        """The values of rows ``r0``..``r1`` of one column, as ``ev(ref)``
+        gives them cell by cell, read in one slice (a family column)."""
+        found = self.book.find(sheet)
+        if found is None:
+            raise KeyError(f"feuille « {sheet} » absente du classeur")
+        if col < 0 or r0 < 0:
+            return [self(Ref(sheet, r, col)) for r in range(r0, r1 + 1)]
+        return list(found.values(col, r0, r1))
+
     @property
     def sheet_names(self) -> list[str]:
         return [s.name for s in self.book.sheets]

@@ -364,6 +364,25 @@ def results_json(r: Results) -> JSONObject:
     )
 
 
+def summary_json(scenario: Scenario, families: Mapping[str, Any]) -> JSONObject:
+    """The results JSON's ``grids`` and ``total`` (without ``families``) of a
+    per-family table given as column arrays: what a check compares with the
+    workbook's summary cells, the families being compared column by column."""
+    grid_rows, tranche_rows, total = aggregate(scenario, families)
+    return _summary_json(grid_rows, tranche_rows, total, has_previous(scenario))
+
+
+def _summary_json(
+    grid_rows: Iterable[Mapping[str, Any]],
+    tranche_rows: Iterable[Mapping[str, Any]],
+    total: Mapping[str, Any],
+    previous: bool,
+) -> JSONObject:
+    tranche_rows = list(tranche_rows)
+    grids = [grid_json(row, [t for t in tranche_rows if t["grid"] == row["grid"]], previous) for row in grid_rows]
+    return {"grids": grids, "total": total_json(total, previous)}
+
+
 def table_json(scenario: Scenario, families: Mapping[str, Any]) -> JSONObject:
     """The results JSON of a per-family table given as column arrays (what
     ``model.simulate`` computes): ``build_results(...).to_json()`` without
@@ -388,7 +407,6 @@ def rows_json(
     """The results JSON of the per-family table, the grid and tranche rows and
     the totals; with last year's comparison when ``previous`` (a grid of the
     scenario has last year's brackets)."""
-    tranche_rows = list(tranche_rows)
     gs = range(1, n_grids + 1)
     tranche_cols = [fam[f"tranche_g{g}"].tolist() for g in gs]
     due_cols = [fam[f"due_g{g}"].tolist() for g in gs]
@@ -414,5 +432,4 @@ def rows_json(
             zip(fam["id"], fam["total_due"], fam["old_due"], fam["change"], fam["effort"])
         )
     ]
-    grids = [grid_json(row, [t for t in tranche_rows if t["grid"] == row["grid"]], prev) for row in grid_rows]
-    return {"families": families, "grids": grids, "total": total_json(total, prev)}
+    return {"families": families, **_summary_json(grid_rows, tranche_rows, total, prev)}

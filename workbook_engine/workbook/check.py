@@ -22,18 +22,31 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, cast
+
+import numpy as np
 
 from workbook_engine.evaluator.openpyxl_parts import openpyxl_part
 from workbook_engine.evaluator.refs import col_letters
 from workbook_engine.model.domain import Scenario
 from workbook_engine.model.problems import InputError, show_value
-from workbook_engine.model.simulate import simulate_json, tranches_moved_by_rounding
+from workbook_engine.model.results import has_previous as model_has_previous
+from workbook_engine.model.results import summary_json
+from workbook_engine.model.simulate import family_table, tranches_moved_by_rounding
+from workbook_engine.workbook import compare
+from workbook_engine.workbook.compare import Convert, same_figures
 from workbook_engine.workbook.file import open_workbook_file
 from workbook_engine.workbook.layout import Column, Layout, Ref
 from workbook_engine.workbook.placement import StructureEdit
 from workbook_engine.workbook.reader import WorkbookRead, cell_name, read_workbook
-from workbook_engine.workbook.results import family_rows, results_json_from_cells, used_slots
+from workbook_engine.workbook.results import (
+    SheetsPresent,
+    family_columns,
+    family_keys,
+    has_previous,
+    summary_json_from_cells,
+    used_slots,
+)
 
 Part = Literal["structure", "numbers", "inputs", "review"]
 Unit = Literal["eur", "ratio", "factor", "count", "text"]  # factor: a ratio shown as 2,25 (amplitude)
@@ -467,17 +480,21 @@ def check_numbers(read: WorkbookRead, value: Callable[[Ref], object]) -> list[Fi
     # their formulas are checked as they were written, and the families this
     # puts in another bracket than the rounded rule are told (below).
     rounded = layout.version >= 3
-    expected = simulate_json(read.scenario, round_indicator=rounded)  # the model's results JSON, without pandas
-    got = results_json_from_cells(layout, value)
+    table = family_table(read.scenario, round_indicator=rounded)  # the model's per-family columns
+    expected = summary_json(read.scenario, table)
+    prev = has_previous(layout, value)
+    got = summary_json_from_cells(layout, value, prev)
     findings: list[Finding] = []
     col = layout.column
-    rows = {fid: r for fid, r in zip((f["id"] for f in got["families"]), family_rows(layout, value))}
+    got_rows, got_cols = family_columns(layout, value, family_keys(layout))
+    # A family id as the results JSON shows it (str of the cell); the last
+    # row of an id wins, as in a dict (duplicates are the reader's finding).
+    at = {str(fid): i for i, fid in enumerate(got_cols["id"])}
 
     def fam_cell(fid: str, key: str) -> str:
-        row = rows.get(fid)
-        return cell_name(layout.family_ref(row, key)) if row is not None and col[key].col >= 0 else ""
+        i = at.get(fid)
+        return cell_name(layout.family_ref(got_rows[i], key)) if i is not None and col[key].col >= 0 else ""
 
-    got_fams = {f["id"]: f for f in got["families"]}
     if not rounded:
         for fid, moves in tranches_moved_by_rounding(read.scenario).items():
             g, unrounded, decimal = moves[0]
@@ -497,63 +514,7 @@ def check_numbers(read: WorkbookRead, value: Callable[[Ref], object]) -> list[Fi
                     fid,
                 )
             )
-    for exp in expected["families"]:
-        fid = exp["id"]
-        found = got_fams.get(fid)
-        if found is None:
-            continue  # a family the formulas do not cover: reported by the structure part
-        for g in range(layout.n_grids):
-            per_grid: tuple[tuple[str, str, str, Unit], ...] = (
-                ("tranches", f"tranche_g{g + 1}", "tranche", "text"),
-                ("due", f"due_g{g + 1}", "dû", "eur"),
-            )
-            if "previous_due" in exp:  # last year's brackets (version 3)
-                per_grid += (
-                    ("previous_tranches", f"previous_tranche_g{g + 1}", "tranche de l'an dernier", "text"),
-                    ("previous_due", f"previous_due_g{g + 1}", "dû avec le barème de l'an dernier", "eur"),
-                )
-            for field_, key, label, unit in per_grid:
-                got_v = found.get(field_, [None] * layout.n_grids)[g]
-                if exp[field_][g] != got_v:
-                    findings.append(
-                        Finding(
-                            "numbers",
-                            "error",
-                            f"{fam_cell(fid, key)} (famille {fid})",
-                            f"{label} grille {g + 1}",
-                            exp[field_][g],
-                            got_v,
-                            unit,
-                            fam_cell(fid, key),
-                            fid,
-                        )
-                    )
-        per_family: tuple[tuple[str, str, Unit], ...] = (
-            ("total_due", "total dû", "eur"),
-            ("old_due", "ancien total", "eur"),
-            ("change", "évolution", "eur"),
-            ("effort", "taux d'effort", "ratio"),
-        )
-        if "previous_total" in exp:
-            per_family += (
-                ("previous_total", "total avec le barème de l'an dernier", "eur"),
-                ("change_vs_previous", "évolution par rapport à l'an dernier", "eur"),
-            )
-        for key, label, unit in per_family:
-            if exp[key] != found.get(key):
-                findings.append(
-                    Finding(
-                        "numbers",
-                        "error",
-                        f"{fam_cell(fid, key)} (famille {fid})",
-                        label,
-                        exp[key],
-                        found.get(key),
-                        unit,
-                        fam_cell(fid, key),
-                        fid,
-                    )
-                )
+    findings += _family_findings(read, table, got_cols, at, prev, fam_cell)
     for gl, exp, found in zip(layout.grids, expected["grids"], got["grids"]):
         for key in (
             "revenue",
@@ -614,6 +575,81 @@ def check_numbers(read: WorkbookRead, value: Callable[[Ref], object]) -> list[Fi
     return findings
 
 
+# (family column, what, unit, the results JSON's converter): per grid, then per family.
+_PER_GRID: tuple[tuple[str, str, Unit, Convert], ...] = (
+    ("tranche_g{g}", "tranche", "text", compare.label),
+    ("due_g{g}", "dû", "eur", compare.money),
+)
+_PER_GRID_PREVIOUS: tuple[tuple[str, str, Unit, Convert], ...] = (
+    ("previous_tranche_g{g}", "tranche de l'an dernier", "text", compare.label),
+    ("previous_due_g{g}", "dû avec le barème de l'an dernier", "eur", compare.money),
+)
+_PER_FAMILY: tuple[tuple[str, str, Unit, Convert], ...] = (
+    ("total_due", "total dû", "eur", compare.money),
+    ("old_due", "ancien total", "eur", compare.money),
+    ("change", "évolution", "eur", compare.money),
+    ("effort", "taux d'effort", "ratio", compare.ratio),
+)
+_PER_FAMILY_PREVIOUS: tuple[tuple[str, str, Unit, Convert], ...] = (
+    ("previous_total", "total avec le barème de l'an dernier", "eur", compare.money),
+    ("change_vs_previous", "évolution par rapport à l'an dernier", "eur", compare.money),
+)
+
+
+def _family_findings(
+    read: WorkbookRead,
+    table: dict[str, object],
+    got: dict[str, list[object]],
+    at: dict[str, int],
+    got_previous: bool,
+    fam_cell: Callable[[str, str], str],
+) -> list[Finding]:
+    """Each family's figures, model against workbook, column by column
+    (``compare``); a finding per differing figure, family by family in the
+    scenario's order, grid by grid, as the results JSON lists them.
+
+    A family of the scenario that no formula row shows is the structure
+    part's finding, not one here. Last year's figures are compared when the
+    scenario has last year's brackets; a workbook that shows none reads blank."""
+    layout = read.layout
+    scenario = read.scenario
+    assert scenario is not None
+    ids = [str(fid) for fid in cast(np.ndarray, table["id"]).tolist()]
+    where = [at.get(fid) for fid in ids]
+    present = [i for i, w in enumerate(where) if w is not None]
+    rows = [w for w in where if w is not None]
+    expected_previous = model_has_previous(scenario)
+    per_grid = _PER_GRID + (_PER_GRID_PREVIOUS if expected_previous else ())
+    per_family = _PER_FAMILY + (_PER_FAMILY_PREVIOUS if expected_previous else ())
+    blank: list[object] = [None] * len(rows)
+
+    def compared(key: str, convert: Convert) -> tuple[list[object], list[object], np.ndarray]:
+        column = cast(np.ndarray, table[key]).tolist()
+        exp = [column[i] for i in present]
+        shown = got_previous or not key.startswith(("previous_", "change_vs_previous"))
+        found = [got[key][r] for r in rows] if shown else blank
+        return exp, found, ~same_figures(exp, found, convert)
+
+    # In the results JSON's order: a family's grids, then its totals.
+    checks: list[tuple[str, str, Unit, Convert, list[object], list[object], np.ndarray]] = []
+    for g in range(1, layout.n_grids + 1):
+        for key, what, unit, convert in per_grid:
+            checks.append((key.format(g=g), f"{what} grille {g}", unit, convert, *compared(key.format(g=g), convert)))
+    for key, what, unit, convert in per_family:
+        checks.append((key, what, unit, convert, *compared(key, convert)))
+    findings: list[Finding] = []
+    for k in np.flatnonzero(np.logical_or.reduce([c[-1] for c in checks])).tolist():
+        fid = ids[present[k]]
+        for key, what, unit, convert, exp, found, wrong in checks:
+            if wrong[k]:
+                cell = fam_cell(fid, key)
+                where_ = f"{cell} (famille {fid})"
+                findings.append(
+                    Finding("numbers", "error", where_, what, convert(exp[k]), convert(found[k]), unit, cell, fid)
+                )
+    return findings
+
+
 # ---------------------------------------------------------------------------
 # The whole check
 # ---------------------------------------------------------------------------
@@ -669,9 +705,8 @@ def check_workbook(
         report.unusable = "; ".join(p.message for p in exc.problems)
         return report
     report.findings += unverified_findings(unverified)
-    present = set(read.sheet_names)
     # A deleted or renamed sheet is a structure finding; its cells read blank.
-    report.values = values = lambda ref: value(ref) if ref.sheet in present else None
+    report.values = values = SheetsPresent(value, read.sheet_names)
     if read.scenario is not None:
         report.findings += check_numbers(read, values)
     else:

@@ -8,7 +8,7 @@ converters in ``results``), so the two compare with ``==``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from workbook_engine.model.results import family_json, grid_json, total_json
@@ -17,45 +17,111 @@ from workbook_engine.workbook.layout import Cell, GridLayout, Layout, Ref, Slot
 CellValue = Callable[[Ref], object]
 
 
+def column_values(value: CellValue, sheet: str, col: int, rows: range) -> list[object]:
+    """The values of one column over ``rows``: one slice when the source reads
+    columns (an ``Evaluation``: ``column_values(sheet, col, r0, r1)``), else
+    cell by cell. A column the layout does not have (col < 0) reads blank."""
+    if col < 0:
+        return [None] * len(rows)
+    read_column = getattr(value, "column_values", None)
+    if read_column is not None and len(rows):
+        values: list[object] = read_column(sheet, col, rows.start, rows.stop - 1)
+        return values
+    return [value(Ref(sheet, r, col)) for r in rows]
+
+
+class SheetsPresent:
+    """Cell values where a sheet the workbook lacks (deleted, renamed) reads
+    blank; columns are read as the source reads them (``column_values``)."""
+
+    def __init__(self, value: CellValue, present: Iterable[str]):
+        self.value = value
+        self.present = frozenset(present)
+
+    def __call__(self, ref: Ref) -> object:
+        return self.value(ref) if ref.sheet in self.present else None
+
+    def column_values(self, sheet: str, col: int, r0: int, r1: int) -> list[object]:
+        if sheet not in self.present:
+            return [None] * (r1 - r0 + 1)
+        return column_values(self.value, sheet, col, range(r0, r1 + 1))
+
+
 def family_rows(layout: Layout, value: CellValue) -> list[int]:
     """0-based rows of the family table that hold a family id."""
-    return [
-        r for r in range(layout.first_row, layout.last_row + 1) if value(layout.family_ref(r, "id")) not in (None, "")
-    ]
+    rows = range(layout.first_row, layout.last_row + 1)
+    ids = column_values(value, layout.families_sheet, layout.column["id"].col, rows)
+    return [r for r, v in zip(rows, ids) if v not in (None, "")]
+
+
+def family_columns(layout: Layout, value: CellValue, keys: Iterable[str]) -> tuple[list[int], dict[str, list[object]]]:
+    """The rows holding a family id, and the values of the columns ``keys``
+    at those rows (blank for a column the layout lacks)."""
+    rows = range(layout.first_row, layout.last_row + 1)
+    ids = column_values(value, layout.families_sheet, layout.column["id"].col, rows)
+    at = [i for i, v in enumerate(ids) if v not in (None, "")]
+    out: dict[str, list[object]] = {}
+    for key in keys:
+        if key == "id":
+            out[key] = [ids[i] for i in at]
+            continue
+        column = layout.column.get(key)  # last year's columns: layout version 3 on
+        values = column_values(value, layout.families_sheet, -1 if column is None else column.col, rows)
+        out[key] = [values[i] for i in at]
+    return [rows[i] for i in at], out
+
+
+def family_keys(layout: Layout) -> tuple[str, ...]:
+    """The family columns the results JSON reads, last year's included."""
+    gs = range(1, layout.n_grids + 1)
+    return (
+        "id",
+        *(f"tranche_g{g}" for g in gs),
+        *(f"due_g{g}" for g in gs),
+        "total_due",
+        "old_due",
+        "change",
+        "effort",
+        *(f"previous_tranche_g{g}" for g in gs),
+        *(f"previous_due_g{g}" for g in gs),
+        "previous_total",
+        "change_vs_previous",
+    )
 
 
 def results_json_from_cells(layout: Layout, value: CellValue) -> dict[str, Any]:  # the JSON document
-    col = layout.column
-    gs = range(1, layout.n_grids + 1)
-
-    def at(row: int, key: str) -> object:
-        return value(Ref(layout.families_sheet, row, col[key].col)) if col[key].col >= 0 else None
-
+    gs = range(layout.n_grids)
     prev = has_previous(layout, value)
-
-    def previous(row: int) -> tuple[list[object], list[object], object, object] | None:
-        if not prev:
-            return None
-        return (
-            [at(row, f"previous_tranche_g{g}") for g in gs],
-            [at(row, f"previous_due_g{g}") for g in gs],
-            at(row, "previous_total"),
-            at(row, "change_vs_previous"),
-        )
-
+    _rows, c = family_columns(layout, value, family_keys(layout))
+    tranche = [c[f"tranche_g{g + 1}"] for g in gs]
+    due = [c[f"due_g{g + 1}"] for g in gs]
+    prev_tranche = [c[f"previous_tranche_g{g + 1}"] for g in gs]
+    prev_due = [c[f"previous_due_g{g + 1}"] for g in gs]
     families = [
         family_json(
-            str(at(row, "id")),
-            [at(row, f"tranche_g{g}") for g in gs],
-            [at(row, f"due_g{g}") for g in gs],
-            at(row, "total_due"),
-            at(row, "old_due"),
-            at(row, "change"),
-            at(row, "effort"),
-            previous(row),
+            str(fid),
+            [t[i] for t in tranche],
+            [d[i] for d in due],
+            c["total_due"][i],
+            c["old_due"][i],
+            c["change"][i],
+            c["effort"][i],
+            (
+                [t[i] for t in prev_tranche],
+                [d[i] for d in prev_due],
+                c["previous_total"][i],
+                c["change_vs_previous"][i],
+            )
+            if prev
+            else None,
         )
-        for row in family_rows(layout, value)
+        for i, fid in enumerate(c["id"])
     ]
+    return {"families": families, **summary_json_from_cells(layout, value, prev)}
+
+
+def summary_json_from_cells(layout: Layout, value: CellValue, prev: bool) -> dict[str, Any]:
+    """The results JSON's ``grids`` and ``total``, read off the workbook."""
     grids = []
     for gl in layout.grids:
         summary = {c.key.rsplit(".", 1)[1]: value(c.ref) for c in gl.summary}
@@ -71,7 +137,7 @@ def results_json_from_cells(layout: Layout, value: CellValue) -> dict[str, Any]:
         ]
         grids.append(grid_json(summary, tranches, prev))
     total = {c.key.split(".", 1)[1]: value(c.ref) for c in layout.summary if c.key.startswith("total.")}
-    return {"families": families, "grids": grids, "total": total_json(total, prev)}
+    return {"grids": grids, "total": total_json(total, prev)}
 
 
 def has_previous(layout: Layout, value: CellValue) -> bool:
