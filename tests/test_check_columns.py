@@ -55,8 +55,8 @@ ODD = [
 numbers = st.one_of(
     st.sampled_from(ODD),
     st.floats(allow_nan=False, allow_infinity=False, min_value=-1e7, max_value=1e7),
-    st.integers(-10**6, 10**6).map(lambda c: c / 100 + 0.005),  # halves of a cent
-    st.integers(-10**6, 10**6).map(lambda c: c / 10**6 + 5e-7),  # halves of a ratio's last decimal
+    st.integers(-(10**6), 10**6).map(lambda c: c / 100 + 0.005),  # halves of a cent
+    st.integers(-(10**6), 10**6).map(lambda c: c / 10**6 + 5e-7),  # halves of a ratio's last decimal
 )
 
 
