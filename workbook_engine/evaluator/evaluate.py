@@ -66,7 +66,7 @@ class Evaluation:
             raise KeyError(f"feuille « {sheet} » absente du classeur")
         if col < 0 or r0 < 0:
             return [self(Ref(sheet, r, col)) for r in range(r0, r1 + 1)]
-        return list(found.values(col, r0, r1))
+        return found.values(col, r0, r1)
 
     @property
     def sheet_names(self) -> list[str]:

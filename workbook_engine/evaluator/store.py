@@ -128,7 +128,7 @@ class Sheet:
         value: Value = cast(np.ndarray, c.o)[row]  # text or error: ``o`` is set
         return value
 
-    def values(self, col: int, r0: int, r1: int) -> list[Value]:
+    def values(self, col: int, r0: int, r1: int) -> list[object]:
         """``[self.value(r, col) for r in range(r0, r1 + 1)]`` (rows ``r0 >= 0``),
         read as one slice of the column's arrays."""
         size = r1 - r0 + 1
@@ -136,7 +136,7 @@ class Sheet:
         if c is None or size <= 0 or r0 >= len(c.t):
             return [None] * max(size, 0)
         t = c.t[r0 : r1 + 1]
-        out: list[Value] = c.n[r0 : r1 + 1].tolist()  # numbers: Python floats, as ``value`` gives
+        out: list[object] = c.n[r0 : r1 + 1].tolist()  # numbers: Python floats, as ``value`` gives
         for i in np.flatnonzero(t != NUM).tolist():
             k = int(t[i])
             out[i] = None if k == BLANK else bool(out[i]) if k == BOOL else cast(np.ndarray, c.o)[r0 + i]

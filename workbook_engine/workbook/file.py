@@ -65,6 +65,29 @@ class WorkbookFile:
             return from_excel(sheet.value(ref.row, ref.col), epoch)
         return sheet.value(ref.row, ref.col)
 
+    def column_values(self, sheet: str, col: int, r0: int, r1: int) -> list[object]:
+        """``[self(Ref(sheet, r, col)) for r in r0..r1]``: one slice of the
+        column when those rows hold neither formulas nor dates (a column of
+        family inputs), else cell by cell."""
+        index = self._index.get(sheet)
+        rows = range(r0, r1 + 1)
+        if index is None or col < 0 or r0 < 0:
+            return [self(Ref(sheet, r, col)) for r in rows]
+        book_sheet = self.parsed.book[index]
+        runs = self.parsed.column_runs.get((index, col), ())
+        if any(run.r0 <= r1 and run.r1 >= r0 for run in runs) or any(c == col for _r, c in book_sheet.dates):
+            return [self(Ref(sheet, r, col)) for r in rows]
+        return book_sheet.values(col, r0, r1)
+
+    def formula_rows(self, sheet: str, cols: list[int], r0: int, r1: int) -> set[int]:
+        """The rows ``r0``..``r1`` where one of ``cols`` holds a formula."""
+        index = self._index.get(sheet)
+        out: set[int] = set()
+        for col in cols:
+            for run in self.parsed.column_runs.get((index, col), ()) if index is not None else ():
+                out.update(range(max(run.r0, r0), min(run.r1, r1) + 1))
+        return out
+
     def is_formula(self, ref: Ref) -> bool:
         index = self._index.get(ref.sheet)
         return (

@@ -427,9 +427,16 @@ class _Reader:
         seen_keys: dict[str, int] = {}  # id as it shows -> its row
         blank_run: list[int] = []
         id_col = cols["id"]
-        for row in range(layout.first_row, self.values.last_row(sheet, list(cols.values())) + 1):
+        rows = range(layout.first_row, self.values.last_row(sheet, list(cols.values())) + 1)
+        # The inputs read column by column; a row holding only plain values
+        # (no formula, no text to read as a number...) makes its family at
+        # once (``_plain_family``), any other goes cell by cell with its findings.
+        columns = {k: self.values.column_values(sheet, c, rows.start, rows.stop - 1) for k, c in cols.items()}
+        with_formulas = self.values.formula_rows(sheet, list(cols.values()), rows.start, rows.stop - 1)
+        for i, row in enumerate(rows):
             refs = {k: Ref(sheet, row, c) for k, c in cols.items()}
-            if all(self.values(r) in (None, "") for r in refs.values()):
+            here = {k: column[i] for k, column in columns.items()}
+            if all(v in (None, "") for v in here.values()):
                 blank_run.append(row)
                 continue
             if blank_run and families:
@@ -457,8 +464,50 @@ class _Reader:
                 self.say("error", refs["id"], id_header, fid, f"identifiant déjà utilisé en {other}")
                 continue
             self.family_rows[fid] = seen_keys[key] = row
-            families.append(self.family(fid, refs))
+            plain = None if row in with_formulas else self._plain_family(fid, here)
+            families.append(plain or self.family(fid, refs))
         return tuple(families)
+
+    def _plain_family(self, fid: str, values: dict[str, object]) -> Family | None:
+        """The family of a row of plain values, which :meth:`family` reads
+        without a word to say: numbers (whole where counts are expected,
+        below ``MAX_CELL_NUMBER``), blanks, the exact answer words. None for
+        anything else: the row is then read cell by cell."""
+        numbers: dict[str, float | None] = {}
+        for key, v in values.items():
+            if key in ("id", "notice"):
+                continue
+            if v is None:
+                numbers[key] = None
+            elif type(v) is float and abs(v) < MAX_CELL_NUMBER and (key in _DECIMAL_FIELDS or v.is_integer()):
+                numbers[key] = v
+            else:
+                return None
+        notice = values.get("notice")
+        if notice is not None and notice not in _NOTICE_WORDS:
+            return None
+
+        def num(key: str, default: D) -> float | D:
+            v = numbers.get(key)
+            return default if v is None else v
+
+        def whole(key: str, default: D) -> int | D:
+            v = numbers.get(key)
+            return default if v is None else int(v)
+
+        return Family(
+            id=fid,
+            rfr_1=num("rfr_1", None),
+            rfr_2=num("rfr_2", 0.0),
+            caf_aid=num("caf_aid", 0.0),
+            parts=num("parts", None),
+            adults=whole("adults", None),
+            children=whole("children", None),
+            other_dependents=whole("other_dependents", 0),
+            notice=notice != BOOL_TEXT[False],  # the formulas test "non": blank or "oui" is a notice
+            pupils=tuple(whole(f"pupils_g{g}", 0) for g in range(1, self.layout.n_grids + 1)),
+            other_enrolled=whole("other_enrolled", 0),
+        )
 
     def family(self, fid: str, refs: dict[str, Ref]) -> Family:
         column = self.layout.column
@@ -487,6 +536,11 @@ class _Reader:
             other_enrolled=whole("other_enrolled", 0),
         )
 
+
+# The family inputs read as decimal numbers (the others are counts, whole);
+# and the answers to "avis d'imposition" a plain row may hold, as written.
+_DECIMAL_FIELDS = frozenset({"rfr_1", "rfr_2", "caf_aid", "parts"})
+_NOTICE_WORDS = frozenset(BOOL_TEXT.values())
 
 # Number fields the workbook shows as money; rates (rate_2...) show as percentages.
 _MONEY_FIELDS = frozenset({"lower", "amount", "old_tariff", "budget_target", "rfr_1", "rfr_2", "caf_aid"})
