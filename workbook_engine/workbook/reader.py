@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
-from typing import Literal, TypeVar, overload
+from typing import Literal, TypeVar, cast, overload
 
 from workbook_engine.evaluator.functions import spreadsheet_trim
 from workbook_engine.evaluator.values import text_to_number
@@ -433,12 +433,13 @@ class _Reader:
         # once (``_plain_family``), any other goes cell by cell with its findings.
         columns = {k: self.values.column_values(sheet, c, rows.start, rows.stop - 1) for k, c in cols.items()}
         with_formulas = self.values.formula_rows(sheet, list(cols.values()), rows.start, rows.stop - 1)
-        for i, row in enumerate(rows):
-            refs = {k: Ref(sheet, row, c) for k, c in cols.items()}
-            here = {k: column[i] for k, column in columns.items()}
-            if all(v in (None, "") for v in here.values()):
+        keys = list(columns)
+        for row, values in zip(rows, zip(*columns.values())):
+            if all(v is None or v == "" for v in values):
                 blank_run.append(row)
                 continue
+            here = dict(zip(keys, values))
+            refs = {k: Ref(sheet, row, c) for k, c in cols.items()}
             if blank_run and families:
                 self.say(
                     "info",
@@ -449,7 +450,9 @@ class _Reader:
                 )
             blank_run = []
             id_header = layout.column["id"].header
-            fid = self.text(refs["id"], id_header)
+            plain_id = here["id"]  # a plain text id, as ``text`` would read it without a word
+            plain_row = row not in with_formulas and type(plain_id) is str and plain_id == plain_id.strip()
+            fid = cast(str, plain_id) if plain_row else self.text(refs["id"], id_header)
             if not fid:
                 self.say("error", refs["id"], id_header, None, "ligne remplie sans identifiant de famille")
                 continue
@@ -464,7 +467,7 @@ class _Reader:
                 self.say("error", refs["id"], id_header, fid, f"identifiant déjà utilisé en {other}")
                 continue
             self.family_rows[fid] = seen_keys[key] = row
-            plain = None if row in with_formulas else self._plain_family(fid, here)
+            plain = self._plain_family(fid, here) if plain_row else None
             families.append(plain or self.family(fid, refs))
         return tuple(families)
 
