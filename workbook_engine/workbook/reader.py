@@ -439,7 +439,7 @@ class _Reader:
                 blank_run.append(row)
                 continue
             here = dict(zip(keys, values))
-            refs = {k: Ref(sheet, row, c) for k, c in cols.items()}
+            id_ref = Ref(sheet, row, id_col)
             if blank_run and families:
                 self.say(
                     "info",
@@ -452,23 +452,23 @@ class _Reader:
             id_header = layout.column["id"].header
             plain_id = here["id"]  # a plain text id, as ``text`` would read it without a word
             plain_row = row not in with_formulas and type(plain_id) is str and plain_id == plain_id.strip()
-            fid = cast(str, plain_id) if plain_row else self.text(refs["id"], id_header)
+            fid = cast(str, plain_id) if plain_row else self.text(id_ref, id_header)
             if not fid:
-                self.say("error", refs["id"], id_header, None, "ligne remplie sans identifiant de famille")
+                self.say("error", id_ref, id_header, None, "ligne remplie sans identifiant de famille")
                 continue
             if problem := id_problem(fid):
-                self.say("error", refs["id"], id_header, fid[:40], problem)
+                self.say("error", id_ref, id_header, fid[:40], problem)
                 continue
             # Ids a person cannot tell apart (fullwidth, another Unicode form) are one (formats.ids).
             key = id_key(fid)
             twin = self.family_rows.get(fid, seen_keys.get(key))
             if twin is not None:
                 other = Ref(sheet, twin, id_col).a1
-                self.say("error", refs["id"], id_header, fid, f"identifiant déjà utilisé en {other}")
+                self.say("error", id_ref, id_header, fid, f"identifiant déjà utilisé en {other}")
                 continue
             self.family_rows[fid] = seen_keys[key] = row
             plain = self._plain_family(fid, here) if plain_row else None
-            families.append(plain or self.family(fid, refs))
+            families.append(plain or self.family(fid, {k: Ref(sheet, row, c) for k, c in cols.items()}))
         return tuple(families)
 
     def _plain_family(self, fid: str, values: dict[str, object]) -> Family | None:
@@ -476,27 +476,24 @@ class _Reader:
         without a word to say: numbers (whole where counts are expected,
         below ``MAX_CELL_NUMBER``), blanks, the exact answer words. None for
         anything else: the row is then read cell by cell."""
-        numbers: dict[str, float | None] = {}
         for key, v in values.items():
-            if key in ("id", "notice"):
+            if v is None or key == "id" or key == "notice":
                 continue
-            if v is None:
-                numbers[key] = None
-            elif type(v) is float and abs(v) < MAX_CELL_NUMBER and (key in _DECIMAL_FIELDS or v.is_integer()):
-                numbers[key] = v
-            else:
+            if type(v) is not float or not abs(v) < MAX_CELL_NUMBER:
+                return None
+            if key not in _DECIMAL_FIELDS and not v.is_integer():
                 return None
         notice = values.get("notice")
         if notice is not None and notice not in _NOTICE_WORDS:
             return None
 
         def num(key: str, default: D) -> float | D:
-            v = numbers.get(key)
-            return default if v is None else v
+            v = values.get(key)
+            return default if v is None else cast(float, v)
 
         def whole(key: str, default: D) -> int | D:
-            v = numbers.get(key)
-            return default if v is None else int(v)
+            v = values.get(key)
+            return default if v is None else int(cast(float, v))
 
         return Family(
             id=fid,
