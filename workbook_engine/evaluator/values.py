@@ -436,6 +436,8 @@ def compare(op: str, a: V, b: V) -> V:
     across types number < text < logical. Errors propagate."""
     if a.uni == NUM and b.uni == NUM:
         return V.bools(compare_numbers(op, a.n, b.n))
+    if op in ("=", "<>") and (_is_empty_text(b) or _is_empty_text(a)):
+        return _equals_empty_text(op, a if _is_empty_text(b) else b, a, b)
     size = max(len(a.t), len(b.t))
     ta = np.broadcast_to(a.t, size)
     tb = np.broadcast_to(b.t, size)
@@ -474,6 +476,23 @@ def compare(op: str, a: V, b: V) -> V:
     else:
         res = sign >= 0
     return with_errors(V.bools(res), first_error(a, b))
+
+
+def _is_empty_text(v: V) -> bool:
+    """The text "" as one value (``A6=""``, the guard of every family formula)."""
+    return len(v.t) == 1 and int(v.t[0]) == STR and v.o is not None and v.o[0] == ""
+
+
+def _equals_empty_text(op: str, x: V, a: V, b: V) -> V:
+    """``x = ""`` (or ``<>``) without comparing texts one by one: a blank
+    becomes "" and equals it, a text equals it when empty, a number or a
+    logical never does (another kind); errors propagate from ``a`` or ``b``."""
+    equal = x.t == BLANK
+    if x.o is not None:
+        text = x.t == STR
+        if text.any():
+            equal = equal | (text & (x.o == ""))
+    return with_errors(V.bools(equal if op == "=" else ~equal), first_error(a, b))
 
 
 def _strings(v: V, t: np.ndarray, idx: np.ndarray, size: int) -> list[str]:
