@@ -1,5 +1,6 @@
-"""Issue 21, start-up: a check loads neither pandas nor openpyxl (the two
-openpyxl modules it uses are loaded alone, the number formats copied)."""
+"""Issue 21, start-up: a check loads neither pandas, openpyxl nor the
+XlsxWriter writer (the openpyxl modules and XlsxWriter's ``utility`` it
+uses are loaded alone, the number formats copied)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,33 @@ def test_a_check_does_not_load_openpyxl(tmp_path):
     generate_workbook(make_sample(30), path, capacity=40)
     heavy, done = loaded_by(CLI, "check", str(path))
     assert done.stdout.strip().endswith("0"), done.stdout + done.stderr
-    assert "openpyxl" not in heavy and "pandas" not in heavy, heavy
+    assert "openpyxl" not in heavy and "pandas" not in heavy and "xlsxwriter" not in heavy, heavy
+
+
+def test_the_utility_loaded_alone_is_xlsxwriters():
+    """In a fresh interpreter, the layout's helpers (XlsxWriter's ``utility``
+    loaded alone) answer as the library's own, imported afterwards."""
+    import json
+    import subprocess
+    import sys
+
+    names = ["Familles", "Grille 1", "A1", "R1C1", "RC", "C5x", "1ère", "l'École", "XFD1048576", "😀", ".x"]
+    code = (
+        "import json, sys\n"
+        "from workbook_engine.workbook import layout\n"
+        "assert 'xlsxwriter' not in sys.modules\n"
+        "names = json.loads(sys.argv[1])\n"
+        "alone = [[layout.quote_sheetname(n) for n in names], layout.xl_rowcol_to_cell(12, 700, True, False),"
+        " layout.xl_col_to_name(16383, True)]\n"
+        "from xlsxwriter import utility as u\n"
+        "real = [[u.quote_sheetname(n) for n in names], u.xl_rowcol_to_cell(12, 700, True, False),"
+        " u.xl_col_to_name(16383, True)]\n"
+        "print(json.dumps([alone, real]))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code, json.dumps(names)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    alone, real = json.loads(done.stdout)
+    assert alone == real and "'Grille 1'" in alone[0]
 
 
 def test_the_copied_number_formats_are_openpyxls():

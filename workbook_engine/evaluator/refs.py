@@ -6,7 +6,11 @@ import re
 from dataclasses import dataclass
 from functools import cache
 
-from xlsxwriter.utility import quote_sheetname, xl_rowcol_to_cell
+from workbook_engine.evaluator.openpyxl_parts import xlsxwriter_utility
+
+# XlsxWriter's reference helpers, without loading the whole writer (start-up: see openpyxl_parts).
+quote_sheetname = xlsxwriter_utility().quote_sheetname
+xl_rowcol_to_cell = xlsxwriter_utility().xl_rowcol_to_cell
 
 MAX_ROW = 1_048_576
 MAX_COL = 16_384

@@ -21,11 +21,15 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Literal, Protocol, cast
 
-from xlsxwriter.utility import quote_sheetname, xl_col_to_name, xl_rowcol_to_cell
-
+from workbook_engine.evaluator.openpyxl_parts import xlsxwriter_utility
 from workbook_engine.evaluator.refs import Ref as Ref  # re-exported: the layout's cells are Refs
 from workbook_engine.model.domain import FAMILY_INPUTS, Indicator, PartsPolicy, SiblingScope
 from workbook_engine.model.money import FACTOR_DIGITS, INDICATOR_DIGITS
+
+# XlsxWriter's reference helpers, without loading the whole writer (start-up: see openpyxl_parts).
+quote_sheetname = xlsxwriter_utility().quote_sheetname
+xl_col_to_name = xlsxwriter_utility().xl_col_to_name
+xl_rowcol_to_cell = xlsxwriter_utility().xl_rowcol_to_cell
 
 Kind = Literal["text", "money", "number", "parts", "integer", "rate", "ratio", "count", "choice", "label"]
 

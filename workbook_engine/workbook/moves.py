@@ -17,9 +17,12 @@ import bisect
 import re
 from dataclasses import dataclass, field
 
-from xlsxwriter.utility import quote_sheetname, xl_col_to_name
-
+from workbook_engine.evaluator.openpyxl_parts import xlsxwriter_utility
 from workbook_engine.evaluator.refs import col_index
+
+# XlsxWriter's reference helpers, without loading the whole writer (start-up: see openpyxl_parts).
+quote_sheetname = xlsxwriter_utility().quote_sheetname
+xl_col_to_name = xlsxwriter_utility().xl_col_to_name
 
 DELETED = None  # an axis position that no longer exists
 
