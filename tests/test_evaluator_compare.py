@@ -47,3 +47,19 @@ def test_empty_text_shortcut_is_the_general_comparison(items, op, empty_on_the_r
     finally:
         values._is_empty_text = original
     assert as_list(fast) == as_list(general)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(cells, min_size=0, max_size=15), st.integers(0, 20), st.integers(0, 20))
+def test_a_column_read_in_one_slice_is_read_cell_by_cell(items, r0, extra):
+    """``Sheet.values`` (what check reads a family column with) gives what
+    ``Sheet.value`` gives row by row, rows below the column included."""
+    from workbook_engine.evaluator.store import Sheet
+
+    sheet = Sheet("Familles", 0)
+    if items:  # stored as read from a file: blanks stay blank (a formula's blank result would show 0)
+        v, c = column(items), sheet.column(0, len(items))
+        c.t[:], c.n[:] = v.t, v.n
+        c.o = None if v.o is None else v.o.copy()
+    r1 = r0 + extra
+    assert sheet.values(0, r0, r1) == [sheet.value(r, 0) for r in range(r0, r1 + 1)]

@@ -12,7 +12,7 @@ from typing import cast
 
 import numpy as np
 
-from workbook_engine.evaluator.values import BLANK, BOOL, NUM, V, Value, uniform_types
+from workbook_engine.evaluator.values import BLANK, BOOL, ERR, NUM, STR, V, Value, uniform_types
 
 
 class Column:
@@ -136,10 +136,17 @@ class Sheet:
         if c is None or size <= 0 or r0 >= len(c.t):
             return [None] * max(size, 0)
         t = c.t[r0 : r1 + 1]
-        out: list[object] = c.n[r0 : r1 + 1].tolist()  # numbers: Python floats, as ``value`` gives
-        for i in np.flatnonzero(t != NUM).tolist():
-            k = int(t[i])
-            out[i] = None if k == BLANK else bool(out[i]) if k == BOOL else cast(np.ndarray, c.o)[r0 + i]
+        numbers = c.n[r0 : r1 + 1]
+        out: list[object] = numbers.tolist()  # numbers: Python floats, as ``value`` gives
+        if not (t == NUM).all():
+            held = np.array(out, dtype=object)
+            if c.o is not None:
+                objects = (t == STR) | (t == ERR)
+                held[objects] = c.o[r0 : r1 + 1][objects]
+            held[t == BLANK] = None
+            logical = np.flatnonzero(t == BOOL)
+            held[logical] = [bool(x) for x in numbers[logical].tolist()]
+            out = held.tolist()
         return out + [None] * (size - len(out))  # rows below the column's end are blank
 
     # -- writing ------------------------------------------------------------

@@ -37,8 +37,14 @@ def same_figures(expected: Sequence[object], found: Sequence[object], convert: C
     if len(expected) != len(found):
         raise ValueError("columns of different lengths")
     digits = _DIGITS.get(convert)
-    if digits is None:
-        return np.array([convert(e) == convert(f) for e, f in zip(expected, found)], dtype=bool)
+    if digits is None:  # labels: two texts compare as they are (``label`` keeps a text, "" is blank for both)
+        return np.array(
+            [
+                e == f if type(e) is str and type(f) is str else convert(e) == convert(f)
+                for e, f in zip(expected, found)
+            ],
+            dtype=bool,
+        )
     e, e_odd = _numbers(expected)
     f, f_odd = _numbers(found)
     with np.errstate(invalid="ignore"):  # infinities: taken one by one below
