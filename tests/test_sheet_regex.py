@@ -136,6 +136,8 @@ FILLED_KINDS = {
     "twice": FILLED + '<c r="D{n}"><v>2</v></c>',
     "misplaced": FILLED.replace('"A{n}"', '"A3"'),
     "repeated_column": FILLED.replace('"D{n}"', '"A{n}"'),
+    "times_12": FILLED.replace("D{n}*2", "D{n}*12"),
+    "times_n": FILLED.replace("D{n}*2", "D{n}*{n}"),
     "absolute": FILLED.replace("D{n}*2", "$D${n}*2"),
     "above": FILLED.replace("D{n}*2", "D{m}*2"),
     "empty_formula": FILLED.replace('<f>IF(A{n}="","",D{n}*2)</f>', "<f></f>"),
@@ -273,6 +275,14 @@ def test_the_row_number_in_a_constant_or_a_cached_value_changes_nothing(tiny, tm
     got, adds = read_rows(tiny, tmp_path, monkeypatch, ["filled_twelve"] * 8, first)
     assert adds == 2
     assert column(got, 0)[first - 1 :] == ["F12"] * 8 and column(got, 3)[first - 1 :] == [12.0] * 8
+
+
+def test_a_row_that_repeats_but_holds_its_number_once_more_is_no_model_for_the_next(tiny, tmp_path, monkeypatch):
+    # row 12 is row 11 moved down (D11*12, D12*12), but it holds "12" once more than
+    # its references: row 13 (D13*13) is not row 12 moved down (D13*12)
+    got, adds = read_rows(tiny, tmp_path, monkeypatch, ["filled_times_12"] * 2 + ["filled_times_n"] * 2, 11)
+    assert spans(got) == [(1, 10, 11), (1, 12, 12), (1, 13, 13), (2, 10, 13)]
+    assert adds == 2 + 2 + 2
 
 
 @pytest.mark.parametrize("odd", ["absolute", "above", "misplaced", "other_column", "libreoffice", "shared"])
