@@ -72,8 +72,8 @@ class FormulaSink(Protocol):
     def same_row_slots(self, cols: list[int], row: int) -> int | None:
         """See ``runs.SheetRuns``: what lets a repeated row skip its cells."""
 
-    def extend(self, cols: list[int], row: int) -> bool:
-        """Extend the runs of ``cols`` by one row."""
+    def extend(self, cols: list[int], row: int, first: int | None = None) -> bool:
+        """Extend the runs of ``cols`` over rows ``first`` (default ``row``) to ``row``."""
 
     def discard(self) -> None:
         """Forget every cell received (the sheet is read again another way)."""

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any
 from xml.parsers import expat
 
 from workbook_engine.evaluator.refs import MAX_COL, MAX_ROW, col_index
@@ -42,9 +42,10 @@ _CELL = (
 )
 CELLS = re.compile(_CELL)
 # A row's constant cells: column letters, row digits, style, type, <v> element.
+# (Possessive: a formula cell is given up at its "<f" without backtracking.)
 CONSTANT_CELL = re.compile(
-    rb'<c r="([A-Z]{1,3})([0-9]{1,7})"(?: s="([0-9]{1,9})")?(?: t="([a-zA-Z]{1,9})")?'
-    rb'(?: (?:cm|vm|ph)="[0-9a-z]{0,9}")*(?:/>|>(<v(?:>[^<]*</v>|/>))?</c>)'
+    rb'<c r="([A-Z]{1,3}+)([0-9]{1,7}+)"(?: s="([0-9]{1,9}+)")?+(?: t="([a-zA-Z]{1,9}+)")?+'
+    rb'(?: (?:cm|vm|ph)="[0-9a-z]{0,9}+")*+(?:/>|>(<v(?:>[^<]*+</v>|/>))?+</c>)'
 )
 GROUPS = 1 + CONSTANT_CELL.groups  # CONSTANT_CELL.split(row) gives text between, then the groups, in turn
 # What the reader ignores in a formula cell: its cached value and the type of that value.
@@ -105,6 +106,7 @@ def read_sheet_data(
         end = buf.find(b"</sheetData>")
         if end >= 0:
             rows.read(buf[:end])
+            rows.flush()
             return
         cut = buf.rfind(b"</row>")
         if cut >= 0:
@@ -181,6 +183,9 @@ class _Rows:
         self.add_constant = add_constant
         self.date_styles = date_styles
         self.prev: _Repeat | None = None
+        # [columns, last row told to the sink, last row repeated]: the runs of
+        # repeated rows, extended in the sink once (see ``extend``)
+        self.lag: list[Any] | None = None
 
     def read(self, body: bytes) -> None:
         if b"\r" in body or (b"&" in body and OTHER_ENTITY.search(body)) or SHAPE.fullmatch(body) is None:
@@ -213,7 +218,7 @@ class _Rows:
         above; if so, its formula runs are extended, its constants read, and
         ``prev`` becomes this row (or None if it cannot be repeated)."""
         if prev.whole and cells == prev.cells.replace(prev.digits, digits):
-            if not self.sink.extend(prev.formulas, prev.number):
+            if not self.extend(prev):
                 return False
             prev.number, prev.digits, prev.cells, prev.skeleton = prev.number + 1, digits, cells, None
             if cells.count(digits) != prev.count:
@@ -231,7 +236,7 @@ class _Rows:
             after != before.replace(prev.digits, digits)
             or letters != prev.letters
             or rows != [digits] * len(rows)
-            or not self.sink.extend(prev.formulas, prev.number)
+            or not self.extend(prev)
         ):
             return False
         # the constants: in row r-1's columns (known, in column order), addressed in row r
@@ -250,11 +255,33 @@ class _Rows:
             self.prev = None  # the new number was there already
         return True
 
+    def extend(self, prev: _Repeat) -> bool:
+        """Extend the runs of ``prev``'s formulas to the row below it (False,
+        nothing done, when they do not end at ``prev``). Within rows that
+        repeat one another nothing else touches these runs: the sink is told
+        once, at the first row, and when the repeats end (``flush``)."""
+        row, lag = prev.number, self.lag
+        if lag is not None and lag[0] is prev.formulas and lag[2] == row - 1:
+            lag[2] = row
+            return True
+        self.flush()
+        if not self.sink.extend(prev.formulas, row):
+            return False
+        self.lag = [prev.formulas, row, row]
+        return True
+
+    def flush(self) -> None:
+        """Tell the sink how far the runs of the last repeated rows go."""
+        lag, self.lag = self.lag, None
+        if lag is not None and lag[2] != lag[1] and not self.sink.extend(lag[0], lag[2], lag[1] + 1):
+            raise GiveUp  # cannot be: nothing else touched these runs; expat will read the sheet
+
     def cells(self, body: bytes, row_of_element: int = -1) -> tuple[list[int], bool, bool]:
         """Read the cells of one row: (columns of its plain formulas, whether
         a constant cell had a value, whether anything was odd: other than
         plain formulas and constant cells, or a cell addressed in another row
         than ``row_of_element``)."""
+        self.flush()
         out_of_sheet, add_formula, add_constant = self.out_of_sheet, self.sink.add, self.add_constant
         date_styles = self.date_styles
         col_of = _COLUMNS
