@@ -154,22 +154,24 @@ class _Rows:
 
     Row r repeats row r-1 when its formula cells are row r-1's, written the
     same except that each occurrence of the number r-1 became r, and its
-    other cells are constants in the same columns (their values may differ).
-    That is safe when row r-1 held plain formulas and constants only, each
-    addressed in row r-1, each formula in a run whose relative row references
-    all point at its own row, and when the number r-1 occurs in the row's
-    skeleton (its cell addresses and formula cells, without the constants'
-    values and the formulas' cached values and types, which the reader
-    ignores) exactly once per cell address and per such reference (counted:
-    so no other number contains it, "112" or "$B$12" in row 12). Then row r
-    holds, in every formula column, the next row of the same run: the runs
-    are extended without reading the formula cells, and only the constants
-    are read one by one, in the same columns and order as row r-1's (so in
-    column order, each once). A reference to another row ("A11" in row 12
-    stays "A11" in row 13: another R1C1 formula), an edited formula or a
-    constant pasted over a formula make the row be read cell by cell. Family
-    rows without a family (most of a 2,000-row sheet) repeat whole: one byte
-    comparison, not even the skeleton."""
+    other cells are constants in the same columns as row r-1's, addressed in
+    row r (their values may differ). That is safe when row r-1 held plain
+    formulas and constants only, each addressed in row r-1, each formula in a
+    run whose relative row references all point at its own row, and when the
+    number r-1 occurs in the row's skeleton (its formula cells without what
+    the reader ignores: their cached values and the types of these) exactly
+    once per cell address and per such reference (counted: so no other
+    number contains it, "112" or "$B$12" in row 12). Then row r holds, in
+    every formula column, the next row of the same run: the runs are
+    extended without reading the formula cells, and only the constants are
+    read one by one, in row r-1's columns and order (so in column order, each
+    once). A constant holding the row number ("F12" in row 12) is no
+    occurrence: constants are not in the skeleton. A reference to another row
+    ("A11" in row 12 stays "A11" in row 13: another R1C1 formula), an edited
+    formula, a constant pasted over a formula or a formula over a constant
+    make the row be read cell by cell (and be the model of the next one).
+    Family rows without a family (most of a 2,000-row sheet when few are
+    filled) repeat whole: one byte comparison, not even the skeleton."""
 
     def __init__(
         self,
