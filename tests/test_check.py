@@ -169,7 +169,7 @@ def test_check_and_collect_parse_each_file_once(clean, monkeypatch):
 
     parses = []
     real = workbook_file.parse_workbook
-    monkeypatch.setattr(workbook_file, "parse_workbook", lambda source: parses.append(1) or real(source))
+    monkeypatch.setattr(workbook_file, "parse_workbook", lambda *args: parses.append(1) or real(*args))
     monkeypatch.setattr(openpyxl, "load_workbook", lambda *a, **k: pytest.fail("openpyxl parsed the file again"))
     assert check_workbook(clean).status == "ok"
     assert len(parses) == 1

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import openpyxl
 import pytest
 from hostile_files import rewrite
@@ -16,8 +17,10 @@ from libreoffice_recalc import recalculate
 
 import workbook_engine.evaluator.reader as sheet_reader
 from workbook_engine.evaluator import parse_workbook
+from workbook_engine.evaluator.reader import UnreadableWorkbook
 from workbook_engine.evaluator.runs import SheetRuns
 from workbook_engine.evaluator.sheet_regex import GiveUp
+from workbook_engine.evaluator.values import BLANK
 from workbook_engine.formats.sample import make_sample
 from workbook_engine.workbook.generate import generate_workbook
 
@@ -44,6 +47,21 @@ def with_expat_only(monkeypatch, path: Path) -> tuple:
     with monkeypatch.context() as m:
         m.setattr(sheet_reader, "read_sheet_data", give_up)
         return snapshot(path)
+
+
+def outcome(path: Path) -> tuple:
+    """The snapshot, or the message of the refusal."""
+    try:
+        return snapshot(path)
+    except UnreadableWorkbook as exc:
+        return ("refused", str(exc))
+
+
+def outcome_with_expat_only(monkeypatch, path: Path) -> tuple:
+    try:
+        return with_expat_only(monkeypatch, path)
+    except UnreadableWorkbook as exc:
+        return ("refused", str(exc))
 
 
 def count_adds(monkeypatch, path: Path) -> int:
@@ -90,6 +108,43 @@ def test_openpyxl_saved_workbook_with_edits_reads_the_same(workbook_300, tmp_pat
     assert snapshot(tmp_path / "edited.xlsx") == with_expat_only(monkeypatch, tmp_path / "edited.xlsx")
 
 
+# Family rows: constants (an id, a number) around formulas whose cached
+# values and types change from row to row, as in a filled family sheet.
+FILLED = (
+    '<c r="A{n}" t="str"><v>F{n}</v></c>'
+    '<c r="B{n}"><f>IF(A{n}="","",D{n}*2)</f><v>{n}</v></c>'
+    '<c r="C{n}" t="str"><f>B{n}&amp;"x"</f><v>{n}x</v></c>'
+    '<c r="D{n}" s="1"><v>{n}</v></c>'
+)
+FILLED_KINDS = {
+    "same": FILLED,
+    "other_values": '<c r="A{n}" t="str"><v>Dupont &amp; fils &lt;{m}&gt;</v></c>'
+    '<c r="B{n}" t="e"><f>IF(A{n}="","",D{n}*2)</f><v>#VALUE!</v></c>'
+    '<c r="C{n}"><f>B{n}&amp;"x"</f><v/></c>'
+    '<c r="D{n}" t="b"><v>1</v></c>',
+    "empty_values": '<c r="A{n}" s="1"/>'
+    '<c r="B{n}" t="str"><f>IF(A{n}="","",D{n}*2)</f><v></v></c>'
+    '<c r="C{n}" t="str"><f>B{n}&amp;"x"</f><v></v></c>'
+    '<c r="D{n}" s="1"/>',
+    "twelve": FILLED.replace("<v>{n}</v></c>", "<v>12</v></c>").replace("F{n}", "F12"),
+    "edited": FILLED.replace("D{n}*2", "D{n}*3"),
+    "pasted": FILLED.replace('<f>IF(A{n}="","",D{n}*2)</f><v>{n}</v>', "<v>12.5</v>"),
+    "formula_over_constant": FILLED.replace(' s="1"><v>{n}</v>', "><f>B{n}+1</f><v>{n}</v>"),
+    "other_column": FILLED.replace('"D{n}"', '"E{n}"'),
+    "disordered": '<c r="A{n}" t="str"><v>F{n}</v></c><c r="D{n}" s="1"><v>{n}</v></c>'
+    '<c r="B{n}"><f>IF(A{n}="","",D{n}*2)</f><v>{n}</v></c><c r="C{n}" t="str"><f>B{n}&amp;"x"</f><v>{n}x</v></c>',
+    "twice": FILLED + '<c r="D{n}"><v>2</v></c>',
+    "misplaced": FILLED.replace('"A{n}"', '"A3"'),
+    "repeated_column": FILLED.replace('"D{n}"', '"A{n}"'),
+    "times_12": FILLED.replace("D{n}*2", "D{n}*12"),
+    "times_n": FILLED.replace("D{n}*2", "D{n}*{n}"),
+    "absolute": FILLED.replace("D{n}*2", "$D${n}*2"),
+    "above": FILLED.replace("D{n}*2", "D{m}*2"),
+    "empty_formula": FILLED.replace('<f>IF(A{n}="","",D{n}*2)</f>', "<f></f>"),
+    "libreoffice": FILLED.replace("<f>", '<f aca="false">'),
+    "shared": FILLED.replace("<f>B{n}", '<f t="shared" ref="C{n}" si="0">B{n}'),
+}
+
 # Rows of a small sheet, each a list of cells; {n} is the row's own number.
 ROW_KINDS = {
     "repeat": '<c r="A{n}" s="1"/><c r="B{n}"><f>IF(A{n}="","",A{n}*2)</f><v>0</v></c>'
@@ -119,6 +174,7 @@ ROW_KINDS = {
     "libreoffice": '<c r="A{n}" s="1"/><c r="B{n}"><f aca="false">IF(A{n}="","",A{n}*2)</f><v>0</v></c>'
     '<c r="C{n}" t="str"><f aca="false">B{n}&amp;"x"</f><v></v></c>',
     "pretty": '\n  <c r="A{n}" s="1"/>',  # whitespace inside a row: not the usual shape, expat reads the sheet
+    **{f"filled_{k}": v for k, v in FILLED_KINDS.items()},
 }
 
 
@@ -147,11 +203,97 @@ def tiny(tmp_path_factory) -> Path:
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
-    kinds=st.lists(st.sampled_from(sorted(ROW_KINDS)) | st.just("repeat"), min_size=1, max_size=30),
+    kinds=st.lists(
+        st.sampled_from(sorted(ROW_KINDS)) | st.just("repeat") | st.just("filled_same"), min_size=1, max_size=30
+    ),
     first=st.sampled_from([1, 2, 8, 9, 10, 11, 95, 98, 99, 100, 997]),
     gap=st.sampled_from([0, 0, 1, 3]),
 )
 def test_random_rows_read_the_same_both_ways(tiny, tmp_path_factory, monkeypatch, kinds, first, gap):
     path = tmp_path_factory.mktemp("rows") / "rows.xlsx"
     rewrite(tiny, path, replace={"xl/worksheets/sheet1.xml": sheet_xml(kinds, first, gap)})  # openpyxl's name
-    assert snapshot(path) == with_expat_only(monkeypatch, path)
+    assert outcome(path) == outcome_with_expat_only(monkeypatch, path)
+
+
+def read_rows(tiny: Path, tmp_path: Path, monkeypatch, kinds: list[str], first: int = 10) -> tuple[tuple, int]:
+    """The outcome of reading rows of ``kinds`` from row ``first`` on
+    (checked the same as expat's) and how many formula cells were handed
+    over one by one (-1 when the file is refused)."""
+    path = tmp_path / "rows.xlsx"
+    rewrite(tiny, path, replace={"xl/worksheets/sheet1.xml": sheet_xml(kinds, first, 0)})
+    got = outcome(path)
+    assert got == outcome_with_expat_only(monkeypatch, path)
+    return got, -1 if got[0] == "refused" else count_adds(monkeypatch, path)
+
+
+def spans(got: tuple) -> list[tuple[int, int, int]]:
+    """(column, first row, last row) of each formula run, 0-based."""
+    return sorted((col, r0, r1) for _sheet, col, r0, r1, *_ in got[0])
+
+
+def column(got: tuple, col: int) -> list:
+    """The values of a column, 0-based rows (None where empty)."""
+    types, numbers, objects = got[1][("Familles", col)]
+    numbers = np.frombuffer(numbers)
+    return [
+        None if t == BLANK else objects[i] if objects is not None and objects[i] is not None else float(numbers[i])
+        for i, t in enumerate(np.frombuffer(types, dtype=np.int8))
+    ]
+
+
+def test_filled_rows_that_differ_in_their_constants_repeat(tiny, tmp_path, monkeypatch):
+    got, adds = read_rows(tiny, tmp_path, monkeypatch, ["filled_same"] * 6 + ["filled_other_values"] * 6)
+    assert adds == 2  # the first row's formulas only: cached values and their types are not formulas
+    assert spans(got) == [(1, 9, 20), (2, 9, 20)]
+    # every row's constants are read, the row number among them ("F12" in row 12)
+    assert column(got, 0)[9:] == [f"F{n}" for n in range(10, 16)] + [f"Dupont & fils <{n - 1}>" for n in range(16, 22)]
+    assert column(got, 3)[9:] == [float(n) for n in range(10, 16)] + [1.0] * 6
+
+
+def test_an_edited_formula_splits_its_run(tiny, tmp_path, monkeypatch):
+    got, adds = read_rows(tiny, tmp_path, monkeypatch, ["filled_same"] * 4 + ["filled_edited"] + ["filled_same"] * 4)
+    assert spans(got) == [(1, 9, 12), (1, 13, 13), (1, 14, 17), (2, 9, 17)]
+    assert adds == 2 + 2 + 2  # the first row, the edited row, the row after it
+
+
+def test_a_constant_pasted_over_a_formula_splits_its_run(tiny, tmp_path, monkeypatch):
+    got, adds = read_rows(tiny, tmp_path, monkeypatch, ["filled_same"] * 3 + ["filled_pasted"] + ["filled_same"] * 3)
+    assert spans(got) == [(1, 9, 11), (1, 13, 15), (2, 9, 15)]
+    assert column(got, 1)[12] == 12.5
+    assert adds == 2 + 1 + 2
+
+
+def test_a_formula_typed_over_a_constant_is_read(tiny, tmp_path, monkeypatch):
+    kinds = ["filled_same"] * 3 + ["filled_formula_over_constant"] * 2 + ["filled_same"] * 2
+    got, adds = read_rows(tiny, tmp_path, monkeypatch, kinds)
+    assert spans(got) == [(1, 9, 15), (2, 9, 15), (3, 12, 13)]
+    assert adds == 2 + 3 + 2
+
+
+@pytest.mark.parametrize("first", [9, 10, 99, 12])
+def test_the_row_number_in_a_constant_or_a_cached_value_changes_nothing(tiny, tmp_path, monkeypatch, first):
+    got, adds = read_rows(tiny, tmp_path, monkeypatch, ["filled_twelve"] * 8, first)
+    assert adds == 2
+    assert column(got, 0)[first - 1 :] == ["F12"] * 8 and column(got, 3)[first - 1 :] == [12.0] * 8
+
+
+def test_a_row_that_repeats_but_holds_its_number_once_more_is_no_model_for_the_next(tiny, tmp_path, monkeypatch):
+    # row 12 is row 11 moved down (D11*12, D12*12), but it holds "12" once more than
+    # its references: row 13 (D13*13) is not row 12 moved down (D13*12)
+    got, adds = read_rows(tiny, tmp_path, monkeypatch, ["filled_times_12"] * 2 + ["filled_times_n"] * 2, 11)
+    assert spans(got) == [(1, 10, 11), (1, 12, 12), (1, 13, 13), (2, 10, 13)]
+    assert adds == 2 + 2 + 2
+
+
+@pytest.mark.parametrize("odd", ["absolute", "above", "misplaced", "other_column", "libreoffice", "shared"])
+def test_rows_that_cannot_repeat_are_read_cell_by_cell(tiny, tmp_path, monkeypatch, odd):
+    got, adds = read_rows(
+        tiny, tmp_path, monkeypatch, ["filled_same"] * 3 + [f"filled_{odd}"] * 3 + ["filled_same"] * 3
+    )
+    assert got[0] != "refused" and adds >= 2 + 2 + 2
+
+
+@pytest.mark.parametrize("odd", ["disordered", "twice", "repeated_column"])
+def test_cells_out_of_order_are_refused_as_expat_refuses_them(tiny, tmp_path, monkeypatch, odd):
+    got, _ = read_rows(tiny, tmp_path, monkeypatch, ["filled_same"] * 3 + [f"filled_{odd}"] + ["filled_same"] * 2)
+    assert got[0] == "refused" and "écrite deux fois ou dans le désordre" in got[1]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections.abc import Mapping
 from functools import cached_property
 
 import numpy as np
@@ -112,8 +113,11 @@ class ParsedWorkbook:
         return runs[i] if i >= 0 and runs[i].r1 >= row else None
 
 
-def parse_workbook(path: Source) -> ParsedWorkbook:
-    """Read a workbook: its meta data, constant values and formula runs."""
+def parse_workbook(path: Source, parts: Mapping[str, bytes] | None = None) -> ParsedWorkbook:
+    """Read a workbook: its meta data, constant values and formula runs.
+    ``parts``: the decompressed bytes of (some of) an xlsx package's parts,
+    by zip member name, read from there rather than inflated again (an .ods
+    file is read from ``path`` alone)."""
     runs: list[Run] = []
     state: dict[str, Resolver] = {}
 
@@ -127,8 +131,10 @@ def parse_workbook(path: Source) -> ParsedWorkbook:
             state["resolver"] = Resolver(sheet_index, meta.names)
         return SheetRuns(index, state["resolver"], runs)
 
-    read = read_ods_workbook if is_ods(path) else read_workbook  # .ods: OpenDocument, formulas translated
-    meta, book = read(path, make_sink)
+    if is_ods(path):  # OpenDocument, formulas translated
+        meta, book = read_ods_workbook(path, make_sink)
+    else:
+        meta, book = read_workbook(path, make_sink, parts)
     for run in runs:  # room for the results
         book[run.sheet].column(run.col, run.r1 + 1)
     return ParsedWorkbook(meta, book, runs)

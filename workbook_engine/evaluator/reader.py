@@ -19,7 +19,7 @@ import posixpath
 import re
 import zipfile
 from array import array
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -72,8 +72,8 @@ class FormulaSink(Protocol):
     def same_row_slots(self, cols: list[int], row: int) -> int | None:
         """See ``runs.SheetRuns``: what lets a repeated row skip its cells."""
 
-    def extend(self, cols: list[int], row: int) -> bool:
-        """Extend the runs of ``cols`` by one row."""
+    def extend(self, cols: list[int], row: int, first: int | None = None) -> bool:
+        """Extend the runs of ``cols`` over rows ``first`` (default ``row``) to ``row``."""
 
     def discard(self) -> None:
         """Forget every cell received (the sheet is read again another way)."""
@@ -194,9 +194,12 @@ Source = str | Path | bytes | BinaryIO
 
 class XlsxFile:
     """An open xlsx package: a path, the file's bytes, or a binary file object
-    (e.g. a workbook decrypted in memory)."""
+    (e.g. a workbook decrypted in memory). ``parts``: the decompressed bytes
+    of some of its parts, by zip member name (what the safety gate already
+    decompressed and checked), read from there rather than inflated again."""
 
-    def __init__(self, source: Source):
+    def __init__(self, source: Source, parts: Mapping[str, bytes] | None = None):
+        self.parts: Mapping[str, bytes] = parts or {}
         if isinstance(source, (str, Path)):
             self.path = Path(source)
             target: Path | BinaryIO = self.path
@@ -231,8 +234,12 @@ class XlsxFile:
         return info
 
     def read(self, name: str) -> bytes:
+        info = self.info(name)
+        data = self.parts.get(info.filename)
+        if data is not None:
+            return data
         try:
-            return self.zip.read(self.info(name))
+            return self.zip.read(info)
         except (zipfile.BadZipFile, OSError, EOFError) as exc:
             raise UnreadableWorkbook(f"{self.path} : partie {name} illisible ({exc})") from None
 
@@ -240,7 +247,9 @@ class XlsxFile:
         return name in self.members or any(k.lower() == name.lower() for k in self.members)
 
     def open(self, name: str) -> IO[bytes]:
-        return self.zip.open(self.info(name))
+        info = self.info(name)
+        data = self.parts.get(info.filename)
+        return self.zip.open(info) if data is None else io.BytesIO(data)
 
 
 def _rels(xf: XlsxFile, part: str) -> dict[str, tuple[str, str]]:
@@ -596,11 +605,14 @@ def _read_sheet(
 
 
 def read_workbook(
-    path: Source, make_sink: Callable[[WorkbookMeta, Book, int], FormulaSink]
+    path: Source,
+    make_sink: Callable[[WorkbookMeta, Book, int], FormulaSink],
+    parts: Mapping[str, bytes] | None = None,
 ) -> tuple[WorkbookMeta, Book]:
     """Read every sheet of ``path``; ``make_sink(meta, book, sheet_index)``
-    gives the object that receives that sheet's formula cells."""
-    xf = XlsxFile(path)
+    gives the object that receives that sheet's formula cells; ``parts``
+    (see ``XlsxFile``) spares inflating parts a second time."""
+    xf = XlsxFile(path, parts)
     try:
         return _read_all(xf, make_sink)
     except UnreadableWorkbook as exc:

@@ -166,13 +166,15 @@ class SheetRuns:
             total += slots
         return total
 
-    def extend(self, cols: list[int], row: int) -> bool:
-        """Extend the open runs of ``cols`` down to ``row`` (the next row of
-        each); False, and nothing done, if one of them does not end just above."""
+    def extend(self, cols: list[int], row: int, first: int | None = None) -> bool:
+        """Extend the open runs of ``cols`` over rows ``first`` (default:
+        ``row``, the next row of each) to ``row``; False, and nothing done,
+        if one of them does not end just above ``first``."""
         open_runs = self.open
+        above = (row if first is None else first) - 1
         for col in cols:
             run = open_runs.get(col)
-            if run is None or run.r1 != row - 1:
+            if run is None or run.r1 != above:
                 return False
         for col in cols:
             open_runs[col].r1 = row

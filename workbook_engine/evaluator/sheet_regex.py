@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any
 from xml.parsers import expat
 
 from workbook_engine.evaluator.refs import MAX_COL, MAX_ROW, col_index
@@ -41,6 +41,16 @@ _CELL = (
     rb"(?:/>|>(<f(?:" + _ATTR + rb")*(?:/>|>[^<]*</f>))?(<v(?:>[^<]*</v>|/>))?</c>)"
 )
 CELLS = re.compile(_CELL)
+# A row's constant cells: column letters, row digits, style, type, <v> element.
+# (Possessive: a formula cell is given up at its "<f" without backtracking.)
+CONSTANT_CELL = re.compile(
+    rb'<c r="([A-Z]{1,3}+)([0-9]{1,7}+)"(?: s="([0-9]{1,9}+)")?+(?: t="([a-zA-Z]{1,9}+)")?+'
+    rb'(?: (?:cm|vm|ph)="[0-9a-z]{0,9}+")*+(?:/>|>(<v(?:>[^<]*+</v>|/>))?+</c>)'
+)
+GROUPS = 1 + CONSTANT_CELL.groups  # CONSTANT_CELL.split(row) gives text between, then the groups, in turn
+# What the reader ignores in a formula cell: its cached value and the type of that value.
+CACHED_VALUE = re.compile(rb"</f><v(?:>[^<]*</v>|/>)")
+CACHED_TYPE = re.compile(rb' t="[a-zA-Z]{1,9}"(?=(?: (?:cm|vm|ph)="[0-9a-z]{0,9}")*><f)')
 # The whole of a chunk: rows of cells, whitespace between rows, nothing else.
 # Possessive repeats: matching time stays linear whatever the input.
 SHAPE = re.compile(rb"(?:\s++|<row(?:" + _ATTR + rb")*+\s*+(?:/>|>(?:" + _CELL + rb")*+</row>))*+")
@@ -96,6 +106,7 @@ def read_sheet_data(
         end = buf.find(b"</sheetData>")
         if end >= 0:
             rows.read(buf[:end])
+            rows.flush()
             return
         cut = buf.rfind(b"</row>")
         if cut >= 0:
@@ -111,32 +122,56 @@ def read_sheet_data(
 class _Repeat:
     """What row r-1 was, for telling whether row r repeats it."""
 
-    __slots__ = ("number", "digits", "cells", "formulas", "count")
+    __slots__ = ("number", "digits", "cells", "whole", "formulas", "count", "skeleton", "letters", "formula_count")
 
-    def __init__(self, number: int, digits: bytes, cells: bytes, formulas: list[int], count: int):
+    def __init__(self, number: int, digits: bytes, cells: bytes, whole: bool, formulas: list[int], slots: int):
         self.number = number  # 1-based, as in the file
         self.digits = digits  # the same, as written
         self.cells = cells  # the row's cells, as written
+        self.whole = whole  # no constant has a value, the number occurs ``count`` times in ``cells``
         self.formulas = formulas  # columns of its formulas
-        self.count = count  # occurrences of its number: one per cell address and relative reference
+        # occurrences of its number: one per cell address and relative reference
+        self.count = cells.count(b"<c ") + slots
+        self.formula_count = len(formulas) + slots  # the same in the skeleton: no constant there
+        self.skeleton: bytes | None = None  # see ``skeleton``, once needed
+        self.letters: list[bytes] = []  # the constants' columns, with the skeleton
+
+
+def skeleton(cells: bytes) -> tuple[bytes, list[bytes]]:
+    """A row's formula cells without what the reader ignores (cached values
+    and their types), "<" where constant cells were; and the parts of
+    ``CONSTANT_CELL.split``, in which each constant cell's groups follow the
+    text before it."""
+    parts = CONSTANT_CELL.split(cells)
+    formulas = b"<".join(parts[::GROUPS])
+    return CACHED_TYPE.sub(b"", CACHED_VALUE.sub(b"</f>", formulas)), parts
 
 
 class _Rows:
     """Reads rows of cells; a row that repeats the one above it, moved down
-    by one row, costs a few byte comparisons instead of a pass over its cells.
+    by one row, costs a few regular-expression passes instead of a Python
+    step per cell.
 
-    Row r repeats row r-1 when its cells are row r-1's, written the same
-    except that each occurrence of the number r-1 became r. That is safe
-    when row r-1 held plain formulas and empty cells only, each addressed
-    in row r-1, each formula in
-    a run whose relative row references all point at its own row, and when
-    the number r-1 occurs in the row exactly once per cell address and per
-    such reference (counted: so no other number contains it, "112" or
-    "$B$12" in row 12). Then row r holds, in every formula column, the next
-    row of the same run: the runs are extended without reading the cells.
-    A reference to another row ("A11" in row 12 stays "A11" in row 13:
-    another R1C1 formula) or any constant makes the rows be read cell by
-    cell. Family rows without a family (most of a 2,000-row sheet) repeat."""
+    Row r repeats row r-1 when its formula cells are row r-1's, written the
+    same except that each occurrence of the number r-1 became r, and its
+    other cells are constants in the same columns as row r-1's, addressed in
+    row r (their values may differ). That is safe when row r-1 held plain
+    formulas and constants only, each addressed in row r-1, each formula in a
+    run whose relative row references all point at its own row, and when the
+    number r-1 occurs in the row's skeleton (its formula cells without what
+    the reader ignores: their cached values and the types of these) exactly
+    once per cell address and per such reference (counted: so no other
+    number contains it, "112" or "$B$12" in row 12). Then row r holds, in
+    every formula column, the next row of the same run: the runs are
+    extended without reading the formula cells, and only the constants are
+    read one by one, in row r-1's columns and order (so in column order, each
+    once). A constant holding the row number ("F12" in row 12) is no
+    occurrence: constants are not in the skeleton. A reference to another row
+    ("A11" in row 12 stays "A11" in row 13: another R1C1 formula), an edited
+    formula, a constant pasted over a formula or a formula over a constant
+    make the row be read cell by cell (and be the model of the next one).
+    Family rows without a family (most of a 2,000-row sheet when few are
+    filled) repeat whole: one byte comparison, not even the skeleton."""
 
     def __init__(
         self,
@@ -150,6 +185,9 @@ class _Rows:
         self.add_constant = add_constant
         self.date_styles = date_styles
         self.prev: _Repeat | None = None
+        # [columns, last row told to the sink, last row repeated]: the runs of
+        # repeated rows, extended in the sink once (see ``extend``)
+        self.lag: list[Any] | None = None
 
     def read(self, body: bytes) -> None:
         if b"\r" in body or (b"&" in body and OTHER_ENTITY.search(body)) or SHAPE.fullmatch(body) is None:
@@ -167,32 +205,90 @@ class _Rows:
                 continue
             digits = number.group(1)
             prev = self.prev
-            if (
-                prev is not None
-                and int(digits) == prev.number + 1
-                and cells == prev.cells.replace(prev.digits, digits)
-                and self.sink.extend(prev.formulas, prev.number)
-            ):
-                prev.number, prev.digits, prev.cells = prev.number + 1, digits, cells
-                if cells.count(digits) != prev.count:  # the new number was there already
-                    self.prev = None
+            if prev is not None and int(digits) == prev.number + 1 and self.repeat(prev, cells, digits):
                 continue
-            formulas, other = self.cells(cells, int(digits) - 1)
+            formulas, valued, odd = self.cells(cells, int(digits) - 1)
             self.prev = None
-            if not other:
+            if not odd:
                 slots = self.sink.same_row_slots(formulas, int(digits) - 1)
-                if slots is not None and cells.count(digits) == cells.count(b"<c ") + slots:
-                    self.prev = _Repeat(int(digits), digits, cells, formulas, cells.count(digits))
+                if slots is not None:
+                    self.prev = base = _Repeat(int(digits), digits, cells, False, formulas, slots)
+                    base.whole = not valued and cells.count(digits) == base.count
 
-    def cells(self, body: bytes, row_of_element: int = -1) -> tuple[list[int], bool]:
+    def repeat(self, prev: _Repeat, cells: bytes, digits: bytes) -> bool:
+        """Whether row ``digits`` (``cells``) repeats ``prev``, the row
+        above; if so, its formula runs are extended, its constants read, and
+        ``prev`` becomes this row (or None if it cannot be repeated)."""
+        if prev.whole and cells == prev.cells.replace(prev.digits, digits):
+            if not self.extend(prev):
+                return False
+            prev.number, prev.digits, prev.cells, prev.skeleton = prev.number + 1, digits, cells, None
+            if cells.count(digits) != prev.count:
+                self.prev = None  # the new number was there already
+            return True
+        before = prev.skeleton
+        if before is None:
+            before, parts = skeleton(prev.cells)
+            if before.count(prev.digits) != prev.formula_count:
+                return False
+            prev.skeleton, prev.letters = before, parts[1::GROUPS]
+        after, parts = skeleton(cells)
+        letters, rows = parts[1::GROUPS], parts[2::GROUPS]
+        if (
+            after != before.replace(prev.digits, digits)
+            or letters != prev.letters
+            or rows != [digits] * len(rows)
+            or not self.extend(prev)
+        ):
+            return False
+        # the constants: in row r-1's columns (known, in column order), addressed in row r
+        row, add_constant, date_styles, col_of = prev.number, self.add_constant, self.date_styles, _COLUMNS
+        for letters_, style, t, v in zip(letters, parts[3::GROUPS], parts[4::GROUPS], parts[5::GROUPS], strict=True):
+            typ = TYPES.get(t or b"")  # split gives None for a group that did not match
+            if typ is None:
+                typ = t.decode()
+            value: bytes | str | None = None
+            if v:
+                raw = v[3:-4] if v.endswith(b"</v>") else b""
+                value = raw if typ == "n" or typ == "s" else _text(raw)
+            add_constant(row, col_of[letters_], typ, value, bool(style) and style in date_styles)
+        prev.number, prev.digits, prev.cells, prev.skeleton, prev.whole = prev.number + 1, digits, cells, after, False
+        if after.count(digits) != prev.formula_count:
+            self.prev = None  # the new number was there already
+        return True
+
+    def extend(self, prev: _Repeat) -> bool:
+        """Extend the runs of ``prev``'s formulas to the row below it (False,
+        nothing done, when they do not end at ``prev``). Within rows that
+        repeat one another nothing else touches these runs: the sink is told
+        once, at the first row, and when the repeats end (``flush``)."""
+        row, lag = prev.number, self.lag
+        if lag is not None and lag[0] is prev.formulas and lag[2] == row - 1:
+            lag[2] = row
+            return True
+        self.flush()
+        if not self.sink.extend(prev.formulas, row):
+            return False
+        self.lag = [prev.formulas, row, row]
+        return True
+
+    def flush(self) -> None:
+        """Tell the sink how far the runs of the last repeated rows go."""
+        lag, self.lag = self.lag, None
+        if lag is not None and lag[2] != lag[1] and not self.sink.extend(lag[0], lag[2], lag[1] + 1):
+            raise GiveUp  # cannot be: nothing else touched these runs; expat will read the sheet
+
+    def cells(self, body: bytes, row_of_element: int = -1) -> tuple[list[int], bool, bool]:
         """Read the cells of one row: (columns of its plain formulas, whether
-        it held anything else than plain formulas and empty cells, or a cell
-        addressed in another row than ``row_of_element``)."""
+        a constant cell had a value, whether anything was odd: other than
+        plain formulas and constant cells, or a cell addressed in another row
+        than ``row_of_element``)."""
+        self.flush()
         out_of_sheet, add_formula, add_constant = self.out_of_sheet, self.sink.add, self.add_constant
         date_styles = self.date_styles
         col_of = _COLUMNS
         formulas: list[int] = []
-        other = False
+        valued = odd = False
         last_col = -1
         for letters, digits, style, t, f, v in CELLS.findall(body):
             col = col_of.get(letters)
@@ -207,7 +303,7 @@ class _Rows:
                     raise ValueError(twice_written((letters + digits).decode()))
                 last_col = col
             else:
-                other = True
+                odd = True
                 if not 0 <= row < MAX_ROW:
                     raise out_of_sheet((letters + digits).decode())
             if f:
@@ -221,26 +317,27 @@ class _Rows:
                     if attrs.get("t") != "dataTable":
                         add_formula(row, col, _text(text), attrs)
                         if "t" in attrs:
-                            other = True
+                            odd = True
                         else:
                             formulas.append(col)
                         continue
                 elif attrs.get("t") == "shared":
                     add_formula(row, col, None, attrs)
-                    other = True
+                    odd = True
                     continue
+                odd = True  # an empty formula or a data table: read as a constant
             typ = TYPES.get(t)
             if typ is None:
                 typ = t.decode()
             if v:
-                other = True
+                valued = True
                 value = v[3:-4] if v.endswith(b"</v>") else b""
                 if typ != "n" and typ != "s":
                     value = _text(value)
             else:
                 value = None
             add_constant(row, col, typ, value, bool(style) and style in date_styles)
-        return formulas, other
+        return formulas, valued, odd
 
 
 def twice_written(ref: str) -> str:

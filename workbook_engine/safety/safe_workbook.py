@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +39,8 @@ class SafeWorkbook:
     macros: tuple[str, ...] = ()
     external_links: tuple[str, ...] = ()  # file names the workbook links to
     data_connections: bool = False
+    # the decompressed parts by zip member name, when the gate kept them (``keep_parts``); else None
+    contents: Mapping[str, bytes] | None = field(default=None, repr=False, compare=False)
 
     def open(self) -> BinaryIO:
         """The zip, as a binary file (the decrypted bytes when encrypted),

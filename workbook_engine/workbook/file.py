@@ -19,6 +19,7 @@ text with its "=", else the constant (float, str, bool, an error code,
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -155,13 +156,13 @@ def open_workbook_file(path: str | Path, password: str | None = None) -> Workboo
     """Gate and parse a workbook; InputError (one French line naming the file)
     when it is no usable workbook. ``password`` defaults to the
     ``--password`` context (``safety.workbook_password``)."""
-    safe = inspect_workbook(path, password)
+    safe = inspect_workbook(path, password, keep_parts=True)
     try:
         with safe.open() as fh:
-            parsed = parse_workbook(fh)
+            parsed = parse_workbook(fh, safe.contents)  # the parts the gate inflated, not inflated again
     except UnreadableWorkbook as exc:
         raise unreadable(safe.path, exc) from None
-    return WorkbookFile(safe, parsed)
+    return WorkbookFile(replace(safe, contents=None), parsed)  # parsed: the bytes are no longer needed
 
 
 def unreadable(path: Path, exc: UnreadableWorkbook) -> InputError:
