@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import xlsxwriter
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from test_parser_exact import TEMPLATES, form_data
 
@@ -150,10 +150,12 @@ NAMES = {
     ("BOUCLE", None): "BOUCLE2+1",  # a cycle
     ("BOUCLE2", None): "BOUCLE*2+RELATIF",
     ("LONG0", None): "LONG1",
+    ("NIVEAU", None): "ABS(1)+A1",  # one level of nesting inside
 }
 for k in range(1, 30):  # beyond the bound on names through names
     NAMES[(f"LONG{k}", None)] = f"LONG{k + 1}+1"
 NAMES[("LONG30", None)] = "TAUX"
+DEEP = "=" + "(" * 100 + "NIVEAU+B2" + ")" * 100  # too deep: what it reads depends on NIVEAU parsed before
 FORMULAS = [
     "=TAUX*2",
     "=RELATIF",
@@ -166,13 +168,18 @@ FORMULAS = [
     "=LONG12",
     "=LONG29",
     "=" + "(" * 97 + "RELATIF" + ")" * 97,
+    "=NIVEAU",
+    DEEP,
     "=A1+TAUX",
     "=NOPE",
 ]
-cells = st.tuples(st.sampled_from(FORMULAS), st.integers(0, 2), st.integers(0, 2))
+cells = st.tuples(st.sampled_from(FORMULAS), st.integers(0, 2), st.integers(0, 1))
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@example([("=NIVEAU", 0, 1), (DEEP, 0, 1)], [(DEEP, 0, 1)])
+@example([("=RELATIF", 0, 1)], [("=A1+RELATIF", 1, 1), ("=RELATIF", 0, 1)])
+@example([("=DOUBLE", 0, 0), ("=BOUCLE", 0, 0)], [("=BOUCLE2", 0, 0), ("=BOUCLE", 0, 0)])
 @given(st.lists(cells, max_size=10), st.lists(cells, max_size=10))
 def test_cached_forms_equal_parsing_in_any_order(first_book, second_book):
     """Workbook 1 fills the cache; workbook 2 (same layout and names, its
