@@ -50,7 +50,7 @@ from workbook_engine.evaluator.tokenizer import (
     Tok,
     tokenize,
 )
-from workbook_engine.evaluator.values import REF, Value, error
+from workbook_engine.evaluator.values import REF, V, Value, error
 
 # A piece of a template: literal text, ("row", offset) or ("col", offset).
 Piece = str | tuple[str, int]
@@ -463,8 +463,15 @@ class _Builder:
             if prec < min_prec:
                 return left
             self.i += 1
-            right = self.expression(prec + 1)  # all left-associative
-            left = Binary(value, left, right)
+            # all left-associative: the right operand binds tighter
+            kind, value2 = toks[self.i]
+            if kind in OPERANDS:  # a lone operand, what expression(prec + 1) gives
+                after, op = toks[self.i + 1]
+                if after != OP_POST and (after != OP_IN or (op in _PREC and _PREC[op] <= prec)):
+                    self.i += 1
+                    left = Binary(value, left, self.operand(kind, value2))
+                    continue
+            left = Binary(value, left, self.expression(prec + 1))
 
     def unary(self) -> Node:
         toks = self.toks
@@ -477,7 +484,11 @@ class _Builder:
             signs.append("-" if value == "-" else "+")
             self.i += 1
             kind, value = toks[self.i]
-        node = self.primary()
+        if kind in OPERANDS:  # primary(), for the most common case
+            self.i += 1
+            node = self.operand(kind, value)
+        else:
+            node = self.primary()
         kind, value = toks[self.i]
         while kind == OP_IN and value == ":":  # never from the tokenizer (':' stays in operands)
             self.i += 1
@@ -530,10 +541,11 @@ class _Builder:
         raise Unsupported(f"syntaxe non reconnue près de {value!r}")
 
     def operand(self, kind: str, v: str) -> Node:
-        if kind == NUMBER:
-            return Const(float(v))
-        if kind == TEXT:
-            return Const(v[1:-1].replace('""', '"'))
+        if kind == NUMBER or kind == TEXT:
+            known = _CONSTANTS.get((kind, v))
+            if known is None:
+                known = _constant(kind, v)
+            return Const(*known)
         if kind == LOGICAL:
             return Const(v.upper() == "TRUE")
         if kind == ERROR:
@@ -589,8 +601,12 @@ class _Builder:
             self.i += 1
         else:
             while True:
-                if toks[self.i][0] in _ARG_ENDS:
+                kind, value = toks[self.i]
+                if kind in _ARG_ENDS:
                     args.append(Missing())
+                elif kind in OPERANDS and toks[self.i + 1][0] not in _AFTER_OPERAND:
+                    self.i += 1  # a lone operand: what expression(0) gives
+                    args.append(self.operand(kind, value))
                 else:
                     args.append(self.expression(0))
                 kind, sep = toks[self.i]
@@ -642,7 +658,25 @@ class _Builder:
         return ArrayConst(rows)
 
 
+# (NUMBER or TEXT, token) -> its value and value vector, shared by every
+# constant written so (a formula repeats "" and 1000 many times); read-only
+_CONSTANTS: dict[Tok, tuple[Value, V]] = {}
+
+
+def _constant(kind: str, text: str) -> tuple[Value, V]:
+    value: Value = float(text) if kind == NUMBER else text[1:-1].replace('""', '"')
+    v = V.const(value)
+    v.n.flags.writeable = False
+    if v.o is not None:
+        v.o.flags.writeable = False
+    if len(_CONSTANTS) >= _MEMO_SIZE:
+        _CONSTANTS.clear()
+    _CONSTANTS[(kind, text)] = (value, v)
+    return value, v
+
+
 _ARG_ENDS = (SEP_ARG, SEP_ROW, FUNC_CLOSE)  # an argument left empty: IF(A1,,2)
+_AFTER_OPERAND = (OP_IN, OP_POST)  # tokens that make more of an operand than itself
 _AREAS: dict[str, Area | None] = {}
 
 

@@ -100,6 +100,15 @@ def _make_operand(value: str) -> Tok:
     return (NUMBER, value)
 
 
+def _unexpected(formula: str, token: str, at: int, can_follow: str) -> None:
+    """openpyxl's ``assert_empty_token``: no operand being read, or one
+    ending with a character of ``can_follow``. (openpyxl looks at the last
+    piece of the operand, which is longer than one character only for a
+    bracketed or quoted piece, ending with ']' or "'": never in can_follow.)"""
+    if token and (not can_follow or token[-1] not in can_follow):
+        raise TokenizerError(f"Unexpected character at position {at} in '{formula}'")
+
+
 def tokenize(formula: str) -> list[Tok]:
     """The tokens of ``formula`` (with its leading '='), as openpyxl's
     ``Tokenizer(formula).items``; raises what it raises (TokenizerError
@@ -117,65 +126,54 @@ def tokenize(formula: str) -> list[Tok]:
     plain = _PLAIN.match
     enders = _TOKEN_ENDERS
 
-    def unexpected(at: int, can_follow: str) -> None:
-        # openpyxl's assert_empty_token; the last character of the operand
-        # stands for its last piece (pieces longer than one character end
-        # with ']' or "'", never in can_follow)
-        if token and (not can_follow or token[-1] not in can_follow):
-            raise TokenizerError(f"Unexpected character at position {at} in '{formula}'")
-
     while offset < n:
         ch = formula[offset]
         if ch not in _SPECIAL:
-            m = plain(formula, offset)
-            token += m.group()  # type: ignore[union-attr]  # ch is plain
-            offset = m.end()  # type: ignore[union-attr]
+            end = plain(formula, offset).end()  # type: ignore[union-attr]  # ch is plain
+            token += formula[offset:end]
+            offset = end
             continue
-        if token and ch in "+-" and _SN.match(token):  # 1E+5: the sign belongs to the number
-            token += ch
+        # the branches below, most frequent first, each take distinct characters
+        if token:
+            if ch in "+-" and _SN.match(token):  # 1E+5: the sign belongs to the number
+                token += ch
+                offset += 1
+                continue
+            if ch in enders:
+                append(_OPERANDS.get(token) or _operand(token))
+                token = ""
+        if ch == ")" or ch == "}":
+            opener = stack.pop()  # IndexError "pop from empty list", as openpyxl
+            if opener == ARRAY_OPEN:
+                closer: Tok = (ARRAY_CLOSE, "}")
+            else:
+                closer = (FUNC_CLOSE if opener == FUNC_OPEN else PAREN_CLOSE, ")")
+            if closer[1] != ch:
+                raise TokenizerError("Mismatched ( and { pair in '%s'" % formula)
+            append(closer)
             offset += 1
-            continue
-        if token and ch in enders:
-            append(_operand(token))
-            token = ""
-        if ch == '"' or ch == "'":
-            unexpected(offset, ":")
-            sm = _STRING[ch].match(formula, offset)
-            if sm is None:
-                what = "string" if ch == '"' else "link"
-                raise TokenizerError(f"Reached end of formula while parsing {what} in {formula}")
-            if ch == '"':
-                append((TEXT, sm.group()))
+        elif ch == "(" or ch == "{":
+            if ch == "{":
+                _unexpected(formula, token, offset, "")
+                kind = ARRAY_OPEN
+                append((kind, ch))
+            elif token:
+                kind = FUNC_OPEN
+                append((kind, token + "("))
+                token = ""
             else:
-                token += sm.group()
-            offset = sm.end()
-        elif ch == "[":
-            depth = 0
-            for k in range(offset, n):
-                c = formula[k]
-                if c == "[":
-                    depth += 1
-                elif c == "]":
-                    depth -= 1
-                    if depth == 0:
-                        token += formula[offset : k + 1]
-                        offset = k + 1
-                        break
+                kind = PAREN_OPEN
+                append((kind, ch))
+            stack.append(kind)
+            offset += 1
+        elif ch == "," or ch == ";":
+            if ch == ";":
+                append((SEP_ROW, ch))
+            elif not stack or stack[-1] == PAREN_OPEN:
+                append((OP_IN, ch))  # the union operator
             else:
-                raise TokenizerError(f"Encountered unmatched '[' in {formula}")
-        elif ch == "#":
-            unexpected(offset, "!")
-            for err in _ERROR_CODES:
-                if formula.startswith(err, offset):
-                    append(_operand(token + err))
-                    token = ""
-                    offset += len(err)
-                    break
-            else:
-                raise TokenizerError(f"Invalid error code at position {offset} in '{formula}'")
-        elif ch == " " or ch == "\n":
-            append((WSPACE, ch))
-            offset = _WSPACE.match(formula, offset).end()  # type: ignore[union-attr]  # ch matches
+                append((SEP_ARG, ch))
+            offset += 1
         elif ch in "+-*/^&=><%":
             two = formula[offset : offset + 2]
             if two == ">=" or two == "<=" or two == "<>":
@@ -194,38 +192,44 @@ def tokenize(formula: str) -> list[Tok]:
                         break
                 append((OP_IN if prev in _INFIX_AFTER else OP_PRE, ch))
             offset += 1
-        elif ch == "{" or ch == "(":
-            if ch == "{":
-                unexpected(offset, "")
-                kind = ARRAY_OPEN
-                append((kind, ch))
-            elif token:
-                kind = FUNC_OPEN
-                append((kind, token + "("))
-                token = ""
+        elif ch == '"' or ch == "'":
+            _unexpected(formula, token, offset, ":")
+            sm = _STRING[ch].match(formula, offset)
+            if sm is None:
+                what = "string" if ch == '"' else "link"
+                raise TokenizerError(f"Reached end of formula while parsing {what} in {formula}")
+            if ch == '"':
+                append((TEXT, sm.group()))
             else:
-                kind = PAREN_OPEN
-                append((kind, ch))
-            stack.append(kind)
-            offset += 1
-        elif ch == ")" or ch == "}":
-            opener = stack.pop()  # IndexError "pop from empty list", as openpyxl
-            if opener == ARRAY_OPEN:
-                closer: Tok = (ARRAY_CLOSE, "}")
+                token += sm.group()
+            offset = sm.end()
+        elif ch == " " or ch == "\n":
+            append((WSPACE, ch))
+            offset = _WSPACE.match(formula, offset).end()  # type: ignore[union-attr]  # ch matches
+        elif ch == "[":
+            depth = 0
+            for k in range(offset, n):
+                c = formula[k]
+                if c == "[":
+                    depth += 1
+                elif c == "]":
+                    depth -= 1
+                    if depth == 0:
+                        token += formula[offset : k + 1]
+                        offset = k + 1
+                        break
             else:
-                closer = (FUNC_CLOSE if opener == FUNC_OPEN else PAREN_CLOSE, ")")
-            if closer[1] != ch:
-                raise TokenizerError("Mismatched ( and { pair in '%s'" % formula)
-            append(closer)
-            offset += 1
-        else:  # ';' or ','
-            if ch == ";":
-                append((SEP_ROW, ch))
-            elif not stack or stack[-1] == PAREN_OPEN:
-                append((OP_IN, ch))  # the union operator
+                raise TokenizerError(f"Encountered unmatched '[' in {formula}")
+        else:  # '#'
+            _unexpected(formula, token, offset, "!")
+            for err in _ERROR_CODES:
+                if formula.startswith(err, offset):
+                    append(_operand(token + err))
+                    token = ""
+                    offset += len(err)
+                    break
             else:
-                append((SEP_ARG, ch))
-            offset += 1
+                raise TokenizerError(f"Invalid error code at position {offset} in '{formula}'")
     if token:
         append(_operand(token))
     return items
