@@ -425,7 +425,7 @@ class _Builder:
     ``expression`` climbs binary operators by precedence, ``unary`` reads
     one operand with its prefix signs, ``:`` ranges and ``%`` suffixes."""
 
-    __slots__ = ("toks", "sheet", "row", "col", "resolver", "form", "i", "unsupported", "depth", "deepest")
+    __slots__ = ("toks", "sheet", "row", "col", "resolver", "form", "i", "unsupported", "depth", "deepest", "refs")
 
     def __init__(self, toks: list[Tok], sheet: int, row: int, col: int, resolver: Resolver, form: Form, depth: int = 0):
         self.toks, self.sheet, self.row, self.col = toks, sheet, row, col
@@ -434,6 +434,7 @@ class _Builder:
         self.unsupported = ""  # keep parsing to collect every dependency
         self.depth = depth  # parentheses, calls and arrays open around the current token
         self.deepest = depth
+        self.refs: dict[str, tuple[Dep, bool]] = {}  # reference text -> what it reads, one cell or not
 
     def enter(self) -> None:
         self.depth += 1
@@ -551,6 +552,13 @@ class _Builder:
         if kind == ERROR:
             return Const(error(v.upper()))
         # a reference or a defined name
+        known = self.refs.get(v)
+        if known is not None:  # a reference this formula made before: the same
+            dep, is_cell = known
+            self.form.deps.append(dep)
+            if is_cell:
+                return Cell(dep.sheet, dep.r0, dep.c0, dep.r0_abs, dep.c0_abs)
+            return Range(dep.sheet, dep.r0, dep.c0, dep.r1, dep.c1, dep.r0_abs, dep.c0_abs, dep.r1_abs, dep.c1_abs)
         if "[" in v:
             self.fail(f"référence structurée ou externe {v}")
             return Const(None)
@@ -574,9 +582,9 @@ class _Builder:
                 self.fail(reason or f"nom {v} non pris en charge")
                 return Const(None)
             return tree
-        return self.reference(area)
+        return self.reference(area, v)
 
-    def reference(self, a: Area) -> Node:
+    def reference(self, a: Area, text: str) -> Node:
         if a.sheet is None:
             sheet = self.sheet
         else:
@@ -588,7 +596,9 @@ class _Builder:
         r1 = a.r1 if a.r1_abs else a.r1 - self.row
         c0 = a.c0 if a.c0_abs else a.c0 - self.col
         c1 = a.c1 if a.c1_abs else a.c1 - self.col
-        self.form.deps.append(Dep(sheet, r0, c0, r1, c1, a.r0_abs, a.c0_abs, a.r1_abs, a.c1_abs))
+        dep = Dep(sheet, r0, c0, r1, c1, a.r0_abs, a.c0_abs, a.r1_abs, a.c1_abs)
+        self.form.deps.append(dep)
+        self.refs[text] = (dep, a.is_cell)
         if a.is_cell:
             return Cell(sheet, r0, c0, a.r0_abs, a.c0_abs)
         return Range(sheet, r0, c0, r1, c1, a.r0_abs, a.c0_abs, a.r1_abs, a.c1_abs)
