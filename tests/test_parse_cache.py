@@ -56,9 +56,7 @@ def test_a_second_workbook_of_the_layout_reparses_nothing(path, monkeypatch):
     assert {id(r.form) for r in second.runs} == {id(r.form) for r in first.runs}
     books = [evaluate_parsed(p).book for p in (first, second)]
     runs = sorted(first.runs, key=lambda r: (r.sheet, r.col, r.r0))
-    values = [
-        [repr(book[r.sheet].value(row, r.col)) for r in runs for row in range(r.r0, r.r1 + 1)] for book in books
-    ]
+    values = [[repr(book[r.sheet].value(row, r.col)) for r in runs for row in range(r.r0, r.r1 + 1)] for book in books]
     assert len(values[0]) > 1000 and values[0] == values[1]
 
 

@@ -307,10 +307,8 @@ def test_forms_of_the_conformance_suite():
     assert_same_parses(calls, SHEETS, NAMES)
 
 
-@pytest.mark.parametrize("text", TRICKY)
+@pytest.mark.parametrize("text", [t for t in TRICKY if t.startswith("=")])  # a cell formula starts with '='
 def test_forms_of_tricky_texts(text):
-    if not text.startswith("="):
-        pytest.skip("a cell formula starts with '='")
     assert_same_parses([(text, 0, 3, 1), (text, 1, 0, 0)], SHEETS, NAMES)
 
 
@@ -326,7 +324,7 @@ NESTED = [
     "={1,-2;CINQ,4}",
     "={1,2;3}",
     "={A1}",
-    "=SUM(PLAGE)+INDIRECT(\"A1\")+OFFSET(A1,1,1)",
+    '=SUM(PLAGE)+INDIRECT("A1")+OFFSET(A1,1,1)',
     "=IF(A1,,2)+IF(,)+SUM()",
     "=ROUND(1)+NOPE(1)",
     "=(A1;B1)",

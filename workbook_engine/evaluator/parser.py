@@ -552,9 +552,9 @@ class _Builder:
         if kind == ERROR:
             return Const(error(v.upper()))
         # a reference or a defined name
-        known = self.refs.get(v)
-        if known is not None:  # a reference this formula made before: the same
-            dep, is_cell = known
+        seen = self.refs.get(v)
+        if seen is not None:  # a reference this formula made before: the same
+            dep, is_cell = seen
             self.form.deps.append(dep)
             if is_cell:
                 return Cell(dep.sheet, dep.r0, dep.c0, dep.r0_abs, dep.c0_abs)
@@ -836,7 +836,8 @@ def parse_cell_formula(text: str, sheet: int, row: int, col: int, resolver: Reso
     if entry is not None and entry.fits(resolver):
         entry.replay(resolver)
         return entry.form
-    resolver._direct = direct = []
+    direct: list[tuple[NameKey, int]] = []
+    resolver._direct = direct
     try:
         form = parse_formula(text, sheet, row, col, resolver)
     finally:

@@ -149,7 +149,7 @@ def tokenize(formula: str) -> list[Tok]:
             else:
                 closer = (FUNC_CLOSE if opener == FUNC_OPEN else PAREN_CLOSE, ")")
             if closer[1] != ch:
-                raise TokenizerError("Mismatched ( and { pair in '%s'" % formula)
+                raise TokenizerError(f"Mismatched ( and {{ pair in '{formula}'")
             append(closer)
             offset += 1
         elif ch == "(" or ch == "{":
