@@ -220,3 +220,16 @@ def test_the_reader_uses_the_cache(monkeypatch, tmp_path):
     monkeypatch.setattr(runs_module, "parse_cell_formula", lambda *a: seen.append(a[0]) or real(*a))
     parse_workbook(write_named(tmp_path / "a.xlsx", {"TAUX": "=Feuil1!$A$2"}))
     assert seen == ["=TAUX*2+Feuil2!A1"]
+
+
+def test_the_parsers_memos_are_bounded():
+    """Short texts are remembered, long ones not; a full memo starts over."""
+    from workbook_engine.evaluator import tokenizer
+
+    long_text = '"' + "x" * 500 + '"'
+    parse_formula(f'=LEN({long_text})&"court"', 0, 0, 0, resolver({}))
+    assert ("TEXT", '"court"') in parser._CONSTANTS and ("TEXT", long_text) not in parser._CONSTANTS
+    memo: dict[str, int] = {}
+    for k in range(tokenizer.MEMO_SIZE + 5):
+        tokenizer.remember(memo, str(k), k, str(k))
+    assert len(memo) == 5

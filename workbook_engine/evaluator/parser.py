@@ -48,6 +48,7 @@ from workbook_engine.evaluator.tokenizer import (
     TEXT,
     WSPACE,
     Tok,
+    remember,
     tokenize,
 )
 from workbook_engine.evaluator.values import REF, V, Value, error
@@ -200,7 +201,6 @@ def _ref_pieces(text: str, row: int, col: int) -> list[Piece] | None:
 # anchor (0, 0): slots holding absolute indexes; None when a template cannot
 # render it). Formulas repeat their references: each is split once.
 _REF_SHAPES: dict[str, tuple[bool, tuple[Piece, ...] | None]] = {}
-_MEMO_SIZE = 50_000
 
 
 def _ref_shape(text: str) -> tuple[bool, tuple[Piece, ...] | None]:
@@ -211,9 +211,7 @@ def _ref_shape(text: str) -> tuple[bool, tuple[Piece, ...] | None]:
         else:
             pieces = _ref_pieces(text, 0, 0)
             shape = (True, None if pieces is None else tuple(pieces))
-        if len(_REF_SHAPES) >= _MEMO_SIZE:
-            _REF_SHAPES.clear()
-        _REF_SHAPES[text] = shape
+        remember(_REF_SHAPES, text, shape, text)
     return shape
 
 
@@ -369,9 +367,7 @@ def _function_name(value: str) -> str:
         for prefix in ("_XLFN._XLWS.", "_XLFN.", "_XLWS."):
             if name.startswith(prefix):
                 name = name[len(prefix) :]
-        if len(_FUNCTION_NAMES) >= _MEMO_SIZE:
-            _FUNCTION_NAMES.clear()
-        _FUNCTION_NAMES[value] = name
+        remember(_FUNCTION_NAMES, value, name, value)
     return name
 
 
@@ -679,9 +675,7 @@ def _constant(kind: str, text: str) -> tuple[Value, V]:
     v.n.flags.writeable = False
     if v.o is not None:
         v.o.flags.writeable = False
-    if len(_CONSTANTS) >= _MEMO_SIZE:
-        _CONSTANTS.clear()
-    _CONSTANTS[(kind, text)] = (value, v)
+    remember(_CONSTANTS, (kind, text), (value, v), text)
     return value, v
 
 
@@ -697,9 +691,7 @@ def _area(text: str) -> Area | None:
     except KeyError:
         pass
     area = parse_area(text)
-    if len(_AREAS) >= _MEMO_SIZE:
-        _AREAS.clear()
-    _AREAS[text] = area
+    remember(_AREAS, text, area, text)
     return area
 
 
@@ -769,7 +761,7 @@ class _FormCache:
     each time). Bounded: the least recently used layouts go first when the
     formula text kept exceeds ``max_chars``."""
 
-    def __init__(self, max_chars: int = 2_000_000, max_layouts: int = 16):
+    def __init__(self, max_chars: int = 1_000_000, max_layouts: int = 16):
         self.max_chars = max_chars
         self.max_layouts = max_layouts
         self._layouts: OrderedDict[Hashable, dict[_CellKey, _Entry]] = OrderedDict()

@@ -20,6 +20,7 @@ the leading '=').
 from __future__ import annotations
 
 import re
+from typing import TypeVar
 
 Tok = tuple[str, str]
 
@@ -72,7 +73,21 @@ _TOKEN_ENDERS = ",;}) +-*/^&=><%"  # each ends the operand being read
 _INFIX_AFTER = CLOSERS | OPERANDS | {OP_POST}  # '+'/'-' after these is infix
 
 
-_OPERANDS: dict[str, Tok] = {}  # operand text -> token (a bounded memo: float() is slow to refuse)
+_K = TypeVar("_K")
+_V = TypeVar("_V")
+MEMO_SIZE = 20_000  # entries of each memo of the parser (emptied when full)
+MEMO_TEXT = 100  # texts longer than this are not remembered
+
+
+def remember(memo: dict[_K, _V], key: _K, value: _V, text: str) -> None:
+    """Keep ``value`` in a bounded memo keyed by (a key made of) ``text``."""
+    if len(text) <= MEMO_TEXT:
+        if len(memo) >= MEMO_SIZE:
+            memo.clear()
+        memo[key] = value
+
+
+_OPERANDS: dict[str, Tok] = {}  # operand text -> token (float() is slow to refuse)
 
 
 def _operand(value: str) -> Tok:
@@ -80,9 +95,7 @@ def _operand(value: str) -> Tok:
     tok = _OPERANDS.get(value)
     if tok is None:
         tok = _make_operand(value)
-        if len(_OPERANDS) >= 50_000:
-            _OPERANDS.clear()
-        _OPERANDS[value] = tok
+        remember(_OPERANDS, value, tok, value)
     return tok
 
 
