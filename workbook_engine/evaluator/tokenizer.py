@@ -141,11 +141,13 @@ def tokenize(formula: str) -> list[Tok]:
 
     while offset < n:
         ch = formula[offset]
-        if ch not in _SPECIAL:
+        if ch not in _SPECIAL:  # a run of plain characters, then what ends it
             end = plain(formula, offset).end()  # type: ignore[union-attr]  # ch is plain
             token += formula[offset:end]
+            if end == n:
+                break
             offset = end
-            continue
+            ch = formula[offset]
         # the branches below, most frequent first, each take distinct characters
         if token:
             if ch in "+-" and _SN.match(token):  # 1E+5: the sign belongs to the number
