@@ -67,8 +67,8 @@ def test_full_sample_2000_rows_every_formula_cell(tmp_path, monkeypatch):
     import workbook_engine.evaluator.runs as runs_module
 
     parsed = []
-    real_parse = runs_module.parse_formula
-    monkeypatch.setattr(runs_module, "parse_formula", lambda *a: parsed.append(a[0]) or real_parse(*a))
+    real_parse = runs_module.parse_cell_formula
+    monkeypatch.setattr(runs_module, "parse_cell_formula", lambda *a: parsed.append(a[0]) or real_parse(*a))
     s = load_sample()
     path = tmp_path / "sample.xlsx"
     layout = generate_workbook(s, path, capacity=2000)

@@ -45,8 +45,9 @@ noise of zero is 0 (Excel's rule); an overflow is #NUM!.
 Modules, one concern each: ``reader`` (xlsx -> constants and formula text,
 streamed with expat), ``sheet_regex`` (the usual shape of sheet XML read
 with regular expressions, rows that repeat the row above skipped; anything
-else goes to expat), ``runs`` (column runs), ``parser`` (formula text ->
-tree, with openpyxl's Tokenizer; text templates), ``nodes`` (the tree),
+else goes to expat), ``runs`` (column runs), ``tokenizer`` (formula text
+-> tokens, openpyxl's rules), ``parser`` (tokens -> tree; text templates; the
+forms kept across workbooks of one layout), ``nodes`` (the tree),
 ``graph`` (dependency order, cycles), ``vector`` (vectorised evaluation),
 ``functions/`` (the native library, one module per family; ``arrays`` for
 SUMPRODUCT's array arguments, ``number_format`` for TEXT) and ``criteria``,

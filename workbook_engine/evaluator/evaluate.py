@@ -128,7 +128,9 @@ def parse_workbook(path: Source, parts: Mapping[str, bytes] | None = None) -> Pa
                 s = book.find(name)
                 return None if s is None else s.index
 
-            state["resolver"] = Resolver(sheet_index, meta.names)
+            # the sheet names decide what sheet_index answers: the layout
+            # under which parsed forms are shared between workbooks
+            state["resolver"] = Resolver(sheet_index, meta.names, tuple(s.name for s in book.sheets))
         return SheetRuns(index, state["resolver"], runs)
 
     if is_ods(path):  # OpenDocument, formulas translated

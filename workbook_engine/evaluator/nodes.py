@@ -18,11 +18,14 @@ class Node:
 
 
 class Const(Node):
+    """A constant; ``v``: its value vector, made from ``value`` unless given
+    (the parser shares one read-only vector among the constants of one text)."""
+
     __slots__ = ("value", "v")
 
-    def __init__(self, value: Value) -> None:
+    def __init__(self, value: Value, v: V | None = None) -> None:
         self.value = value
-        self.v = V.const(value)
+        self.v = V.const(value) if v is None else v
 
     def __repr__(self) -> str:
         return f"Const({self.value!r})"

@@ -12,11 +12,11 @@ LibreOffice) join their master's run directly.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import cast
 
 from workbook_engine.evaluator.functions.arrays import needs_arrays
-from workbook_engine.evaluator.parser import Form, Resolver, Template, parse_formula
+from workbook_engine.evaluator.parser import Form, Resolver, Template, parse_cell_formula
 from workbook_engine.evaluator.refs import cell_name
 
 RECENT_FORMS = 4
@@ -79,7 +79,7 @@ class SheetRuns:
 
     def _parse(self, text: str, row: int, col: int) -> Form:
         self.parsed += 1
-        return parse_formula("=" + text, self.sheet, row, col, self.resolver)
+        return parse_cell_formula("=" + text, self.sheet, row, col, self.resolver)
 
     def add(self, row: int, col: int, text: str | None, attrs: dict[str, str]) -> None:
         """One formula cell: its text (None for a shared formula's child) and
@@ -114,8 +114,8 @@ class SheetRuns:
                 or attrs.get("ref", cell_name(row, col)) != cell_name(row, col)
                 or needs_arrays(form.tree)
             ):
-                form.tree = None
-                form.reason = form.reason or "formule matricielle"
+                # a copy: the parsed form may be shared (parse_cell_formula)
+                form = replace(form, tree=None, reason=form.reason or "formule matricielle")
             self._close(col)
             self.runs.append(Run(self.sheet, col, row, row, form))
             return
