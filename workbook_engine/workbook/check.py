@@ -22,12 +22,12 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, cast
+from typing import Literal, cast
 
 import numpy as np
 
-from workbook_engine.evaluator.openpyxl_parts import openpyxl_part
 from workbook_engine.evaluator.refs import col_letters
+from workbook_engine.evaluator.tokenizer import OPERANDS, TEXT, WSPACE, tokenize
 from workbook_engine.model.domain import Scenario
 from workbook_engine.model.problems import InputError, show_value
 from workbook_engine.model.results import has_previous as model_has_previous
@@ -57,11 +57,6 @@ REPAIR = (
     "le classeur (workbook-engine generate scenario.json -o nouveau.xlsx)."
 )
 
-if TYPE_CHECKING:
-    from openpyxl.formula.tokenizer import Tokenizer
-else:  # without openpyxl's package __init__ (start-up: see openpyxl_parts)
-    _part = openpyxl_part("formula.tokenizer")
-    Tokenizer = _part.Tokenizer
 MAX_LISTED = 3  # cells named per line before "et N autres"
 UNITS: dict[str, Unit] = defaultdict(lambda: "text", money="eur", ratio="ratio", count="count")
 MAX_PRINTED = 25  # lines printed per part; --json has them all
@@ -260,20 +255,20 @@ def normalize_formula(text: str) -> tuple[str | tuple[str, str], ...]:
     references upper-cased, text literals kept as typed, any reference that
     lost its cells written #REF! (spreadsheets write it several ways)."""
     try:
-        tokens = Tokenizer(text).items
-    except Exception:  # noqa: BLE001 - an unparsable formula compares as its text
+        tokens = tokenize(text)  # openpyxl's tokens (evaluator.tokenizer)
+    except Exception:  # noqa: BLE001 - TokenizerError, IndexError: an unparsable formula compares as its text
         return (text,)
     out: list[tuple[str, str]] = []
-    for t in tokens:
-        if t.type == "WHITE-SPACE":
+    for kind, value in tokens:
+        if kind == WSPACE:
             continue
-        if t.type == "OPERAND" and t.subtype == "TEXT":
-            value = t.value
-        elif t.type == "OPERAND" and "#REF!" in t.value.upper():
+        if kind == TEXT:
+            pass
+        elif kind in OPERANDS and "#REF!" in value.upper():
             value = "#REF!"
         else:
-            value = t.value.upper().replace("_XLFN.", "")
-        out.append((t.type, value))
+            value = value.upper().replace("_XLFN.", "")
+        out.append((kind, value))
     return tuple(out)
 
 
