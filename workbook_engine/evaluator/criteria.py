@@ -74,7 +74,10 @@ class Criterion:
                 s = t == STR
                 if s.any():  # text that reads as the number also counts
                     idx = np.flatnonzero(s)
-                    eq[idx] = [text_to_number(x) == value for x in cast(np.ndarray, o)[idx].tolist()]
+                    texts = cast(np.ndarray, o)[idx].tolist()
+                    # once per distinct text: a family column holds mostly "" (rows without a family)
+                    read = {x: text_to_number(x) == value for x in set(texts)}
+                    eq[idx] = [read[x] for x in texts]
                 return eq if op == "=" else ~eq
             out: np.ndarray = isnum & compare_numbers(op, n, np.float64(number))
             return out
