@@ -33,8 +33,10 @@ def spreadsheet_trim(text: str) -> str:
 def fn_trim(eng: Engine, ctx: Ctx, args: list[Node]) -> V:
     x = to_text(eng.value(args[0], ctx))
     o = cast(np.ndarray, x.o).copy()  # to_text always sets ``o``
-    for i in np.flatnonzero(x.t == STR).tolist():
-        o[i] = spreadsheet_trim(o[i])
+    idx = np.flatnonzero(x.t == STR)
+    texts = o[idx].tolist()
+    trimmed = {t: spreadsheet_trim(t) for t in set(texts)}  # once per distinct text (a column of "oui")
+    o[idx] = [trimmed[t] for t in texts]
     return V(x.t, x.n, o)
 
 
