@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, cast
 from xml.parsers import expat
 
 from workbook_engine.evaluator.refs import MAX_COL, MAX_ROW, col_index
@@ -31,6 +31,10 @@ if TYPE_CHECKING:  # reader imports this module
 # add_constant(row, col, type, value, is_date): the value is the text of the
 # cell's <v> (bytes for numbers and shared strings, else str), None if absent.
 AddConstant = Callable[[int, int, str, bytes | str | None, bool], None]
+# add_constants(row, cols, styles, types, elements): the constant cells of a
+# repeated row at once, in column order: their s and t attributes and their
+# <v> elements as written (each None when absent); see ``constant_value``.
+AddConstants = Callable[[int, list[int], list[bytes | None], list[bytes | None], list[bytes | None]], None]
 
 CHUNK = 1 << 22  # bytes of sheet XML handled at a time (cut after a </row>)
 
@@ -74,6 +78,7 @@ def read_sheet_data(
     out_of_sheet: Callable[[str], Exception],
     sink: FormulaSink,
     add_constant: AddConstant,
+    add_constants: AddConstants,
     date_styles: frozenset[bytes],
 ) -> None:
     """Read ``<sheetData>`` from the sheet XML stream ``fh``.
@@ -81,7 +86,8 @@ def read_sheet_data(
     ``check_prolog(bytes)`` checks what precedes it; ``out_of_sheet(A1)``
     is the error raised for a cell address beyond a sheet's limits; the
     formula cells go to ``sink`` (``runs.SheetRuns``), the constants to
-    ``add_constant(row, col, type, value, is_date)``, in order. Raises GiveUp."""
+    ``add_constant(row, col, type, value, is_date)``, in order (those of a
+    repeated row to ``add_constants``, at once). Raises GiveUp."""
     head = fh.read(CHUNK)
     if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
         raise GiveUp
@@ -100,7 +106,7 @@ def read_sheet_data(
         return
     if not head.startswith(b"<sheetData>", at):
         raise GiveUp
-    rows = _Rows(out_of_sheet, sink, add_constant, date_styles)
+    rows = _Rows(out_of_sheet, sink, add_constant, add_constants, date_styles)
     buf = head[at + len(b"<sheetData>") :]
     while True:
         end = buf.find(b"</sheetData>")
@@ -122,7 +128,20 @@ def read_sheet_data(
 class _Repeat:
     """What row r-1 was, for telling whether row r repeats it."""
 
-    __slots__ = ("number", "digits", "cells", "whole", "formulas", "count", "skeleton", "letters", "formula_count")
+    __slots__ = (
+        "number",
+        "digits",
+        "cells",
+        "whole",
+        "formulas",
+        "count",
+        "skeleton",
+        "pieces",
+        "whole_pieces",
+        "letters",
+        "cols",
+        "formula_count",
+    )
 
     def __init__(self, number: int, digits: bytes, cells: bytes, whole: bool, formulas: list[int], slots: int):
         self.number = number  # 1-based, as in the file
@@ -133,8 +152,13 @@ class _Repeat:
         # occurrences of its number: one per cell address and relative reference
         self.count = cells.count(b"<c ") + slots
         self.formula_count = len(formulas) + slots  # the same in the skeleton: no constant there
-        self.skeleton: bytes | None = None  # see ``skeleton``, once needed
+        self.skeleton = b""  # see ``skeleton``, with ``pieces``
+        # ``skeleton(cells)`` and ``cells`` split at the number, once needed:
+        # the same for every row of a stretch that repeats (each number moved down)
+        self.pieces: list[bytes] | None = None
+        self.whole_pieces: list[bytes] | None = None
         self.letters: list[bytes] = []  # the constants' columns, with the skeleton
+        self.cols: list[int] = []  # the same, as indexes
 
 
 def skeleton(cells: bytes) -> tuple[bytes, list[bytes]]:
@@ -178,11 +202,13 @@ class _Rows:
         out_of_sheet: Callable[[str], Exception],
         sink: FormulaSink,
         add_constant: AddConstant,
+        add_constants: AddConstants,
         date_styles: frozenset[bytes],
     ) -> None:
         self.out_of_sheet = out_of_sheet
         self.sink = sink
         self.add_constant = add_constant
+        self.add_constants = add_constants
         self.date_styles = date_styles
         self.prev: _Repeat | None = None
         # [columns, last row told to the sink, last row repeated]: the runs of
@@ -219,41 +245,45 @@ class _Rows:
         """Whether row ``digits`` (``cells``) repeats ``prev``, the row
         above; if so, its formula runs are extended, its constants read, and
         ``prev`` becomes this row (or None if it cannot be repeated)."""
-        if prev.whole and cells == prev.cells.replace(prev.digits, digits):
-            if not self.extend(prev):
-                return False
-            prev.number, prev.digits, prev.cells, prev.skeleton = prev.number + 1, digits, cells, None
-            if cells.count(digits) != prev.count:
-                self.prev = None  # the new number was there already
-            return True
-        before = prev.skeleton
-        if before is None:
+        # Row r's text (or skeleton) split at r's number is row r-1's split at
+        # r-1's number: then it is row r-1's with each r-1 replaced by r, and r
+        # occurs as often in it as r-1 did in row r-1 (no more: so the next row
+        # may repeat it). One split and a list comparison per row; the
+        # replacement is made only when they differ (r was there already, or
+        # the row does not repeat).
+        if prev.whole:
+            if prev.whole_pieces is None:
+                prev.whole_pieces = prev.cells.split(prev.digits)
+            same = cells.split(digits) == prev.whole_pieces
+            if same or cells == prev.cells.replace(prev.digits, digits):
+                if not self.extend(prev):
+                    return False
+                prev.number, prev.digits, prev.cells, prev.pieces = prev.number + 1, digits, cells, None
+                if not same:
+                    self.prev = None  # the new number was there already
+                return True
+        pieces = prev.pieces
+        if pieces is None:
             before, parts = skeleton(prev.cells)
-            if before.count(prev.digits) != prev.formula_count:
+            pieces = before.split(prev.digits)
+            if len(pieces) != prev.formula_count + 1:
                 return False
-            prev.skeleton, prev.letters = before, parts[1::GROUPS]
+            prev.skeleton, prev.pieces, prev.letters = before, pieces, parts[1::GROUPS]
+            prev.cols = [_COLUMNS[letters_] for letters_ in prev.letters]  # (read by ``cells``: all known)
         after, parts = skeleton(cells)
         letters, rows = parts[1::GROUPS], parts[2::GROUPS]
+        same = after.split(digits) == pieces
         if (
-            after != before.replace(prev.digits, digits)
+            (not same and after != prev.skeleton.replace(prev.digits, digits))
             or letters != prev.letters
-            or rows != [digits] * len(rows)
+            or rows.count(digits) != len(rows)
             or not self.extend(prev)
         ):
             return False
         # the constants: in row r-1's columns (known, in column order), addressed in row r
-        row, add_constant, date_styles, col_of = prev.number, self.add_constant, self.date_styles, _COLUMNS
-        for letters_, style, t, v in zip(letters, parts[3::GROUPS], parts[4::GROUPS], parts[5::GROUPS], strict=True):
-            typ = TYPES.get(t or b"")  # split gives None for a group that did not match
-            if typ is None:
-                typ = t.decode()
-            value: bytes | str | None = None
-            if v:
-                raw = v[3:-4] if v.endswith(b"</v>") else b""
-                value = raw if typ == "n" or typ == "s" else _text(raw)
-            add_constant(row, col_of[letters_], typ, value, bool(style) and style in date_styles)
+        self.add_constants(prev.number, prev.cols, parts[3::GROUPS], parts[4::GROUPS], parts[5::GROUPS])
         prev.number, prev.digits, prev.cells, prev.skeleton, prev.whole = prev.number + 1, digits, cells, after, False
-        if after.count(digits) != prev.formula_count:
+        if not same:
             self.prev = None  # the new number was there already
         return True
 
@@ -338,6 +368,19 @@ class _Rows:
                 value = None
             add_constant(row, col, typ, value, bool(style) and style in date_styles)
         return formulas, valued, odd
+
+
+def constant_value(t: bytes | None, v: bytes | None) -> tuple[str, bytes | str | None]:
+    """A constant cell's type and value as ``AddConstant`` takes them, from
+    its t attribute and its <v> element as written (None when absent)."""
+    typ = TYPES.get(t or b"")
+    if typ is None:
+        typ = cast(bytes, t).decode()
+    value: bytes | str | None = None
+    if v:
+        raw = v[3:-4] if v.endswith(b"</v>") else b""
+        value = raw if typ == "n" or typ == "s" else _text(raw)
+    return typ, value
 
 
 def twice_written(ref: str) -> str:
