@@ -218,28 +218,35 @@ class _Rows:
     def read(self, body: bytes) -> None:
         if b"\r" in body or (b"&" in body and OTHER_ENTITY.search(body)) or SHAPE.fullmatch(body) is None:
             raise GiveUp
-        for m in ROW_START.finditer(body):
-            if m.group(2):  # <row .../>: no cells
-                self.prev = None
-                continue
-            end = body.find(b"</row>", m.end())
-            cells = body[m.end() : end]
-            number = ROW_NUMBER.search(m.group(1))
-            if number is None:
-                self.prev = None
-                self.cells(cells)
-                continue
-            digits = number.group(1)
-            prev = self.prev
-            if prev is not None and int(digits) == prev.number + 1 and self.repeat(prev, cells, digits):
-                continue
-            formulas, valued, odd = self.cells(cells, int(digits) - 1)
+        # The chunk is rows (SHAPE): cut at each "</row>", a piece is
+        # whitespace and empty rows, then the start of the row that ends there
+        # and its cells (nothing after the last "</row>" but empty rows).
+        for piece in body.split(b"</row>"):
+            for m in ROW_START.finditer(piece):
+                if m.group(2):  # <row .../>: no cells
+                    self.prev = None
+                    continue
+                self.row(m.group(1), piece[m.end() :])
+                break
+
+    def row(self, attrs: bytes, cells: bytes) -> None:
+        """Read one row: the attributes of its <row> tag, its cells."""
+        number = ROW_NUMBER.search(attrs)
+        if number is None:
             self.prev = None
-            if not odd:
-                slots = self.sink.same_row_slots(formulas, int(digits) - 1)
-                if slots is not None:
-                    self.prev = base = _Repeat(int(digits), digits, cells, False, formulas, slots)
-                    base.whole = not valued and cells.count(digits) == base.count
+            self.cells(cells)
+            return
+        digits = number.group(1)
+        prev = self.prev
+        if prev is not None and int(digits) == prev.number + 1 and self.repeat(prev, cells, digits):
+            return
+        formulas, valued, odd = self.cells(cells, int(digits) - 1)
+        self.prev = None
+        if not odd:
+            slots = self.sink.same_row_slots(formulas, int(digits) - 1)
+            if slots is not None:
+                self.prev = base = _Repeat(int(digits), digits, cells, False, formulas, slots)
+                base.whole = not valued and cells.count(digits) == base.count
 
     def repeat(self, prev: _Repeat, cells: bytes, digits: bytes) -> bool:
         """Whether row ``digits`` (``cells``) repeats ``prev``, the row
