@@ -19,7 +19,7 @@ import posixpath
 import re
 import zipfile
 from array import array
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -498,7 +498,11 @@ def _read_sheet(
     dated = frozenset(s.encode() for s in date_styles)
 
     def add_constants(
-        row: int, cols: list[int], styles: list[bytes | None], types: list[bytes | None], elements: list[bytes | None]
+        row: int,
+        cols: Sequence[int],
+        styles: Sequence[bytes | None],
+        types: Sequence[bytes | None],
+        elements: Sequence[bytes | None],
     ) -> None:
         """A row of constant cells from ``sheet_regex``: numbers and shared
         strings (a family's inputs) stored here, any other type through

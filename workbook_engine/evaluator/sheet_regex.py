@@ -19,7 +19,7 @@ checked by expat (well-formed, no DTD).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import IO, TYPE_CHECKING, Any, cast
 from xml.parsers import expat
 
@@ -34,7 +34,9 @@ AddConstant = Callable[[int, int, str, bytes | str | None, bool], None]
 # add_constants(row, cols, styles, types, elements): the constant cells of a
 # repeated row at once, in column order: their s and t attributes and their
 # <v> elements as written (each None when absent); see ``constant_value``.
-AddConstants = Callable[[int, list[int], list[bytes | None], list[bytes | None], list[bytes | None]], None]
+AddConstants = Callable[
+    [int, Sequence[int], Sequence[bytes | None], Sequence[bytes | None], Sequence[bytes | None]], None
+]
 
 CHUNK = 1 << 22  # bytes of sheet XML handled at a time (cut after a </row>)
 
@@ -141,6 +143,8 @@ class _Repeat:
         "letters",
         "cols",
         "formula_count",
+        "repeats",
+        "template",
     )
 
     def __init__(self, number: int, digits: bytes, cells: bytes, whole: bool, formulas: list[int], slots: int):
@@ -159,6 +163,54 @@ class _Repeat:
         self.whole_pieces: list[bytes] | None = None
         self.letters: list[bytes] = []  # the constants' columns, with the skeleton
         self.cols: list[int] = []  # the same, as indexes
+        self.repeats = 0  # rows that repeated it through their skeleton
+        self.template: re.Pattern[bytes] | None = None  # see ``template``, after TEMPLATE_AFTER repeats
+
+
+# A stretch of rows gets its template after this many skeleton repeats, at
+# most MAX_TEMPLATES times per sheet: compiling one (~10 ms for a 3-grid
+# family row; ``re`` caches it for the next workbook) saves ~15 us per row
+# matched; rows of many short stretches are not worth it (and a crafted sheet
+# cannot make the compiling cost more than MAX_TEMPLATES compilations).
+TEMPLATE_AFTER = 32
+MAX_TEMPLATES = 16
+_START_TAG = re.compile(rb'<c r="[A-Z]{1,3}[0-9]{1,7}"(?: s="[0-9]{1,9}")?')  # where a cached type would stand
+_TYPE_SLOT = rb'(?: t="[a-zA-Z]{1,9}+")?+'
+_VALUE_SLOT = rb"(?:<v(?:>[^<]*+</v>|/>))?+"
+_CONSTANT_TAIL = (  # CONSTANT_CELL after its row digits, with its style, type and <v> element
+    rb'"(?: s="([0-9]{1,9}+)")?+(?: t="([a-zA-Z]{1,9}+)")?+'
+    rb'(?: (?:cm|vm|ph)="[0-9a-z]{0,9}+")*+(?:/>|>(<v(?:>[^<]*+</v>|/>))?+</c>)'
+)
+
+
+def template(cells: bytes, digits: bytes) -> re.Pattern[bytes]:
+    """What a row's cells are when its skeleton is that of ``cells`` (row
+    ``digits``) with each occurrence of ``digits`` replaced by another
+    number, and its constant cells are in the same columns, addressed in that
+    row: a pattern matched against ``number + b"|" + cells`` (group 1 the
+    number; then each constant's style, type and <v> element). For rows of
+    the usual shape (SHAPE), matching it is the skeleton test of
+    ``_Rows.repeat``: the cached types may stand only after r and s in a
+    formula cell's tag, the cached values only after </f>, and the constants
+    are CONSTANT_CELL with the columns and row fixed; so one pass replaces
+    the split and the substitutions."""
+    parts = CONSTANT_CELL.split(cells)
+    out = [rb"([0-9]++)\|"]
+    for i, piece in enumerate(parts[::GROUPS]):
+        if i:
+            out.append(b'<c r="' + re.escape(parts[1 + (i - 1) * GROUPS]) + rb"\1" + _CONSTANT_TAIL)
+        k = CACHED_TYPE.sub(b"", CACHED_VALUE.sub(b"</f>", piece))
+        slots = sorted(
+            [(m.end(), _TYPE_SLOT) for m in _START_TAG.finditer(k)]
+            + [(m.end(), _VALUE_SLOT) for m in re.finditer(rb"</f>", k)]
+        )
+        at = 0
+        for end, slot in slots + [(len(k), b"")]:
+            # (a slot follows '"' or '>': no occurrence of the number straddles it)
+            out.append(rb"\1".join(re.escape(text) for text in k[at:end].split(digits)))
+            out.append(slot)
+            at = end
+    return re.compile(b"".join(out))
 
 
 def skeleton(cells: bytes) -> tuple[bytes, list[bytes]]:
@@ -214,6 +266,7 @@ class _Rows:
         # [columns, last row told to the sink, last row repeated]: the runs of
         # repeated rows, extended in the sink once (see ``extend``)
         self.lag: list[Any] | None = None
+        self.templates = 0  # compiled for this sheet (at most MAX_TEMPLATES)
 
     def read(self, body: bytes) -> None:
         if b"\r" in body or (b"&" in body and OTHER_ENTITY.search(body)) or SHAPE.fullmatch(body) is None:
@@ -266,9 +319,18 @@ class _Rows:
                 if not self.extend(prev):
                     return False
                 prev.number, prev.digits, prev.cells, prev.pieces = prev.number + 1, digits, cells, None
+                prev.template, prev.repeats = None, 0
                 if not same:
                     self.prev = None  # the new number was there already
                 return True
+        if prev.template is not None:
+            m = prev.template.fullmatch(digits + b"|" + cells)
+            if m is None or not self.extend(prev):
+                return False
+            g = m.groups()
+            self.add_constants(prev.number, prev.cols, g[1::3], g[2::3], g[3::3])
+            prev.number, prev.digits, prev.cells = prev.number + 1, digits, cells
+            return True
         pieces = prev.pieces
         if pieces is None:
             before, parts = skeleton(prev.cells)
@@ -292,6 +354,11 @@ class _Rows:
         prev.number, prev.digits, prev.cells, prev.skeleton, prev.whole = prev.number + 1, digits, cells, after, False
         if not same:
             self.prev = None  # the new number was there already
+            return True
+        prev.repeats += 1
+        if prev.repeats == TEMPLATE_AFTER and self.templates < MAX_TEMPLATES:
+            self.templates += 1
+            prev.template = template(cells, digits)
         return True
 
     def extend(self, prev: _Repeat) -> bool:
