@@ -16,10 +16,10 @@ from hypothesis import strategies as st
 from libreoffice_recalc import recalculate
 
 import workbook_engine.evaluator.reader as sheet_reader
-from workbook_engine.evaluator import parse_workbook
+from workbook_engine.evaluator import parse_workbook, sheet_regex
 from workbook_engine.evaluator.reader import UnreadableWorkbook
 from workbook_engine.evaluator.runs import SheetRuns
-from workbook_engine.evaluator.sheet_regex import GiveUp
+from workbook_engine.evaluator.sheet_regex import TEMPLATE_AFTER, GiveUp
 from workbook_engine.evaluator.values import BLANK
 from workbook_engine.formats.sample import make_sample
 from workbook_engine.workbook.generate import generate_workbook
@@ -297,3 +297,95 @@ def test_rows_that_cannot_repeat_are_read_cell_by_cell(tiny, tmp_path, monkeypat
 def test_cells_out_of_order_are_refused_as_expat_refuses_them(tiny, tmp_path, monkeypatch, odd):
     got, _ = read_rows(tiny, tmp_path, monkeypatch, ["filled_same"] * 3 + [f"filled_{odd}"] + ["filled_same"] * 2)
     assert got[0] == "refused" and "écrite deux fois ou dans le désordre" in got[1]
+
+
+@pytest.fixture(scope="module")
+def typed(tmp_path_factory) -> tuple[Path, str]:
+    """A workbook with shared strings and a date style; the style's index."""
+    import datetime
+    import zipfile
+
+    import xlsxwriter
+
+    path = tmp_path_factory.mktemp("typed") / "typed.xlsx"
+    wb = xlsxwriter.Workbook(path)
+    ws = wb.add_worksheet("Familles")
+    ws.write_string("A1", "zéro")
+    ws.write_string("B1", "un & deux")
+    ws.write_datetime("C1", datetime.datetime(2024, 1, 2), wb.add_format({"num_format": "dd/mm/yyyy"}))
+    wb.close()
+    with zipfile.ZipFile(path) as z:
+        sheet = z.read("xl/worksheets/sheet1.xml").decode()
+    date_style = sheet.split('r="C1"')[1].split('s="')[1].split('"')[0]
+    return path, date_style
+
+
+# A repeated row's constants of every type, as ``add_constants`` receives them.
+TYPED = (
+    '<c r="A{n}" t="s"><v>{k}</v></c>'
+    '<c r="B{n}"><f>IF(A{n}="","",D{n}*2)</f><v>{n}</v></c>'
+    '<c r="C{n}" s="{date}"><v>4{n}</v></c>'
+    '<c r="D{n}"><v>{n}.25</v></c>'
+    '<c r="E{n}" t="n"><v>-{n}e-3</v></c>'
+    '<c r="F{n}" t="e"><v>#DIV/0!</v></c>'
+    '<c r="G{n}" t="b"><v>{k}</v></c>'
+    '<c r="H{n}" t="d"><v>2024-02-1{k}T12:00:00</v></c>'
+    '<c r="I{n}" t="str"><v/></c>'
+    '<c r="J{n}" t="str"><v>a &lt; b</v></c>'
+    '<c r="K{n}" t="inlineStr"><v>x{n}</v></c>'
+    '<c r="L{n}" s="{date}"/>'
+    '<c r="M{n}"><v></v></c>'
+    '<c r="N{n}" t="s"><v/></c>'
+    '<c r="O{n}" t="e"/>'
+)
+
+
+def test_repeated_rows_store_constants_of_every_type_as_expat_does(typed, tmp_path, monkeypatch):
+    path, date_style = typed
+    rows = "".join(f'<row r="{n}">{TYPED.format(n=n, k=n % 2, date=date_style)}</row>' for n in range(5, 15))
+    xml = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        f"<sheetData>{rows}</sheetData></worksheet>"
+    ).encode()
+    rewrite(path, tmp_path / "t.xlsx", replace={"xl/worksheets/sheet1.xml": xml})
+    got = outcome(tmp_path / "t.xlsx")
+    assert got[0] != "refused", got
+    assert got == outcome_with_expat_only(monkeypatch, tmp_path / "t.xlsx")
+    assert count_adds(monkeypatch, tmp_path / "t.xlsx") == 1  # rows 6 to 14 repeated row 5
+    assert sorted(got[1]["Familles"][1]) == [(n - 1, 2) for n in range(5, 15)]  # the dated column
+
+
+@pytest.mark.parametrize("odd", sorted(FILLED_KINDS))
+def test_a_long_stretch_then_any_other_row_reads_the_same_both_ways(tiny, tmp_path, monkeypatch, odd):
+    """Past TEMPLATE_AFTER repeats a stretch is matched against its template:
+    a row of any other kind after it, then the stretch again."""
+    kinds = ["filled_same"] * (TEMPLATE_AFTER + 4) + [f"filled_{odd}"] * 2 + ["filled_same"] * (TEMPLATE_AFTER + 3)
+    got, adds = read_rows(tiny, tmp_path, monkeypatch, kinds)
+    if odd in ("same", "other_values", "empty_values", "twelve"):  # these repeat the stretch
+        assert adds == 2  # no formula read one by one but the first row's
+
+
+def test_a_long_stretch_takes_the_skeleton_of_its_first_rows_only(tiny, tmp_path, monkeypatch):
+    calls = []
+    real = sheet_regex.skeleton
+    monkeypatch.setattr(sheet_regex, "skeleton", lambda cells: calls.append(1) or real(cells))
+    rows = 4 * TEMPLATE_AFTER
+    got, adds = read_rows(tiny, tmp_path, monkeypatch, ["filled_same", "filled_other_values"] * (rows // 2))
+    assert adds == 2 and spans(got) == [(1, 9, 9 + rows - 1), (2, 9, 9 + rows - 1)]
+    # two reads (ours, then the count of adds; expat's takes none): the first rows of each
+    assert 0 < len(calls) <= 2 * (TEMPLATE_AFTER + 2)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    blocks=st.lists(
+        st.tuples(st.sampled_from(sorted(ROW_KINDS)), st.integers(1, 2 * TEMPLATE_AFTER)), min_size=1, max_size=5
+    ),
+    first=st.sampled_from([1, 8, 95, 990, 9990]),
+)
+def test_random_stretches_read_the_same_both_ways(tiny, tmp_path_factory, monkeypatch, blocks, first):
+    kinds = [kind for kind, n in blocks for _ in range(n)]
+    path = tmp_path_factory.mktemp("stretches") / "rows.xlsx"
+    rewrite(tiny, path, replace={"xl/worksheets/sheet1.xml": sheet_xml(kinds, first, 0)})
+    assert outcome(path) == outcome_with_expat_only(monkeypatch, path)

@@ -19,7 +19,7 @@ import posixpath
 import re
 import zipfile
 from array import array
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +29,13 @@ from xml.parsers import expat
 import numpy as np
 
 from workbook_engine.evaluator.refs import MAX_COL, MAX_ROW, col_index
-from workbook_engine.evaluator.sheet_regex import GiveUp, check_prolog_with, read_sheet_data, twice_written
+from workbook_engine.evaluator.sheet_regex import (
+    GiveUp,
+    check_prolog_with,
+    constant_value,
+    read_sheet_data,
+    twice_written,
+)
 from workbook_engine.evaluator.store import Book, Sheet
 from workbook_engine.evaluator.values import BOOL, ERR, NUM, STR, error
 from workbook_engine.model.limits import MAX_NUMBER_FORMAT
@@ -489,6 +495,37 @@ def _read_sheet(
                     num_c(col)
                     num_v(x)
 
+    dated = frozenset(s.encode() for s in date_styles)
+
+    def add_constants(
+        row: int,
+        cols: Sequence[int],
+        styles: Sequence[bytes | None],
+        types: Sequence[bytes | None],
+        elements: Sequence[bytes | None],
+    ) -> None:
+        """A row of constant cells from ``sheet_regex``: numbers and shared
+        strings (a family's inputs) stored here, any other type through
+        ``add_constant``; what ``add_constant`` would store, in the same order."""
+        for col, style, t, v in zip(cols, styles, types, elements, strict=True):
+            # v: <v>text</v>, <v></v> or <v/> (or None); longer than 7 bytes: text not empty
+            if t is None or t == b"n":
+                if v is not None and len(v) > 7:
+                    num_r(row)
+                    num_c(col)
+                    num_v(float(v[3:-4]))
+                    if style is not None and style in dated:
+                        dates.add((row, col))
+            elif t == b"s":
+                if v is not None and len(v) > 7:
+                    obj_r(row)
+                    obj_c(col)
+                    obj_t(STR)
+                    obj_v(sst[int(v[3:-4])])
+            else:
+                typ, value = constant_value(t, v)
+                add_constant(row, col, typ, value, style is not None and style in dated)
+
     def out_of_sheet(ref: str | None) -> UnreadableWorkbook:
         return UnreadableWorkbook(
             f"feuille « {sheet.name} » : cellule {ref or '?'} hors des limites d'une feuille de calcul"
@@ -502,7 +539,8 @@ def _read_sheet(
                 out_of_sheet,
                 sink,
                 add_constant,
-                frozenset(s.encode() for s in date_styles),
+                add_constants,
+                dated,
             )
         consts.store(sheet)
         sink.finish()

@@ -19,8 +19,8 @@ checked by expat (well-formed, no DTD).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from typing import IO, TYPE_CHECKING, Any
+from collections.abc import Callable, Sequence
+from typing import IO, TYPE_CHECKING, Any, cast
 from xml.parsers import expat
 
 from workbook_engine.evaluator.refs import MAX_COL, MAX_ROW, col_index
@@ -31,6 +31,12 @@ if TYPE_CHECKING:  # reader imports this module
 # add_constant(row, col, type, value, is_date): the value is the text of the
 # cell's <v> (bytes for numbers and shared strings, else str), None if absent.
 AddConstant = Callable[[int, int, str, bytes | str | None, bool], None]
+# add_constants(row, cols, styles, types, elements): the constant cells of a
+# repeated row at once, in column order: their s and t attributes and their
+# <v> elements as written (each None when absent); see ``constant_value``.
+AddConstants = Callable[
+    [int, Sequence[int], Sequence[bytes | None], Sequence[bytes | None], Sequence[bytes | None]], None
+]
 
 CHUNK = 1 << 22  # bytes of sheet XML handled at a time (cut after a </row>)
 
@@ -74,6 +80,7 @@ def read_sheet_data(
     out_of_sheet: Callable[[str], Exception],
     sink: FormulaSink,
     add_constant: AddConstant,
+    add_constants: AddConstants,
     date_styles: frozenset[bytes],
 ) -> None:
     """Read ``<sheetData>`` from the sheet XML stream ``fh``.
@@ -81,7 +88,8 @@ def read_sheet_data(
     ``check_prolog(bytes)`` checks what precedes it; ``out_of_sheet(A1)``
     is the error raised for a cell address beyond a sheet's limits; the
     formula cells go to ``sink`` (``runs.SheetRuns``), the constants to
-    ``add_constant(row, col, type, value, is_date)``, in order. Raises GiveUp."""
+    ``add_constant(row, col, type, value, is_date)``, in order (those of a
+    repeated row to ``add_constants``, at once). Raises GiveUp."""
     head = fh.read(CHUNK)
     if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
         raise GiveUp
@@ -100,7 +108,7 @@ def read_sheet_data(
         return
     if not head.startswith(b"<sheetData>", at):
         raise GiveUp
-    rows = _Rows(out_of_sheet, sink, add_constant, date_styles)
+    rows = _Rows(out_of_sheet, sink, add_constant, add_constants, date_styles)
     buf = head[at + len(b"<sheetData>") :]
     while True:
         end = buf.find(b"</sheetData>")
@@ -122,7 +130,22 @@ def read_sheet_data(
 class _Repeat:
     """What row r-1 was, for telling whether row r repeats it."""
 
-    __slots__ = ("number", "digits", "cells", "whole", "formulas", "count", "skeleton", "letters", "formula_count")
+    __slots__ = (
+        "number",
+        "digits",
+        "cells",
+        "whole",
+        "formulas",
+        "count",
+        "skeleton",
+        "pieces",
+        "whole_pieces",
+        "letters",
+        "cols",
+        "formula_count",
+        "repeats",
+        "template",
+    )
 
     def __init__(self, number: int, digits: bytes, cells: bytes, whole: bool, formulas: list[int], slots: int):
         self.number = number  # 1-based, as in the file
@@ -133,8 +156,61 @@ class _Repeat:
         # occurrences of its number: one per cell address and relative reference
         self.count = cells.count(b"<c ") + slots
         self.formula_count = len(formulas) + slots  # the same in the skeleton: no constant there
-        self.skeleton: bytes | None = None  # see ``skeleton``, once needed
+        self.skeleton = b""  # see ``skeleton``, with ``pieces``
+        # ``skeleton(cells)`` and ``cells`` split at the number, once needed:
+        # the same for every row of a stretch that repeats (each number moved down)
+        self.pieces: list[bytes] | None = None
+        self.whole_pieces: list[bytes] | None = None
         self.letters: list[bytes] = []  # the constants' columns, with the skeleton
+        self.cols: list[int] = []  # the same, as indexes
+        self.repeats = 0  # rows that repeated it through their skeleton
+        self.template: re.Pattern[bytes] | None = None  # see ``template``, after TEMPLATE_AFTER repeats
+
+
+# A stretch of rows gets its template after this many skeleton repeats, at
+# most MAX_TEMPLATES times per sheet: compiling one (~10 ms for a 3-grid
+# family row; ``re`` caches it for the next workbook) saves ~15 us per row
+# matched; rows of many short stretches are not worth it (and a crafted sheet
+# cannot make the compiling cost more than MAX_TEMPLATES compilations).
+TEMPLATE_AFTER = 32
+MAX_TEMPLATES = 16
+_START_TAG = re.compile(rb'<c r="[A-Z]{1,3}[0-9]{1,7}"(?: s="[0-9]{1,9}")?')  # where a cached type would stand
+_TYPE_SLOT = rb'(?: t="[a-zA-Z]{1,9}+")?+'
+_VALUE_SLOT = rb"(?:<v(?:>[^<]*+</v>|/>))?+"
+_CONSTANT_TAIL = (  # CONSTANT_CELL after its row digits, with its style, type and <v> element
+    rb'"(?: s="([0-9]{1,9}+)")?+(?: t="([a-zA-Z]{1,9}+)")?+'
+    rb'(?: (?:cm|vm|ph)="[0-9a-z]{0,9}+")*+(?:/>|>(<v(?:>[^<]*+</v>|/>))?+</c>)'
+)
+
+
+def template(cells: bytes, digits: bytes) -> re.Pattern[bytes]:
+    """What a row's cells are when its skeleton is that of ``cells`` (row
+    ``digits``) with each occurrence of ``digits`` replaced by another
+    number, and its constant cells are in the same columns, addressed in that
+    row: a pattern matched against ``number + b"|" + cells`` (group 1 the
+    number; then each constant's style, type and <v> element). For rows of
+    the usual shape (SHAPE), matching it is the skeleton test of
+    ``_Rows.repeat``: the cached types may stand only after r and s in a
+    formula cell's tag, the cached values only after </f>, and the constants
+    are CONSTANT_CELL with the columns and row fixed; so one pass replaces
+    the split and the substitutions."""
+    parts = CONSTANT_CELL.split(cells)
+    out = [rb"([0-9]++)\|"]
+    for i, piece in enumerate(parts[::GROUPS]):
+        if i:
+            out.append(b'<c r="' + re.escape(parts[1 + (i - 1) * GROUPS]) + rb"\1" + _CONSTANT_TAIL)
+        k = CACHED_TYPE.sub(b"", CACHED_VALUE.sub(b"</f>", piece))
+        slots = sorted(
+            [(m.end(), _TYPE_SLOT) for m in _START_TAG.finditer(k)]
+            + [(m.end(), _VALUE_SLOT) for m in re.finditer(rb"</f>", k)]
+        )
+        at = 0
+        for end, slot in slots + [(len(k), b"")]:
+            # (a slot follows '"' or '>': no occurrence of the number straddles it)
+            out.append(rb"\1".join(re.escape(text) for text in k[at:end].split(digits)))
+            out.append(slot)
+            at = end
+    return re.compile(b"".join(out))
 
 
 def skeleton(cells: bytes) -> tuple[bytes, list[bytes]]:
@@ -178,83 +254,111 @@ class _Rows:
         out_of_sheet: Callable[[str], Exception],
         sink: FormulaSink,
         add_constant: AddConstant,
+        add_constants: AddConstants,
         date_styles: frozenset[bytes],
     ) -> None:
         self.out_of_sheet = out_of_sheet
         self.sink = sink
         self.add_constant = add_constant
+        self.add_constants = add_constants
         self.date_styles = date_styles
         self.prev: _Repeat | None = None
         # [columns, last row told to the sink, last row repeated]: the runs of
         # repeated rows, extended in the sink once (see ``extend``)
         self.lag: list[Any] | None = None
+        self.templates = 0  # compiled for this sheet (at most MAX_TEMPLATES)
 
     def read(self, body: bytes) -> None:
         if b"\r" in body or (b"&" in body and OTHER_ENTITY.search(body)) or SHAPE.fullmatch(body) is None:
             raise GiveUp
-        for m in ROW_START.finditer(body):
-            if m.group(2):  # <row .../>: no cells
-                self.prev = None
-                continue
-            end = body.find(b"</row>", m.end())
-            cells = body[m.end() : end]
-            number = ROW_NUMBER.search(m.group(1))
-            if number is None:
-                self.prev = None
-                self.cells(cells)
-                continue
-            digits = number.group(1)
-            prev = self.prev
-            if prev is not None and int(digits) == prev.number + 1 and self.repeat(prev, cells, digits):
-                continue
-            formulas, valued, odd = self.cells(cells, int(digits) - 1)
+        # The chunk is rows (SHAPE): cut at each "</row>", a piece is
+        # whitespace and empty rows, then the start of the row that ends there
+        # and its cells (nothing after the last "</row>" but empty rows).
+        for piece in body.split(b"</row>"):
+            for m in ROW_START.finditer(piece):
+                if m.group(2):  # <row .../>: no cells
+                    self.prev = None
+                    continue
+                self.row(m.group(1), piece[m.end() :])
+                break
+
+    def row(self, attrs: bytes, cells: bytes) -> None:
+        """Read one row: the attributes of its <row> tag, its cells."""
+        number = ROW_NUMBER.search(attrs)
+        if number is None:
             self.prev = None
-            if not odd:
-                slots = self.sink.same_row_slots(formulas, int(digits) - 1)
-                if slots is not None:
-                    self.prev = base = _Repeat(int(digits), digits, cells, False, formulas, slots)
-                    base.whole = not valued and cells.count(digits) == base.count
+            self.cells(cells)
+            return
+        digits = number.group(1)
+        prev = self.prev
+        if prev is not None and int(digits) == prev.number + 1 and self.repeat(prev, cells, digits):
+            return
+        formulas, valued, odd = self.cells(cells, int(digits) - 1)
+        self.prev = None
+        if not odd:
+            slots = self.sink.same_row_slots(formulas, int(digits) - 1)
+            if slots is not None:
+                self.prev = base = _Repeat(int(digits), digits, cells, False, formulas, slots)
+                base.whole = not valued and cells.count(digits) == base.count
 
     def repeat(self, prev: _Repeat, cells: bytes, digits: bytes) -> bool:
         """Whether row ``digits`` (``cells``) repeats ``prev``, the row
         above; if so, its formula runs are extended, its constants read, and
         ``prev`` becomes this row (or None if it cannot be repeated)."""
-        if prev.whole and cells == prev.cells.replace(prev.digits, digits):
-            if not self.extend(prev):
+        # Row r's text (or skeleton) split at r's number is row r-1's split at
+        # r-1's number: then it is row r-1's with each r-1 replaced by r, and r
+        # occurs as often in it as r-1 did in row r-1 (no more: so the next row
+        # may repeat it). One split and a list comparison per row; the
+        # replacement is made only when they differ (r was there already, or
+        # the row does not repeat).
+        if prev.whole:
+            if prev.whole_pieces is None:
+                prev.whole_pieces = prev.cells.split(prev.digits)
+            same = cells.split(digits) == prev.whole_pieces
+            if same or cells == prev.cells.replace(prev.digits, digits):
+                if not self.extend(prev):
+                    return False
+                prev.number, prev.digits, prev.cells, prev.pieces = prev.number + 1, digits, cells, None
+                prev.template, prev.repeats = None, 0
+                if not same:
+                    self.prev = None  # the new number was there already
+                return True
+        if prev.template is not None:
+            m = prev.template.fullmatch(digits + b"|" + cells)
+            if m is None or not self.extend(prev):
                 return False
-            prev.number, prev.digits, prev.cells, prev.skeleton = prev.number + 1, digits, cells, None
-            if cells.count(digits) != prev.count:
-                self.prev = None  # the new number was there already
+            g = m.groups()
+            self.add_constants(prev.number, prev.cols, g[1::3], g[2::3], g[3::3])
+            prev.number, prev.digits, prev.cells = prev.number + 1, digits, cells
             return True
-        before = prev.skeleton
-        if before is None:
+        pieces = prev.pieces
+        if pieces is None:
             before, parts = skeleton(prev.cells)
-            if before.count(prev.digits) != prev.formula_count:
+            pieces = before.split(prev.digits)
+            if len(pieces) != prev.formula_count + 1:
                 return False
-            prev.skeleton, prev.letters = before, parts[1::GROUPS]
+            prev.skeleton, prev.pieces, prev.letters = before, pieces, parts[1::GROUPS]
+            prev.cols = [_COLUMNS[letters_] for letters_ in prev.letters]  # (read by ``cells``: all known)
         after, parts = skeleton(cells)
         letters, rows = parts[1::GROUPS], parts[2::GROUPS]
+        same = after.split(digits) == pieces
         if (
-            after != before.replace(prev.digits, digits)
+            (not same and after != prev.skeleton.replace(prev.digits, digits))
             or letters != prev.letters
-            or rows != [digits] * len(rows)
+            or rows.count(digits) != len(rows)
             or not self.extend(prev)
         ):
             return False
         # the constants: in row r-1's columns (known, in column order), addressed in row r
-        row, add_constant, date_styles, col_of = prev.number, self.add_constant, self.date_styles, _COLUMNS
-        for letters_, style, t, v in zip(letters, parts[3::GROUPS], parts[4::GROUPS], parts[5::GROUPS], strict=True):
-            typ = TYPES.get(t or b"")  # split gives None for a group that did not match
-            if typ is None:
-                typ = t.decode()
-            value: bytes | str | None = None
-            if v:
-                raw = v[3:-4] if v.endswith(b"</v>") else b""
-                value = raw if typ == "n" or typ == "s" else _text(raw)
-            add_constant(row, col_of[letters_], typ, value, bool(style) and style in date_styles)
+        self.add_constants(prev.number, prev.cols, parts[3::GROUPS], parts[4::GROUPS], parts[5::GROUPS])
         prev.number, prev.digits, prev.cells, prev.skeleton, prev.whole = prev.number + 1, digits, cells, after, False
-        if after.count(digits) != prev.formula_count:
+        if not same:
             self.prev = None  # the new number was there already
+            return True
+        prev.repeats += 1
+        if prev.repeats == TEMPLATE_AFTER and self.templates < MAX_TEMPLATES:
+            self.templates += 1
+            prev.template = template(cells, digits)
         return True
 
     def extend(self, prev: _Repeat) -> bool:
@@ -338,6 +442,19 @@ class _Rows:
                 value = None
             add_constant(row, col, typ, value, bool(style) and style in date_styles)
         return formulas, valued, odd
+
+
+def constant_value(t: bytes | None, v: bytes | None) -> tuple[str, bytes | str | None]:
+    """A constant cell's type and value as ``AddConstant`` takes them, from
+    its t attribute and its <v> element as written (None when absent)."""
+    typ = TYPES.get(t or b"")
+    if typ is None:
+        typ = cast(bytes, t).decode()
+    value: bytes | str | None = None
+    if v:
+        raw = v[3:-4] if v.endswith(b"</v>") else b""
+        value = raw if typ == "n" or typ == "s" else _text(raw)
+    return typ, value
 
 
 def twice_written(ref: str) -> str:
