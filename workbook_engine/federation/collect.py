@@ -54,7 +54,7 @@ from workbook_engine.model.results import money, ratio
 from workbook_engine.safety.gate import current_password, workbook_password
 from workbook_engine.workbook.check import CheckReport, Evaluate, Finding, check_workbook
 from workbook_engine.workbook.layout import LAYOUT_VERSION, SHEET_FAMILIES, SUMMARY_COLUMNS, Layout, Ref
-from workbook_engine.workbook.results import family_rows, results_json_from_cells, used_slots
+from workbook_engine.workbook.results import family_columns, has_previous, summary_json_from_cells, used_slots
 
 if TYPE_CHECKING:  # pandas is imported where the tables are built: the worker processes do without it
     import pandas as pd
@@ -254,14 +254,15 @@ def _text(v: object) -> str:
 
 def _aggregates(layout: Layout, value: Callable[[Ref], object]) -> dict[str, Any]:
     """The workbook's own figures: structure, year, per-grid, per-tranche, totals."""
-    results = results_json_from_cells(layout, value)
+    results = summary_json_from_cells(layout, value, has_previous(layout, value))  # no family is listed
     # A figure that is text is an error code the formulas show (#VALUE!...):
     # no aggregate can be made of it.
     shown = [v for g in results["grids"] for v in g.values() if isinstance(v, str) and v.startswith("#")]
     shown += [v for v in results["total"].values() if isinstance(v, str)]
     if shown:
         raise ValueError(f"formula error {shown[0]}")
-    blank_income = sum(1 for row in family_rows(layout, value) if value(layout.family_ref(row, "income")) in (None, ""))
+    _rows, columns = family_columns(layout, value, ("id", "income"))
+    blank_income = sum(1 for v in columns["income"] if v is None or v == "")
     grids, tranches = [], []
     for gl, grid in zip(layout.grids, results["grids"]):
         grids.append(
