@@ -60,8 +60,15 @@ numbers = st.one_of(
 )
 
 
+# a figure and the same moved a little: equal or not depending on the rounding's decimals
+near = st.tuples(
+    st.floats(allow_nan=False, allow_infinity=False, min_value=-1e6, max_value=1e6),
+    st.sampled_from([0.0, 1e-9, 4e-7, 6e-7, 1e-4, 0.004, 0.005, 0.006, -0.004, -0.006]),
+).map(lambda p: (p[0], p[0] + p[1]))
+
+
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.tuples(numbers, numbers), max_size=30), st.sampled_from([money, ratio, label]))
+@given(st.lists(st.one_of(st.tuples(numbers, numbers), near), max_size=30), st.sampled_from([money, ratio, label]))
 def test_same_figures_is_the_json_comparison(pairs, convert):
     expected, found = [e for e, _ in pairs], [f for _, f in pairs]
     want = [convert(e) == convert(f) for e, f in pairs]
@@ -163,3 +170,39 @@ def test_family_findings_are_the_json_comparison(workbook, seed):
     # cell by cell (a value source without columns): the very same findings
     one_by_one = SheetsPresent(lambda ref: Edited(ev, edits)(ref), read.sheet_names)
     assert check_numbers(read, one_by_one) == check_numbers(read, value)
+
+
+def test_figures_moved_a_little_and_last_years_columns_blanked(workbook):
+    """Deterministic edits: a ratio moved below a cent (a finding: ratios
+    have 6 decimals), a due moved by less than half a cent (none) and by more
+    (one); in the workbook with last year's brackets, those brackets erased
+    from the grid sheets (the workbook then shows no comparison: every last
+    year's figure of the model is a finding, as in the results JSON)."""
+    wf = open_workbook_file(workbook)
+    read = read_workbook(wf)
+    ev = wf.evaluation()
+    layout = read.layout
+    rows = family_rows(layout, ev)
+
+    def at(row: int, key: str) -> tuple[str, int, int]:
+        ref = layout.family_ref(row, key)
+        return (ref.sheet, ref.row, ref.col)
+
+    edits: dict[tuple[str, int, int], object] = {
+        at(rows[0], "effort"): ev(layout.family_ref(rows[0], "effort")) + 0.004,
+        at(rows[1], "due_g1"): ev(layout.family_ref(rows[1], "due_g1")) + 0.004,
+        at(rows[2], "due_g1"): ev(layout.family_ref(rows[2], "due_g1")) + 0.006,
+    }
+    previous = [line for gl in layout.grids for line in gl.previous]
+    if workbook.stem == "previous":
+        for line in previous:
+            edits[(line.lower.ref.sheet, line.lower.ref.row, line.lower.ref.col)] = None
+    value = SheetsPresent(Edited(ev, edits), read.sheet_names)
+    findings = [f for f in check_numbers(read, value) if f.family is not None]
+    assert [(f.family, f.message, f.expected, f.found) for f in findings] == reference(read, value)
+    kinds = {(f.family, f.message) for f in findings}
+    fid = [str(ev(layout.family_ref(r, "id"))) for r in rows[:3]]
+    assert (fid[0], "taux d'effort") in kinds and (fid[2], "dû grille 1") in kinds
+    assert (fid[1], "dû grille 1") not in kinds
+    if workbook.stem == "previous":
+        assert any(m.startswith("total avec le barème de l'an dernier") for _f, m in kinds)

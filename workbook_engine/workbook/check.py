@@ -562,7 +562,7 @@ def check_numbers(read: WorkbookRead, value: Callable[[Ref], object]) -> list[Fi
                     cell_name(cell.ref),
                     cell.label,
                     exp_v,
-                    got["total"][key],
+                    got["total"].get(key),  # last year's figures: absent when the workbook shows none
                     UNITS[cell.kind],
                     cell_name(cell.ref),
                 )
