@@ -11,7 +11,7 @@ the cells come from ``layout.py`` like everywhere else.
 from __future__ import annotations
 
 import datetime as _dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -487,54 +487,58 @@ class _Reader:
         if notice is not None and notice not in _NOTICE_WORDS:
             return None
 
-        def num(key: str, default: D) -> float | D:
-            v = values.get(key)
-            return default if v is None else cast(float, v)
-
-        def whole(key: str, default: D) -> int | D:
-            v = values.get(key)
-            return default if v is None else int(cast(float, v))
-
-        return Family(
-            id=fid,
-            rfr_1=num("rfr_1", None),
-            rfr_2=num("rfr_2", 0.0),
-            caf_aid=num("caf_aid", 0.0),
-            parts=num("parts", None),
-            adults=whole("adults", None),
-            children=whole("children", None),
-            other_dependents=whole("other_dependents", 0),
-            notice=notice != BOOL_TEXT[False],  # the formulas test "non": blank or "oui" is a notice
-            pupils=tuple(whole(f"pupils_g{g}", 0) for g in range(1, self.layout.n_grids + 1)),
-            other_enrolled=whole("other_enrolled", 0),
+        return _family(
+            fid,
+            self.layout.n_grids,
+            lambda key: cast("float | None", values.get(key)),
+            lambda key: None if (v := values.get(key)) is None else int(cast(float, v)),
+            lambda: notice != BOOL_TEXT[False],  # the formulas test "non": blank or "oui" is a notice
         )
 
     def family(self, fid: str, refs: dict[str, Ref]) -> Family:
         column = self.layout.column
-
-        def num(key: str, default: D) -> float | D:
-            v = self.number(refs[key], key, column[key].header, fid)
-            return default if v is None else v
-
-        def whole(key: str, default: D) -> int | D:
-            v = self.number(refs[key], key, column[key].header, fid, integer=True)
-            return default if v is None else v
-
         notice = column["notice"]
-        return Family(
-            id=fid,
-            rfr_1=num("rfr_1", None),
-            rfr_2=num("rfr_2", 0.0),
-            caf_aid=num("caf_aid", 0.0),
-            parts=num("parts", None),
-            adults=whole("adults", None),
-            children=whole("children", None),
-            other_dependents=whole("other_dependents", 0),
+        return _family(
+            fid,
+            self.layout.n_grids,
+            lambda key: self.number(refs[key], key, column[key].header, fid),
+            lambda key: self.number(refs[key], key, column[key].header, fid, integer=True),
             # The formulas test "non": anything else is a notice given.
-            notice=self.choice(refs["notice"], notice.header, BOOL_TEXT, False, True, fid),
-            pupils=tuple(whole(f"pupils_g{g}", 0) for g in range(1, self.layout.n_grids + 1)),
-            other_enrolled=whole("other_enrolled", 0),
+            lambda: self.choice(refs["notice"], notice.header, BOOL_TEXT, False, True, fid),
         )
+
+
+def _family(
+    fid: str,
+    n_grids: int,
+    number: Callable[[str], float | None],
+    count: Callable[[str], int | None],
+    notice: Callable[[], bool],
+) -> Family:
+    """A family from its inputs read one by one (in this order: the findings
+    of a row come in it), blanks taking the SPEC's defaults."""
+
+    def num(key: str, default: D) -> float | D:
+        v = number(key)
+        return default if v is None else v
+
+    def whole(key: str, default: D) -> int | D:
+        v = count(key)
+        return default if v is None else v
+
+    return Family(
+        id=fid,
+        rfr_1=num("rfr_1", None),
+        rfr_2=num("rfr_2", 0.0),
+        caf_aid=num("caf_aid", 0.0),
+        parts=num("parts", None),
+        adults=whole("adults", None),
+        children=whole("children", None),
+        other_dependents=whole("other_dependents", 0),
+        notice=notice(),
+        pupils=tuple(whole(f"pupils_g{g}", 0) for g in range(1, n_grids + 1)),
+        other_enrolled=whole("other_enrolled", 0),
+    )
 
 
 # The family inputs read as decimal numbers (the others are counts, whole);
