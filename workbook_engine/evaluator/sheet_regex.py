@@ -430,16 +430,8 @@ class _Rows:
                     odd = True
                     continue
                 odd = True  # an empty formula or a data table: read as a constant
-            typ = TYPES.get(t)
-            if typ is None:
-                typ = t.decode()
-            if v:
-                valued = True
-                value = v[3:-4] if v.endswith(b"</v>") else b""
-                if typ != "n" and typ != "s":
-                    value = _text(value)
-            else:
-                value = None
+            typ, value = constant_value(t, v)
+            valued = valued or bool(v)
             add_constant(row, col, typ, value, bool(style) and style in date_styles)
         return formulas, valued, odd
 

@@ -261,7 +261,7 @@ def _aggregates(layout: Layout, value: Callable[[Ref], object]) -> dict[str, Any
     shown += [v for v in results["total"].values() if isinstance(v, str)]
     if shown:
         raise ValueError(f"formula error {shown[0]}")
-    _rows, columns = family_columns(layout, value, ("id", "income"))
+    _rows, columns = family_columns(layout, value, ("income",))
     blank_income = sum(1 for v in columns["income"] if v is None or v == "")
     grids, tranches = [], []
     for gl, grid in zip(layout.grids, results["grids"]):

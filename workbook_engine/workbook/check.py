@@ -481,7 +481,7 @@ def check_numbers(read: WorkbookRead, value: Callable[[Ref], object]) -> list[Fi
     got = summary_json_from_cells(layout, value, prev)
     findings: list[Finding] = []
     col = layout.column
-    got_rows, got_cols = family_columns(layout, value, family_keys(layout))
+    got_rows, got_cols = family_columns(layout, value, family_keys(layout, prev))
     # A family id as the results JSON shows it (str of the cell); the last
     # row of an id wins, as in a dict (duplicates are the reader's finding).
     at = {str(fid): i for i, fid in enumerate(got_cols["id"])}
@@ -509,7 +509,7 @@ def check_numbers(read: WorkbookRead, value: Callable[[Ref], object]) -> list[Fi
                     fid,
                 )
             )
-    findings += _family_findings(read, table, got_cols, at, prev, fam_cell)
+    findings += _family_findings(read, table, got_cols, at, fam_cell)
     for gl, exp, found in zip(layout.grids, expected["grids"], got["grids"]):
         for key in (
             "revenue",
@@ -596,7 +596,6 @@ def _family_findings(
     table: dict[str, object],
     got: dict[str, list[object]],
     at: dict[str, int],
-    got_previous: bool,
     fam_cell: Callable[[str, str], str],
 ) -> list[Finding]:
     """Each family's figures, model against workbook, column by column
@@ -621,8 +620,7 @@ def _family_findings(
     def compared(key: str, convert: Convert) -> tuple[list[object], list[object], np.ndarray]:
         column = cast(np.ndarray, table[key]).tolist()
         exp = [column[i] for i in present]
-        shown = got_previous or not key.startswith(("previous_", "change_vs_previous"))
-        found = [got[key][r] for r in rows] if shown else blank
+        found = [got[key][r] for r in rows] if key in got else blank  # last year's: read when shown
         return exp, found, ~same_figures(exp, found, convert)
 
     # In the results JSON's order: a family's grids, then its totals.

@@ -49,9 +49,7 @@ class SheetsPresent:
 
 def family_rows(layout: Layout, value: CellValue) -> list[int]:
     """0-based rows of the family table that hold a family id."""
-    rows = range(layout.first_row, layout.last_row + 1)
-    ids = column_values(value, layout.families_sheet, layout.column["id"].col, rows)
-    return [r for r, v in zip(rows, ids) if v not in (None, "")]
+    return family_columns(layout, value, ())[0]
 
 
 def family_columns(layout: Layout, value: CellValue, keys: Iterable[str]) -> tuple[list[int], dict[str, list[object]]]:
@@ -71,10 +69,11 @@ def family_columns(layout: Layout, value: CellValue, keys: Iterable[str]) -> tup
     return [rows[i] for i in at], out
 
 
-def family_keys(layout: Layout) -> tuple[str, ...]:
-    """The family columns the results JSON reads, last year's included."""
+def family_keys(layout: Layout, previous: bool) -> tuple[str, ...]:
+    """The family columns the results JSON reads; last year's ones when
+    ``previous`` (the workbook shows last year's brackets: ``has_previous``)."""
     gs = range(1, layout.n_grids + 1)
-    return (
+    shown = (
         "id",
         *(f"tranche_g{g}" for g in gs),
         *(f"due_g{g}" for g in gs),
@@ -82,6 +81,11 @@ def family_keys(layout: Layout) -> tuple[str, ...]:
         "old_due",
         "change",
         "effort",
+    )
+    if not previous:
+        return shown
+    return (
+        *shown,
         *(f"previous_tranche_g{g}" for g in gs),
         *(f"previous_due_g{g}" for g in gs),
         "previous_total",
@@ -92,11 +96,11 @@ def family_keys(layout: Layout) -> tuple[str, ...]:
 def results_json_from_cells(layout: Layout, value: CellValue) -> dict[str, Any]:  # the JSON document
     gs = range(layout.n_grids)
     prev = has_previous(layout, value)
-    _rows, c = family_columns(layout, value, family_keys(layout))
+    _rows, c = family_columns(layout, value, family_keys(layout, prev))
     tranche = [c[f"tranche_g{g + 1}"] for g in gs]
     due = [c[f"due_g{g + 1}"] for g in gs]
-    prev_tranche = [c[f"previous_tranche_g{g + 1}"] for g in gs]
-    prev_due = [c[f"previous_due_g{g + 1}"] for g in gs]
+    prev_tranche = [c[f"previous_tranche_g{g + 1}"] for g in gs] if prev else []
+    prev_due = [c[f"previous_due_g{g + 1}"] for g in gs] if prev else []
     families = [
         family_json(
             str(fid),
